@@ -1,0 +1,180 @@
+/* cmd_report.c - commands that look at results: show, effect, stats, help. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "report.h"
+
+static int site_arg(const iv_workspace *ws, const char *cmd, const char *name, iv_error *err)
+{
+    int site = iv_model_site_find(ws->model, name);
+    if (site < 0) {
+        iv_addr probe;
+        /* Reuse the address parser's message, which lists the sites. */
+        if (iv_addr_parse(ws->model, name, &probe, err) == 0) {
+            iv_addr_clear(&probe);
+            return iv_error_set(err, "%s: '%s' is a neuron address; give a site name such as '%s'",
+                                cmd, name, name);
+        }
+        iv_error_prefix(err, "%s", cmd);
+        return -1;
+    }
+    return site;
+}
+
+IV_HANDLER(iv_cmd_show)
+{
+    if (argc == 1) {
+        int site = site_arg(ws, "show", argv[0], err);
+        if (site < 0)
+            return -1;
+        json_object *obj = site == iv_model_output_site(ws->model) ? iv_report_output(ws)
+                                                                   : iv_report_site(ws, site);
+        iv_emit(sink, obj);
+        return 0;
+    }
+    for (int s = 0; s < iv_model_site_count(ws->model); s++)
+        iv_emit(sink, s == iv_model_output_site(ws->model) ? iv_report_output(ws)
+                                                           : iv_report_site(ws, s));
+    return 0;
+}
+
+/* The output change over a two-input grid, rows y, columns x: signed for one output. */
+static json_object *effect_map(const iv_workspace *ws, const iv_effect *e)
+{
+    const iv_dataset *ds = ws->data;
+    long nx = ds->grid_count[0], ny = ds->grid_count[1];
+    json_object *map = json_object_new_object();
+    json_object *xs = json_object_new_array(), *ys = json_object_new_array();
+    for (long i = 0; i < nx; i++)
+        json_object_array_add(xs, iv_json_num(ds->x[i * 2]));
+    for (long j = 0; j < ny; j++)
+        json_object_array_add(ys, iv_json_num(ds->x[j * nx * 2 + 1]));
+    iv_json_set_str(map, "x_name", ws->model->input_names[0]);
+    iv_json_set_str(map, "y_name", ws->model->input_names[1]);
+    iv_json_set(map, "x", xs);
+    iv_json_set(map, "y", ys);
+    iv_json_set_str(map, "measure", e->width == 1 ? "intervened - clean" : "|intervened - clean|");
+    json_object *rows = json_object_new_array();
+    for (long j = 0; j < ny; j++) {
+        json_object *row = json_object_new_array();
+        for (long i = 0; i < nx; i++) {
+            long r = j * nx + i;
+            double v = e->width == 1 ? e->intervened[r] - e->clean[r] : e->change[r];
+            json_object_array_add(row, iv_json_num(v));
+        }
+        json_object_array_add(rows, row);
+    }
+    iv_json_set(map, "change", rows);
+    return map;
+}
+
+/* Ten equal bins of the size of the change, from 0 to its largest value. */
+static json_object *effect_histogram(const iv_effect *e)
+{
+    enum { BINS = 10 };
+    long counts[BINS] = {0};
+    double top = e->max_change > 0 ? e->max_change : 1;
+    for (long r = 0; r < e->n; r++) {
+        int b = (int)(e->change[r] / top * BINS);
+        counts[b < 0 ? 0 : b >= BINS ? BINS - 1 : b]++;
+    }
+    json_object *h = json_object_new_object(), *edges = json_object_new_array();
+    json_object *cs = json_object_new_array();
+    for (int b = 0; b <= BINS; b++)
+        json_object_array_add(edges, iv_json_num(top * b / BINS));
+    for (int b = 0; b < BINS; b++)
+        json_object_array_add(cs, json_object_new_int64(counts[b]));
+    iv_json_set(h, "edges", edges);
+    iv_json_set(h, "counts", cs);
+    return h;
+}
+
+IV_HANDLER(iv_cmd_effect)
+{
+    iv_effect e;
+    if (iv_workspace_effect(ws, &e, err) < 0) {
+        iv_error_prefix(err, "effect");
+        return -1;
+    }
+    const iv_model *m = ws->model;
+    json_object *obj = json_object_new_object(), *ids = json_object_new_array();
+    for (int i = 0; i < ws->count; i++)
+        if (ws->list[i].enabled)
+            json_object_array_add(ids, json_object_new_int(ws->list[i].id));
+    iv_json_set(obj, "interventions", ids);
+    iv_json_set_str(obj, "dataset", ws->data->spec);
+    json_object_object_add(obj, "examples", json_object_new_int64(e.n));
+    json_object_object_add(obj, "samples", json_object_new_int64(e.samples));
+    iv_json_set_num(obj, "mean_change", e.mean_change);
+    iv_json_set_num(obj, "max_change", e.max_change);
+    json_object *at = json_object_new_object();
+    for (int i = 0; i < m->n_inputs; i++)
+        iv_json_set_num(at, m->input_names[i], ws->data->x[e.argmax * m->n_inputs + i]);
+    iv_json_set(obj, "max_change_at", at);
+    if (m->n_inputs == 2 && ws->data->is_grid)
+        iv_json_set(obj, "map", effect_map(ws, &e));
+    else
+        iv_json_set(obj, "histogram", effect_histogram(&e));
+    iv_effect_free(&e);
+    iv_emit(sink, obj);
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_stats)
+{
+    if (iv_workspace_reference(ws, err) < 0) {
+        iv_error_prefix(err, "stats");
+        return -1;
+    }
+    int first = 0, last = iv_model_site_count(ws->model) - 1;
+    if (argc == 1) {
+        first = last = site_arg(ws, "stats", argv[0], err);
+        if (first < 0)
+            return -1;
+    }
+    for (int s = first; s <= last; s++) {
+        char name[128];
+        iv_model_site_name(ws->model, s, name, sizeof name);
+        int w = iv_model_site_width(ws->model, s);
+        json_object *obj = json_object_new_object();
+        iv_json_set_str(obj, "site", name);
+        iv_json_set_str(obj, "dataset", ws->data->spec);
+        iv_json_set(obj, "mean", iv_json_doubles(ws->stats->mean[s], w));
+        iv_json_set(obj, "std", iv_json_doubles(ws->stats->std[s], w));
+        iv_json_set_num(obj, "site_std", ws->stats->site_std[s]);
+        iv_emit(sink, obj);
+    }
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_help)
+{
+    int count;
+    const iv_command *table = iv_commands(&count);
+    if (argc == 1) {
+        const iv_command *c = iv_command_find(argv[0]);
+        if (!c)
+            return iv_error_set(err, "help: no command '%s' (try 'help')", argv[0]);
+        json_object *obj = json_object_new_object();
+        iv_json_set_str(obj, "command", c->name);
+        iv_json_set_str(obj, "usage", c->usage);
+        iv_json_set_str(obj, "summary", c->summary);
+        if (*c->detail)
+            iv_json_set_str(obj, "detail", c->detail);
+        iv_emit(sink, obj);
+        return 0;
+    }
+    json_object *obj = json_object_new_object(), *rows = json_object_new_array();
+    for (int i = 0; i < count; i++) {
+        json_object *row = json_object_new_object();
+        iv_json_set_str(row, "command", table[i].name);
+        iv_json_set_str(row, "usage", table[i].usage);
+        iv_json_set_str(row, "summary", table[i].summary);
+        json_object_array_add(rows, row);
+    }
+    iv_json_set(obj, "commands", rows);
+    iv_emit(sink, obj);
+    return 0;
+}

@@ -1,0 +1,243 @@
+/* cmd_state.c - commands that choose what is examined: model, inputs, dataset, seed, sessions. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "report.h"
+
+IV_HANDLER(iv_cmd_model)
+{
+    (void)argc;
+    (void)sink;
+    iv_model *m = iv_model_load(argv[0], err);
+    if (!m)
+        return -1;
+    /* Sessions record the absolute path, so a saved session loads from any directory. */
+    char *abs = strncmp(argv[0], "builtin:", 8) ? realpath(argv[0], NULL) : NULL;
+    if (abs)
+        m->path = iv_arena_strdup(m->arena, abs);
+    free(abs);
+    return iv_workspace_set_model(ws, m, err);
+}
+
+IV_HANDLER(iv_cmd_info)
+{
+    (void)argc;
+    (void)argv;
+    const iv_model *m = ws->model;
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "model", m->name ? m->name : "");
+    iv_json_set_str(obj, "path", m->path ? m->path : "");
+    json_object *inputs = json_object_new_array();
+    for (int i = 0; i < m->n_inputs; i++)
+        json_object_array_add(inputs, json_object_new_string(m->input_names[i]));
+    iv_json_set(obj, "inputs", inputs);
+    json_object *layers = json_object_new_array();
+    for (int l = 0; l < m->n_layers; l++) {
+        const iv_layer *L = &m->layers[l];
+        json_object *lo = json_object_new_object();
+        iv_json_set_str(lo, "layer", L->name);
+        json_object_object_add(lo, "in", json_object_new_int(L->n_in));
+        json_object_object_add(lo, "out", json_object_new_int(L->n_out));
+        iv_json_set_str(lo, "activation", iv_activation_name(L->act));
+        json_object_object_add(lo, "bias", json_object_new_boolean(L->bias != NULL));
+        json_object_array_add(layers, lo);
+    }
+    iv_json_set(obj, "layers", layers);
+    if (m->target)
+        iv_json_set_str(obj, "target", m->target);
+    iv_json_set_str(obj, "dataset", ws->data ? ws->data->spec : "none");
+    iv_emit(sink, obj);
+    return 0;
+}
+
+/* Reads input values: all of them in order, or NAME=VALUE pairs changing only those named. */
+static int parse_input(const iv_model *m, int argc, char **argv, float *values, iv_error *err)
+{
+    float *v = iv_xmalloc(sizeof(float) * (size_t)m->n_inputs);
+    memcpy(v, values, sizeof(float) * (size_t)m->n_inputs);
+    bool named = strchr(argv[0], '=') != NULL;
+    if (!named && argc != m->n_inputs) {
+        free(v);
+        return iv_error_set(err, "expected %d value%s (%s%s), got %d", m->n_inputs,
+                            m->n_inputs == 1 ? "" : "s", m->input_names[0],
+                            m->n_inputs > 1 ? " ..." : "", argc);
+    }
+    for (int a = 0; a < argc; a++) {
+        int i = a;
+        const char *text = argv[a];
+        if (named) {
+            const char *eq = strchr(argv[a], '=');
+            if (!eq) {
+                free(v);
+                return iv_error_set(err, "'%s': give every value as NAME=VALUE, or none", argv[a]);
+            }
+            for (i = 0; i < m->n_inputs; i++)
+                if (strlen(m->input_names[i]) == (size_t)(eq - argv[a]) &&
+                    strncmp(m->input_names[i], argv[a], (size_t)(eq - argv[a])) == 0)
+                    break;
+            if (i == m->n_inputs) {
+                free(v);
+                return iv_error_set(err, "'%s': the model has no input named '%.*s'", argv[a],
+                                    (int)(eq - argv[a]), argv[a]);
+            }
+            text = eq + 1;
+        }
+        double d;
+        if (iv_parse_double(text, &d) < 0 || d > 3.0e38 || d < -3.0e38) {
+            free(v);
+            return iv_error_set(err, "'%s' is not a finite number", text);
+        }
+        v[i] = (float)d;
+    }
+    memcpy(values, v, sizeof(float) * (size_t)m->n_inputs);
+    free(v);
+    return 0;
+}
+
+static json_object *input_report(const iv_model *m, const char *key, const float *v)
+{
+    json_object *obj = json_object_new_object(), *vals = json_object_new_object();
+    for (int i = 0; i < m->n_inputs; i++)
+        iv_json_set_num(vals, m->input_names[i], v[i]);
+    iv_json_set(obj, key, vals);
+    return obj;
+}
+
+IV_HANDLER(iv_cmd_input)
+{
+    if (argc == 0) {
+        iv_emit(sink, input_report(ws->model, "input", ws->base));
+        return 0;
+    }
+    if (parse_input(ws->model, argc, argv, ws->base, err) < 0) {
+        iv_error_prefix(err, "input");
+        return -1;
+    }
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_source)
+{
+    if (argc == 0) {
+        if (!ws->has_source)
+            return iv_error_set(err, "source: none is set (e.g. 'source 5 3')");
+        iv_emit(sink, input_report(ws->model, "source", ws->source));
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "none") == 0) {
+        for (int i = 0; i < ws->count; i++)
+            if (ws->list[i].kind == IV_PATCH)
+                return iv_error_set(err, "source: intervention #%d patches from it; drop it first",
+                                    ws->list[i].id);
+        ws->has_source = false;
+        return 0;
+    }
+    if (parse_input(ws->model, argc, argv, ws->source, err) < 0) {
+        iv_error_prefix(err, "source");
+        return -1;
+    }
+    ws->has_source = true;
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_data)
+{
+    if (argc == 0) {
+        if (!ws->data)
+            return iv_error_set(err, "data: none is set (e.g. 'data grid x=0:10:1 y=0:10:1')");
+        json_object *obj = json_object_new_object();
+        iv_json_set_str(obj, "dataset", ws->data->spec);
+        json_object_object_add(obj, "examples", json_object_new_int64(ws->data->n));
+        json_object *labels = json_object_new_array();
+        for (int i = 0; i < ws->data->n_labels; i++)
+            json_object_array_add(labels, json_object_new_string(ws->data->label_names[i]));
+        iv_json_set(obj, "labels", labels);
+        iv_emit(sink, obj);
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "none") == 0) {
+        for (int i = 0; i < ws->count; i++)
+            if (iv_kind_needs_stats(ws->list[i].kind))
+                return iv_error_set(err, "data: intervention #%d uses the dataset; drop it first",
+                                    ws->list[i].id);
+        iv_workspace_set_data(ws, NULL);
+        return 0;
+    }
+    const iv_model *m = ws->model;
+    iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
+    if (!ds) {
+        iv_error_prefix(err, "data");
+        return -1;
+    }
+    iv_workspace_set_data(ws, ds);
+    /* Interventions that read the dataset (mean, resample) need its statistics now. */
+    return iv_workspace_reference(ws, err);
+}
+
+IV_HANDLER(iv_cmd_seed)
+{
+    if (argc == 0) {
+        json_object *obj = json_object_new_object();
+        json_object_object_add(obj, "seed", json_object_new_uint64(ws->seed));
+        iv_emit(sink, obj);
+        return 0;
+    }
+    long v;
+    if (iv_parse_int(argv[0], 0, LONG_MAX, &v) < 0)
+        return iv_error_set(err, "seed: '%s' is not a whole number >= 0", argv[0]);
+    ws->seed = (uint64_t)v;
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_save)
+{
+    (void)argc;
+    (void)sink;
+    char *text = iv_session_script(ws);
+    FILE *f = fopen(argv[0], "w");
+    if (!f) {
+        free(text);
+        return iv_error_set(err, "save: cannot write '%s'", argv[0]);
+    }
+    bool ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    free(text);
+    if (!ok)
+        return iv_error_set(err, "save: error writing '%s'", argv[0]);
+    ws->unsaved = false;
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_load)
+{
+    (void)argc;
+    (void)sink;
+    char *text = iv_read_file(argv[0], 16u << 20, NULL, err);
+    if (!text) {
+        iv_error_prefix(err, "load");
+        return -1;
+    }
+    /* Replay into a fresh workspace and swap only on success, so a bad file loses nothing. */
+    iv_workspace *fresh = iv_workspace_new(iv_model_builtin_max(), err);
+    if (!fresh) {
+        free(text);
+        return -1;
+    }
+    fresh->seed = ws->seed;
+    int failures = iv_script_run(fresh, text, argv[0], &iv_sink_discard, false, NULL, NULL, err);
+    free(text);
+    if (failures) {
+        iv_workspace_free(fresh);
+        iv_error_prefix(err, "load");
+        return -1;
+    }
+    iv_workspace tmp = *ws;
+    *ws = *fresh;
+    *fresh = tmp;
+    iv_workspace_free(fresh);
+    ws->unsaved = false;
+    return 0;
+}

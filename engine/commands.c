@@ -1,0 +1,303 @@
+/* commands.c - the command table, word splitting, scripts, and saving a session as a script. */
+#include "commands.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+
+/* ---- the table --------------------------------------------------------------------------------- */
+
+static const iv_command table[] = {
+    {"model", "FILE", "open a model (a .nn file, or builtin:max)",
+     "Replaces the model: inputs reset to 0, interventions cleared, the model's default dataset\n"
+     "loaded. Example: model sample_models/max.nn",
+     1, 1, IV_CMD_CHANGES, iv_cmd_model},
+    {"info", "", "describe the model: inputs, layers, sites, target, dataset", "", 0, 0, 0,
+     iv_cmd_info},
+    {"input", "[V ...] | [NAME=V ...]", "set the base input (no arguments: show it)",
+     "Values in the model's input order, or by name (unnamed inputs keep their values).\n"
+     "Examples: input 3 5    input x=3 y=5    input y=6",
+     0, -1, IV_CMD_CHANGES, iv_cmd_input},
+    {"source", "[V ...] | [NAME=V ...] | none", "set the source input that patches copy from",
+     "The source run is clean (no interventions); 'patch ADDR' copies its values at ADDR into the\n"
+     "base run. Example: input 3 5; source 5 3; patch h1[0:2]",
+     0, -1, IV_CMD_CHANGES, iv_cmd_source},
+    {"data", "[grid SPEC | sample N SPEC | load FILE | none]", "set the reference dataset",
+     "The dataset that mean, noise (k x std) and resample ablation take statistics from, and\n"
+     "that 'effect' runs over. Ranges are inclusive.\n"
+     "  data grid x=0:10:1 y=0:10:1       every point of a grid (STEP defaults to 1)\n"
+     "  data sample 1000 x=0:10 y=0:10    uniform draws, seeded (seed=S, default the session seed)\n"
+     "  data load points.csv              a CSV file whose header names the inputs; other\n"
+     "                                    numeric columns are kept as labels",
+     0, -1, IV_CMD_CHANGES, iv_cmd_data},
+    {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
+     "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,
+     0, iv_cmd_seed},
+    {"ablate", "ADDR zero|mean|noise|resample|set V|patch [OPTIONS]",
+     "add an ablation of the addressed neurons",
+     "  zero                 a = 0\n"
+     "  mean                 a = its mean over the reference dataset\n"
+     "  noise                a = a + sigma * N(0, 1); options k=K (sigma = K x std, default 3),\n"
+     "                       std=neuron|site (per-neuron std, or one std for the site),\n"
+     "                       sigma=S (absolute), samples=N (default 10), seed=N\n"
+     "  resample             a = its value on another example of the dataset (samples=, seed=)\n"
+     "  set V                a = V\n"
+     "  patch                a = its value on the source input\n"
+     "ADDR: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open), h1[\"x-y\"] (label), h1.pre[0].\n"
+     "Example: input 3 5; ablate h1[1] zero; show out",
+     2, -1, IV_CMD_CHANGES, iv_cmd_ablate},
+    {"set", "ADDR VALUE", "set the addressed neurons to a constant", "Same as: ablate ADDR set VALUE",
+     2, 2, IV_CMD_CHANGES, iv_cmd_set},
+    {"patch", "ADDR", "interchange intervention: copy ADDR from the source run",
+     "Same as: ablate ADDR patch. Needs a source input ('source').", 1, 1, IV_CMD_CHANGES,
+     iv_cmd_patch},
+    {"list", "", "list the interventions in the order they apply", "", 0, 0, 0, iv_cmd_list},
+    {"toggle", "ID", "switch an intervention off or back on", "", 1, 1, IV_CMD_CHANGES,
+     iv_cmd_toggle},
+    {"drop", "ID", "remove an intervention", "", 1, 1, IV_CMD_CHANGES, iv_cmd_drop},
+    {"clear", "", "remove every intervention", "", 0, 0, IV_CMD_CHANGES, iv_cmd_clear},
+    {"show", "[SITE]", "values of a site (all sites, input to output, without one)",
+     "Reports clean and intervened values (mean, std, min and max over the samples when an\n"
+     "intervention is random), and the source run's values when there is a source.",
+     0, 1, 0, iv_cmd_show},
+    {"effect", "", "the interventions over the whole reference dataset",
+     "Mean and largest change of the output over the dataset; for a model with two inputs on a\n"
+     "grid, the map of the output change (intervened - clean) over the grid, y down the rows.",
+     0, 0, 0, iv_cmd_effect},
+    {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
+     iv_cmd_stats},
+    {"save", "FILE", "save the session (model, inputs, dataset, interventions, seed) as a script",
+     "The file is a script of commands: 'load FILE' or 'intervene -s FILE' replays it.", 1, 1, 0,
+     iv_cmd_save},
+    {"load", "FILE", "replace the session with a saved one",
+     "If any command of the file fails, the current session is kept unchanged.", 1, 1,
+     IV_CMD_CHANGES, iv_cmd_load},
+    {"help", "[COMMAND]", "list the commands, or describe one", "", 0, 1, 0, iv_cmd_help},
+};
+
+const iv_command *iv_commands(int *count)
+{
+    *count = (int)(sizeof table / sizeof table[0]);
+    return table;
+}
+
+const iv_command *iv_command_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+static void discard(json_object *obj, void *user)
+{
+    (void)user;
+    json_object_put(obj);
+}
+
+const iv_sink iv_sink_discard = {discard, NULL};
+
+void iv_emit(const iv_sink *sink, json_object *result)
+{
+    if (sink && sink->emit)
+        sink->emit(result, sink->user);
+    else
+        json_object_put(result);
+}
+
+/* ---- words ------------------------------------------------------------------------------------- */
+
+void iv_words_free(char **argv)
+{
+    if (!argv)
+        return;
+    for (char **p = argv; *p; p++)
+        free(*p);
+    free(argv);
+}
+
+int iv_words_split(const char *text, char ***out, iv_error *err)
+{
+    int n = 0, cap = 8;
+    char **argv = iv_xmalloc(sizeof(char *) * (size_t)cap);
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        bool quoted = false;
+        int depth = 0;
+        while (*p && (quoted || depth > 0 || !(*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))) {
+            if (*p == '"')
+                quoted = !quoted;
+            else if (!quoted && *p == '[')
+                depth++;
+            else if (!quoted && *p == ']' && depth > 0)
+                depth--;
+            p++;
+        }
+        if (quoted || depth > 0) {
+            argv[n] = NULL;
+            iv_words_free(argv);
+            return iv_error_set(err, "unterminated %s in '%s'", quoted ? "quote" : "bracket", start);
+        }
+        size_t len = (size_t)(p - start);
+        if (len >= 2 && start[0] == '"' && start[len - 1] == '"') {
+            start++; /* a word wholly in quotes stands for its contents */
+            len -= 2;
+        }
+        if (n + 2 > cap) {
+            cap *= 2;
+            argv = iv_xrealloc(argv, sizeof(char *) * (size_t)cap);
+        }
+        argv[n] = iv_xmalloc(len + 1);
+        memcpy(argv[n], start, len);
+        argv[n][len] = '\0';
+        n++;
+    }
+    argv[n] = NULL;
+    *out = argv;
+    return n;
+}
+
+/* ---- running ----------------------------------------------------------------------------------- */
+
+int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err)
+{
+    if (argc < 1)
+        return 0;
+    const iv_command *c = iv_command_find(argv[0]);
+    if (!c)
+        return iv_error_set(err, "unknown command '%s' (try 'help')", argv[0]);
+    int nargs = argc - 1;
+    if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args))
+        return iv_error_set(err, "%s: expected %s%s%s", c->name, c->name, *c->usage ? " " : "",
+                            c->usage);
+    if (c->run(ws, nargs, argv + 1, sink, err) < 0) {
+        /* Keep the evaluation consistent with whatever state the handler left. */
+        iv_error keep = *err;
+        if (c->flags & IV_CMD_CHANGES)
+            iv_workspace_run(ws, NULL);
+        *err = keep;
+        return -1;
+    }
+    if (c->flags & IV_CMD_CHANGES)
+        return iv_workspace_run(ws, err);
+    return 0;
+}
+
+/* Finds the end of one command: a ';' or a '#' that starts a word, outside quotes and brackets. */
+static const char *command_end(const char *p, const char **comment)
+{
+    bool quoted = false, word_start = true;
+    int depth = 0;
+    *comment = NULL;
+    for (; *p && *p != '\n'; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && *p == '[')
+            depth++;
+        else if (!quoted && *p == ']' && depth > 0)
+            depth--;
+        else if (!quoted && depth == 0 && *p == ';')
+            return p;
+        else if (!quoted && depth == 0 && *p == '#' && word_start) {
+            *comment = p;
+            return p;
+        }
+        word_start = (*p == ' ' || *p == '\t');
+    }
+    return p;
+}
+
+int iv_script_run(iv_workspace *ws, const char *text, const char *name, const iv_sink *sink,
+                  bool keep_going, iv_script_error_fn on_error, void *user, iv_error *first)
+{
+    int failures = 0, line = 1;
+    const char *p = text;
+    while (*p) {
+        const char *comment;
+        const char *end = command_end(p, &comment);
+        char *cmd = iv_xmalloc((size_t)(end - p) + 1);
+        memcpy(cmd, p, (size_t)(end - p));
+        cmd[end - p] = '\0';
+        char **argv;
+        iv_error err;
+        int argc = iv_words_split(cmd, &argv, &err);
+        int rc = argc < 0 ? -1 : iv_command_run(ws, argc, argv, sink, &err);
+        if (argc >= 0)
+            iv_words_free(argv);
+        if (rc < 0) {
+            char where[300];
+            snprintf(where, sizeof where, "%s:%d", name, line);
+            /* The command text, without the blanks around it, helps find it on a long line. */
+            char *t = cmd;
+            while (*t == ' ' || *t == '\t')
+                t++;
+            size_t tl = strlen(t);
+            while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t' || t[tl - 1] == '\r'))
+                t[--tl] = '\0';
+            if (on_error)
+                on_error(where, t, &err, user);
+            if (failures++ == 0 && first) {
+                *first = err;
+                iv_error_prefix(first, "%s: '%s'", where, t);
+            }
+        }
+        free(cmd);
+        if (rc < 0 && !keep_going)
+            return failures;
+        p = end;
+        if (comment)
+            while (*p && *p != '\n')
+                p++;
+        if (*p == ';')
+            p++;
+        else if (*p == '\n') {
+            p++;
+            line++;
+        }
+    }
+    return failures;
+}
+
+/* ---- sessions ---------------------------------------------------------------------------------- */
+
+static void append_input(iv_buf *b, const char *cmd, const iv_model *m, const float *v)
+{
+    iv_buf_printf(b, "%s", cmd);
+    for (int i = 0; i < m->n_inputs; i++)
+        iv_buf_printf(b, " %.9g", v[i]); /* %.9g round-trips float32 exactly */
+    iv_buf_append(b, "\n", 1);
+}
+
+char *iv_session_script(const iv_workspace *ws)
+{
+    const iv_model *m = ws->model;
+    iv_buf b = {0};
+    iv_buf_printf(&b, "# intervene session: replay with 'load FILE' or 'intervene -s FILE'\n");
+    iv_buf_printf(&b, "model \"%s\"\n", m->path ? m->path : "builtin:max");
+    iv_buf_printf(&b, "seed %llu\n", (unsigned long long)ws->seed);
+    iv_buf_printf(&b, "data %s\n", ws->data ? ws->data->spec : "none");
+    append_input(&b, "input", m, ws->base);
+    if (ws->has_source)
+        append_input(&b, "source", m, ws->source);
+    for (int i = 0; i < ws->count; i++) {
+        const iv_intervention *iv = &ws->list[i];
+        char *addr = iv_addr_format(m, &iv->addr);
+        char *params = iv_intervention_params(iv);
+        if (iv->kind == IV_SET)
+            iv_buf_printf(&b, "ablate %s set %.9g\n", addr, iv->value);
+        else
+            iv_buf_printf(&b, "ablate %s %s%s%s\n", addr, iv_kind_name(iv->kind), *params ? " " : "",
+                          params);
+        if (!iv->enabled) /* ids are renumbered 1, 2, ... in order when the script replays */
+            iv_buf_printf(&b, "toggle %d\n", i + 1);
+        free(addr);
+        free(params);
+    }
+    return b.data;
+}

@@ -1,0 +1,39 @@
+/* handlers.h - the command handlers, one file per group (engine-private; the table is in
+ * commands.c). Each takes the words after the command name. */
+#ifndef IV_HANDLERS_H
+#define IV_HANDLERS_H
+
+#include "commands.h"
+
+#define IV_HANDLER(name) \
+    int name(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err)
+
+/* cmd_state.c: what is examined */
+IV_HANDLER(iv_cmd_model);
+IV_HANDLER(iv_cmd_info);
+IV_HANDLER(iv_cmd_input);
+IV_HANDLER(iv_cmd_source);
+IV_HANDLER(iv_cmd_data);
+IV_HANDLER(iv_cmd_seed);
+IV_HANDLER(iv_cmd_save);
+IV_HANDLER(iv_cmd_load);
+
+/* cmd_intervene.c: the intervention list */
+IV_HANDLER(iv_cmd_ablate);
+IV_HANDLER(iv_cmd_set);
+IV_HANDLER(iv_cmd_patch);
+IV_HANDLER(iv_cmd_list);
+IV_HANDLER(iv_cmd_toggle);
+IV_HANDLER(iv_cmd_drop);
+IV_HANDLER(iv_cmd_clear);
+
+/* cmd_report.c: looking at results */
+IV_HANDLER(iv_cmd_show);
+IV_HANDLER(iv_cmd_effect);
+IV_HANDLER(iv_cmd_stats);
+IV_HANDLER(iv_cmd_help);
+
+/* Sends a result to the sink (which takes the reference). */
+void iv_emit(const iv_sink *sink, json_object *result);
+
+#endif

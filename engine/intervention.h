@@ -1,0 +1,102 @@
+/* intervention.h - neuron addresses, interventions as values, and how each rewrites a site.
+ *
+ * An intervention is a plain value: a kind, the neurons it acts on (one site), its parameters and an
+ * on/off switch. A list of them is applied in order, at each site, before the next layer reads the
+ * site. Statistics (means, stds) and the values a patch or a resample copies come from an
+ * iv_apply_ctx that the workspace fills, so the same intervention runs on one input, on a whole
+ * dataset, or on N noise samples of one input. */
+#ifndef IV_INTERVENTION_H
+#define IV_INTERVENTION_H
+
+#include "forward.h"
+
+/* ---- neuron addresses -------------------------------------------------------------------------- */
+
+/* A set of neurons at one site. Text forms: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open),
+ * h1["x>y"] (by label), and mixtures: h1[0, 2:4, "y"]. */
+typedef struct iv_addr {
+    int site;
+    int n;        /* neurons addressed */
+    int *idx;     /* (n) ascending, no repeats */
+} iv_addr;
+
+int iv_addr_parse(const iv_model *m, const char *text, iv_addr *out, iv_error *err);
+/* Canonical text: "h1[0:2]", "h1[0,3]", "h1" when all neurons. Caller frees. */
+char *iv_addr_format(const iv_model *m, const iv_addr *a);
+void iv_addr_copy(iv_addr *dst, const iv_addr *src);
+void iv_addr_clear(iv_addr *a);
+
+/* ---- interventions ------------------------------------------------------------------------------ */
+
+typedef enum {
+    IV_ZERO,      /* a = 0 */
+    IV_SET,       /* a = value */
+    IV_MEAN,      /* a = mean over the reference dataset */
+    IV_NOISE,     /* a = a + sigma * eps, eps ~ N(0, 1); sigma absolute or k x std */
+    IV_RESAMPLE,  /* a = the value on another example of the reference dataset */
+    IV_PATCH,     /* a = the value on the source input (interchange intervention) */
+    IV_KIND_COUNT
+} iv_kind;
+
+typedef struct iv_intervention {
+    int id;              /* shown to the user; stable while it exists */
+    iv_kind kind;
+    bool enabled;
+    iv_addr addr;
+    double value;        /* IV_SET */
+    double sigma;        /* IV_NOISE: absolute std; 0 means k x the reference std */
+    double k;            /* IV_NOISE: multiple of the std (default 3, as in causal tracing) */
+    bool site_std;       /* IV_NOISE: one std for the whole site (ROME's rule) instead of per neuron */
+    int samples;         /* IV_NOISE, IV_RESAMPLE: draws that make up the distribution */
+    uint64_t seed;       /* IV_NOISE, IV_RESAMPLE */
+} iv_intervention;
+
+#define IV_DEFAULT_NOISE_K 3.0
+#define IV_DEFAULT_SAMPLES 10
+#define IV_MAX_SAMPLES 100000
+
+const char *iv_kind_name(iv_kind k);
+int iv_kind_parse(const char *name, iv_kind *out);
+bool iv_kind_is_stochastic(iv_kind k);    /* noise, resample: results are distributions */
+bool iv_kind_needs_stats(iv_kind k);      /* mean, noise without absolute sigma, resample */
+/* One-line description of the parameters, e.g. "k=3 (per-neuron std) samples=10 seed=1". */
+char *iv_intervention_params(const iv_intervention *iv);
+
+/* ---- statistics of the reference dataset -------------------------------------------------------- */
+
+typedef struct iv_stats {
+    long n;              /* examples they were computed over */
+    int n_sites;
+    double **mean;       /* (n_sites) x (width) */
+    double **std;        /* (n_sites) x (width), sample std (n - 1) */
+    double *site_std;    /* (n_sites) one std over all values of the site */
+} iv_stats;
+
+iv_stats *iv_stats_compute(const iv_acts *reference);
+void iv_stats_free(iv_stats *s);
+
+/* ---- applying a list ---------------------------------------------------------------------------- */
+
+typedef struct iv_apply_ctx {
+    const iv_intervention *list; /* applied in order; disabled ones are skipped */
+    int count;
+    long samples;                /* batch row r is sample r % samples of example r / samples */
+    const iv_stats *stats;       /* needed by mean, noise (k x std), resample */
+    const iv_acts *reference;    /* clean activations of the reference dataset (resample) */
+    /* For resample: reference row of each example, so it never resamples itself; -1 when the
+     * example is not in the reference set. NULL means no example is. When batch_is_reference is
+     * set, example e is reference row e and each sample draws a derangement of the set. */
+    const long *self_row;
+    bool batch_is_reference;
+    const iv_acts *source;       /* clean source activations: 1 row (broadcast) or one per example */
+} iv_apply_ctx;
+
+/* The forward hook that applies ctx's interventions (user must point to an iv_apply_ctx). */
+void iv_apply_hook(int site, float *values, long n, int width, void *user);
+
+/* Checks an intervention against the model and what the context can provide, e.g. a patch with no
+ * source input, or a mean with no reference dataset. */
+int iv_intervention_check(const iv_model *m, const iv_intervention *iv, bool have_source,
+                          bool have_reference, iv_error *err);
+
+#endif

@@ -1,0 +1,136 @@
+/* report.c - result objects shared by the command handlers. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+json_object *iv_json_num(double v)
+{
+    if (!isfinite(v))
+        return NULL; /* json-c writes a NULL member as null */
+    char text[32];
+    iv_format_number(text, sizeof text, v);
+    return json_object_new_double_s(v, text);
+}
+
+json_object *iv_json_floats(const float *v, long n)
+{
+    json_object *a = json_object_new_array_ext((int)n);
+    for (long i = 0; i < n; i++)
+        json_object_array_add(a, iv_json_num(v[i]));
+    return a;
+}
+
+json_object *iv_json_doubles(const double *v, long n)
+{
+    json_object *a = json_object_new_array_ext((int)n);
+    for (long i = 0; i < n; i++)
+        json_object_array_add(a, iv_json_num(v[i]));
+    return a;
+}
+
+void iv_json_set(json_object *obj, const char *key, json_object *val)
+{
+    json_object_object_add(obj, key, val);
+}
+
+void iv_json_set_num(json_object *obj, const char *key, double v)
+{
+    json_object_object_add(obj, key, iv_json_num(v));
+}
+
+void iv_json_set_str(json_object *obj, const char *key, const char *s)
+{
+    json_object_object_add(obj, key, json_object_new_string(s));
+}
+
+/* Adds mean, std, min and max over the samples of a site of the intervened pass. */
+static void add_distribution(json_object *obj, const iv_acts *a, int site)
+{
+    int w = a->width[site];
+    long S = a->n;
+    const float *x = a->site[site]; /* (S, w) */
+    double *mean = iv_xcalloc((size_t)w, sizeof(double)), *sd = iv_xcalloc((size_t)w, sizeof(double));
+    double *lo = iv_xmalloc(sizeof(double) * (size_t)w), *hi = iv_xmalloc(sizeof(double) * (size_t)w);
+    for (int i = 0; i < w; i++)
+        lo[i] = hi[i] = x[i];
+    for (long s = 0; s < S; s++)
+        for (int i = 0; i < w; i++) {
+            mean[i] += x[s * w + i] / (double)S;
+            lo[i] = fmin(lo[i], x[s * w + i]);
+            hi[i] = fmax(hi[i], x[s * w + i]);
+        }
+    for (long s = 0; s < S; s++)
+        for (int i = 0; i < w; i++)
+            sd[i] += (x[s * w + i] - mean[i]) * (x[s * w + i] - mean[i]);
+    for (int i = 0; i < w; i++)
+        sd[i] = sqrt(sd[i] / (double)(S > 1 ? S - 1 : 1));
+    iv_json_set(obj, "intervened", iv_json_doubles(mean, w));
+    json_object_object_add(obj, "samples", json_object_new_int64(S));
+    iv_json_set(obj, "std", iv_json_doubles(sd, w));
+    iv_json_set(obj, "min", iv_json_doubles(lo, w));
+    iv_json_set(obj, "max", iv_json_doubles(hi, w));
+    free(mean);
+    free(sd);
+    free(lo);
+    free(hi);
+}
+
+json_object *iv_report_site(const iv_workspace *ws, int site)
+{
+    const iv_model *m = ws->model;
+    int w = iv_model_site_width(m, site);
+    char name[128];
+    iv_model_site_name(m, site, name, sizeof name);
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "site", name);
+    if (iv_model_neuron_label(m, site, 0) || site == 0) {
+        json_object *labels = json_object_new_array();
+        for (int i = 0; i < w; i++) {
+            const char *l = iv_model_neuron_label(m, site, i);
+            json_object_array_add(labels, l ? json_object_new_string(l) : NULL);
+        }
+        iv_json_set(obj, "labels", labels);
+    }
+    iv_json_set(obj, "clean", iv_json_floats(ws->clean->site[site], w));
+    if (ws->intervened->n > 1)
+        add_distribution(obj, ws->intervened, site);
+    else
+        iv_json_set(obj, "intervened", iv_json_floats(ws->intervened->site[site], w));
+    if (ws->source_acts)
+        iv_json_set(obj, "source", iv_json_floats(ws->source_acts->site[site], w));
+    return obj;
+}
+
+json_object *iv_report_output(const iv_workspace *ws)
+{
+    int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
+    json_object *obj = iv_report_site(ws, out);
+    json_object_object_del(obj, "source");
+    /* change = (mean) intervened - clean */
+    json_object *iv = json_object_object_get(obj, "intervened");
+    json_object *change = json_object_new_array();
+    for (int i = 0; i < w; i++) {
+        double a = json_object_get_double(json_object_array_get_idx(iv, (size_t)i));
+        json_object_array_add(change, iv_json_num(a - ws->clean->site[out][i]));
+    }
+    iv_json_set(obj, "change", change);
+    if (ws->target)
+        iv_json_set_num(obj, "target", iv_workspace_target(ws, ws->base));
+    return obj;
+}
+
+json_object *iv_report_intervention(const iv_workspace *ws, const iv_intervention *iv)
+{
+    json_object *obj = json_object_new_object();
+    char *addr = iv_addr_format(ws->model, &iv->addr);
+    char *params = iv_intervention_params(iv);
+    json_object_object_add(obj, "id", json_object_new_int(iv->id));
+    iv_json_set_str(obj, "kind", iv_kind_name(iv->kind));
+    iv_json_set_str(obj, "neurons", addr);
+    iv_json_set_str(obj, "params", params);
+    json_object_object_add(obj, "on", json_object_new_boolean(iv->enabled));
+    free(addr);
+    free(params);
+    return obj;
+}

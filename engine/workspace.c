@@ -1,0 +1,344 @@
+/* workspace.c - the state under examination and the passes that evaluate it. */
+#include "workspace.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void drop_reference(iv_workspace *ws)
+{
+    iv_acts_free(ws->ref_acts);
+    iv_stats_free(ws->stats);
+    ws->ref_acts = NULL;
+    ws->stats = NULL;
+}
+
+static void drop_last_run(iv_workspace *ws)
+{
+    iv_acts_free(ws->clean);
+    iv_acts_free(ws->intervened);
+    iv_acts_free(ws->source_acts);
+    ws->clean = ws->intervened = ws->source_acts = NULL;
+}
+
+void iv_workspace_clear(iv_workspace *ws)
+{
+    for (int i = 0; i < ws->count; i++)
+        iv_addr_clear(&ws->list[i].addr);
+    if (ws->count)
+        ws->unsaved = true;
+    ws->count = 0;
+    ws->next_id = 1;
+}
+
+/* Installs m (owned) with fresh inputs and its default dataset; frees m on failure. */
+static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
+{
+    iv_expr *target = NULL;
+    if (m->target) {
+        target = iv_expr_parse(m->target, m->n_inputs, m->input_names, err);
+        if (!target) {
+            iv_error_prefix(err, "%s: target '%s'", m->path ? m->path : "model", m->target);
+            iv_model_free(m);
+            return -1;
+        }
+    }
+    iv_dataset *ds = NULL;
+    if (m->dataset) {
+        ds = iv_dataset_from_spec(m->dataset, m->n_inputs, m->input_names, ws->seed, err);
+        if (!ds) {
+            iv_error_prefix(err, "%s: data '%s'", m->path ? m->path : "model", m->dataset);
+            iv_expr_free(target);
+            iv_model_free(m);
+            return -1;
+        }
+    }
+    iv_workspace_clear(ws);
+    drop_last_run(ws);
+    iv_workspace_set_data(ws, ds);
+    iv_expr_free(ws->target);
+    iv_model_free(ws->model);
+    free(ws->base);
+    free(ws->source);
+    ws->model = m;
+    ws->target = target;
+    ws->base = iv_xcalloc((size_t)m->n_inputs, sizeof(float));
+    ws->source = iv_xcalloc((size_t)m->n_inputs, sizeof(float));
+    ws->has_source = false;
+    ws->unsaved = false;
+    return iv_workspace_run(ws, err);
+}
+
+iv_workspace *iv_workspace_new(iv_model *m, iv_error *err)
+{
+    iv_workspace *ws = iv_xcalloc(1, sizeof *ws);
+    ws->seed = 1;
+    ws->next_id = 1;
+    if (install_model(ws, m, err) < 0) {
+        iv_workspace_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+int iv_workspace_set_model(iv_workspace *ws, iv_model *m, iv_error *err)
+{
+    return install_model(ws, m, err);
+}
+
+void iv_workspace_free(iv_workspace *ws)
+{
+    if (!ws)
+        return;
+    iv_workspace_clear(ws);
+    free(ws->list);
+    drop_last_run(ws);
+    drop_reference(ws);
+    iv_dataset_free(ws->data);
+    iv_expr_free(ws->target);
+    iv_model_free(ws->model);
+    free(ws->base);
+    free(ws->source);
+    free(ws);
+}
+
+void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds)
+{
+    drop_reference(ws);
+    iv_dataset_free(ws->data);
+    ws->data = ds;
+}
+
+int iv_workspace_reference(iv_workspace *ws, iv_error *err)
+{
+    if (ws->stats)
+        return 0;
+    if (!ws->data)
+        return iv_error_set(err, "no reference dataset: set one with 'data'");
+    ws->ref_acts = iv_acts_new(ws->model, ws->data->n, err);
+    if (!ws->ref_acts)
+        return -1;
+    iv_forward(ws->model, ws->data->x, ws->ref_acts, NULL, NULL);
+    ws->stats = iv_stats_compute(ws->ref_acts);
+    return 0;
+}
+
+/* ---- the intervention list --------------------------------------------------------------------- */
+
+int iv_workspace_add(iv_workspace *ws, const iv_intervention *iv, iv_error *err)
+{
+    if (iv_intervention_check(ws->model, iv, ws->has_source, ws->data != NULL, err) < 0)
+        return -1;
+    if (iv->kind == IV_RESAMPLE && ws->data->n < 2)
+        return iv_error_set(err, "resample needs a reference dataset of at least 2 examples");
+    if (iv_kind_needs_stats(iv->kind) && iv_workspace_reference(ws, err) < 0)
+        return -1;
+    if (ws->count == ws->cap) {
+        ws->cap = ws->cap ? 2 * ws->cap : 8;
+        ws->list = iv_xrealloc(ws->list, sizeof(iv_intervention) * (size_t)ws->cap);
+    }
+    iv_intervention *slot = &ws->list[ws->count++];
+    *slot = *iv;
+    iv_addr_copy(&slot->addr, &iv->addr);
+    slot->id = ws->next_id++;
+    ws->unsaved = true;
+    return slot->id;
+}
+
+int iv_workspace_find(const iv_workspace *ws, int id)
+{
+    for (int i = 0; i < ws->count; i++)
+        if (ws->list[i].id == id)
+            return i;
+    return -1;
+}
+
+static int find_or_fail(const iv_workspace *ws, int id, iv_error *err)
+{
+    int i = iv_workspace_find(ws, id);
+    if (i < 0) {
+        if (ws->count == 0)
+            return iv_error_set(err, "no intervention #%d: there are none", id);
+        return iv_error_set(err, "no intervention #%d (see 'list')", id);
+    }
+    return i;
+}
+
+int iv_workspace_drop(iv_workspace *ws, int id, iv_error *err)
+{
+    int i = find_or_fail(ws, id, err);
+    if (i < 0)
+        return -1;
+    iv_addr_clear(&ws->list[i].addr);
+    memmove(&ws->list[i], &ws->list[i + 1], sizeof(iv_intervention) * (size_t)(ws->count - i - 1));
+    ws->count--;
+    ws->unsaved = true;
+    return 0;
+}
+
+int iv_workspace_toggle(iv_workspace *ws, int id, iv_error *err)
+{
+    int i = find_or_fail(ws, id, err);
+    if (i < 0)
+        return -1;
+    ws->list[i].enabled = !ws->list[i].enabled;
+    ws->unsaved = true;
+    return 0;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------------- */
+
+/* Rows of the intervened pass: enough for the most demanding stochastic intervention that is on. */
+static long sample_count(const iv_workspace *ws)
+{
+    long s = 1;
+    for (int i = 0; i < ws->count; i++)
+        if (ws->list[i].enabled && iv_kind_is_stochastic(ws->list[i].kind) &&
+            ws->list[i].samples > s)
+            s = ws->list[i].samples;
+    return s;
+}
+
+static bool needs_reference(const iv_workspace *ws)
+{
+    for (int i = 0; i < ws->count; i++)
+        if (ws->list[i].enabled && iv_kind_needs_stats(ws->list[i].kind))
+            return true;
+    return false;
+}
+
+/* Reference row whose inputs equal `input` (so resample can avoid the example itself), or -1. */
+static long reference_row_of(const iv_workspace *ws, const float *input)
+{
+    if (!ws->data)
+        return -1;
+    int d = ws->model->n_inputs;
+    for (long r = 0; r < ws->data->n; r++)
+        if (memcmp(ws->data->x + r * d, input, sizeof(float) * (size_t)d) == 0)
+            return r;
+    return -1;
+}
+
+static float *replicate(const float *row, int width, long times)
+{
+    float *out = iv_xmalloc(sizeof(float) * (size_t)width * (size_t)times);
+    for (long t = 0; t < times; t++)
+        memcpy(out + t * width, row, sizeof(float) * (size_t)width);
+    return out;
+}
+
+static void fill_ctx(const iv_workspace *ws, iv_apply_ctx *ctx, long samples)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->list = ws->list;
+    ctx->count = ws->count;
+    ctx->samples = samples;
+    ctx->stats = ws->stats;
+    ctx->reference = ws->ref_acts;
+    ctx->source = ws->source_acts;
+}
+
+int iv_workspace_run(iv_workspace *ws, iv_error *err)
+{
+    const iv_model *m = ws->model;
+    if (needs_reference(ws) && iv_workspace_reference(ws, err) < 0)
+        return -1;
+    drop_last_run(ws);
+    ws->clean = iv_acts_new(m, 1, err);
+    iv_forward(m, ws->base, ws->clean, NULL, NULL);
+    if (ws->has_source) {
+        ws->source_acts = iv_acts_new(m, 1, err);
+        iv_forward(m, ws->source, ws->source_acts, NULL, NULL);
+    }
+    ws->samples = sample_count(ws);
+    ws->intervened = iv_acts_new(m, ws->samples, err);
+    if (!ws->clean || !ws->intervened || (ws->has_source && !ws->source_acts)) {
+        drop_last_run(ws);
+        return -1;
+    }
+    long self = reference_row_of(ws, ws->base);
+    iv_apply_ctx ctx;
+    fill_ctx(ws, &ctx, ws->samples);
+    ctx.self_row = &self;
+    float *input = replicate(ws->base, m->n_inputs, ws->samples);
+    iv_forward(m, input, ws->intervened, iv_apply_hook, &ctx);
+    free(input);
+    return 0;
+}
+
+/* ---- the effect over the dataset ---------------------------------------------------------------- */
+
+void iv_effect_free(iv_effect *e)
+{
+    free(e->clean);
+    free(e->intervened);
+    free(e->change);
+    memset(e, 0, sizeof *e);
+}
+
+int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
+{
+    memset(e, 0, sizeof *e);
+    if (iv_workspace_reference(ws, err) < 0)
+        return -1;
+    const iv_model *m = ws->model;
+    long n = ws->data->n, S = sample_count(ws);
+    int d = m->n_inputs, w = iv_model_output_width(m), out = iv_model_output_site(m);
+    if ((double)n * (double)S > (double)IV_MAX_EXAMPLES)
+        return iv_error_set(err, "%ld examples x %ld samples is too large a pass; use fewer samples "
+                            "or a smaller dataset", n, S);
+    iv_acts *acts = iv_acts_new(m, n * S, err);
+    if (!acts)
+        return -1;
+    float *input = iv_xmalloc(sizeof(float) * (size_t)(n * S) * (size_t)d);
+    for (long r = 0; r < n; r++)
+        for (long s = 0; s < S; s++)
+            memcpy(input + (r * S + s) * d, ws->data->x + r * d, sizeof(float) * (size_t)d);
+    iv_apply_ctx ctx;
+    fill_ctx(ws, &ctx, S);
+    ctx.batch_is_reference = true;
+    iv_forward(m, input, acts, iv_apply_hook, &ctx);
+    free(input);
+
+    e->n = n;
+    e->width = w;
+    e->samples = S;
+    e->clean = iv_xmalloc(sizeof(float) * (size_t)(n * w));
+    e->intervened = iv_xcalloc((size_t)(n * w), sizeof(float));
+    e->change = iv_xcalloc((size_t)n, sizeof(double));
+    memcpy(e->clean, ws->ref_acts->site[out], sizeof(float) * (size_t)(n * w));
+    const float *y = acts->site[out]; /* (n * S, w) */
+    double total = 0;
+    for (long r = 0; r < n; r++) {
+        for (long s = 0; s < S; s++) {
+            double sq = 0;
+            for (int k = 0; k < w; k++) {
+                double delta = (double)y[(r * S + s) * w + k] - e->clean[r * w + k];
+                sq += delta * delta;
+                e->intervened[r * w + k] += (float)(y[(r * S + s) * w + k] / (double)S);
+            }
+            e->change[r] += sqrt(sq) / (double)S;
+        }
+        total += e->change[r];
+        if (r == 0 || e->change[r] > e->max_change) {
+            e->max_change = e->change[r];
+            e->argmax = r;
+        }
+    }
+    e->mean_change = total / (double)n;
+    iv_acts_free(acts);
+    return 0;
+}
+
+double iv_workspace_target(const iv_workspace *ws, const float *input)
+{
+    if (!ws->target)
+        return NAN;
+    double vars[IV_MAX_WIDTH > 64 ? 64 : IV_MAX_WIDTH];
+    int d = ws->model->n_inputs;
+    if (d > 64)
+        return NAN; /* targets are meant for small, hand-made models */
+    for (int i = 0; i < d; i++)
+        vars[i] = input[i];
+    return iv_expr_eval(ws->target, vars);
+}

@@ -1,0 +1,79 @@
+/* workspace.h - everything the user is looking at, and the passes that evaluate it.
+ *
+ * The workspace holds the model, the base and source inputs, the reference dataset with its cached
+ * clean activations and statistics, the ordered list of interventions, the seed, and the last
+ * evaluation (clean, intervened and source activations of every site). Both front ends drive it
+ * only through the command table (commands.h); analyses read it. */
+#ifndef IV_WORKSPACE_H
+#define IV_WORKSPACE_H
+
+#include "dataset.h"
+#include "expr.h"
+#include "intervention.h"
+
+typedef struct iv_workspace {
+    iv_model *model;
+    iv_expr *target;          /* compiled model target, or NULL */
+    float *base;              /* (n_inputs) the input being examined */
+    float *source;            /* (n_inputs) the input patches copy from */
+    bool has_source;
+
+    iv_dataset *data;         /* reference dataset, or NULL */
+    iv_acts *ref_acts;        /* clean activations over data; cached, NULL until needed */
+    iv_stats *stats;          /* statistics of ref_acts; cached with it */
+
+    iv_intervention *list;    /* (count) applied in this order */
+    int count, cap;
+    int next_id;
+    uint64_t seed;            /* default seed of new noise / resample interventions and samples */
+
+    /* The last evaluation, refreshed by iv_workspace_run after any change. */
+    iv_acts *clean;           /* (1 row) base, no interventions */
+    iv_acts *intervened;      /* (samples rows) base under the enabled interventions */
+    iv_acts *source_acts;     /* (1 row) source, no interventions; NULL without a source */
+    long samples;             /* rows of `intervened`: the largest sample count of the stochastic
+                                 interventions that are on, else 1 */
+    bool unsaved;             /* interventions changed since the last save or load */
+} iv_workspace;
+
+/* Takes ownership of the model; loads its default dataset when it names one. */
+iv_workspace *iv_workspace_new(iv_model *m, iv_error *err);
+void iv_workspace_free(iv_workspace *ws);
+/* Replaces the model: inputs reset to zero, interventions cleared, default dataset loaded. */
+int iv_workspace_set_model(iv_workspace *ws, iv_model *m, iv_error *err);
+/* Replaces the reference dataset (NULL for none), dropping cached statistics. Takes ownership. */
+void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds);
+/* Makes sure ref_acts and stats are computed for the current dataset. */
+int iv_workspace_reference(iv_workspace *ws, iv_error *err);
+
+/* Checks and appends a copy of iv (its addr is copied), giving it the next id. Returns the id. */
+int iv_workspace_add(iv_workspace *ws, const iv_intervention *iv, iv_error *err);
+/* Index in list of the intervention with this id, or -1. */
+int iv_workspace_find(const iv_workspace *ws, int id);
+int iv_workspace_drop(iv_workspace *ws, int id, iv_error *err);
+int iv_workspace_toggle(iv_workspace *ws, int id, iv_error *err);
+void iv_workspace_clear(iv_workspace *ws);
+
+/* Re-runs clean, source and intervened passes for the base input. */
+int iv_workspace_run(iv_workspace *ws, iv_error *err);
+
+/* The enabled interventions over the whole reference dataset. */
+typedef struct iv_effect {
+    long n;                 /* examples */
+    int width;              /* output width */
+    float *clean;           /* (n, width) */
+    float *intervened;      /* (n, width) mean over samples */
+    double *change;         /* (n) Euclidean norm of intervened - clean (its absolute value when
+                               the output is one number), mean over samples */
+    double mean_change, max_change;
+    long argmax;            /* example with the largest change */
+    long samples;
+} iv_effect;
+
+int iv_workspace_effect(iv_workspace *ws, iv_effect *out, iv_error *err);
+void iv_effect_free(iv_effect *e);
+
+/* Value of the target expression at an input (n_inputs floats); NAN without a target. */
+double iv_workspace_target(const iv_workspace *ws, const float *input);
+
+#endif

@@ -1,0 +1,449 @@
+/* test_engine.c - the engine against the lecture's worked values (shared/LECTURE.md), analytic
+ * cases for every activation and every intervention, and METHODS.md's oracles. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+/* ---- helpers ----------------------------------------------------------------------------------- */
+
+static iv_workspace *max_ws(void)
+{
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    assert_non_null(ws);
+    return ws;
+}
+
+static iv_workspace *ws_from_text(const char *text)
+{
+    iv_error err;
+    iv_model *m = iv_model_parse(text, "test.nn", &err);
+    if (!m)
+        fail_msg("model did not parse: %s", err.msg);
+    iv_workspace *ws = iv_workspace_new(m, &err);
+    if (!ws)
+        fail_msg("workspace: %s", err.msg);
+    return ws;
+}
+
+/* Runs a line of commands, failing the test on any error. */
+static void run(iv_workspace *ws, const char *line)
+{
+    iv_error err;
+    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) != 0)
+        fail_msg("'%s' failed: %s", line, err.msg);
+}
+
+/* Runs a line that must fail, returning its message. */
+static const char *run_fails(iv_workspace *ws, const char *line)
+{
+    static iv_error err;
+    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) == 0)
+        fail_msg("'%s' should have failed", line);
+    return err.msg;
+}
+
+static const float *site(const iv_acts *a, const iv_workspace *ws, const char *name)
+{
+    int s = iv_model_site_find(ws->model, name);
+    assert_true(s >= 0);
+    return a->site[s];
+}
+
+static void expect_values(const float *got, const double *want, int n, double tol)
+{
+    for (int i = 0; i < n; i++)
+        if (fabs(got[i] - want[i]) > tol)
+            fail_msg("value %d: got %.9g, expected %.9g (tolerance %g)", i, got[i], want[i], tol);
+}
+
+/* Checks h1, h2 and out of the intervened run. */
+static void expect_run(const iv_workspace *ws, const double h1[4], const double h2[2], double out,
+                       double tol)
+{
+    expect_values(site(ws->intervened, ws, "h1"), h1, 4, tol);
+    expect_values(site(ws->intervened, ws, "h2"), h2, 2, tol);
+    expect_values(site(ws->intervened, ws, "out"), &out, 1, tol);
+}
+
+/* ---- the worked values of LECTURE.md ------------------------------------------------------------ */
+
+static void test_max_clean_values(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5");
+    expect_run(ws, (double[]){0, 2, 3, 5}, (double[]){5, 0}, 5, 0);
+    run(ws, "input 5 3");
+    expect_run(ws, (double[]){2, 0, 5, 3}, (double[]){0, 5}, 5, 0);
+    run(ws, "input 4 4"); /* the network is wrong on the diagonal */
+    expect_run(ws, (double[]){0, 0, 4, 4}, (double[]){4, 4}, 8, 0);
+    run(ws, "input 5 4.99"); /* and near it */
+    expect_run(ws, (double[]){0.01, 0, 5, 4.99}, (double[]){3.99, 5}, 8.99, 2e-4);
+    iv_workspace_free(ws);
+}
+
+static void test_max_zero_ablation(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; ablate h1[1] zero");
+    expect_run(ws, (double[]){0, 0, 3, 5}, (double[]){5, 3}, 8, 0);
+    expect_values(site(ws->clean, ws, "out"), (double[]){5}, 1, 0);
+    iv_workspace_free(ws);
+}
+
+static void test_max_patching(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; source 5 3; patch h1[0]");
+    expect_run(ws, (double[]){2, 2, 3, 5}, (double[]){0, 0}, 0, 0);
+    run(ws, "clear; patch h1[0:2]");
+    expect_run(ws, (double[]){2, 0, 3, 5}, (double[]){0, 3}, 3, 0);
+    iv_workspace_free(ws);
+}
+
+static void test_max_mean_ablation(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; ablate h1[0] mean");
+    int h1 = iv_model_site_find(ws->model, "h1");
+    assert_float_equal(ws->stats->mean[h1][0], 220.0 / 121.0, 1e-9);
+    expect_run(ws, (double[]){220.0 / 121.0, 2, 3, 5}, (double[]){0, 0}, 0, 1e-6);
+    iv_workspace_free(ws);
+}
+
+/* ---- activations --------------------------------------------------------------------------------- */
+
+static float act1(iv_activation a, float alpha, float x)
+{
+    iv_activation_apply(a, alpha, &x, 1, 1);
+    return x;
+}
+
+static void test_activations(void **state)
+{
+    (void)state;
+    assert_float_equal(act1(IV_ACT_IDENTITY, 0, -2.5f), -2.5, 0);
+    assert_float_equal(act1(IV_ACT_RELU, 0, -1), 0, 0);
+    assert_float_equal(act1(IV_ACT_RELU, 0, 2), 2, 0);
+    assert_float_equal(act1(IV_ACT_LEAKY_RELU, 0.1f, -2), -0.2, 1e-7);
+    assert_float_equal(act1(IV_ACT_LEAKY_RELU, 0.1f, 3), 3, 0);
+    assert_float_equal(act1(IV_ACT_SIGMOID, 0, 0), 0.5, 1e-7);
+    assert_float_equal(act1(IV_ACT_SIGMOID, 0, (float)log(3.0)), 0.75, 1e-6);
+    assert_float_equal(act1(IV_ACT_TANH, 0, (float)atanh(0.5)), 0.5, 1e-6);
+    /* GELU, exact erf form: x * Phi(x) */
+    assert_float_equal(act1(IV_ACT_GELU, 0, 1), 0.8413447, 1e-6);
+    assert_float_equal(act1(IV_ACT_GELU, 0, -1), -0.1586553, 1e-6);
+    assert_float_equal(act1(IV_ACT_GELU, 0, 0), 0, 0);
+    float x[3] = {1, 2, 3};
+    iv_activation_apply(IV_ACT_SOFTMAX, 0, x, 1, 3);
+    expect_values(x, (double[]){0.09003057, 0.24472847, 0.66524096}, 3, 1e-6);
+    float big[2] = {1000, 1000}; /* must not overflow */
+    iv_activation_apply(IV_ACT_SOFTMAX, 0, big, 1, 2);
+    expect_values(big, (double[]){0.5, 0.5}, 2, 1e-7);
+}
+
+/* A model with a bias, to check that a pre-activation site includes it. */
+static const char biased_text[] =
+    "inputs a b\n"
+    "layer h relu\n"
+    "  weights\n"
+    "    1 2\n"
+    "   -1 1\n"
+    "  bias 0.5 -3\n"
+    "layer o sigmoid\n"
+    "  weights\n"
+    "    1 1\n";
+
+static void test_bias_and_pre_sites(void **state)
+{
+    (void)state;
+    iv_workspace *ws = ws_from_text(biased_text);
+    run(ws, "input 1 2");
+    /* pre = [1 + 4 + 0.5, -1 + 2 - 3] = [5.5, -2]; h = [5.5, 0]; o = sigmoid(5.5) */
+    expect_values(site(ws->clean, ws, "h.pre"), (double[]){5.5, -2}, 2, 1e-6);
+    expect_values(site(ws->clean, ws, "h"), (double[]){5.5, 0}, 2, 1e-6);
+    expect_values(site(ws->clean, ws, "o"), (double[]){1 / (1 + exp(-5.5))}, 1, 1e-6);
+    /* Zeroing the pre-activation replaces W x + b, bias included: h[0] = relu(0) = 0. */
+    run(ws, "ablate h.pre[0] zero");
+    expect_values(site(ws->intervened, ws, "h"), (double[]){0, 0}, 2, 0);
+    expect_values(site(ws->intervened, ws, "o"), (double[]){0.5}, 1, 1e-7);
+    iv_workspace_free(ws);
+}
+
+/* ---- interventions ------------------------------------------------------------------------------- */
+
+static void test_set_and_order(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; set h1[0] 1; ablate h1[0] zero");
+    assert_float_equal(site(ws->intervened, ws, "h1")[0], 0, 0); /* later ones win */
+    run(ws, "clear; ablate h1[0] zero; set h1[0] 1");
+    assert_float_equal(site(ws->intervened, ws, "h1")[0], 1, 0);
+    run(ws, "toggle 2");
+    assert_float_equal(site(ws->intervened, ws, "h1")[0], 0, 0);
+    run(ws, "toggle 1");
+    assert_float_equal(site(ws->intervened, ws, "h1")[0], 0, 0); /* both off: clean is 0 */
+    run(ws, "input 5 3");
+    assert_float_equal(site(ws->intervened, ws, "h1")[0], 2, 0);
+    run(ws, "drop 1; drop 2");
+    assert_int_equal(ws->count, 0);
+    iv_workspace_free(ws);
+}
+
+static void test_patch_clean_into_clean(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; source 3 5; patch h1; patch h2[1]; patch input");
+    const iv_acts *c = ws->clean, *v = ws->intervened;
+    for (int s = 0; s < c->n_sites; s++)
+        assert_memory_equal(c->site[s], v->site[s], sizeof(float) * (size_t)c->width[s]);
+    iv_workspace_free(ws);
+}
+
+static void test_patch_whole_layer_gives_source_output(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; source 7 1; patch h1");
+    assert_float_equal(site(ws->intervened, ws, "out")[0], site(ws->source_acts, ws, "out")[0], 0);
+    assert_float_equal(site(ws->intervened, ws, "out")[0], 7, 0);
+    iv_workspace_free(ws);
+}
+
+/* A linear model, so the output's noise is the site's noise. */
+static const char linear_text[] =
+    "inputs x\n"
+    "data grid x=0:10:1\n"
+    "layer o identity\n"
+    "  weights\n"
+    "    1\n";
+
+static void test_noise_moments_and_seed(void **state)
+{
+    (void)state;
+    iv_workspace *ws = ws_from_text(linear_text);
+    run(ws, "input 4; ablate input noise sigma=2 samples=20000 seed=7");
+    const float *o = site(ws->intervened, ws, "o");
+    double mean = 0, var = 0;
+    for (long s = 0; s < ws->intervened->n; s++)
+        mean += o[s] / 20000.0;
+    for (long s = 0; s < ws->intervened->n; s++)
+        var += (o[s] - mean) * (o[s] - mean) / 19999.0;
+    assert_int_equal(ws->intervened->n, 20000);
+    assert_float_equal(mean, 4, 5 * 2 / sqrt(20000.0)); /* 5 standard errors */
+    assert_float_equal(sqrt(var), 2, 0.05);
+    /* The same seed gives the same draws; another seed does not. */
+    float first = o[0], last = o[19999];
+    run(ws, "clear; ablate input noise sigma=2 samples=20000 seed=7");
+    assert_float_equal(site(ws->intervened, ws, "o")[0], first, 0);
+    assert_float_equal(site(ws->intervened, ws, "o")[19999], last, 0);
+    run(ws, "clear; ablate input noise sigma=2 samples=20000 seed=8");
+    assert_true(site(ws->intervened, ws, "o")[0] != first);
+    iv_workspace_free(ws);
+}
+
+static void test_noise_k_times_std(void **state)
+{
+    (void)state;
+    iv_workspace *ws = ws_from_text(linear_text);
+    /* x over 0..10: sample variance 11 * 110 / (11 * 10) = 11; std sqrt(11). */
+    run(ws, "input 4; ablate input noise k=3 samples=20000 seed=1");
+    assert_float_equal(ws->stats->std[0][0], sqrt(11.0), 1e-9);
+    const float *o = site(ws->intervened, ws, "o");
+    double mean = 0, var = 0;
+    for (long s = 0; s < 20000; s++)
+        mean += o[s] / 20000.0;
+    for (long s = 0; s < 20000; s++)
+        var += (o[s] - mean) * (o[s] - mean) / 19999.0;
+    assert_float_equal(sqrt(var), 3 * sqrt(11.0), 0.05 * 3 * sqrt(11.0));
+    iv_workspace_free(ws);
+}
+
+static void test_resample_never_picks_itself(void **state)
+{
+    (void)state;
+    iv_workspace *ws = ws_from_text(linear_text);
+    /* One input: the base input 4 is in the dataset; every draw must be another example. */
+    run(ws, "input 4; ablate input resample samples=2000 seed=3");
+    const float *o = site(ws->intervened, ws, "o");
+    int seen[11] = {0};
+    for (long s = 0; s < 2000; s++) {
+        assert_true(o[s] != 4);
+        seen[(int)o[s]]++;
+    }
+    for (int v = 0; v < 11; v++)
+        if (v != 4)
+            assert_true(seen[v] > 100); /* the others are all drawn (expected 200 each) */
+    /* Over the dataset: a derangement, so no example keeps its own value. */
+    iv_effect e;
+    iv_error err;
+    assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
+    for (long r = 0; r < e.n; r++)
+        assert_true(e.change[r] > 0);
+    iv_effect_free(&e);
+    /* Same seed, same draws. */
+    float first = o[0];
+    run(ws, "clear; ablate input resample samples=2000 seed=3");
+    assert_float_equal(site(ws->intervened, ws, "o")[0], first, 0);
+    iv_workspace_free(ws);
+}
+
+static void test_resample_derangement_hook(void **state)
+{
+    (void)state;
+    iv_workspace *ws = ws_from_text(linear_text);
+    iv_error err;
+    assert_int_equal(iv_workspace_reference(ws, &err), 0);
+    iv_intervention iv = {.id = 1, .kind = IV_RESAMPLE, .enabled = true, .samples = 5, .seed = 9};
+    assert_int_equal(iv_addr_parse(ws->model, "input", &iv.addr, &err), 0);
+    iv_apply_ctx ctx = {.list = &iv, .count = 1, .samples = 5, .stats = ws->stats,
+                        .reference = ws->ref_acts, .batch_is_reference = true};
+    float values[11 * 5];
+    for (int r = 0; r < 11 * 5; r++)
+        values[r] = (float)(r / 5);
+    iv_apply_hook(0, values, 11 * 5, 1, &ctx);
+    for (int r = 0; r < 11 * 5; r++)
+        assert_true(values[r] != (float)(r / 5));
+    iv_addr_clear(&iv.addr);
+    iv_workspace_free(ws);
+}
+
+/* ---- addresses ----------------------------------------------------------------------------------- */
+
+static void expect_addr(const iv_model *m, const char *text, const char *canonical, int n)
+{
+    iv_addr a;
+    iv_error err;
+    if (iv_addr_parse(m, text, &a, &err) < 0)
+        fail_msg("'%s': %s", text, err.msg);
+    char *f = iv_addr_format(m, &a);
+    assert_string_equal(f, canonical);
+    assert_int_equal(a.n, n);
+    free(f);
+    iv_addr_clear(&a);
+}
+
+static void expect_addr_error(const iv_model *m, const char *text, const char *message)
+{
+    iv_addr a;
+    iv_error err;
+    assert_int_equal(iv_addr_parse(m, text, &a, &err), -1);
+    if (!strstr(err.msg, message))
+        fail_msg("'%s': message '%s' lacks '%s'", text, err.msg, message);
+}
+
+static void test_addresses(void **state)
+{
+    (void)state;
+    iv_model *m = iv_model_builtin_max();
+    expect_addr(m, "h1", "h1", 4);
+    expect_addr(m, "h1[2]", "h1[2]", 1);
+    expect_addr(m, "h1[0,3]", "h1[0,3]", 2);
+    expect_addr(m, "h1[1:3]", "h1[1:3]", 2);
+    expect_addr(m, "h1[:2]", "h1[0:2]", 2);
+    expect_addr(m, "h1[2:]", "h1[2:4]", 2);
+    expect_addr(m, "h1[0:4]", "h1", 4);
+    expect_addr(m, "h1[\"y-x\"]", "h1[1]", 1);
+    expect_addr(m, "h1[x, \"y\"]", "h1[2:4]", 2);
+    expect_addr(m, "input[y]", "input[1]", 1);
+    expect_addr(m, "h2.pre[1]", "h2.pre[1]", 1);
+    expect_addr(m, "out", "out", 1);
+    expect_addr_error(m, "h1[4]", "no neuron 4 in h1 (it has 4: 0 to 3)");
+    expect_addr_error(m, "h1[-1]", "no neuron -1 in h1");
+    expect_addr_error(m, "h9[0]", "unknown site 'h9' (sites: input, h1.pre, h1, h2.pre, h2, out.pre, out)");
+    expect_addr_error(m, "h1[2:2]", "bad range '2:2'");
+    expect_addr_error(m, "h1[0:9]", "bad range '0:9'");
+    expect_addr_error(m, "h1[\"z\"]", "no neuron of h1 is labelled \"z\"");
+    expect_addr_error(m, "h1[0", "missing ']'");
+    expect_addr_error(m, "h1[0,,1]", "empty item");
+    expect_addr_error(m, "[0]", "not a neuron address");
+    iv_model_free(m);
+}
+
+/* ---- the effect over the dataset --------------------------------------------------------------- */
+
+static void test_effect_zero_h1_1(void **state)
+{
+    (void)state;
+    /* Zeroing relu(y - x) lets h2[1] pass x always: where y > x the output becomes x + y, so the
+     * change is x there and 0 elsewhere. Over the 0..10 grid: mean 165/121, largest 9 at (9, 10). */
+    iv_workspace *ws = max_ws();
+    run(ws, "ablate h1[1] zero");
+    iv_effect e;
+    iv_error err;
+    assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
+    assert_int_equal(e.n, 121);
+    for (long r = 0; r < 121; r++) {
+        double x = ws->data->x[2 * r], y = ws->data->x[2 * r + 1];
+        assert_float_equal(e.intervened[r] - e.clean[r], y > x ? x : 0, 1e-6);
+    }
+    assert_float_equal(e.mean_change, 165.0 / 121.0, 1e-9);
+    assert_float_equal(e.max_change, 9, 0);
+    assert_float_equal(ws->data->x[2 * e.argmax], 9, 0);
+    assert_float_equal(ws->data->x[2 * e.argmax + 1], 10, 0);
+    iv_effect_free(&e);
+    iv_workspace_free(ws);
+}
+
+/* ---- errors keep the session ------------------------------------------------------------------- */
+
+static void test_errors_keep_state(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    run(ws, "input 3 5; ablate h1[1] zero");
+    assert_non_null(strstr(run_fails(ws, "ablate h1[7] zero"), "no neuron 7 in h1"));
+    assert_non_null(strstr(run_fails(ws, "patch h1[0]"), "patch needs a source input"));
+    assert_non_null(strstr(run_fails(ws, "input 1"), "expected 2 values"));
+    assert_non_null(strstr(run_fails(ws, "input nan 2"), "'nan' is not a finite number"));
+    assert_non_null(strstr(run_fails(ws, "input 1e999 2"), "not a finite number"));
+    assert_non_null(strstr(run_fails(ws, "ablate h1 bogus"), "unknown kind 'bogus'"));
+    assert_non_null(strstr(run_fails(ws, "ablate h1 noise k=-1"), "k=-1"));
+    assert_non_null(strstr(run_fails(ws, "ablate h1 zero k=3"), "takes no option 'k'"));
+    assert_non_null(strstr(run_fails(ws, "toggle 9"), "no intervention #9"));
+    assert_non_null(strstr(run_fails(ws, "model /nonexistent.nn"), "/nonexistent.nn"));
+    assert_non_null(strstr(run_fails(ws, "frobnicate"), "unknown command 'frobnicate'"));
+    assert_non_null(strstr(run_fails(ws, "data none; ablate h1 mean"), "needs a reference dataset"));
+    /* None of that lost anything. */
+    assert_int_equal(ws->count, 1);
+    assert_float_equal(site(ws->intervened, ws, "out")[0], 8, 0);
+    assert_float_equal(ws->base[0], 3, 0);
+    iv_workspace_free(ws);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_max_clean_values),
+        cmocka_unit_test(test_max_zero_ablation),
+        cmocka_unit_test(test_max_patching),
+        cmocka_unit_test(test_max_mean_ablation),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_bias_and_pre_sites),
+        cmocka_unit_test(test_set_and_order),
+        cmocka_unit_test(test_patch_clean_into_clean),
+        cmocka_unit_test(test_patch_whole_layer_gives_source_output),
+        cmocka_unit_test(test_noise_moments_and_seed),
+        cmocka_unit_test(test_noise_k_times_std),
+        cmocka_unit_test(test_resample_never_picks_itself),
+        cmocka_unit_test(test_resample_derangement_hook),
+        cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_effect_zero_h1_1),
+        cmocka_unit_test(test_errors_keep_state),
+    };
+    return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}

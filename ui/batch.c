@@ -1,0 +1,42 @@
+/* batch.c - scripts from -c and -s: results to stdout as text or JSON lines, errors to stderr. */
+#include "batch.h"
+
+#include "render.h"
+
+static void emit(json_object *result, void *user)
+{
+    iv_batch *b = user;
+    iv_buf text = {0};
+    if (b->json)
+        iv_render_json(result, &text);
+    else
+        iv_render_text(result, &text);
+    if (text.data)
+        fputs(text.data, b->out);
+    fflush(b->out); /* keep results and error lines in order when both go to a terminal */
+    iv_buf_free(&text);
+    json_object_put(result);
+}
+
+static void report_error(const char *where, const char *command, const iv_error *err, void *user)
+{
+    iv_batch *b = user;
+    fprintf(b->errors, "intervene: %s: '%s': %s\n", where, command, err->msg);
+    fflush(b->errors);
+    if (b->json) {
+        /* Machine readers see the failure in the same stream as the results. */
+        json_object *obj = json_object_new_object();
+        json_object_object_add(obj, "error", json_object_new_string(err->msg));
+        json_object_object_add(obj, "where", json_object_new_string(where));
+        json_object_object_add(obj, "command", json_object_new_string(command));
+        emit(obj, b);
+    }
+}
+
+int iv_batch_run(iv_workspace *ws, const char *text, const char *name, iv_batch *b)
+{
+    iv_sink sink = {emit, b};
+    int failed = iv_script_run(ws, text, name, &sink, b->keep_going, report_error, b, NULL);
+    b->failures += failed;
+    return failed;
+}

@@ -1,0 +1,260 @@
+/* render.c - results as readable text or as JSON lines. */
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- scalars ----------------------------------------------------------------------------------- */
+
+static bool is_scalar(json_object *v)
+{
+    json_type t = json_object_get_type(v);
+    return t != json_type_object && t != json_type_array;
+}
+
+static bool is_scalar_array(json_object *v)
+{
+    if (!json_object_is_type(v, json_type_array))
+        return false;
+    for (size_t i = 0; i < json_object_array_length(v); i++)
+        if (!is_scalar(json_object_array_get_idx(v, i)))
+            return false;
+    return true;
+}
+
+static bool is_flat(json_object *v) { return is_scalar(v) || is_scalar_array(v); }
+
+/* quote: on a key=value line, strings with blanks are quoted so the line splits cleanly. */
+static void scalar_text(json_object *v, bool quote, iv_buf *out)
+{
+    const char *s = v ? json_object_get_string(v) : "";
+    if (!v || !*s) {
+        iv_buf_append(out, "-", 1); /* a missing label, an empty field, a number not finite */
+        return;
+    }
+    if (quote && json_object_is_type(v, json_type_string) && strpbrk(s, " \t=\"")) {
+        iv_buf_printf(out, "\"%s\"", s);
+        return;
+    }
+    iv_buf_printf(out, "%s", s);
+}
+
+/* A value on a key=value line: scalars bare, one-element arrays bare, others in brackets. */
+static void flat_text(json_object *v, bool quote, iv_buf *out)
+{
+    if (!is_scalar_array(v)) {
+        scalar_text(v, quote, out);
+        return;
+    }
+    size_t n = json_object_array_length(v);
+    if (n == 1) {
+        scalar_text(json_object_array_get_idx(v, 0), quote, out);
+        return;
+    }
+    iv_buf_append(out, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            iv_buf_append(out, " ", 1);
+        scalar_text(json_object_array_get_idx(v, i), quote, out);
+    }
+    iv_buf_append(out, "]", 1);
+}
+
+/* ---- tables and grids -------------------------------------------------------------------------- */
+
+static bool is_record_list(json_object *v)
+{
+    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
+        return false;
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        json_object *row = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(row, json_type_object))
+            return false;
+        json_object_object_foreach(row, key, val) {
+            (void)key;
+            if (!is_flat(val))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool is_matrix(json_object *v)
+{
+    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
+        return false;
+    for (size_t i = 0; i < json_object_array_length(v); i++)
+        if (!is_scalar_array(json_object_array_get_idx(v, i)))
+            return false;
+    return true;
+}
+
+static void cell_text(json_object *v, char *buf, size_t n)
+{
+    iv_buf b = {0};
+    flat_text(v, false, &b);
+    snprintf(buf, n, "%s", b.data ? b.data : "");
+    iv_buf_free(&b);
+}
+
+/* Records as columns headed by the first record's keys, each as wide as its widest cell. */
+static void table_text(json_object *rows, iv_buf *out)
+{
+    json_object *first = json_object_array_get_idx(rows, 0);
+    size_t nrows = json_object_array_length(rows);
+    int ncols = json_object_object_length(first);
+    const char **keys = iv_xcalloc((size_t)ncols, sizeof(char *));
+    size_t *width = iv_xcalloc((size_t)ncols, sizeof(size_t));
+    int c = 0;
+    json_object_object_foreach(first, key, unused) {
+        (void)unused;
+        keys[c] = key;
+        width[c] = strlen(key);
+        c++;
+    }
+    char cell[512];
+    for (size_t r = 0; r < nrows; r++)
+        for (c = 0; c < ncols; c++) {
+            cell_text(json_object_object_get(json_object_array_get_idx(rows, r), keys[c]), cell,
+                      sizeof cell);
+            if (strlen(cell) > width[c])
+                width[c] = strlen(cell);
+        }
+    for (c = 0; c < ncols; c++)
+        iv_buf_printf(out, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0, keys[c],
+                      c + 1 < ncols ? "  " : "\n");
+    for (size_t r = 0; r < nrows; r++)
+        for (c = 0; c < ncols; c++) {
+            cell_text(json_object_object_get(json_object_array_get_idx(rows, r), keys[c]), cell,
+                      sizeof cell);
+            iv_buf_printf(out, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0, cell,
+                          c + 1 < ncols ? "  " : "\n");
+        }
+    free(keys);
+    free(width);
+}
+
+/* A matrix with its row and column axes (sibling arrays "y" and "x" when they fit). */
+static void grid_text(json_object *parent, json_object *matrix, iv_buf *out)
+{
+    json_object *xs = json_object_object_get(parent, "x"), *ys = json_object_object_get(parent, "y");
+    size_t nrows = json_object_array_length(matrix);
+    size_t ncols = json_object_array_length(json_object_array_get_idx(matrix, 0));
+    if (xs && json_object_array_length(xs) != ncols)
+        xs = NULL;
+    if (ys && json_object_array_length(ys) != nrows)
+        ys = NULL;
+    char cell[64];
+    int w = 1;
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t c = 0; c < ncols; c++) {
+            cell_text(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
+                      sizeof cell);
+            w = (int)strlen(cell) > w ? (int)strlen(cell) : w;
+        }
+    if (xs)
+        for (size_t c = 0; c < ncols; c++) {
+            cell_text(json_object_array_get_idx(xs, c), cell, sizeof cell);
+            w = (int)strlen(cell) > w ? (int)strlen(cell) : w;
+        }
+    const char *xn = json_object_get_string(json_object_object_get(parent, "x_name"));
+    const char *yn = json_object_get_string(json_object_object_get(parent, "y_name"));
+    char corner[64];
+    snprintf(corner, sizeof corner, "%s\\%s", yn ? yn : "y", xn ? xn : "x");
+    int head = (int)strlen(corner);
+    if (xs) {
+        iv_buf_printf(out, "  %*s", head, corner);
+        for (size_t c = 0; c < ncols; c++) {
+            cell_text(json_object_array_get_idx(xs, c), cell, sizeof cell);
+            iv_buf_printf(out, " %*s", w, cell);
+        }
+        iv_buf_append(out, "\n", 1);
+    }
+    for (size_t r = 0; r < nrows; r++) {
+        if (ys) {
+            cell_text(json_object_array_get_idx(ys, r), cell, sizeof cell);
+            iv_buf_printf(out, "  %*s", head, cell);
+        }
+        for (size_t c = 0; c < ncols; c++) {
+            cell_text(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
+                      sizeof cell);
+            iv_buf_printf(out, " %*s", w, cell);
+        }
+        iv_buf_append(out, "\n", 1);
+    }
+}
+
+/* ---- objects ----------------------------------------------------------------------------------- */
+
+static void object_text(json_object *obj, const char *indent, iv_buf *out)
+{
+    /* Flat members first, on one line, so the common case is a single grep-able line. */
+    bool any = false;
+    json_object_object_foreach(obj, key, val) {
+        if (!is_flat(val) || (json_object_is_type(val, json_type_string) &&
+                              strchr(json_object_get_string(val), '\n')))
+            continue;
+        if (is_scalar_array(val) && json_object_object_get(obj, "change") &&
+            is_matrix(json_object_object_get(obj, "change")) &&
+            (!strcmp(key, "x") || !strcmp(key, "y")))
+            continue; /* axes, drawn with the grid */
+        iv_buf_printf(out, "%s%s%s=", any ? " " : "", any ? "" : indent, key);
+        flat_text(val, true, out);
+        any = true;
+    }
+    if (any)
+        iv_buf_append(out, "\n", 1);
+    json_object_object_foreach(obj, k2, v2) {
+        if (json_object_is_type(v2, json_type_string) && strchr(json_object_get_string(v2), '\n')) {
+            iv_buf_printf(out, "%s%s:\n", indent, k2);
+            const char *s = json_object_get_string(v2);
+            while (*s) {
+                const char *nl = strchr(s, '\n');
+                size_t len = nl ? (size_t)(nl - s) : strlen(s);
+                iv_buf_printf(out, "%s  %.*s\n", indent, (int)len, s);
+                s += len + (nl ? 1 : 0);
+            }
+        } else if (is_matrix(v2)) {
+            iv_buf_printf(out, "%s%s:\n", indent, k2);
+            grid_text(obj, v2, out);
+        } else if (is_record_list(v2)) {
+            table_text(v2, out);
+        } else if (json_object_is_type(v2, json_type_object)) {
+            iv_buf_printf(out, "%s%s:", indent, k2);
+            iv_buf b = {0};
+            object_text(v2, "", &b);
+            /* A nested flat object fits after its key; a deeper one goes below it, indented. */
+            if (b.data && strchr(b.data, '\n') == b.data + b.len - 1) {
+                iv_buf_append(out, " ", 1);
+                iv_buf_append(out, b.data, b.len);
+            } else {
+                iv_buf_append(out, "\n", 1);
+                iv_buf_free(&b);
+                char deeper[64];
+                snprintf(deeper, sizeof deeper, "%s  ", indent);
+                object_text(v2, deeper, out);
+            }
+            iv_buf_free(&b);
+        } else if (json_object_is_type(v2, json_type_array) && !is_flat(v2)) {
+            iv_buf_printf(out, "%s%s: (none)\n", indent, k2); /* an empty list of records */
+        }
+    }
+}
+
+void iv_render_text(json_object *result, iv_buf *out)
+{
+    if (json_object_is_type(result, json_type_object))
+        object_text(result, "", out);
+    else {
+        flat_text(result, true, out);
+        iv_buf_append(out, "\n", 1);
+    }
+}
+
+void iv_render_json(json_object *result, iv_buf *out)
+{
+    const char *s = json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
+    iv_buf_printf(out, "%s\n", s);
+}

@@ -1,0 +1,107 @@
+/* repl.c - an interactive prompt over the command language, with GNU readline: history kept in
+ * $XDG_STATE_HOME/intervene/history, tab completion of command names and sites. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "batch.h"
+
+/* Readline's completion callbacks take no user pointer; this is the workspace they complete
+ * against, set only while the prompt runs. */
+static const iv_workspace *completing;
+
+static char *history_path(void)
+{
+    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char *dir = state && *state ? iv_xasprintf("%s/intervene", state)
+              : home && *home   ? iv_xasprintf("%s/.local/state/intervene", home)
+                                : NULL;
+    if (!dir)
+        return NULL;
+    /* Create the directory and its parents; failures only mean no history is kept. */
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0700);
+            *p = '/';
+        }
+    mkdir(dir, 0700);
+    char *path = iv_xasprintf("%s/history", dir);
+    free(dir);
+    return path;
+}
+
+static char *complete_word(const char *text, int state)
+{
+    static int index;
+    static int phase;
+    if (state == 0) {
+        index = 0;
+        phase = 0;
+    }
+    size_t len = strlen(text);
+    int count;
+    const iv_command *table = iv_commands(&count);
+    while (phase == 0 && index < count) {
+        const char *name = table[index++].name;
+        if (strncmp(name, text, len) == 0)
+            return iv_xstrdup(name);
+    }
+    if (phase == 0) {
+        phase = 1;
+        index = 0;
+    }
+    while (completing && index < iv_model_site_count(completing->model)) {
+        char name[128];
+        iv_model_site_name(completing->model, index++, name, sizeof name);
+        if (strncmp(name, text, len) == 0)
+            return iv_xstrdup(name);
+    }
+    return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    (void)start;
+    (void)end;
+    rl_attempted_completion_over = 1; /* never fall back to file names */
+    return rl_completion_matches(text, complete_word);
+}
+
+int iv_repl_run(iv_workspace *ws)
+{
+    char *hist = history_path();
+    if (hist)
+        read_history(hist);
+    completing = ws;
+    rl_readline_name = "intervene";
+    rl_attempted_completion_function = complete;
+    printf("intervene: type 'help' for the commands, 'quit' or Ctrl-D to leave.\n");
+    iv_batch b = {.json = false, .keep_going = true, .out = stdout, .errors = stdout};
+    char *line;
+    while ((line = readline("intervene> ")) != NULL) {
+        char *t = line;
+        while (*t == ' ')
+            t++;
+        if (*t)
+            add_history(line);
+        if (strcmp(t, "quit") == 0 || strcmp(t, "exit") == 0) {
+            free(line);
+            break;
+        }
+        iv_batch_run(ws, line, "input", &b);
+        free(line);
+    }
+    completing = NULL;
+    if (hist) {
+        if (write_history(hist) != 0)
+            fprintf(stderr, "intervene: cannot save history to %s: %s\n", hist, strerror(errno));
+        free(hist);
+    }
+    return 0;
+}
