@@ -13,9 +13,11 @@ static int site_arg(const iv_workspace *ws, const char *cmd, const char *name, i
         iv_addr probe;
         /* Reuse the address parser's message, which lists the sites. */
         if (iv_addr_parse(ws->model, name, &probe, err) == 0) {
+            char site_name[128];
+            iv_model_site_name(ws->model, probe.site, site_name, sizeof site_name);
             iv_addr_clear(&probe);
             return iv_error_set(err, "%s: '%s' is a neuron address; give a site name such as '%s'",
-                                cmd, name, name);
+                                cmd, name, site_name);
         }
         iv_error_prefix(err, "%s", cmd);
         return -1;
@@ -175,6 +177,19 @@ IV_HANDLER(iv_cmd_help)
         json_object_array_add(rows, row);
     }
     iv_json_set(obj, "commands", rows);
+    iv_emit(sink, obj);
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_say)
+{
+    iv_buf text = {0};
+    iv_buf_append(&text, "", 0);
+    for (int i = 0; i < argc; i++)
+        iv_buf_printf(&text, "%s%s", i ? " " : "", argv[i]);
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "say", text.data);
+    iv_buf_free(&text);
     iv_emit(sink, obj);
     return 0;
 }

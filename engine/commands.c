@@ -74,6 +74,8 @@ static const iv_command table[] = {
      "If any command of the file fails, the current session is kept unchanged.", 1, 1,
      IV_CMD_CHANGES, iv_cmd_load},
     {"help", "[COMMAND]", "list the commands, or describe one", "", 0, 1, 0, iv_cmd_help},
+    {"say", "TEXT ...", "print a line of text (captions in scripts and lectures)", "", 0, -1, 0,
+     iv_cmd_say},
 };
 
 const iv_command *iv_commands(int *count)

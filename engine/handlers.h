@@ -32,6 +32,7 @@ IV_HANDLER(iv_cmd_show);
 IV_HANDLER(iv_cmd_effect);
 IV_HANDLER(iv_cmd_stats);
 IV_HANDLER(iv_cmd_help);
+IV_HANDLER(iv_cmd_say);
 
 /* Sends a result to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, json_object *result);

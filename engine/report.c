@@ -56,10 +56,12 @@ static void add_distribution(json_object *obj, const iv_acts *a, int site)
         lo[i] = hi[i] = x[i];
     for (long s = 0; s < S; s++)
         for (int i = 0; i < w; i++) {
-            mean[i] += x[s * w + i] / (double)S;
+            mean[i] += x[s * w + i];
             lo[i] = fmin(lo[i], x[s * w + i]);
             hi[i] = fmax(hi[i], x[s * w + i]);
         }
+    for (int i = 0; i < w; i++) /* divide once, so a constant neuron has std exactly 0 */
+        mean[i] /= (double)S;
     for (long s = 0; s < S; s++)
         for (int i = 0; i < w; i++)
             sd[i] += (x[s * w + i] - mean[i]) * (x[s * w + i] - mean[i]);

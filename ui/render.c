@@ -135,6 +135,17 @@ static void table_text(json_object *rows, iv_buf *out)
     free(width);
 }
 
+/* A grid cell: four significant digits keep a map readable; JSON keeps full precision. */
+static void grid_cell(json_object *v, char *buf, size_t n)
+{
+    if (json_object_is_type(v, json_type_double)) {
+        double d = json_object_get_double(v);
+        snprintf(buf, n, "%.4g", d == 0 ? 0 : d);
+    } else {
+        cell_text(v, buf, n);
+    }
+}
+
 /* A matrix with its row and column axes (sibling arrays "y" and "x" when they fit). */
 static void grid_text(json_object *parent, json_object *matrix, iv_buf *out)
 {
@@ -149,7 +160,7 @@ static void grid_text(json_object *parent, json_object *matrix, iv_buf *out)
     int w = 1;
     for (size_t r = 0; r < nrows; r++)
         for (size_t c = 0; c < ncols; c++) {
-            cell_text(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
+            grid_cell(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
                       sizeof cell);
             w = (int)strlen(cell) > w ? (int)strlen(cell) : w;
         }
@@ -177,7 +188,7 @@ static void grid_text(json_object *parent, json_object *matrix, iv_buf *out)
             iv_buf_printf(out, "  %*s", head, cell);
         }
         for (size_t c = 0; c < ncols; c++) {
-            cell_text(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
+            grid_cell(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
                       sizeof cell);
             iv_buf_printf(out, " %*s", w, cell);
         }
@@ -244,6 +255,11 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
 
 void iv_render_text(json_object *result, iv_buf *out)
 {
+    json_object *say = json_object_object_get(result, "say");
+    if (say && json_object_object_length(result) == 1) {
+        iv_buf_printf(out, "%s\n", json_object_get_string(say)); /* a caption, as written */
+        return;
+    }
     if (json_object_is_type(result, json_type_object))
         object_text(result, "", out);
     else {

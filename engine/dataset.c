@@ -1,0 +1,613 @@
+/* dataset.c - building reference datasets: grids, seeded uniform samples and CSV files, each with
+ * the canonical spec that rebuilds it. */
+#include "dataset.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+#define CSV_MAX_BYTES ((size_t)1 << 30)
+#define GRID_USAGE "NAME=FROM:TO[:STEP] or NAME=VALUE"
+#define SAMPLE_USAGE "NAME=LO:HI"
+
+/* ---- shared helpers ---------------------------------------------------------------------------- */
+
+static iv_dataset *dataset_new(long n, int d)
+{
+    iv_dataset *ds = iv_xcalloc(1, sizeof *ds);
+    ds->n = n;
+    ds->d = d;
+    ds->x = iv_xmalloc((size_t)n * (size_t)d * sizeof(float));
+    return ds;
+}
+
+void iv_dataset_free(iv_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (int i = 0; i < ds->n_labels; i++)
+        free(ds->label_names[i]);
+    free(ds->label_names);
+    free(ds->labels);
+    free(ds->spec);
+    free(ds->x);
+    free(ds->grid_count);
+    free(ds->grid_from);
+    free(ds->grid_step);
+    free(ds);
+}
+
+/* "x, y": the list that error messages show when a name is wrong. */
+static char *join_names(int n, char *const *names)
+{
+    iv_buf b = {0};
+    for (int i = 0; i < n; i++)
+        iv_buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    if (!b.data)
+        iv_buf_append(&b, "(none)", 6);
+    return b.data;
+}
+
+static int find_name(const char *name, size_t len, int n, char *const *names)
+{
+    for (int i = 0; i < n; i++)
+        if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+/* The shortest %g form that reads back as the same double, so a spec rebuilds its dataset exactly
+ * while the usual values still print as "0", "10" or "0.1". */
+static void format_exact(char *buf, size_t n, double v)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* One NAME=A[:B[:C]] argument, checked against the model's inputs. */
+typedef struct range_arg {
+    int input;
+    int n_vals;
+    double v[3];
+} range_arg;
+
+static int bad_range(const char *cmd, const char *arg, const char *usage, iv_error *err)
+{
+    return iv_error_set(err, "%s: bad range '%s' (expected %s)", cmd, arg, usage);
+}
+
+/* Splits "A:B:C" into up to three finite numbers; returns the count, or -1. */
+static int parse_values(const char *text, double v[3])
+{
+    char *copy = iv_xstrdup(text);
+    int n = 0;
+    char *field = copy;
+    for (;;) {
+        char *colon = strchr(field, ':');
+        if (colon)
+            *colon = '\0';
+        if (n == 3 || iv_parse_double(field, &v[n]) != 0) {
+            n = -1;
+            break;
+        }
+        n++;
+        if (!colon)
+            break;
+        field = colon + 1;
+    }
+    free(copy);
+    return n;
+}
+
+static int parse_range(const char *cmd, const char *arg, const char *usage, int n_inputs,
+                       char *const *input_names, bool *seen, range_arg *out, iv_error *err)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return bad_range(cmd, arg, usage, err);
+    out->input = find_name(arg, (size_t)(eq - arg), n_inputs, input_names);
+    if (out->input < 0) {
+        char *list = join_names(n_inputs, input_names);
+        iv_error_set(err, "%s: unknown input '%.*s' (inputs are %s)", cmd, (int)(eq - arg), arg,
+                     list);
+        free(list);
+        return -1;
+    }
+    if (seen[out->input])
+        return iv_error_set(err, "%s: input '%s' given twice", cmd, input_names[out->input]);
+    seen[out->input] = true;
+    out->n_vals = parse_values(eq + 1, out->v);
+    if (out->n_vals < 0)
+        return bad_range(cmd, arg, usage, err);
+    return 0;
+}
+
+/* Every input must be covered; names the first one that is not. */
+static int check_all_seen(const char *cmd, const bool *seen, int n_inputs, char *const *input_names,
+                          iv_error *err)
+{
+    for (int i = 0; i < n_inputs; i++)
+        if (!seen[i])
+            return iv_error_set(err, "%s: no range for input '%s'", cmd, input_names[i]);
+    return 0;
+}
+
+/* ---- grid -------------------------------------------------------------------------------------- */
+
+typedef struct grid_axis {
+    double from, to, step;
+    bool fixed; /* NAME=VALUE */
+    double count;
+} grid_axis;
+
+static int grid_axis_parse(const char *arg, const range_arg *r, grid_axis *a, iv_error *err)
+{
+    a->from = r->v[0];
+    a->fixed = r->n_vals == 1;
+    a->to = r->n_vals >= 2 ? r->v[1] : a->from;
+    a->step = r->n_vals == 3 ? r->v[2] : 1.0;
+    if (a->step <= 0)
+        return iv_error_set(err, "grid: step must be positive in '%s'", arg);
+    if (a->to < a->from)
+        return iv_error_set(err, "grid: range '%s' runs backwards (TO must be >= FROM)", arg);
+    /* The epsilon keeps 0:1:0.1 at eleven points despite 1/0.1 rounding just below 10. */
+    a->count = floor((a->to - a->from) / a->step + 1e-9) + 1;
+    return 0;
+}
+
+static int grid_parse_axes(int argc, char *const *argv, int n_inputs, char *const *input_names,
+                           grid_axis *axes, iv_error *err)
+{
+    bool *seen = iv_xcalloc((size_t)n_inputs + 1, sizeof(bool));
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        range_arg r;
+        rc = parse_range("grid", argv[i], GRID_USAGE, n_inputs, input_names, seen, &r, err);
+        if (rc == 0)
+            rc = grid_axis_parse(argv[i], &r, &axes[r.input], err);
+    }
+    if (rc == 0)
+        rc = check_all_seen("grid", seen, n_inputs, input_names, err);
+    free(seen);
+    return rc;
+}
+
+static char *grid_spec(int n_inputs, char *const *input_names, const grid_axis *axes)
+{
+    iv_buf b = {0};
+    iv_buf_printf(&b, "grid");
+    for (int i = 0; i < n_inputs; i++) {
+        char from[32], to[32], step[32];
+        format_exact(from, sizeof from, axes[i].from);
+        if (axes[i].fixed) {
+            iv_buf_printf(&b, " %s=%s", input_names[i], from);
+            continue;
+        }
+        format_exact(to, sizeof to, axes[i].to);
+        format_exact(step, sizeof step, axes[i].step);
+        iv_buf_printf(&b, " %s=%s:%s:%s", input_names[i], from, to, step);
+    }
+    return b.data;
+}
+
+static void grid_fill(iv_dataset *ds, const grid_axis *axes)
+{
+    int d = ds->d;
+    ds->is_grid = true;
+    ds->grid_count = iv_xmalloc((size_t)d * sizeof(long) + 1);
+    ds->grid_from = iv_xmalloc((size_t)d * sizeof(double) + 1);
+    ds->grid_step = iv_xmalloc((size_t)d * sizeof(double) + 1);
+    for (int j = 0; j < d; j++) {
+        ds->grid_count[j] = (long)axes[j].count;
+        ds->grid_from[j] = axes[j].from;
+        ds->grid_step[j] = axes[j].step;
+    }
+    /* The first input varies fastest: peel its index off the example index first. */
+    for (long idx = 0; idx < ds->n; idx++) {
+        long rest = idx;
+        for (int j = 0; j < d; j++) {
+            long i = rest % ds->grid_count[j];
+            rest /= ds->grid_count[j];
+            ds->x[idx * d + j] = (float)(ds->grid_from[j] + (double)i * ds->grid_step[j]);
+        }
+    }
+}
+
+static iv_dataset *build_grid(int argc, char *const *argv, int n_inputs, char *const *input_names,
+                              iv_error *err)
+{
+    grid_axis *axes = iv_xcalloc((size_t)n_inputs + 1, sizeof *axes);
+    iv_dataset *ds = NULL;
+    if (grid_parse_axes(argc, argv, n_inputs, input_names, axes, err) == 0) {
+        double total = 1;
+        for (int i = 0; i < n_inputs; i++)
+            total *= axes[i].count;
+        if (!isfinite(total)) {
+            iv_error_set(err, "grid: too many points (the limit is %ld)", IV_MAX_EXAMPLES);
+        } else if (total > IV_MAX_EXAMPLES) {
+            /* Exact while the count is an integer a person can read; rounded beyond that. */
+            iv_error_set(err, "grid: %.*g points is more than the limit of %ld",
+                         total < 1e15 ? 15 : 6, total, IV_MAX_EXAMPLES);
+        } else {
+            ds = dataset_new((long)total, n_inputs);
+            grid_fill(ds, axes);
+            ds->spec = grid_spec(n_inputs, input_names, axes);
+        }
+    }
+    free(axes);
+    return ds;
+}
+
+/* ---- sample ------------------------------------------------------------------------------------ */
+
+/* "seed=S" with S a decimal integer that fits 64 bits. */
+static int parse_seed(const char *text, uint64_t *out)
+{
+    if (*text < '0' || *text > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+typedef struct sample_args {
+    long n;
+    uint64_t seed;
+    double *lo, *hi; /* (d) */
+} sample_args;
+
+/* Handles one argument after the count: a seed, or an input's range. */
+static int sample_parse_arg(const char *arg, int n_inputs, char *const *input_names, bool *seen,
+                            bool *seed_seen, sample_args *s, iv_error *err)
+{
+    /* An input may itself be called "seed"; a range then tells it apart by its colon. */
+    if (strncmp(arg, "seed=", 5) == 0 && !strchr(arg, ':')) {
+        if (*seed_seen)
+            return iv_error_set(err, "sample: seed given twice");
+        *seed_seen = true;
+        if (parse_seed(arg + 5, &s->seed) != 0)
+            return iv_error_set(err, "sample: bad seed '%s' (expected a non-negative integer)", arg);
+        return 0;
+    }
+    range_arg r;
+    if (parse_range("sample", arg, SAMPLE_USAGE, n_inputs, input_names, seen, &r, err) != 0)
+        return -1;
+    if (r.n_vals != 2)
+        return bad_range("sample", arg, SAMPLE_USAGE, err);
+    if (r.v[1] < r.v[0])
+        return iv_error_set(err, "sample: range '%s' runs backwards (HI must be >= LO)", arg);
+    s->lo[r.input] = r.v[0];
+    s->hi[r.input] = r.v[1];
+    return 0;
+}
+
+static int sample_parse(int argc, char *const *argv, int n_inputs, char *const *input_names,
+                        sample_args *s, iv_error *err)
+{
+    if (argc < 1)
+        return iv_error_set(err, "sample: expected a count, e.g. sample 1000 x=0:1");
+    if (iv_parse_int(argv[0], 1, IV_MAX_EXAMPLES, &s->n) != 0)
+        return iv_error_set(err, "sample: bad count '%s' (expected 1 to %ld)", argv[0],
+                            IV_MAX_EXAMPLES);
+    for (int i = 0; i < n_inputs; i++) {
+        s->lo[i] = 0;
+        s->hi[i] = 1;
+    }
+    bool *seen = iv_xcalloc((size_t)n_inputs + 1, sizeof(bool));
+    bool seed_seen = false;
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++)
+        rc = sample_parse_arg(argv[i], n_inputs, input_names, seen, &seed_seen, s, err);
+    free(seen);
+    return rc;
+}
+
+static char *sample_spec(int n_inputs, char *const *input_names, const sample_args *s)
+{
+    iv_buf b = {0};
+    iv_buf_printf(&b, "sample %ld", s->n);
+    for (int i = 0; i < n_inputs; i++) {
+        char lo[32], hi[32];
+        format_exact(lo, sizeof lo, s->lo[i]);
+        format_exact(hi, sizeof hi, s->hi[i]);
+        iv_buf_printf(&b, " %s=%s:%s", input_names[i], lo, hi);
+    }
+    iv_buf_printf(&b, " seed=%" PRIu64, s->seed);
+    return b.data;
+}
+
+static iv_dataset *build_sample(int argc, char *const *argv, int n_inputs,
+                                char *const *input_names, uint64_t default_seed, iv_error *err)
+{
+    sample_args s = {.seed = default_seed};
+    s.lo = iv_xcalloc((size_t)n_inputs + 1, sizeof(double));
+    s.hi = iv_xcalloc((size_t)n_inputs + 1, sizeof(double));
+    iv_dataset *ds = NULL;
+    if (sample_parse(argc, argv, n_inputs, input_names, &s, err) == 0) {
+        ds = dataset_new(s.n, n_inputs);
+        iv_rng rng;
+        iv_rng_seed(&rng, s.seed);
+        /* Row by row, inputs in order: this draw order is what a seed reproduces. */
+        for (long r = 0; r < s.n; r++)
+            for (int j = 0; j < n_inputs; j++)
+                ds->x[r * n_inputs + j] =
+                    (float)(s.lo[j] + (s.hi[j] - s.lo[j]) * iv_rng_uniform(&rng));
+        ds->spec = sample_spec(n_inputs, input_names, &s);
+    }
+    free(s.lo);
+    free(s.hi);
+    return ds;
+}
+
+/* ---- CSV --------------------------------------------------------------------------------------- */
+
+typedef struct csv {
+    const char *path;
+    int line;          /* 1-based number of the line being read */
+    int n_cols;
+    char **fields;     /* (n_cols) fields of the current line, pointing into the text */
+    char **col_names;  /* (n_cols) copies of the header's names */
+    int d;
+    int *input_col;    /* (d) column of each model input */
+    int n_labels;
+    int *label_col;    /* (n_labels) column of each label */
+    long n, cap;       /* rows read and allocated */
+    float *x;
+    double *labels;
+} csv;
+
+static void csv_free(csv *c)
+{
+    for (int i = 0; i < c->n_cols; i++)
+        free(c->col_names[i]);
+    free(c->col_names);
+    free(c->fields);
+    free(c->input_col);
+    free(c->label_col);
+    free(c->x);
+    free(c->labels);
+}
+
+/* Trims blanks and one pair of surrounding double quotes, as spreadsheet exports write them. */
+static char *trim_field(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"' && !memchr(s + 1, '"', n - 2)) {
+        s[n - 1] = '\0';
+        s++;
+    }
+    return s;
+}
+
+/* Splits a line in place at its commas; stores at most max fields and returns how many there are. */
+static int split_fields(char *line, char **fields, int max)
+{
+    int n = 0;
+    for (;;) {
+        char *comma = strchr(line, ',');
+        if (comma)
+            *comma = '\0';
+        if (n < max)
+            fields[n] = trim_field(line);
+        n++;
+        if (!comma)
+            return n;
+        line = comma + 1;
+    }
+}
+
+static int csv_header(csv *c, char *line, int n_inputs, char *const *input_names, iv_error *err)
+{
+    int n_cols = 1;
+    for (const char *p = line; *p; p++)
+        n_cols += *p == ',';
+    c->n_cols = n_cols;
+    c->fields = iv_xcalloc((size_t)n_cols, sizeof(char *));
+    c->col_names = iv_xcalloc((size_t)n_cols, sizeof(char *));
+    split_fields(line, c->fields, n_cols);
+    for (int i = 0; i < n_cols; i++) {
+        c->col_names[i] = iv_xstrdup(c->fields[i]);
+        if (!*c->fields[i])
+            return iv_error_set(err, "%s:%d: column %d has no name", c->path, c->line, i + 1);
+        if (find_name(c->fields[i], strlen(c->fields[i]), i, c->col_names) >= 0)
+            return iv_error_set(err, "%s:%d: column '%s' appears twice", c->path, c->line,
+                                c->fields[i]);
+    }
+    c->d = n_inputs;
+    c->input_col = iv_xcalloc((size_t)n_inputs + 1, sizeof(int));
+    for (int j = 0; j < n_inputs; j++) {
+        c->input_col[j] = find_name(input_names[j], strlen(input_names[j]), n_cols, c->col_names);
+        if (c->input_col[j] < 0) {
+            char *list = join_names(n_inputs, input_names);
+            iv_error_set(err, "%s:%d: no column '%s' (the model's inputs are %s)", c->path, c->line,
+                         input_names[j], list);
+            free(list);
+            return -1;
+        }
+    }
+    /* Whatever is not an input is a label. */
+    c->label_col = iv_xcalloc((size_t)n_cols, sizeof(int));
+    for (int i = 0; i < n_cols; i++)
+        if (find_name(c->col_names[i], strlen(c->col_names[i]), n_inputs, input_names) < 0)
+            c->label_col[c->n_labels++] = i;
+    return 0;
+}
+
+static void csv_grow(csv *c)
+{
+    c->cap = c->cap ? 2 * c->cap : 1024;
+    if (c->cap > IV_MAX_EXAMPLES)
+        c->cap = IV_MAX_EXAMPLES;
+    c->x = iv_xrealloc(c->x, (size_t)c->cap * (size_t)c->d * sizeof(float));
+    if (c->n_labels)
+        c->labels = iv_xrealloc(c->labels, (size_t)c->cap * (size_t)c->n_labels * sizeof(double));
+}
+
+/* Reads the number in column col of the current line. */
+static int csv_number(csv *c, int col, double *out, iv_error *err)
+{
+    const char *text = c->fields[col];
+    if (iv_parse_double(text, out) == 0)
+        return 0;
+    return iv_error_set(err, "%s:%d: column '%s': '%s' is not a finite number", c->path, c->line,
+                        c->col_names[col], text);
+}
+
+static int csv_row(csv *c, char *line, iv_error *err)
+{
+    int n = split_fields(line, c->fields, c->n_cols);
+    if (n != c->n_cols)
+        return iv_error_set(err, "%s:%d: expected %d fields (as in the header), found %d", c->path,
+                            c->line, c->n_cols, n);
+    if (c->n == IV_MAX_EXAMPLES)
+        return iv_error_set(err, "%s:%d: more than %ld rows", c->path, c->line, IV_MAX_EXAMPLES);
+    if (c->n == c->cap)
+        csv_grow(c);
+    for (int j = 0; j < c->d; j++) {
+        double v;
+        if (csv_number(c, c->input_col[j], &v, err) != 0)
+            return -1;
+        c->x[c->n * c->d + j] = (float)v;
+    }
+    for (int k = 0; k < c->n_labels; k++)
+        if (csv_number(c, c->label_col[k], &c->labels[c->n * c->n_labels + k], err) != 0)
+            return -1;
+    c->n++;
+    return 0;
+}
+
+static bool is_skipped_line(const char *line)
+{
+    while (*line == ' ' || *line == '\t' || *line == '\r')
+        line++;
+    return *line == '\0' || *line == '#';
+}
+
+/* Walks the lines, skipping blank and '#' lines: the first other line is the header. */
+static int csv_parse(csv *c, char *text, int n_inputs, char *const *input_names, iv_error *err)
+{
+    bool have_header = false;
+    if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3; /* a UTF-8 byte order mark, as some spreadsheets write */
+    for (char *p = text; *p;) {
+        char *line = p;
+        char *nl = strchr(p, '\n');
+        if (nl) {
+            *nl = '\0';
+            p = nl + 1;
+        } else {
+            p += strlen(p);
+        }
+        c->line++;
+        if (is_skipped_line(line))
+            continue;
+        int rc = have_header ? csv_row(c, line, err)
+                             : csv_header(c, line, n_inputs, input_names, err);
+        if (rc != 0)
+            return -1;
+        have_header = true;
+    }
+    if (!have_header)
+        return iv_error_set(err, "%s: empty file (expected a header row naming the columns)",
+                            c->path);
+    if (c->n == 0)
+        return iv_error_set(err, "%s: no data rows after the header", c->path);
+    return 0;
+}
+
+/* Moves the parsed rows and label names into a dataset; c keeps nothing it would free twice. */
+static iv_dataset *csv_to_dataset(csv *c)
+{
+    iv_dataset *ds = iv_xcalloc(1, sizeof *ds);
+    ds->n = c->n;
+    ds->d = c->d;
+    ds->x = c->x;
+    c->x = NULL;
+    ds->spec = iv_xasprintf("load %s", c->path);
+    ds->n_labels = c->n_labels;
+    if (c->n_labels) {
+        ds->labels = c->labels;
+        c->labels = NULL;
+        ds->label_names = iv_xcalloc((size_t)c->n_labels, sizeof(char *));
+        for (int k = 0; k < c->n_labels; k++)
+            ds->label_names[k] = iv_xstrdup(c->col_names[c->label_col[k]]);
+    }
+    return ds;
+}
+
+iv_dataset *iv_dataset_load_csv(const char *path, int n_inputs, char *const *input_names,
+                                iv_error *err)
+{
+    char *text = iv_read_file(path, CSV_MAX_BYTES, NULL, err);
+    if (!text)
+        return NULL;
+    csv c = {.path = path};
+    iv_dataset *ds = NULL;
+    if (csv_parse(&c, text, n_inputs, input_names, err) == 0)
+        ds = csv_to_dataset(&c);
+    csv_free(&c);
+    free(text);
+    return ds;
+}
+
+/* ---- entry points ------------------------------------------------------------------------------ */
+
+iv_dataset *iv_dataset_build(int argc, char *const *argv, int n_inputs, char *const *input_names,
+                             uint64_t default_seed, iv_error *err)
+{
+    if (argc < 1) {
+        iv_error_set(err, "data: expected grid, sample or load");
+        return NULL;
+    }
+    if (strcmp(argv[0], "grid") == 0)
+        return build_grid(argc - 1, argv + 1, n_inputs, input_names, err);
+    if (strcmp(argv[0], "sample") == 0)
+        return build_sample(argc - 1, argv + 1, n_inputs, input_names, default_seed, err);
+    if (strcmp(argv[0], "load") == 0) {
+        if (argc != 2) {
+            iv_error_set(err, "load: expected one file name, e.g. load data/points.csv");
+            return NULL;
+        }
+        return iv_dataset_load_csv(argv[1], n_inputs, input_names, err);
+    }
+    iv_error_set(err, "data: expected grid, sample or load, got '%s'", argv[0]);
+    return NULL;
+}
+
+static bool is_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
+
+iv_dataset *iv_dataset_from_spec(const char *spec, int n_inputs, char *const *input_names,
+                                 uint64_t default_seed, iv_error *err)
+{
+    char *copy = iv_xstrdup(spec);
+    char **argv = iv_xcalloc(strlen(spec) / 2 + 2, sizeof(char *));
+    int argc = 0;
+    for (char *p = copy; *p;) {
+        while (is_blank(*p))
+            *p++ = '\0';
+        if (*p)
+            argv[argc++] = p;
+        while (*p && !is_blank(*p))
+            p++;
+    }
+    iv_dataset *ds = iv_dataset_build(argc, argv, n_inputs, input_names, default_seed, err);
+    free(argv);
+    free(copy);
+    return ds;
+}

@@ -1,0 +1,74 @@
+#!/bin/sh
+# cli.sh - the command line of the binary: options, exit statuses, scripts from stdin, --json,
+# --keep-going, opening a model file, and the README's worked examples.
+. "$srcdir/tests/tap.sh"
+cd "$srcdir" || exit 1
+here=$(pwd -P)
+plan 20
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
+status_is() { [ "$(cat "$tmp/status")" = "$1" ]; }
+out_has() { grep -qF -- "$1" "$tmp/out"; }
+err_has() { grep -qF -- "$1" "$tmp/err"; }
+
+iv --help
+check "--help prints the usage and exits 0" eval 'status_is 0 && out_has "usage: intervene [OPTIONS] [MODEL]"'
+iv --version
+check "--version names the program" eval 'status_is 0 && out_has "intervene "'
+iv --frobnicate
+check "an unknown option exits 2" eval 'status_is 2 && err_has "--help"'
+iv a.nn b.nn
+check "two models are refused" eval 'status_is 2 && err_has "one model at a time"'
+iv no-such-model.nn -c show
+check "a missing model file names it" eval 'status_is 2 && err_has "no-such-model.nn: cannot open"'
+
+# The README's examples, on the shipped model file.
+iv sample_models/max.nn -c 'input 3 5; ablate h1[1] zero; show out'
+check "README: zero-ablating h1[1] at (3, 5) gives 8 beside clean 5" \
+    eval 'status_is 0 && out_has "site=out clean=5 intervened=8 change=3 target=5"'
+iv sample_models/max.nn -c 'input 3 5; source 5 3; patch h1[0]; show out'
+check "README: patching h1[0] from (5, 3) gives 0" eval 'out_has "site=out clean=5 intervened=0"'
+iv sample_models/max.nn -c 'input 3 5; source 5 3; patch h1[0:2]; show out'
+check "README: patching h1[0:2] from (5, 3) gives 3" eval 'out_has "site=out clean=5 intervened=3"'
+iv sample_models/max.nn -c 'input 3 5; ablate h1[0] mean; show out'
+check "README: mean-ablating h1[0] gives 0, the mean 1.818182" \
+    eval 'out_has "values=1.818182" && out_has "site=out clean=5 intervened=0"'
+
+iv --json sample_models/max.nn -c 'input 3 5; ablate h1[1] zero; show out'
+check "--json: show out is one object with site, clean and intervened" \
+    eval 'tail -n 1 "$tmp/out" | grep -qxF "{\"site\":\"out\",\"clean\":[5],\"intervened\":[8],\"change\":[3],\"target\":5}"'
+iv --json -c 'show'
+check "--json: show alone gives one object per site, input to output" \
+    eval '[ "$(wc -l <"$tmp/out")" -eq 7 ] && head -n 1 "$tmp/out" | grep -qF "\"site\":\"input\"" && tail -n 1 "$tmp/out" | grep -qF "\"site\":\"out\""'
+iv --json -c 'show h9'
+check "--json: a failure is also reported as an error object" \
+    eval 'status_is 2 && out_has "{\"error\":\"show: unknown site" && err_has "-c:1: '"'"'show h9'"'"'"'
+
+echo 'input 3 5; ablate h1[1] zero
+show out' | "$INTERVENE" -s - >"$tmp/out" 2>"$tmp/err"
+check "-s - reads the script from standard input" eval 'out_has "intervened=8" && [ ! -s "$tmp/err" ]'
+echo 'input 3 5; ablate h1[1] zero; show out' | "$INTERVENE" >"$tmp/out" 2>"$tmp/err"
+check "without -c or -s, a piped standard input is a script" eval 'out_has "intervened=8"'
+
+iv -c 'input 3 5; show q; ablate h1[1] zero' -c 'show out'
+check "a failing command stops the run with status 2" \
+    eval 'status_is 2 && ! out_has "intervened=8" && err_has "-c:1: '"'"'show q'"'"'"'
+iv -k -c 'input 3 5; show q; ablate h1[1] zero' -c 'show out'
+check "--keep-going runs the rest and still exits 2" eval 'status_is 2 && out_has "site=out clean=5 intervened=8"'
+iv -c 'input 3 5' -s tests/golden/errors.iv
+check "-c and -s run in order; errors name the script and line" \
+    eval 'status_is 2 && err_has "tests/golden/errors.iv:5: '"'"'ablate h1[4] zero'"'"'"'
+
+# Sessions: save, then replay in a fresh process, from another directory.
+iv -c "input 3 5; source 5 3; ablate h1[1] zero; patch h1[0]; toggle 2; save $tmp/s.iv"
+(cd "$tmp" && "$INTERVENE" -c 'load s.iv; show out; list' >"$tmp/out" 2>"$tmp/err")
+check "a saved session replays with its interventions and switches" \
+    eval 'out_has "site=out clean=5 intervened=8" && grep -q "^2 *patch *h1\[0\] *- *false" "$tmp/out"'
+iv sample_models/max.nn -c "save $tmp/s2.iv"
+(cd / && "$INTERVENE" -s "$tmp/s2.iv" -c 'info' >"$tmp/out" 2>"$tmp/err")
+check "a session names its model by absolute path" eval 'out_has "path=$here/sample_models/max.nn"'
+
+# Hostile sizes get a message, not a crash.
+iv -c 'data grid x=0:100000:0.001 y=0:100000:0.001'
+check "an absurd grid is refused with a message" eval 'status_is 2 && [ "$(wc -l <"$tmp/err")" -eq 1 ]'
