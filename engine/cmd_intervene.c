@@ -65,8 +65,16 @@ static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *
 {
     int id = iv_workspace_add(ws, iv, err);
     iv_addr_clear(&iv->addr);
-    if (id < 0 || iv_workspace_run(ws, err) < 0)
+    if (id < 0)
         return -1;
+    if (iv_workspace_run(ws, err) < 0) {
+        /* e.g. too many samples for memory: take it back, so the session stays usable */
+        iv_error keep = *err;
+        iv_workspace_drop(ws, id, NULL);
+        iv_workspace_run(ws, NULL);
+        *err = keep;
+        return -1;
+    }
     const iv_intervention *added = &ws->list[iv_workspace_find(ws, id)];
     json_object *obj = json_object_new_object();
     json_object *desc = iv_report_intervention(ws, added);

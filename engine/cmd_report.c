@@ -27,6 +27,8 @@ static int site_arg(const iv_workspace *ws, const char *cmd, const char *name, i
 
 IV_HANDLER(iv_cmd_show)
 {
+    if (!ws->clean || !ws->intervened)
+        return iv_error_set(err, "show: nothing is evaluated (the last run failed; see its message)");
     if (argc == 1) {
         int site = site_arg(ws, "show", argv[0], err);
         if (site < 0)

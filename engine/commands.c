@@ -46,11 +46,11 @@ static const iv_command table[] = {
      "  patch                a = its value on the source input\n"
      "ADDR: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open), h1[\"x-y\"] (label), h1.pre[0].\n"
      "Example: input 3 5; ablate h1[1] zero; show out",
-     2, -1, IV_CMD_CHANGES, iv_cmd_ablate},
+     2, -1, 0, iv_cmd_ablate}, /* ablate, set and patch re-run themselves, to report the output */
     {"set", "ADDR VALUE", "set the addressed neurons to a constant", "Same as: ablate ADDR set VALUE",
-     2, 2, IV_CMD_CHANGES, iv_cmd_set},
+     2, 2, 0, iv_cmd_set},
     {"patch", "ADDR", "interchange intervention: copy ADDR from the source run",
-     "Same as: ablate ADDR patch. Needs a source input ('source').", 1, 1, IV_CMD_CHANGES,
+     "Same as: ablate ADDR patch. Needs a source input ('source').", 1, 1, 0,
      iv_cmd_patch},
     {"list", "", "list the interventions in the order they apply", "", 0, 0, 0, iv_cmd_list},
     {"toggle", "ID", "switch an intervention off or back on", "", 1, 1, IV_CMD_CHANGES,

@@ -18,7 +18,7 @@
 #define MAX_NAME 64         /* characters in an input or layer name */
 #define MAX_LABEL 255       /* bytes in a neuron label */
 #define BIAS_PER_LINE 16    /* numbers per line when the writer spreads a wide bias over lines */
-#define INDENT_MAX_WIDTH 1024 /* wider rows are written unindented, see write_row */
+#define INDENT_MAX_WIDTH 1024 /* wider rows are written unindented, see write_layer */
 #define DEFAULT_ALPHA 0.01f
 
 /* ---- parser state ------------------------------------------------------------------------------ */
@@ -205,11 +205,14 @@ static int tokenize(parser *p, size_t len)
     return 0;
 }
 
-/* Copies line p->raw (len bytes) into the scratch buffer after checking its length and bytes. */
+/* Copies line p->raw (len bytes, newline excluded) into the scratch buffer after checking its
+ * length and bytes. */
 static int load_line(parser *p, size_t len)
 {
     if (len > (size_t)MAX_LINE)
         return fail_at(p, p->line, "line is longer than %ld bytes (1 MiB)", MAX_LINE);
+    if (len > 0 && p->raw[len - 1] == '\r')
+        len--; /* a Windows line end; any other CR is refused below */
     for (size_t i = 0; i < len; i++)
         if (is_control((unsigned char)p->raw[i]))
             return fail_at(p, p->line, "control character 0x%02x in column %zu (is this a text "
@@ -690,8 +693,7 @@ static int parse_lines(parser *p, const char *text)
         const char *nl = memchr(text, '\n', span);
         size_t len = nl ? (size_t)(nl - text) : span;
         p->raw = text;
-        /* A CR ending the line (Windows line ends) is dropped; any other CR is refused. */
-        if (parse_line(p, len > 0 && text[len - 1] == '\r' ? len - 1 : len) < 0)
+        if (parse_line(p, len) < 0)
             return -1;
         if (!nl)
             break; /* the last line had no newline */

@@ -334,11 +334,11 @@ double iv_workspace_target(const iv_workspace *ws, const float *input)
 {
     if (!ws->target)
         return NAN;
-    double vars[IV_MAX_WIDTH > 64 ? 64 : IV_MAX_WIDTH];
     int d = ws->model->n_inputs;
-    if (d > 64)
-        return NAN; /* targets are meant for small, hand-made models */
+    double *vars = iv_xmalloc(sizeof(double) * (size_t)d);
     for (int i = 0; i < d; i++)
         vars[i] = input[i];
-    return iv_expr_eval(ws->target, vars);
+    double v = iv_expr_eval(ws->target, vars);
+    free(vars);
+    return v;
 }

@@ -296,7 +296,9 @@ static void test_write_refuses(void **state)
 {
     (void)state;
     iv_model *m = iv_model_builtin_max();
-    FILE *f = tmpfile();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
     m->layers[0].labels[0] = iv_arena_strdup(m->arena, "two\nlines");
     assert_int_equal(iv_model_write(m, f), -1);
@@ -309,6 +311,7 @@ static void test_write_refuses(void **state)
     m->layers[1].weight[0] = 1;
     assert_int_equal(iv_model_write(m, f), 0);
     fclose(f);
+    free(text);
     iv_model_free(m);
 }
 
@@ -583,6 +586,14 @@ static void test_limit_line(void **state)
     iv_buf_printf(&b, "inputs x\n");
     for (long i = 0; i <= (1L << 20); i++)
         iv_buf_append(&b, " ", 1);
+    parse_bad(b.data, "bad.nn:2: line is longer than 1048576 bytes (1 MiB)");
+    iv_buf_free(&b);
+
+    /* The CR of a Windows line end counts, so this line is one byte too long. */
+    iv_buf_printf(&b, "inputs x\n#");
+    for (long i = 1; i < (1L << 20); i++)
+        iv_buf_append(&b, "a", 1);
+    iv_buf_printf(&b, "\r\nlayer h relu\n  weights\n    1\n");
     parse_bad(b.data, "bad.nn:2: line is longer than 1048576 bytes (1 MiB)");
     iv_buf_free(&b);
 }
