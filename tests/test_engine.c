@@ -182,6 +182,52 @@ static void test_bias_and_pre_sites(void **state)
     iv_workspace_free(ws);
 }
 
+/* The forward pass against a plain double-precision loop, for a wide layer (the sgemm path), a
+ * tiny one (the unrolled path) and every activation but softmax between them. */
+static void test_forward_matches_naive(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "inputs a b c\n"
+        "layer t tanh\n  weights\n    0.5 -1 2\n    1 1 -0.25\n  bias 0.1 -0.2\n"
+        "layer w leaky_relu 0.1\n  weights\n"
+        "    1 2\n    -1 0.5\n    0.3 -2\n    2 2\n    -0.7 1\n    0 1\n  bias 1 0 -1 0.5 0 -0.5\n"
+        "layer g gelu\n  weights\n    1 -1 0.5 0.25 -2 1\n    0.1 0.2 0.3 0.4 0.5 0.6\n"
+        "    -1 -1 1 1 0 2\n    3 0 0 -3 1 1\n    0.5 0.5 0.5 0.5 0.5 0.5\n"
+        "layer s sigmoid\n  weights\n    1 -1 1 -1 1\n";
+    iv_error err;
+    iv_model *m = iv_model_parse(text, "naive.nn", &err);
+    if (!m)
+        fail_msg("%s", err.msg);
+    enum { N = 37 };
+    float input[N * 3];
+    for (int i = 0; i < N * 3; i++)
+        input[i] = (float)sin(1.7 * i) * 3;
+    iv_acts *a = iv_acts_new(m, N, &err);
+    iv_forward(m, input, a, NULL, NULL);
+    for (int r = 0; r < N; r++) {
+        double x[8] = {input[r * 3], input[r * 3 + 1], input[r * 3 + 2]};
+        for (int l = 0; l < m->n_layers; l++) {
+            const iv_layer *L = &m->layers[l];
+            double y[8];
+            for (int o = 0; o < L->n_out; o++) {
+                double pre = L->bias ? L->bias[o] : 0;
+                for (int i = 0; i < L->n_in; i++)
+                    pre += (double)L->weight[o * L->n_in + i] * x[i];
+                assert_float_equal(a->site[2 * l + 1][r * L->n_out + o], pre, 1e-5);
+                y[o] = L->act == IV_ACT_TANH         ? tanh(pre)
+                     : L->act == IV_ACT_LEAKY_RELU   ? (pre > 0 ? pre : 0.1 * pre)
+                     : L->act == IV_ACT_GELU         ? 0.5 * pre * (1 + erf(pre / sqrt(2)))
+                                                     : 1 / (1 + exp(-pre));
+                assert_float_equal(a->site[2 * l + 2][r * L->n_out + o], y[o], 1e-5);
+            }
+            memcpy(x, y, sizeof y);
+        }
+    }
+    iv_acts_free(a);
+    iv_model_free(m);
+}
+
 /* ---- interventions ------------------------------------------------------------------------------- */
 
 static void test_set_and_order(void **state)
@@ -434,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_max_mean_ablation),
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_bias_and_pre_sites),
+        cmocka_unit_test(test_forward_matches_naive),
         cmocka_unit_test(test_set_and_order),
         cmocka_unit_test(test_patch_clean_into_clean),
         cmocka_unit_test(test_patch_whole_layer_gives_source_output),
