@@ -61,9 +61,13 @@ static int parse_input(const iv_model *m, int argc, char **argv, float *values, 
     bool named = strchr(argv[0], '=') != NULL;
     if (!named && argc != m->n_inputs) {
         free(v);
-        return iv_error_set(err, "expected %d value%s (%s%s), got %d", m->n_inputs,
-                            m->n_inputs == 1 ? "" : "s", m->input_names[0],
-                            m->n_inputs > 1 ? " ..." : "", argc);
+        iv_buf names = {0};
+        for (int i = 0; i < m->n_inputs && names.len < 200; i++)
+            iv_buf_printf(&names, "%s%s", i ? " " : "", m->input_names[i]);
+        iv_error_set(err, "expected %d value%s (%s%s), got %d", m->n_inputs,
+                     m->n_inputs == 1 ? "" : "s", names.data, names.len >= 200 ? " ..." : "", argc);
+        iv_buf_free(&names);
+        return -1;
     }
     for (int a = 0; a < argc; a++) {
         int i = a;
