@@ -132,7 +132,6 @@ IV_HANDLER(iv_cmd_ablate)
 
 IV_HANDLER(iv_cmd_set)
 {
-    (void)argc;
     iv_intervention iv;
     intervention_init(&iv, ws, IV_SET);
     if (iv_parse_double(argv[1], &iv.value) < 0)
@@ -147,7 +146,6 @@ IV_HANDLER(iv_cmd_set)
 
 IV_HANDLER(iv_cmd_patch)
 {
-    (void)argc;
     iv_intervention iv;
     intervention_init(&iv, ws, IV_PATCH);
     if (iv_addr_parse(ws->model, argv[0], &iv.addr, err) < 0 ||
@@ -160,9 +158,6 @@ IV_HANDLER(iv_cmd_patch)
 
 IV_HANDLER(iv_cmd_list)
 {
-    (void)argc;
-    (void)argv;
-    (void)err;
     json_object *obj = json_object_new_object(), *items = json_object_new_array();
     for (int i = 0; i < ws->count; i++)
         json_object_array_add(items, iv_report_intervention(ws, &ws->list[i]));
@@ -171,50 +166,27 @@ IV_HANDLER(iv_cmd_list)
     return 0;
 }
 
-static int parse_id(const char *cmd, const char *text, int *id, iv_error *err)
+/* Runs toggle or drop on the intervention an argument names ("2", or "#2" as list shows it). */
+static int by_id(iv_workspace *ws, const char *cmd, const char *text,
+                 int (*action)(iv_workspace *, int, iv_error *), iv_error *err)
 {
-    const char *t = text[0] == '#' ? text + 1 : text; /* accept "#2" as shown by list */
-    long v;
-    if (iv_parse_int(t, 1, INT_MAX, &v) < 0)
+    const char *t = text[0] == '#' ? text + 1 : text;
+    long id;
+    if (iv_parse_int(t, 1, INT_MAX, &id) < 0)
         return iv_error_set(err, "%s: '%s' is not an intervention id (see 'list')", cmd, text);
-    *id = (int)v;
-    return 0;
-}
-
-IV_HANDLER(iv_cmd_toggle)
-{
-    (void)argc;
-    (void)sink;
-    int id = 0;
-    if (parse_id("toggle", argv[0], &id, err) < 0)
-        return -1;
-    if (iv_workspace_toggle(ws, id, err) < 0) {
-        iv_error_prefix(err, "toggle");
+    if (action(ws, (int)id, err) < 0) {
+        iv_error_prefix(err, "%s", cmd);
         return -1;
     }
     return 0;
 }
 
-IV_HANDLER(iv_cmd_drop)
-{
-    (void)argc;
-    (void)sink;
-    int id = 0;
-    if (parse_id("drop", argv[0], &id, err) < 0)
-        return -1;
-    if (iv_workspace_drop(ws, id, err) < 0) {
-        iv_error_prefix(err, "drop");
-        return -1;
-    }
-    return 0;
-}
+IV_HANDLER(iv_cmd_toggle) { return by_id(ws, "toggle", argv[0], iv_workspace_toggle, err); }
+
+IV_HANDLER(iv_cmd_drop) { return by_id(ws, "drop", argv[0], iv_workspace_drop, err); }
 
 IV_HANDLER(iv_cmd_clear)
 {
-    (void)argc;
-    (void)argv;
-    (void)sink;
-    (void)err;
     iv_workspace_clear(ws);
     return 0;
 }

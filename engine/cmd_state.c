@@ -9,8 +9,6 @@
 
 IV_HANDLER(iv_cmd_model)
 {
-    (void)argc;
-    (void)sink;
     iv_model *m = iv_model_load(argv[0], err);
     if (!m)
         return -1;
@@ -24,8 +22,6 @@ IV_HANDLER(iv_cmd_model)
 
 IV_HANDLER(iv_cmd_info)
 {
-    (void)argc;
-    (void)argv;
     const iv_model *m = ws->model;
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "model", m->name ? m->name : "");
@@ -198,8 +194,6 @@ IV_HANDLER(iv_cmd_seed)
 
 IV_HANDLER(iv_cmd_save)
 {
-    (void)argc;
-    (void)sink;
     char *text = iv_session_script(ws);
     FILE *f = fopen(argv[0], "w");
     if (!f) {
@@ -217,8 +211,6 @@ IV_HANDLER(iv_cmd_save)
 
 IV_HANDLER(iv_cmd_load)
 {
-    (void)argc;
-    (void)sink;
     char *text = iv_read_file(argv[0], 16u << 20, NULL, err);
     if (!text) {
         iv_error_prefix(err, "load");

@@ -110,6 +110,19 @@ void iv_emit(const iv_sink *sink, json_object *result)
 
 /* ---- words ------------------------------------------------------------------------------------- */
 
+/* Follows quotes and square brackets, inside which blanks, ';' and '#' are ordinary characters. */
+static void track_nesting(char c, bool *quoted, int *depth)
+{
+    if (c == '"')
+        *quoted = !*quoted;
+    else if (!*quoted && c == '[')
+        (*depth)++;
+    else if (!*quoted && c == ']' && *depth > 0)
+        (*depth)--;
+}
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 void iv_words_free(char **argv)
 {
     if (!argv)
@@ -125,22 +138,15 @@ int iv_words_split(const char *text, char ***out, iv_error *err)
     char **argv = iv_xmalloc(sizeof(char *) * (size_t)cap);
     const char *p = text;
     for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        while (is_blank(*p))
             p++;
         if (!*p)
             break;
         const char *start = p;
         bool quoted = false;
         int depth = 0;
-        while (*p && (quoted || depth > 0 || !(*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))) {
-            if (*p == '"')
-                quoted = !quoted;
-            else if (!quoted && *p == '[')
-                depth++;
-            else if (!quoted && *p == ']' && depth > 0)
-                depth--;
-            p++;
-        }
+        while (*p && (quoted || depth > 0 || !is_blank(*p)))
+            track_nesting(*p++, &quoted, &depth);
         if (quoted || depth > 0) {
             argv[n] = NULL;
             iv_words_free(argv);
@@ -198,18 +204,13 @@ static const char *command_end(const char *p, const char **comment)
     int depth = 0;
     *comment = NULL;
     for (; *p && *p != '\n'; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (!quoted && *p == '[')
-            depth++;
-        else if (!quoted && *p == ']' && depth > 0)
-            depth--;
-        else if (!quoted && depth == 0 && *p == ';')
+        if (!quoted && depth == 0 && *p == ';')
             return p;
-        else if (!quoted && depth == 0 && *p == '#' && word_start) {
+        if (!quoted && depth == 0 && *p == '#' && word_start) {
             *comment = p;
             return p;
         }
+        track_nesting(*p, &quoted, &depth);
         word_start = (*p == ' ' || *p == '\t');
     }
     return p;
