@@ -143,6 +143,16 @@ IV_HANDLER(iv_cmd_source)
     return 0;
 }
 
+IV_HANDLER(iv_cmd_swap)
+{
+    if (!ws->has_source)
+        return iv_error_set(err, "swap: there is no source input (e.g. 'source 5 3')");
+    float *t = ws->base;
+    ws->base = ws->source;
+    ws->source = t;
+    return 0;
+}
+
 IV_HANDLER(iv_cmd_data)
 {
     if (argc == 0) {

@@ -23,6 +23,9 @@ static const iv_command table[] = {
      "The source run is clean (no interventions); 'patch ADDR' copies its values at ADDR into the\n"
      "base run. Example: input 3 5; source 5 3; patch h1[0:2]",
      0, -1, IV_CMD_CHANGES, iv_cmd_source},
+    {"swap", "", "exchange the base and the source inputs",
+     "Patches then copy from what was the base. Needs a source input.", 0, 0, IV_CMD_CHANGES,
+     iv_cmd_swap},
     {"data", "[grid SPEC | sample N SPEC | load FILE | none]", "set the reference dataset",
      "The dataset that mean, noise (k x std) and resample ablation take statistics from, and\n"
      "that 'effect' runs over. Ranges are inclusive.\n"

@@ -13,6 +13,7 @@ IV_HANDLER(iv_cmd_model);
 IV_HANDLER(iv_cmd_info);
 IV_HANDLER(iv_cmd_input);
 IV_HANDLER(iv_cmd_source);
+IV_HANDLER(iv_cmd_swap);
 IV_HANDLER(iv_cmd_data);
 IV_HANDLER(iv_cmd_seed);
 IV_HANDLER(iv_cmd_save);

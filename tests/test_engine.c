@@ -260,6 +260,18 @@ static void test_patch_clean_into_clean(void **state)
     iv_workspace_free(ws);
 }
 
+static void test_swap(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    assert_non_null(strstr(run_fails(ws, "swap"), "there is no source input"));
+    run(ws, "input 3 5; source 5 3; patch h1[0:2]; swap");
+    /* base (5, 3) with h1[0:2] from (3, 5) = [0, 2]: h2 = [3, 0], out 3 = the new base's y */
+    expect_run(ws, (double[]){0, 2, 5, 3}, (double[]){3, 0}, 3, 0);
+    assert_float_equal(ws->source[0], 3, 0);
+    iv_workspace_free(ws);
+}
+
 static void test_patch_whole_layer_gives_source_output(void **state)
 {
     (void)state;
@@ -484,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_set_and_order),
         cmocka_unit_test(test_patch_clean_into_clean),
         cmocka_unit_test(test_patch_whole_layer_gives_source_output),
+        cmocka_unit_test(test_swap),
         cmocka_unit_test(test_noise_moments_and_seed),
         cmocka_unit_test(test_noise_k_times_std),
         cmocka_unit_test(test_resample_never_picks_itself),
