@@ -219,43 +219,31 @@ static const char *command_end(const char *p, const char **comment)
     return p;
 }
 
-int iv_script_run(iv_workspace *ws, const char *text, const char *name, const iv_sink *sink,
-                  bool keep_going, iv_script_error_fn on_error, void *user, iv_error *first)
+int iv_script_split(const char *text, iv_script_command **out)
 {
-    int failures = 0, line = 1;
+    int n = 0, cap = 8, line = 1;
+    iv_script_command *cmds = iv_xmalloc(sizeof *cmds * (size_t)cap);
     const char *p = text;
     while (*p) {
         const char *comment;
         const char *end = command_end(p, &comment);
-        char *cmd = iv_xmalloc((size_t)(end - p) + 1);
-        memcpy(cmd, p, (size_t)(end - p));
-        cmd[end - p] = '\0';
-        char **argv;
-        iv_error err;
-        int argc = iv_words_split(cmd, &argv, &err);
-        int rc = argc < 0 ? -1 : iv_command_run(ws, argc, argv, sink, &err);
-        if (argc >= 0)
-            iv_words_free(argv);
-        if (rc < 0) {
-            char where[300];
-            snprintf(where, sizeof where, "%s:%d", name, line);
-            /* The command text, without the blanks around it, helps find it on a long line. */
-            char *t = cmd;
-            while (*t == ' ' || *t == '\t')
-                t++;
-            size_t tl = strlen(t);
-            while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t' || t[tl - 1] == '\r'))
-                t[--tl] = '\0';
-            if (on_error)
-                on_error(where, t, &err, user);
-            if (failures++ == 0 && first) {
-                *first = err;
-                iv_error_prefix(first, "%s: '%s'", where, t);
+        /* Trim the blanks around the command, and skip empty ones. */
+        const char *a = p, *b = end;
+        while (a < b && is_blank(*a))
+            a++;
+        while (b > a && is_blank(b[-1]))
+            b--;
+        if (b > a) {
+            if (n == cap) {
+                cap *= 2;
+                cmds = iv_xrealloc(cmds, sizeof *cmds * (size_t)cap);
             }
+            cmds[n].line = line;
+            cmds[n].text = iv_xmalloc((size_t)(b - a) + 1);
+            memcpy(cmds[n].text, a, (size_t)(b - a));
+            cmds[n].text[b - a] = '\0';
+            n++;
         }
-        free(cmd);
-        if (rc < 0 && !keep_going)
-            return failures;
         p = end;
         if (comment)
             while (*p && *p != '\n')
@@ -267,6 +255,43 @@ int iv_script_run(iv_workspace *ws, const char *text, const char *name, const iv
             line++;
         }
     }
+    *out = cmds;
+    return n;
+}
+
+void iv_script_free(iv_script_command *cmds, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(cmds[i].text);
+    free(cmds);
+}
+
+int iv_script_run(iv_workspace *ws, const char *text, const char *name, const iv_sink *sink,
+                  bool keep_going, iv_script_error_fn on_error, void *user, iv_error *first)
+{
+    iv_script_command *cmds;
+    int n = iv_script_split(text, &cmds), failures = 0;
+    for (int i = 0; i < n; i++) {
+        char **argv;
+        iv_error err;
+        int argc = iv_words_split(cmds[i].text, &argv, &err);
+        int rc = argc < 0 ? -1 : iv_command_run(ws, argc, argv, sink, &err);
+        if (argc >= 0)
+            iv_words_free(argv);
+        if (rc == 0)
+            continue;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d", name, cmds[i].line);
+        if (on_error)
+            on_error(where, cmds[i].text, &err, user);
+        if (failures++ == 0 && first) {
+            *first = err;
+            iv_error_prefix(first, "%s: '%s'", where, cmds[i].text);
+        }
+        if (!keep_going)
+            break;
+    }
+    iv_script_free(cmds, n);
     return failures;
 }
 

@@ -49,6 +49,17 @@ void iv_words_free(char **argv);
 /* Runs one command given as words; re-runs the workspace when the command changes it. */
 int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err);
 
+/* One command of a script, with the line it starts on. */
+typedef struct iv_script_command {
+    char *text;  /* without the blanks around it */
+    int line;
+} iv_script_command;
+
+/* Splits a script into its commands: lines, ';' between commands on a line (outside quotes and
+ * brackets), '#' comments, empty commands dropped. Returns the count; free with iv_script_free. */
+int iv_script_split(const char *text, iv_script_command **cmds);
+void iv_script_free(iv_script_command *cmds, int n);
+
 /* Called for a failing command in a script: where is "NAME:LINE", text the command. */
 typedef void (*iv_script_error_fn)(const char *where, const char *text, const iv_error *err,
                                    void *user);
