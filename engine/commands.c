@@ -49,12 +49,12 @@ static const iv_command table[] = {
      "  patch                a = its value on the source input\n"
      "ADDR: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open), h1[\"x-y\"] (label), h1.pre[0].\n"
      "Example: input 3 5; ablate h1[1] zero; show out",
-     2, -1, 0, iv_cmd_ablate}, /* ablate, set and patch re-run themselves, to report the output */
+     2, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_ablate},
     {"set", "ADDR VALUE", "set the addressed neurons to a constant", "Same as: ablate ADDR set VALUE",
-     2, 2, 0, iv_cmd_set},
+     2, 2, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_set},
     {"patch", "ADDR", "interchange intervention: copy ADDR from the source run",
-     "Same as: ablate ADDR patch. Needs a source input ('source').", 1, 1, 0,
-     iv_cmd_patch},
+     "Same as: ablate ADDR patch. Needs a source input ('source').", 1, 1,
+     IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_patch},
     {"list", "", "list the interventions in the order they apply", "", 0, 0, 0, iv_cmd_list},
     {"toggle", "ID", "switch an intervention off or back on", "", 1, 1, IV_CMD_CHANGES,
      iv_cmd_toggle},
@@ -187,17 +187,16 @@ int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink,
     if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args))
         return iv_error_set(err, "%s: expected %s%s%s", c->name, c->name, *c->usage ? " " : "",
                             c->usage);
+    bool rerun = (c->flags & IV_CMD_CHANGES) && !(c->flags & IV_CMD_SELF_RUN);
     if (c->run(ws, nargs, argv + 1, sink, err) < 0) {
         /* Keep the evaluation consistent with whatever state the handler left. */
         iv_error keep = *err;
-        if (c->flags & IV_CMD_CHANGES)
+        if (rerun)
             iv_workspace_run(ws, NULL);
         *err = keep;
         return -1;
     }
-    if (c->flags & IV_CMD_CHANGES)
-        return iv_workspace_run(ws, err);
-    return 0;
+    return rerun ? iv_workspace_run(ws, err) : 0;
 }
 
 /* Finds the end of one command: a ';' or a '#' that starts a word, outside quotes and brackets. */

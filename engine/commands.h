@@ -22,7 +22,8 @@ typedef struct iv_sink {
 extern const iv_sink iv_sink_discard;
 
 enum {
-    IV_CMD_CHANGES = 1, /* the command changes what is evaluated: the workspace re-runs after it */
+    IV_CMD_CHANGES = 1,  /* the command changes what is evaluated: the workspace re-runs after it */
+    IV_CMD_SELF_RUN = 2, /* ...but it re-runs the workspace itself (to report the new output) */
 };
 
 typedef struct iv_command {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "tui.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -20,13 +21,15 @@ static const char usage_text[] =
     "  -s, --script FILE    run the commands in FILE ('-' for standard input)\n"
     "      --json           print each result as one line of JSON\n"
     "  -k, --keep-going     after a failing command, run the rest of the script\n"
+    "      --demo FILE      lecture mode: step through FILE (] next, [ back)\n"
+    "      --prompt         a line-by-line prompt instead of the full-screen explorer\n"
     "  -h, --help           show this help\n"
     "  -V, --version        show the version\n"
     "\n"
     "-c and -s may be repeated and run in the order given. A failing command is reported as\n"
     "'intervene: WHERE:LINE: 'COMMAND': reason' and ends the run with status 2.\n"
-    "Without -c or -s, commands are read from a prompt (or from standard input when it is not\n"
-    "a terminal). Type 'help' there, or run: intervene -c help\n"
+    "Without -c or -s, the full-screen explorer opens (standard input that is not a terminal\n"
+    "is read as a script). Press ? there for the keys, or run: intervene -c help\n"
     "\n"
     "Example: intervene -c 'input 3 5; ablate h1[1] zero; show out'\n";
 
@@ -74,10 +77,13 @@ int main(int argc, char **argv)
         {"command", required_argument, NULL, 'c'}, {"script", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},          {"keep-going", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {"demo", required_argument, NULL, 'D'},    {"prompt", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     job *jobs = iv_xcalloc((size_t)argc, sizeof(job));
     int n_jobs = 0, opt;
+    const char *demo = NULL;
+    bool prompt = false;
     iv_batch b = {.out = stdout, .errors = stderr};
     while ((opt = getopt_long(argc, argv, "c:s:khV", options, NULL)) != -1) {
         switch (opt) {
@@ -90,6 +96,12 @@ int main(int argc, char **argv)
             break;
         case 'k':
             b.keep_going = true;
+            break;
+        case 'D':
+            demo = optarg;
+            break;
+        case 'P':
+            prompt = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -127,10 +139,12 @@ int main(int argc, char **argv)
     int status;
     if (n_jobs > 0)
         status = run_jobs(ws, jobs, n_jobs, &b);
-    else if (isatty(STDIN_FILENO))
+    else if (!isatty(STDIN_FILENO))
+        status = run_jobs(ws, &(job){'s', "-"}, 1, &b);
+    else if (prompt)
         status = iv_repl_run(ws);
     else
-        status = run_jobs(ws, &(job){'s', "-"}, 1, &b);
+        status = tui_main(ws, model_path, demo);
     iv_workspace_free(ws);
     free(jobs);
     return status;

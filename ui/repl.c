@@ -4,37 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
 #include "batch.h"
+#include "history.h"
 
 /* Readline's completion callbacks take no user pointer; this is the workspace they complete
  * against, set only while the prompt runs. */
 static const iv_workspace *completing;
-
-static char *history_path(void)
-{
-    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    char *dir = state && *state ? iv_xasprintf("%s/intervene", state)
-              : home && *home   ? iv_xasprintf("%s/.local/state/intervene", home)
-                                : NULL;
-    if (!dir)
-        return NULL;
-    /* Create the directory and its parents; failures only mean no history is kept. */
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0700);
-            *p = '/';
-        }
-    mkdir(dir, 0700);
-    char *path = iv_xasprintf("%s/history", dir);
-    free(dir);
-    return path;
-}
 
 static char *complete_word(const char *text, int state)
 {
@@ -75,7 +54,7 @@ static char **complete(const char *text, int start, int end)
 
 int iv_repl_run(iv_workspace *ws)
 {
-    char *hist = history_path();
+    char *hist = iv_history_path();
     if (hist)
         read_history(hist);
     completing = ws;

@@ -1,0 +1,402 @@
+/* test_tui.c - the explorer without a terminal: keys -> commands -> state, and whole screens drawn
+ * on a headless curses screen compared with saved dumps (80 x 24 and 120 x 40, colour and
+ * NO_COLOR). IV_UPDATE_GOLDEN=1 rewrites the dumps (read the diff before committing them). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curses.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "tui.h"
+
+/* ---- a headless screen -------------------------------------------------------------------------- */
+
+static SCREEN *screen;
+static FILE *screen_out, *screen_in;
+
+static void open_screen(int rows, int cols, bool colour)
+{
+    if (colour)
+        unsetenv("NO_COLOR");
+    else
+        setenv("NO_COLOR", "1", 1);
+    screen_out = fopen("/dev/null", "w");
+    screen_in = fopen("/dev/null", "r");
+    screen = newterm("xterm-256color", screen_out, screen_in);
+    assert_non_null(screen);
+    set_term(screen);
+    resizeterm(rows, cols);
+}
+
+static void close_screen(void)
+{
+    endwin();
+    delscreen(screen);
+    fclose(screen_out);
+    fclose(screen_in);
+}
+
+static iv_workspace *ws;
+
+static void start(tui *t, int rows, int cols, bool colour)
+{
+    iv_error err;
+    ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    assert_non_null(ws);
+    open_screen(rows, cols, colour);
+    tui_init(t, ws);
+    t->model_arg = iv_xstrdup("builtin:max");
+    t->colour = tui_colour_init();
+    t->rows = rows;
+    t->cols = cols;
+    tui_run(t, "");
+}
+
+static void finish(tui *t)
+{
+    tui_free(t);
+    iv_workspace_free(ws);
+    close_screen();
+}
+
+/* The screen as UTF-8 text, one line per row, trailing blanks kept so columns line up; then, with
+ * colour, a second grid with one letter per cell for its colour pair ('.' for none). */
+static char *dump(bool colour)
+{
+    iv_buf b = {0};
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    for (int y = 0; y < rows; y++) {
+        for (int x = 0; x < cols; x++) {
+            cchar_t cell;
+            wchar_t wc[CCHARW_MAX + 1];
+            attr_t attrs;
+            short pair;
+            mvin_wch(y, x, &cell);
+            getcchar(&cell, wc, &attrs, &pair, NULL);
+            char mb[16];
+            mbstate_t st = {0};
+            size_t n = wcrtomb(mb, wc[0] ? wc[0] : L' ', &st);
+            iv_buf_append(&b, mb, n == (size_t)-1 ? 0 : n);
+        }
+        iv_buf_append(&b, "\n", 1);
+    }
+    if (colour) {
+        iv_buf_append(&b, "--- colour pairs\n", 17);
+        for (int y = 0; y < rows; y++) {
+            for (int x = 0; x < cols; x++) {
+                cchar_t cell;
+                wchar_t wc[CCHARW_MAX + 1];
+                attr_t attrs;
+                short pair;
+                mvin_wch(y, x, &cell);
+                getcchar(&cell, wc, &attrs, &pair, NULL);
+                char c = pair == 0 ? '.' : pair < 27 ? (char)('a' + pair - 1) : (char)('A' + (pair - 27) % 26);
+                iv_buf_append(&b, &c, 1);
+            }
+            iv_buf_append(&b, "\n", 1);
+        }
+    }
+    return b.data;
+}
+
+static void compare_with(const char *name, const char *got)
+{
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *path = iv_xasprintf("%s/tests/screens/%s.txt", srcdir, name);
+    if (getenv("IV_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+    }
+    iv_error err;
+    char *want = iv_read_file(path, 1 << 20, NULL, &err);
+    if (!want)
+        fail_msg("%s (set IV_UPDATE_GOLDEN=1 to create it)", err.msg);
+    if (strcmp(want, got) != 0) {
+        /* Show the first differing line, which is usually all one needs. */
+        const char *a = want, *b = got;
+        int line = 1;
+        while (*a && *a == *b) {
+            line += *a == '\n';
+            a++;
+            b++;
+        }
+        while (a > want && a[-1] != '\n')
+            a--;
+        while (b > got && b[-1] != '\n')
+            b--;
+        fail_msg("%s differs at line %d:\nwant: %.*s\ngot:  %.*s", path, line,
+                 (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
+    }
+    free(want);
+    free(path);
+}
+
+static void screen_test(const char *name, int rows, int cols, bool colour, const char *commands)
+{
+    tui t;
+    start(&t, rows, cols, colour);
+    if (commands)
+        assert_int_equal(tui_run(&t, commands), 0);
+    tui_draw(&t);
+    char *got = dump(colour);
+    compare_with(name, got);
+    free(got);
+    finish(&t);
+}
+
+/* ---- keys -> commands -> state ----------------------------------------------------------------- */
+
+static void test_keys_issue_commands(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    /* The cursor starts on h1[0]; keys name what they would run. */
+    char *c = tui_key_command(&t, 'z');
+    assert_string_equal(c, "ablate h1[0] zero");
+    free(c);
+    tui_key_press(&t, KEY_RIGHT);
+    tui_key_press(&t, ' ');
+    tui_key_press(&t, KEY_RIGHT);
+    tui_key_press(&t, ' ');
+    c = tui_key_command(&t, 'm');
+    assert_string_equal(c, "ablate h1[1:3] mean");
+    free(c);
+    assert_null(tui_key_command(&t, 't')); /* nothing acts on h1[2] yet */
+    tui_run(&t, "input 3 5; source 5 3");
+    tui_key_press(&t, 'p');
+    assert_string_equal(t.echo, "patch h1[1:3]");
+    assert_int_equal(t.ws->count, 1);
+    assert_int_equal(tui_selection_count(&t, 2), 0); /* used up by the patch */
+    c = tui_key_command(&t, 't');
+    assert_string_equal(c, "toggle 1");
+    free(c);
+    tui_key_press(&t, 't');
+    assert_false(t.ws->list[0].enabled);
+    tui_key_press(&t, 'u');
+    assert_int_equal(t.ws->count, 0);
+    assert_string_equal(t.echo, "drop 1");
+    finish(&t);
+}
+
+static void test_keys_zero_ablation_worked_value(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_run(&t, "input 3 5");
+    tui_key_press(&t, KEY_RIGHT); /* h1[1] */
+    tui_key_press(&t, 'z');
+    assert_string_equal(t.echo, "ablate h1[1] zero");
+    assert_non_null(strstr(t.message, "out 5 -> 8"));
+    int out = iv_model_output_site(t.ws->model);
+    assert_float_equal(t.ws->intervened->site[out][0], 8, 0);
+    finish(&t);
+}
+
+static void test_keys_step_and_views(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_run(&t, "input 3 5");
+    tui_key_press(&t, '+');
+    assert_string_equal(t.echo, "input x=4");
+    tui_key_press(&t, '\t');
+    tui_key_press(&t, '-');
+    assert_string_equal(t.echo, "input y=4");
+    assert_float_equal(t.ws->base[1], 4, 0);
+    assert_int_equal(t.view, TUI_VIEW_INTERVENED);
+    tui_key_press(&t, 'v');
+    assert_int_equal(t.view, TUI_VIEW_CLEAN);
+    tui_key_press(&t, 's'); /* no source: an error on the message line, nothing lost */
+    assert_true(t.message_is_error);
+    assert_non_null(strstr(t.message, "no source input"));
+    tui_run(&t, "source 5 3");
+    tui_key_press(&t, 's');
+    assert_float_equal(t.ws->base[0], 5, 0);
+    finish(&t);
+}
+
+static void test_cursor_bounds_and_pre(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    for (int i = 0; i < 10; i++)
+        tui_key_press(&t, KEY_RIGHT);
+    assert_int_equal(t.cur_neuron, 3); /* h1 has 4 */
+    tui_key_press(&t, KEY_DOWN);       /* to h2: the cursor is clamped to its width */
+    assert_int_equal(t.cur_site, iv_model_site_find(t.ws->model, "h2"));
+    assert_int_equal(t.cur_neuron, 1);
+    for (int i = 0; i < 10; i++)
+        tui_key_press(&t, KEY_DOWN);
+    assert_int_equal(t.cur_site, iv_model_output_site(t.ws->model));
+    tui_key_press(&t, 'P');
+    tui_key_press(&t, KEY_UP);
+    assert_int_equal(t.cur_site, iv_model_site_find(t.ws->model, "out.pre"));
+    tui_run(&t, "cursor input[y]");
+    assert_int_equal(t.cur_site, 0);
+    assert_int_equal(t.cur_neuron, 1);
+    finish(&t);
+}
+
+static void test_quit_asks_when_unsaved(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_key_press(&t, 'q');
+    assert_true(t.quit);
+    t.quit = false;
+    tui_key_press(&t, 'z');
+    tui_key_press(&t, 'q');
+    assert_false(t.quit);
+    assert_non_null(strstr(t.message, "unsaved"));
+    tui_key_press(&t, 'q');
+    assert_true(t.quit);
+    finish(&t);
+}
+
+static void test_mouse_hit(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_layout lay;
+    tui_layout_compute(&t, &lay);
+    int h2 = iv_model_site_find(t.ws->model, "h2");
+    tui_rect r;
+    assert_int_equal(tui_layout_cell(&t, &lay, h2, 1, &r), 0);
+    int site, neuron;
+    assert_int_equal(tui_layout_hit(&t, &lay, r.y, r.x + 2, &site, &neuron), 0);
+    assert_int_equal(site, h2);
+    assert_int_equal(neuron, 1);
+    tui_click(&t, site, neuron);
+    assert_int_equal(t.cur_site, h2);
+    assert_true(tui_selected(&t, h2, 1));
+    assert_int_equal(tui_layout_hit(&t, &lay, 0, 0, &site, &neuron), -1); /* the header */
+    finish(&t);
+}
+
+static void test_errors_keep_session(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_run(&t, "input 3 5; ablate h1[1] zero");
+    assert_int_equal(tui_run(&t, "ablate h1[9] zero"), -1);
+    assert_true(t.message_is_error);
+    assert_non_null(strstr(t.message, "no neuron 9 in h1"));
+    assert_int_equal(tui_run(&t, "load /nonexistent/file.iv"), -1);
+    assert_int_equal(tui_run(&t, "model /nonexistent.nn"), -1);
+    assert_int_equal(t.ws->count, 1);
+    assert_float_equal(t.ws->base[0], 3, 0);
+    finish(&t);
+}
+
+static void test_demo_steps_back_and_forth(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *path = iv_xasprintf("%s/sample_models/lectures/zero-ablation.demo", srcdir);
+    tui t;
+    start(&t, 24, 80, false);
+    iv_error err;
+    t.demo = tui_demo_load(path, &err);
+    if (!t.demo)
+        fail_msg("%s", err.msg);
+    int out = iv_model_output_site(t.ws->model);
+    tui_demo_step(&t, 1);
+    tui_demo_step(&t, 1);
+    assert_float_equal(t.ws->intervened->site[out][0], 8, 0); /* step 2: zero h1[1] */
+    for (int i = 0; i < 3; i++)
+        tui_demo_step(&t, 1);
+    assert_float_equal(t.ws->intervened->site[out][0], 0, 0); /* step 5: patch h1[0] */
+    tui_demo_step(&t, 1);
+    assert_float_equal(t.ws->intervened->site[out][0], 3, 0); /* step 6: patch h1[0:2] */
+    tui_demo_step(&t, -1);
+    assert_int_equal(t.demo->current, 4);
+    assert_float_equal(t.ws->intervened->site[out][0], 0, 0);
+    assert_int_equal(t.ws->count, 1);
+    for (int i = 0; i < 10; i++)
+        tui_demo_step(&t, 1);
+    assert_int_equal(t.demo->current, t.demo->n_steps - 1);
+    free(path);
+    finish(&t);
+}
+
+/* ---- screens ------------------------------------------------------------------------------------ */
+
+static const char lecture_state[] = "input 3 5; source 5 3; ablate h1[1] zero; cursor h1[1]";
+
+static void test_screen_80x24_colour(void **state)
+{
+    (void)state;
+    screen_test("max-80x24-colour", 24, 80, true, lecture_state);
+}
+
+static void test_screen_80x24_no_colour(void **state)
+{
+    (void)state;
+    screen_test("max-80x24-nocolour", 24, 80, false, lecture_state);
+}
+
+static void test_screen_120x40_colour(void **state)
+{
+    (void)state;
+    screen_test("max-120x40-colour", 40, 120, true,
+                "input 3 5; source 5 3; patch h1[0:2]; ablate h2[0] noise seed=3; view diff");
+}
+
+static void test_screen_120x40_source_view(void **state)
+{
+    (void)state;
+    screen_test("max-120x40-source-nocolour", 40, 120, false,
+                "input 3 5; source 5 3; patch h1[0]; view source; pre on");
+}
+
+static void test_screen_too_small(void **state)
+{
+    (void)state;
+    screen_test("too-small-50x15", 15, 50, false, NULL);
+}
+
+static void test_screen_help(void **state)
+{
+    (void)state;
+    screen_test("help-80x24", 24, 80, false, "help");
+}
+
+int main(void)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    setenv("XDG_STATE_HOME", "/nonexistent-state", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys_issue_commands),
+        cmocka_unit_test(test_keys_zero_ablation_worked_value),
+        cmocka_unit_test(test_keys_step_and_views),
+        cmocka_unit_test(test_cursor_bounds_and_pre),
+        cmocka_unit_test(test_quit_asks_when_unsaved),
+        cmocka_unit_test(test_mouse_hit),
+        cmocka_unit_test(test_errors_keep_session),
+        cmocka_unit_test(test_demo_steps_back_and_forth),
+        cmocka_unit_test(test_screen_80x24_colour),
+        cmocka_unit_test(test_screen_80x24_no_colour),
+        cmocka_unit_test(test_screen_120x40_colour),
+        cmocka_unit_test(test_screen_120x40_source_view),
+        cmocka_unit_test(test_screen_too_small),
+        cmocka_unit_test(test_screen_help),
+    };
+    return cmocka_run_group_tests_name("tui", tests, NULL, NULL);
+}

@@ -1,0 +1,94 @@
+#!/bin/sh
+# tmux.sh - the real binary in a real terminal: tmux runs it in a pane of a fixed size, send-keys
+# types, capture-pane reads the screen (with -e, the colours). Waits poll the screen for the
+# expected text; there are no fixed sleeps. Skipped, with a message, only where tmux is absent.
+. "$srcdir/tests/tap.sh"
+cd "$srcdir" || exit 1
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "1..0 # SKIP tmux is not installed"
+    exit 0
+fi
+plan 17
+sock="intervene-test-$$"
+tmp=$(mktemp -d)
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# start NAME COLS ROWS ENV...: runs intervene on max.nn in a new session; when it ends, the pane
+# shows its exit status and whether the terminal is back in canonical mode with echo.
+start() {
+    name=$1 cols=$2 rows=$3; shift 3
+    T new-session -d -s "$name" -x "$cols" -y "$rows" \
+        "env TERM=xterm-256color INPUTRC=/dev/null XDG_STATE_HOME=$tmp/state $* \
+         '$INTERVENE' sample_models/max.nn; echo \"exit status \$?\"; \
+         stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | tr '\n' ' '; echo; sleep 60"
+}
+screen() { T capture-pane -p -t "$1"; }
+# wait_for NAME TEXT: polls the screen for up to 10 seconds.
+wait_for() {
+    i=0
+    while [ $i -lt 100 ]; do
+        screen "$1" | grep -qF -- "$2" && return 0
+        i=$((i + 1)); sleep 0.1
+    done
+    return 1
+}
+keys() { name=$1; shift; T send-keys -t "$name" "$@"; }
+shows() { # NAME TEXT DESCRIPTION
+    if wait_for "$1" "$2"; then ok "$3"; else not_ok "$3: '$2' not on screen" "$(screen "$1")"; fi
+}
+
+start a 100 30
+shows a "intervene: max" "the explorer opens on the max network"
+
+keys a ':' 'input 3 5' Enter
+shows a "base [x=3] y=5" "':input 3 5' sets the base input"
+keys a ':' 'ablate h1[1] zero' Enter
+if wait_for a "intervened  8" && screen a | grep -q "clean       5"; then
+    ok "':ablate h1[1] zero' shows intervened output 8 beside clean 5"
+else
+    not_ok "':ablate h1[1] zero' shows intervened output 8 beside clean 5" "$(screen a)"
+fi
+shows a ": out 5 -> 8" "the message line reports the change"
+
+keys a c
+shows a "> clear" "a key echoes the command it ran"
+keys a Right z
+shows a "> ablate h1[1] zero" "cursor keys and z ablate the neuron under the cursor"
+
+T capture-pane -e -p -t a >"$tmp/colours"
+if grep -q '48;5;' "$tmp/colours"; then ok "cells are coloured in 256 colours"
+else not_ok "cells are coloured in 256 colours" "$(head -5 "$tmp/colours" | od -c | head -5)"; fi
+
+keys a ':' 'abl' Tab
+shows a ":ablate" "Tab completes a command name"
+keys a Escape
+shows a "cancelled" "Escape cancels the command line"
+
+keys a '?'
+shows a "Keys (each runs the command" "? shows the help"
+keys a Space
+
+T resize-window -t a -x 80 -y 24
+if wait_for a ": command" && [ "$(screen a | wc -l)" -eq 24 ]; then ok "a resize redraws at the new size"
+else not_ok "a resize redraws at the new size" "$(screen a)"; fi
+T resize-window -t a -x 40 -y 12
+shows a "intervene needs at least 60 x 20" "a tiny terminal says what size it needs"
+T resize-window -t a -x 100 -y 30
+shows a "intervene: max" "growing it back restores the explorer"
+
+keys a q
+shows a "unsaved interventions" "q asks first when there are unsaved interventions"
+keys a q
+shows a "exit status 0" "the second q quits"
+if wait_for a "icanon echo"; then ok "quitting restores the terminal"
+else not_ok "quitting restores the terminal" "$(screen a)"; fi
+
+start b 100 30 NO_COLOR=1
+wait_for b "intervene: max" >/dev/null
+# The pane runs sh, whose child is intervene (env replaces itself with it).
+pid=$(pgrep -P "$(T display-message -p -t b '#{pane_pid}')" | head -1)
+kill -TERM "$pid" 2>/dev/null
+if wait_for b "exit status 143" && wait_for b "icanon echo"; then ok "SIGTERM restores the terminal"
+else not_ok "SIGTERM restores the terminal" "$(screen b)"; fi

@@ -1,0 +1,185 @@
+/* colour.c - the explorer's colours: a diverging scale for values and named attributes by meaning.
+ *
+ * Values are shown on a scale centred at zero: blue for negative, red for positive, pale near zero
+ * and saturated at the extreme, so that a lecture hall can read a map from the back row. Every
+ * colour has a monochrome twin (shade glyphs for values; reverse, bold, underline and dim for the
+ * named attributes), used when the terminal has no colour or NO_COLOR is set.
+ *
+ * Colour pair numbers are fixed (the only state is what curses itself holds):
+ *    1 ..  6   positive values, level 1 (just above zero) to 6 (the extreme)
+ *    7 .. 12   negative values, level 1 to 6
+ *   13         exactly zero
+ *   14         not a number
+ *   15 .. 19   title, header, error, dim, off (the named attributes that carry a colour) */
+#include <math.h>
+#include <stdlib.h>
+
+#include <curses.h>
+
+#include "tui.h"
+
+enum {
+    PAIR_POS = 1,       /* + level - 1 */
+    PAIR_NEG = 7,       /* + level - 1 */
+    PAIR_ZERO = 13,
+    PAIR_NAN = 14,
+    PAIR_TITLE = 15,
+    PAIR_HEADER,
+    PAIR_ERROR,
+    PAIR_DIM,
+    PAIR_OFF,
+    PAIR_LAST = PAIR_OFF,
+};
+
+#define LEVELS 6
+
+/* xterm-256 palette: the 6 x 6 x 6 cube starts at 16, index 16 + 36 r + 6 g + b. Pale tints first,
+ * then saturated colours, luminance falling at every step. The text on them switches from black
+ * (16) to white (231) where white gives the better contrast (from level 5 on, for both hues); each
+ * pair reaches WCAG's 4.5:1, which a washed-out projector needs (the tests check it). */
+static const short red256[LEVELS] = {224, 217, 210, 203, 160, 124};
+static const short blue256[LEVELS] = {189, 153, 111, 69, 27, 19};
+static const short text256[LEVELS] = {16, 16, 16, 16, 231, 231};
+#define ZERO256 255 /* light grey: neutral, and lighter than no tint, so zero reads as "nothing" */
+
+/* ---- setting up ---------------------------------------------------------------------------------- */
+
+/* The scale on 256 colours: each level its own background. */
+static void init_scale_256(short def_bg)
+{
+    for (int k = 0; k < LEVELS; k++) {
+        init_pair((short)(PAIR_POS + k), text256[k], red256[k]);
+        init_pair((short)(PAIR_NEG + k), text256[k], blue256[k]);
+    }
+    init_pair(PAIR_ZERO, 16, ZERO256);
+    init_pair(PAIR_NAN, 226, def_bg); /* yellow, shown reversed */
+    init_pair(PAIR_TITLE, 39, def_bg);
+    init_pair(PAIR_HEADER, 231, 24);
+    init_pair(PAIR_ERROR, 231, 160);
+    init_pair(PAIR_DIM, 245, def_bg);
+    init_pair(PAIR_OFF, 242, def_bg);
+}
+
+/* On 8 colours there is only one blue and one red: small magnitudes colour the glyph (foreground),
+ * large ones fill the cell (background). tui_colour_attr adds A_BOLD at levels 3 and 6. */
+static void init_scale_8(short def_fg, short def_bg)
+{
+    for (int k = 0; k < LEVELS; k++) {
+        bool fill = k >= LEVELS / 2;
+        init_pair((short)(PAIR_POS + k), fill ? COLOR_WHITE : COLOR_RED, fill ? COLOR_RED : def_bg);
+        init_pair((short)(PAIR_NEG + k), fill ? COLOR_WHITE : COLOR_BLUE, fill ? COLOR_BLUE : def_bg);
+    }
+    init_pair(PAIR_ZERO, def_fg, def_bg);
+    init_pair(PAIR_NAN, COLOR_YELLOW, def_bg);
+    init_pair(PAIR_TITLE, COLOR_CYAN, def_bg);
+    init_pair(PAIR_HEADER, COLOR_WHITE, COLOR_BLUE);
+    init_pair(PAIR_ERROR, COLOR_WHITE, COLOR_RED);
+    init_pair(PAIR_DIM, def_fg, def_bg);
+    init_pair(PAIR_OFF, def_fg, def_bg);
+}
+
+tui_colour_mode tui_colour_init(void)
+{
+    /* no-color.org: NO_COLOR present and not empty, whatever its value, turns colour off. */
+    const char *no_color = getenv("NO_COLOR");
+    if ((no_color && *no_color) || !has_colors() || start_color() == ERR)
+        return TUI_COLOUR_NONE;
+    if (COLORS < 8 || COLOR_PAIRS <= PAIR_LAST)
+        return TUI_COLOUR_NONE;
+    /* The terminal's own background behind text keeps the user's theme (light or dark); where
+     * that is not possible, white on black stands in for it. */
+    short def_fg = -1, def_bg = -1;
+    if (use_default_colors() == ERR) {
+        def_fg = COLOR_WHITE;
+        def_bg = COLOR_BLACK;
+    }
+    if (COLORS >= 256) {
+        init_scale_256(def_bg);
+        return TUI_COLOUR_256;
+    }
+    init_scale_8(def_fg, def_bg);
+    return TUI_COLOUR_8;
+}
+
+/* ---- values ---------------------------------------------------------------------------------- */
+
+/* |value| / scale clamped to [0, 1]; a scale that is not positive counts as 1. */
+static double magnitude(double value, double scale)
+{
+    if (!(scale > 0))
+        scale = 1;
+    double r = fabs(value) / scale;
+    return r > 1 ? 1 : r;
+}
+
+int tui_colour_attr(tui_colour_mode mode, double value, double scale)
+{
+    if (mode == TUI_COLOUR_NONE)
+        return A_NORMAL;
+    if (isnan(value))
+        return (int)(COLOR_PAIR(PAIR_NAN) | A_REVERSE | A_BOLD);
+    if (value == 0)
+        return (int)COLOR_PAIR(PAIR_ZERO);
+    /* Levels 1..6 split (0, 1] evenly; anything not zero is at least level 1, so the smallest
+     * change still shows. */
+    int level = (int)ceil(magnitude(value, scale) * LEVELS);
+    if (level < 1)
+        level = 1;
+    int pair = (value > 0 ? PAIR_POS : PAIR_NEG) + level - 1;
+    int extra = 0;
+    if (mode == TUI_COLOUR_8 && (level == LEVELS / 2 || level == LEVELS))
+        extra = A_BOLD; /* the brighter red / blue marks the top of each half */
+    return (int)COLOR_PAIR(pair) | extra;
+}
+
+const char *tui_colour_shade(double value, double scale)
+{
+    if (isnan(value))
+        return "?";
+    double r = magnitude(value, scale);
+    /* Exactly zero is blank; the rest falls in four quarters, so no change is too small to see. */
+    if (r == 0)
+        return " ";
+    if (r <= 0.25)
+        return "░";
+    if (r <= 0.5)
+        return "▒";
+    if (r <= 0.75)
+        return "▓";
+    return "█";
+}
+
+/* ---- named attributes ------------------------------------------------------------------------ */
+
+/* Without colour every name still differs (reverse, bold, underline, dim). The three that mark a
+ * value's cell (CURSOR, CHANGED, SELECTED) never carry a colour pair, so they can be OR-ed onto the
+ * value's colour: OR-ing two pairs would make a third, unrelated one. */
+static const struct {
+    int mono;   /* attributes under TUI_COLOUR_NONE */
+    int pair;   /* 0: none */
+    int extra;  /* attributes added to the pair */
+} named[] = {
+    [TUI_ATTR_TITLE] = {A_BOLD, PAIR_TITLE, A_BOLD},
+    [TUI_ATTR_HEADER] = {A_REVERSE, PAIR_HEADER, A_BOLD},
+    [TUI_ATTR_CURSOR] = {A_REVERSE | A_BOLD, 0, A_REVERSE | A_BOLD},
+    [TUI_ATTR_ERROR] = {A_BOLD | A_UNDERLINE, PAIR_ERROR, A_BOLD},
+    [TUI_ATTR_DIM] = {A_DIM, PAIR_DIM, 0},
+    [TUI_ATTR_OFF] = {A_DIM | A_UNDERLINE, PAIR_OFF, A_DIM},
+    [TUI_ATTR_CHANGED] = {A_UNDERLINE, 0, A_UNDERLINE},
+    [TUI_ATTR_SELECTED] = {A_REVERSE | A_UNDERLINE, 0, A_REVERSE | A_UNDERLINE},
+};
+
+int tui_attr(tui_colour_mode mode, tui_attr_name name)
+{
+    if ((unsigned)name >= sizeof named / sizeof named[0])
+        return A_NORMAL;
+    if (mode == TUI_COLOUR_NONE)
+        return named[name].mono;
+    int attr = named[name].extra;
+    if (named[name].pair)
+        attr |= (int)COLOR_PAIR(named[name].pair);
+    /* 8 colours have no grey: dim text is the terminal's own dim. */
+    if (mode == TUI_COLOUR_8 && name == TUI_ATTR_DIM)
+        attr |= A_DIM;
+    return attr;
+}

@@ -1,0 +1,10 @@
+/* history.h - where the command history of the prompt and the full-screen command line is kept. */
+#ifndef IV_HISTORY_H
+#define IV_HISTORY_H
+
+/* The history file, $XDG_STATE_HOME/intervene/history or else ~/.local/state/intervene/history,
+ * with its directories created (mode 0700). NULL when neither XDG_STATE_HOME nor HOME is set.
+ * Caller frees. */
+char *iv_history_path(void);
+
+#endif

@@ -1,0 +1,205 @@
+/* keys.c - the key table: every key of the explorer issues command text that could have been typed
+ * at the ':' line, so each action is echoed, replayable and testable in batch mode. The help
+ * screen is generated from this same table. */
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+
+#define CTRL(c) ((c) & 0x1f)
+
+/* Placeholders in command text: {addr} the selection (or the cursor neuron), {cur} the cursor
+ * neuron, {id} the intervention under the cursor, {last} the newest intervention, {up} / {down}
+ * the focused input stepped up or down. Keys whose text is NULL are handled in tui_key_press. */
+static const tui_key table[] = {
+    {'z', "z", "ablate {addr} zero", "zero-ablate the selection, or the neuron under the cursor"},
+    {'m', "m", "ablate {addr} mean", "mean-ablate (the mean over the reference dataset)"},
+    {'n', "n", "ablate {addr} noise", "noise (3 x std, 10 seeded samples)"},
+    {'r', "r", "ablate {addr} resample", "resample from other examples of the dataset"},
+    {'p', "p", "patch {addr}", "patch from the source input (interchange intervention)"},
+    {'=', "=", NULL, "set to a value (opens the command line)"},
+    {'t', "t", "toggle {id}", "switch the intervention under the cursor off or on"},
+    {'u', "u", "drop {last}", "undo: drop the newest intervention"},
+    {'c', "c", "clear", "remove every intervention"},
+    {'v', "v", "view next", "view: intervened, clean, difference, base beside source"},
+    {'s', "s", "swap", "swap the base and source inputs"},
+    {'+', "+", "{up}", "step the focused input up"},
+    {'-', "-", "{down}", "step the focused input down"},
+    {'\t', "Tab", "focus next", "focus the next input (for + and -)"},
+    {'P', "P", "pre", "show or hide the pre-activation sites"},
+    {' ', "Space", "select {cur}", "select or unselect the neuron under the cursor"},
+    {27, "Esc", "select none", "clear the selection"},
+    {KEY_LEFT, "Left h", "cursor left", "move the cursor"},
+    {'h', NULL, "cursor left", NULL},
+    {KEY_RIGHT, "Right l", "cursor right", "move the cursor"},
+    {'l', NULL, "cursor right", NULL},
+    {KEY_UP, "Up k", "cursor up", "move the cursor"},
+    {'k', NULL, "cursor up", NULL},
+    {KEY_DOWN, "Down j", "cursor down", "move the cursor"},
+    {'j', NULL, "cursor down", NULL},
+    {']', "] PgDn", "demo next", "lecture mode: next step"},
+    {KEY_NPAGE, NULL, "demo next", NULL},
+    {'[', "[ PgUp", "demo back", "lecture mode: previous step"},
+    {KEY_PPAGE, NULL, "demo back", NULL},
+    {':', ":", NULL, "type a command (Tab completes, Up recalls, Esc cancels)"},
+    {'?', "?", NULL, "this help"},
+    {'q', "q", "quit", "quit (asks first when there are unsaved interventions)"},
+    {CTRL('l'), "Ctrl-L", NULL, "redraw the screen"},
+};
+
+const tui_key *tui_keys(int *count)
+{
+    *count = (int)(sizeof table / sizeof table[0]);
+    return table;
+}
+
+static const tui_key *find_key(int key)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (table[i].key == key)
+            return &table[i];
+    return NULL;
+}
+
+/* Cursor moves and selection are not echoed: they would bury the commands worth learning. */
+static bool is_quiet(const char *command)
+{
+    return strncmp(command, "cursor ", 7) == 0 || strncmp(command, "select ", 7) == 0;
+}
+
+/* The step of an input: its grid step when the dataset is a grid, else 1. */
+static double input_step(const tui *t, int input)
+{
+    const iv_dataset *ds = t->ws->data;
+    if (ds && ds->is_grid && ds->grid_count[input] > 1)
+        return ds->grid_step[input];
+    return 1;
+}
+
+static char *expand_step(const tui *t, double sign)
+{
+    int i = t->focus_input;
+    char v[32];
+    iv_format_number(v, sizeof v, t->ws->base[i] + sign * input_step(t, i));
+    return iv_xasprintf("input %s=%s", t->ws->model->input_names[i], v);
+}
+
+/* Replaces the placeholders of a key's command text; NULL when the key does not apply now. */
+static char *expand(const tui *t, const char *command)
+{
+    if (strcmp(command, "{up}") == 0 || strcmp(command, "{down}") == 0)
+        return expand_step(t, command[1] == 'u' ? 1 : -1);
+    const char *brace = strchr(command, '{');
+    if (!brace)
+        return iv_xstrdup(command);
+    const char *close = strchr(brace, '}');
+    char *value = NULL;
+    if (!strncmp(brace, "{addr}", 6)) {
+        value = tui_target_address(t);
+    } else if (!strncmp(brace, "{cur}", 5)) {
+        char site[128];
+        iv_model_site_name(t->ws->model, t->cur_site, site, sizeof site);
+        value = iv_xasprintf("%s[%d]", site, t->cur_neuron);
+    } else if (!strncmp(brace, "{id}", 4)) {
+        int id = tui_intervention_at(t, t->cur_site, t->cur_neuron);
+        if (!id)
+            return NULL;
+        value = iv_xasprintf("%d", id);
+    } else if (!strncmp(brace, "{last}", 6)) {
+        if (t->ws->count == 0)
+            return NULL;
+        value = iv_xasprintf("%d", t->ws->list[t->ws->count - 1].id);
+    }
+    char *text = iv_xasprintf("%.*s%s%s", (int)(brace - command), command, value ? value : "",
+                              close ? close + 1 : "");
+    free(value);
+    return text;
+}
+
+char *tui_key_command(const tui *t, int key)
+{
+    const tui_key *k = find_key(key);
+    return k && k->command ? expand(t, k->command) : NULL;
+}
+
+/* Runs a cursor or selection command without disturbing the echoed command and its message. */
+static void run_quietly(tui *t, const char *command)
+{
+    char echo[sizeof t->echo], message[sizeof t->message];
+    bool was_error = t->message_is_error;
+    memcpy(echo, t->echo, sizeof echo);
+    memcpy(message, t->message, sizeof message);
+    if (tui_run(t, command) == 0) {
+        memcpy(t->echo, echo, sizeof echo);
+        memcpy(t->message, message, sizeof message);
+        t->message_is_error = was_error;
+    }
+}
+
+void tui_click(tui *t, int site, int neuron)
+{
+    char name[128];
+    iv_model_site_name(t->ws->model, site, name, sizeof name);
+    char *command = iv_xasprintf("cursor %s[%d]; select %s[%d]", name, neuron, name, neuron);
+    run_quietly(t, command);
+    free(command);
+}
+
+static void open_set_line(tui *t)
+{
+    char *addr = tui_target_address(t);
+    char *prefill = iv_xasprintf("set %s ", addr);
+    tui_cmdline_open(t, prefill);
+    free(addr);
+    free(prefill);
+}
+
+void tui_key_press(tui *t, int key)
+{
+    /* A popup or the help screen takes the next key only to close. */
+    if (t->popup.text || t->help_open) {
+        if (t->popup.text && (key == KEY_DOWN || key == 'j' || key == KEY_NPAGE)) {
+            t->popup.scroll += key == KEY_NPAGE ? 10 : 1;
+            return;
+        }
+        if (t->popup.text && (key == KEY_UP || key == 'k' || key == KEY_PPAGE)) {
+            t->popup.scroll -= key == KEY_PPAGE ? 10 : 1;
+            if (t->popup.scroll < 0)
+                t->popup.scroll = 0;
+            return;
+        }
+        free(t->popup.text);
+        t->popup.text = NULL;
+        t->help_open = false;
+        return;
+    }
+    if (key == ':') {
+        tui_cmdline_open(t, "");
+        return;
+    }
+    if (key == '?') {
+        t->help_open = true;
+        return;
+    }
+    if (key == '=') {
+        open_set_line(t);
+        return;
+    }
+    const tui_key *k = find_key(key);
+    if (!k || !k->command)
+        return;
+    char *command = expand(t, k->command);
+    if (!command) {
+        snprintf(t->message, sizeof t->message, "%s", key == 't' ? "no intervention acts on the "
+                 "neuron under the cursor" : "there is no intervention to drop");
+        t->message_is_error = true;
+        return;
+    }
+    if (is_quiet(command))
+        run_quietly(t, command);
+    else if (tui_run(t, command) == 0 && strstr(k->command, "{addr}")) {
+        tui_clear_selection(t); /* the next intervention starts a new selection */
+    }
+    free(command);
+}

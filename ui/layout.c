@@ -1,0 +1,148 @@
+/* layout.c - where each panel and each neuron's cell goes, from the terminal size alone.
+ *
+ *   header                                  (1 line)
+ *   layers: one row per site      | output: clean, intervened, change, target
+ *   effect: the map over the data | interventions: the list
+ *   message line                            (1 line)
+ *   command line                            (1 line)
+ *
+ * The views draw into these rectangles and the mouse handler maps clicks back through them, so the
+ * two always agree. */
+#include <string.h>
+
+#include "tui.h"
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Whether a site shows a line of neuron labels under its cells. */
+static bool site_has_labels(const iv_model *m, int site)
+{
+    for (int i = 0; i < iv_model_site_width(m, site); i++)
+        if (iv_model_neuron_label(m, site, i))
+            return true;
+    return false;
+}
+
+/* Cell size: wide enough for values like -197.5, bigger on a large screen for a lecture hall. */
+static void size_cells(const tui *t, tui_layout *lay, const int *sites, int n)
+{
+    const iv_model *m = t->ws->model;
+    int widest = 1;
+    lay->label_w = 6;
+    for (int i = 0; i < n; i++) {
+        char name[128];
+        iv_model_site_name(m, sites[i], name, sizeof name);
+        lay->label_w = clamp((int)strlen(name) + 2, lay->label_w, 12);
+        if (iv_model_site_width(m, sites[i]) > widest)
+            widest = iv_model_site_width(m, sites[i]);
+    }
+    int avail = lay->layers.w - lay->label_w;
+    int max_w = t->cols >= 160 ? 14 : t->cols >= 120 ? 11 : 8;
+    int min_w = 5;
+    if (t->view == TUI_VIEW_SOURCE) { /* two values side by side in each cell */
+        max_w = max_w * 2 - 2;
+        min_w = 9;
+    }
+    lay->cell_w = clamp(avail / widest, min_w, max_w);
+    lay->per_line = avail / lay->cell_w > 0 ? avail / lay->cell_w : 1;
+    lay->cell_h = t->rows >= 40 ? 2 : 1;
+}
+
+/* Stacks the site rows in the layers panel, scrolled so that the cursor's site is on screen. */
+static void place_rows(const tui *t, tui_layout *lay, const int *sites, int n)
+{
+    const iv_model *m = t->ws->model;
+    int first = 0;
+    for (;;) {
+        int y = lay->layers.y + 1, bottom = lay->layers.y + lay->layers.h;
+        bool cursor_placed = false;
+        lay->n_rows = 0;
+        for (int i = first; i < n && lay->n_rows < TUI_MAX_ROWS; i++) {
+            int width = iv_model_site_width(m, sites[i]);
+            int lines = ((width + lay->per_line - 1) / lay->per_line) * lay->cell_h;
+            bool labels = site_has_labels(m, sites[i]);
+            if (y + lines + labels > bottom)
+                break;
+            lay->row[lay->n_rows].site = sites[i];
+            lay->row[lay->n_rows].y = y;
+            lay->row[lay->n_rows].lines = lines;
+            lay->row[lay->n_rows].labels = labels;
+            lay->n_rows++;
+            cursor_placed |= sites[i] == t->cur_site;
+            y += lines + labels;
+        }
+        if (cursor_placed || first + 1 >= n)
+            return;
+        first++;
+    }
+}
+
+void tui_layout_compute(const tui *t, tui_layout *lay)
+{
+    memset(lay, 0, sizeof *lay);
+    lay->need_cols = TUI_MIN_COLS;
+    lay->need_rows = TUI_MIN_ROWS;
+    if (t->cols < TUI_MIN_COLS || t->rows < TUI_MIN_ROWS) {
+        lay->too_small = true;
+        return;
+    }
+    int R = t->rows, C = t->cols;
+    lay->header = (tui_rect){0, 0, 1, C};
+    lay->message = (tui_rect){R - 2, 0, 1, C};
+    lay->cmdline = (tui_rect){R - 1, 0, 1, C};
+    int top = 1, height = R - 3;
+    int right_w = clamp(C * 36 / 100, 28, 56), left_w = C - right_w - 1;
+
+    int sites[IV_MAX_LAYERS * 2 + 1];
+    int n = tui_visible_sites(t, sites, IV_MAX_LAYERS * 2 + 1);
+    lay->layers = (tui_rect){top, 0, height, left_w};
+    size_cells(t, lay, sites, n);
+    /* The layers take what they need, leaving the effect map at least 8 lines. */
+    int need = 1;
+    for (int i = 0; i < n; i++) {
+        int width = iv_model_site_width(t->ws->model, sites[i]);
+        need += ((width + lay->per_line - 1) / lay->per_line) * lay->cell_h +
+                site_has_labels(t->ws->model, sites[i]);
+    }
+    lay->layers.h = clamp(need, 3, height - 8);
+    place_rows(t, lay, sites, n);
+    lay->effect = (tui_rect){top + lay->layers.h, 0, height - lay->layers.h, left_w};
+
+    int output_h = clamp(height / 3, 7, 10);
+    lay->output = (tui_rect){top, left_w + 1, output_h, right_w};
+    lay->list = (tui_rect){top + output_h, left_w + 1, height - output_h, right_w};
+}
+
+int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui_rect *r)
+{
+    (void)t;
+    for (int i = 0; i < lay->n_rows; i++) {
+        if (lay->row[i].site != site)
+            continue;
+        r->y = lay->row[i].y + (neuron / lay->per_line) * lay->cell_h;
+        r->x = lay->layers.x + lay->label_w + (neuron % lay->per_line) * lay->cell_w;
+        r->h = lay->cell_h;
+        r->w = lay->cell_w;
+        return 0;
+    }
+    return -1;
+}
+
+int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron)
+{
+    for (int i = 0; i < lay->n_rows; i++) {
+        int s = lay->row[i].site, width = iv_model_site_width(t->ws->model, s);
+        if (y < lay->row[i].y || y >= lay->row[i].y + lay->row[i].lines)
+            continue;
+        int col = (x - lay->layers.x - lay->label_w) / lay->cell_w;
+        if (x < lay->layers.x + lay->label_w || col >= lay->per_line)
+            return -1;
+        int k = ((y - lay->row[i].y) / lay->cell_h) * lay->per_line + col;
+        if (k >= width)
+            return -1;
+        *site = s;
+        *neuron = k;
+        return 0;
+    }
+    return -1;
+}

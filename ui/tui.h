@@ -1,0 +1,216 @@
+/* tui.h - the full-screen explorer: application state, layout, and the pieces that draw it.
+ *
+ * UI = state -> controller -> view. Keys and ':' lines become command text (keys.c); the text runs
+ * through the UI's own few commands (cursor, selection, view) or the engine's command table, which
+ * changes the one application state below; then every panel is drawn again from that state,
+ * read-only. Only the view files call curses' drawing functions. */
+#ifndef IV_TUI_H
+#define IV_TUI_H
+
+#include <stdbool.h>
+
+#include "commands.h"
+
+typedef enum {
+    TUI_VIEW_INTERVENED, /* values under the interventions (mean over samples when random) */
+    TUI_VIEW_CLEAN,      /* values with no intervention */
+    TUI_VIEW_DIFF,       /* intervened - clean */
+    TUI_VIEW_SOURCE,     /* the base run beside the source run */
+    TUI_VIEW_COUNT
+} tui_view;
+
+typedef enum { TUI_COLOUR_NONE, TUI_COLOUR_8, TUI_COLOUR_256 } tui_colour_mode;
+
+/* What a panel holds when a result is too long for the message line (help, list, show, ...). */
+typedef struct tui_popup {
+    char *title;
+    char *text;    /* lines separated by '\n'; NULL when no popup is open */
+    int scroll;    /* first line shown */
+} tui_popup;
+
+/* A lecture: steps of commands, each with a caption, walked with one key forward and one back. */
+typedef struct tui_demo {
+    char *path;
+    int n_steps;
+    char **caption;  /* (n_steps) the step's 'say' lines, joined by '\n' */
+    char **commands; /* (n_steps) the step's other lines, as one script */
+    int current;     /* steps 0..current have run; -1 before the first */
+} tui_demo;
+
+typedef struct tui {
+    iv_workspace *ws;
+    char *model_arg;          /* the model as given on the command line, to restart a demo */
+
+    /* where the user is looking */
+    int cur_site;             /* a site index of ws->model */
+    int cur_neuron;
+    bool *selected;           /* (total neurons over all sites) see tui_selected() */
+    int *site_offset;         /* (n_sites + 1) start of each site in `selected` */
+    bool show_pre;            /* show the NAME.pre sites too */
+    tui_view view;
+    int focus_input;          /* the input that '+' and '-' step */
+
+    /* feedback */
+    char echo[512];           /* the last command run, as typed or as a key issued it */
+    char message[512];        /* its result in one line, or its error */
+    bool message_is_error;
+    tui_popup popup;
+    bool help_open;
+    bool confirm_quit;        /* 'q' with unsaved interventions asks first */
+    bool quit;
+
+    /* the effect over the dataset, recomputed after every change */
+    iv_effect effect;
+    bool effect_valid;
+    char effect_error[512];
+
+    /* the ':' command line (cmdline.c) */
+    bool cmdline_open;
+
+    tui_demo *demo;           /* NULL outside lecture mode */
+    tui_colour_mode colour;
+    int rows, cols;           /* terminal size */
+} tui;
+
+/* ---- state (tui_state.c) ----------------------------------------------------------------------- */
+
+/* Builds the state over a workspace (which it does not own). */
+void tui_init(tui *t, iv_workspace *ws);
+void tui_free(tui *t);
+/* Re-derives what depends on the model (selection arrays, cursor bounds) after it changed. */
+void tui_model_changed(tui *t);
+bool tui_selected(const tui *t, int site, int neuron);
+int tui_selection_count(const tui *t, int site);
+void tui_clear_selection(tui *t);
+/* The neuron address keys act on: the selection at the cursor's site, else the cursor neuron.
+ * Caller frees. */
+char *tui_target_address(const tui *t);
+/* The sites shown, input to output (pre-activation sites only with show_pre). Returns count. */
+int tui_visible_sites(const tui *t, int *sites, int max);
+/* The value a cell shows in the current view (for TUI_VIEW_SOURCE: the base's intervened value). */
+double tui_cell_value(const tui *t, int site, int neuron);
+/* Whether the intervened value differs from the clean one (marked in every view). */
+bool tui_cell_changed(const tui *t, int site, int neuron);
+/* The id of the last enabled-or-not intervention acting on a neuron, or 0. */
+int tui_intervention_at(const tui *t, int site, int neuron);
+
+/* ---- commands (tui_commands.c) ------------------------------------------------------------------ */
+
+/* Runs one line of command text as the user would type it (several commands separated by ';'):
+ * UI commands first (view, cursor, select, focus, pre, quit, ...), then the engine's. Sets echo
+ * and message, recomputes the effect. Returns 0 or -1; the session survives every error. */
+int tui_run(tui *t, const char *text);
+/* The UI's own commands, for help and completion: name, usage, summary. */
+typedef struct tui_command {
+    const char *name, *usage, *summary;
+    int (*run)(tui *t, int argc, char **argv, iv_error *err);
+} tui_command;
+const tui_command *tui_commands(int *count);
+
+/* ---- keys (keys.c) ------------------------------------------------------------------------------ */
+
+typedef struct tui_key {
+    int key;              /* curses key code or character */
+    const char *label;    /* as shown in help: "z", "Left h", "Space" */
+    const char *command;  /* command text; "{addr}" stands for tui_target_address, "{id}" for the
+                             intervention under the cursor; NULL for keys handled in keys.c */
+    const char *help;
+} tui_key;
+const tui_key *tui_keys(int *count);
+/* Handles one key press in the main view (not while the command line is open). */
+void tui_key_press(tui *t, int key);
+/* A mouse click on a neuron's cell: the cursor moves there and the cell's selection toggles. */
+void tui_click(tui *t, int site, int neuron);
+/* The command text a key issues in the current state, or NULL (for tests and help). */
+char *tui_key_command(const tui *t, int key);
+
+/* ---- layout (layout.c) -------------------------------------------------------------------------- */
+
+typedef struct tui_rect {
+    int y, x, h, w;
+} tui_rect;
+
+#define TUI_MAX_ROWS 64 /* site rows laid out (a model has at most 1 + 2 x 256 sites, but only so
+                           many fit on a screen; the rest are reached by scrolling the cursor) */
+
+typedef struct tui_layout {
+    bool too_small;
+    int need_rows, need_cols;
+    tui_rect header, layers, output, list, effect, message, cmdline;
+    int label_w;          /* site names column */
+    int cell_w, cell_h;   /* one neuron */
+    int per_line;         /* cells per screen line before a site wraps */
+    int n_rows;
+    struct {
+        int site;
+        int y;            /* first screen line */
+        int lines;        /* screen lines of cells (wrapped), not counting the labels line */
+        bool labels;      /* a line of neuron labels under the cells */
+    } row[TUI_MAX_ROWS];
+} tui_layout;
+
+#define TUI_MIN_COLS 60
+#define TUI_MIN_ROWS 20
+
+void tui_layout_compute(const tui *t, tui_layout *lay);
+/* The cell under a screen position (for mouse clicks): returns 0 and fills site, neuron, or -1. */
+int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron);
+/* The screen rectangle of a neuron's cell, or -1 when it is not on screen. */
+int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui_rect *r);
+
+/* ---- colour (colour.c) -------------------------------------------------------------------------- */
+
+/* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs. Call after initscr. */
+tui_colour_mode tui_colour_init(void);
+/* Attributes for a value on the diverging scale (-scale .. +scale, centred at zero). */
+int tui_colour_attr(tui_colour_mode mode, double value, double scale);
+/* Without colour: a shade glyph for the magnitude (" ", "░", "▒", "▓", "█"). */
+const char *tui_colour_shade(double value, double scale);
+/* Named attributes by meaning. */
+typedef enum {
+    TUI_ATTR_TITLE, TUI_ATTR_HEADER, TUI_ATTR_CURSOR, TUI_ATTR_ERROR, TUI_ATTR_DIM, TUI_ATTR_OFF,
+    TUI_ATTR_CHANGED, TUI_ATTR_SELECTED
+} tui_attr_name;
+int tui_attr(tui_colour_mode mode, tui_attr_name name);
+
+/* ---- views: each draws one panel from the state, read-only ------------------------------------- */
+
+void tui_draw(const tui *t);                       /* everything, then refresh */
+void tui_draw_header(const tui *t, const tui_layout *lay);
+void tui_draw_layers(const tui *t, const tui_layout *lay);
+void tui_draw_output(const tui *t, const tui_layout *lay);
+void tui_draw_list(const tui *t, const tui_layout *lay);
+void tui_draw_effect(const tui *t, const tui_layout *lay);
+void tui_draw_help(const tui *t);
+void tui_draw_popup(const tui *t);
+
+/* ---- the command line (cmdline.c) --------------------------------------------------------------- */
+
+/* Installs readline's callback interface drawing into the bottom line; history from the XDG state
+ * directory. */
+void tui_cmdline_init(tui *t);
+void tui_cmdline_end(void);
+/* Opens the line (with optional prefilled text); keys then go to tui_cmdline_key until Enter runs
+ * the line through tui_run, or Escape / Ctrl-C / Ctrl-G cancels it. */
+void tui_cmdline_open(tui *t, const char *prefill);
+void tui_cmdline_key(tui *t, int key);
+/* Draws the line and places the cursor (the last thing drawn, so the cursor stays there). */
+void tui_cmdline_draw(const tui *t, const tui_layout *lay);
+
+/* ---- lecture mode (demo.c) ---------------------------------------------------------------------- */
+
+/* Reads a demo file: steps separated by blank lines; in a step, 'say TEXT' lines are the caption and
+ * the other lines are commands; '#' lines are comments. Errors name FILE:LINE. */
+tui_demo *tui_demo_load(const char *path, iv_error *err);
+void tui_demo_free(tui_demo *d);
+/* Moves delta steps (+1 forward, -1 back). Going back restarts from the model and replays the
+ * earlier steps, which gives the same numbers since every random draw is seeded. */
+int tui_demo_step(tui *t, int delta);
+
+/* ---- the program (tui.c) ------------------------------------------------------------------------ */
+
+/* Runs the explorer until quit; restores the terminal on every exit path. demo_path may be NULL.
+ * Returns the process exit status. */
+int tui_main(iv_workspace *ws, const char *model_arg, const char *demo_path);
+
+#endif

@@ -1,0 +1,185 @@
+/* view_overlay.c - drawing the whole screen: panels, the message line, and what covers them (the
+ * help screen, a popup of results, the too-small notice). */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+
+/* A framed box in the middle of the screen; returns its inside. */
+static tui_rect centred_box(const tui *t, int h, int w, const char *title)
+{
+    if (h > t->rows - 2)
+        h = t->rows - 2;
+    if (w > t->cols - 2)
+        w = t->cols - 2;
+    tui_rect r = {(t->rows - h) / 2, (t->cols - w) / 2, h, w};
+    attrset(A_NORMAL);
+    for (int y = r.y; y < r.y + r.h; y++)
+        mvhline(y, r.x, ' ', r.w);
+    attrset(tui_attr(t->colour, TUI_ATTR_TITLE));
+    mvhline(r.y, r.x, ' ', r.w);
+    mvprintw(r.y, r.x + 1, "%.*s", r.w - 2, title);
+    attrset(A_NORMAL);
+    return (tui_rect){r.y + 1, r.x + 1, r.h - 1, r.w - 2};
+}
+
+/* Lines of text into a rectangle, from line `first`. */
+static void put_text(const tui_rect *r, const char *text, int first)
+{
+    int line = 0, y = 0;
+    const char *p = text;
+    while (*p && y < r->h) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (line++ >= first)
+            mvprintw(r->y + y++, r->x, "%.*s", len < r->w ? len : r->w, p);
+        p += len + (nl ? 1 : 0);
+    }
+}
+
+/* The help text, generated from the key table and both command tables. */
+static char *help_text(void)
+{
+    iv_buf b = {0};
+    int n;
+    const tui_key *keys = tui_keys(&n);
+    iv_buf_printf(&b, "Keys (each runs the command shown at the bottom, so you can type it too)\n");
+    for (int i = 0; i < n; i++)
+        if (keys[i].label)
+            iv_buf_printf(&b, "  %-8s %s\n", keys[i].label, keys[i].help);
+    iv_buf_printf(&b, "\nCommands (type : first; Tab completes)\n");
+    const iv_command *cmds = iv_commands(&n);
+    for (int i = 0; i < n; i++)
+        iv_buf_printf(&b, "  %-7s %-22.22s %s\n", cmds[i].name, cmds[i].usage, cmds[i].summary);
+    const tui_command *ui = tui_commands(&n);
+    for (int i = 0; i < n; i++)
+        iv_buf_printf(&b, "  %-7s %-22.22s %s\n", ui[i].name, ui[i].usage, ui[i].summary);
+    iv_buf_printf(&b, "\nNeurons: h1 (all)  h1[2]  h1[0,3]  h1[1:3] (half-open)  h1[\"x-y\"] (label)\n");
+    return b.data;
+}
+
+void tui_draw_help(const tui *t)
+{
+    char *text = help_text();
+    tui_rect r = centred_box(t, t->rows - 2, 96, "help: any key closes");
+    put_text(&r, text, 0);
+    free(text);
+}
+
+void tui_draw_popup(const tui *t)
+{
+    int lines = 1, widest = 20;
+    for (const char *p = t->popup.text; *p; p++) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        widest = len > widest ? len : widest;
+        lines++;
+        if (!nl)
+            break;
+        p = nl;
+    }
+    char title[600];
+    snprintf(title, sizeof title, "%s   (Up/Down scroll, any other key closes)", t->popup.title);
+    tui_rect r = centred_box(t, lines + 2, widest + 4, title);
+    put_text(&r, t->popup.text, t->popup.scroll);
+}
+
+static void draw_too_small(const tui *t, const tui_layout *lay)
+{
+    erase();
+    /* Short lines, so that the notice itself fits in a very small terminal. */
+    char lines[3][80];
+    snprintf(lines[0], sizeof lines[0], "intervene needs at least %d x %d;", lay->need_cols,
+             lay->need_rows);
+    snprintf(lines[1], sizeof lines[1], "this terminal is %d x %d.", t->cols, t->rows);
+    snprintf(lines[2], sizeof lines[2], "Enlarge it, or press q to quit.");
+    for (int i = 0; i < 3; i++)
+        mvprintw(t->rows / 2 - 1 + i, 0, "%.*s", t->cols, lines[i]);
+}
+
+/* The message line: the last command, then what it said (errors stand out). */
+static void draw_message(const tui *t, const tui_layout *lay)
+{
+    const tui_rect *r = &lay->message;
+    attrset(A_NORMAL);
+    mvhline(r->y, 0, ' ', r->w);
+    int x = 0;
+    if (t->demo && t->demo->current >= 0) {
+        attrset(tui_attr(t->colour, TUI_ATTR_HEADER));
+        mvprintw(r->y, 0, "[%d/%d]", t->demo->current + 1, t->demo->n_steps);
+        x = getcurx(stdscr) + 1;
+    }
+    if (t->echo[0]) {
+        attrset(tui_attr(t->colour, TUI_ATTR_DIM));
+        mvprintw(r->y, x, "> %.*s", r->w - x - 2, t->echo);
+        x = getcurx(stdscr) + 2;
+    }
+    if (x < r->w) {
+        attrset(t->message_is_error ? tui_attr(t->colour, TUI_ATTR_ERROR) : (int)A_NORMAL);
+        mvprintw(r->y, x, "%.*s", r->w - x, t->message);
+    }
+    attrset(A_NORMAL);
+}
+
+/* The demo's caption takes the message line's place above it when a step is shown. */
+static void draw_hint(const tui *t, const tui_layout *lay)
+{
+    attrset(tui_attr(t->colour, TUI_ATTR_DIM));
+    mvhline(lay->cmdline.y, 0, ' ', lay->cmdline.w);
+    const char *hint = t->demo ? " ] next step  [ back   : command   ? help   q quit"
+                               : " : command   ? help   z m n r p ablate   v view   s swap   "
+                                 "+ - step input   q quit";
+    mvprintw(lay->cmdline.y, 0, "%.*s", lay->cmdline.w, hint);
+    attrset(A_NORMAL);
+}
+
+static void draw_caption(const tui *t, const tui_layout *lay)
+{
+    const char *caption = t->demo->caption[t->demo->current];
+    if (!caption || !*caption)
+        return;
+    int lines = 1;
+    for (const char *p = caption; *p; p++)
+        lines += *p == '\n';
+    /* Over the bottom of the effect panel: the caption is what the lecturer talks to. */
+    tui_rect r = {lay->message.y - lines - 1, 0, lines + 1, lay->effect.w};
+    attrset(tui_attr(t->colour, TUI_ATTR_HEADER));
+    for (int y = r.y; y < r.y + r.h; y++)
+        mvhline(y, r.x, ' ', r.w);
+    tui_rect inner = {r.y, r.x + 1, r.h, r.w - 2};
+    put_text(&inner, caption, 0);
+    attrset(A_NORMAL);
+}
+
+void tui_draw(const tui *t)
+{
+    tui_layout lay;
+    tui_layout_compute(t, &lay);
+    if (lay.too_small) {
+        draw_too_small(t, &lay);
+        refresh();
+        return;
+    }
+    erase();
+    tui_draw_header(t, &lay);
+    tui_draw_layers(t, &lay);
+    tui_draw_effect(t, &lay);
+    tui_draw_output(t, &lay);
+    tui_draw_list(t, &lay);
+    if (t->demo && t->demo->current >= 0)
+        draw_caption(t, &lay);
+    draw_message(t, &lay);
+    if (t->help_open)
+        tui_draw_help(t);
+    else if (t->popup.text)
+        tui_draw_popup(t);
+    if (t->cmdline_open)
+        tui_cmdline_draw(t, &lay);
+    else {
+        draw_hint(t, &lay);
+        curs_set(0);
+    }
+    refresh();
+}
