@@ -414,7 +414,7 @@ static void test_map_axes(void **state)
     char line[SCREEN_COLS * MB_LEN_MAX + 1];
     /* y up the left like a plot: 10 at the top, 0 at the bottom, every other row labelled. */
     for (int y = 0; y <= 10; y++) {
-        char want[8] = "  ";
+        char want[16] = "  ";
         if (y % 2 == 0)
             snprintf(want, sizeof want, "%2d", y);
         line_at(CELL_Y(y), wide.x, 3, line, sizeof line);

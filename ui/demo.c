@@ -120,8 +120,11 @@ int tui_demo_step(tui *t, int delta)
     d->current = target;
     int rc = tui_run(t, d->commands[target]);
     /* The echo line shows the step's commands on one line. */
+    size_t len = strlen(t->echo);
+    while (len && t->echo[len - 1] == '\n')
+        t->echo[--len] = '\0';
     for (char *p = t->echo; *p; p++)
         if (*p == '\n')
-            *p = ';';
+            *p = ';'; /* shown as one line */
     return rc;
 }

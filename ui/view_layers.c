@@ -148,7 +148,7 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
     if (used + 4 < p->w) {
         attrset(tui_attr(t->colour, TUI_ATTR_DIM));
         mvprintw(p->y, p->x + used, "%.*s", p->w - used,
-                 "   * changed  + selected  colour per row: -max .. 0 .. +max");
+                 "  * changed  + selected  +-M scale");
     }
     attrset(A_NORMAL);
     for (int k = 0; k < lay->n_rows; k++) {
@@ -163,6 +163,17 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
         double source_scale = t->ws->source_acts ? site_scale(t, site, true) : 1;
         for (int i = 0; i < iv_model_site_width(m, site); i++)
             draw_cell(t, lay, site, i, scale, source_scale);
+        /* The row's colour scale, after its last cell when there is room: the legend's range. */
+        int width = iv_model_site_width(m, site);
+        int last_col = (width < lay->per_line ? width : lay->per_line);
+        int x = p->x + lay->label_w + last_col * lay->cell_w + 1;
+        if (x + 8 <= p->x + p->w) {
+            char num[32];
+            iv_format_number(num, sizeof num, scale);
+            attrset(tui_attr(t->colour, TUI_ATTR_DIM));
+            mvprintw(lay->row[k].y + (lay->cell_h - 1) / 2, x, "+-%.*s", p->x + p->w - x - 2, num);
+            attrset(A_NORMAL);
+        }
         if (lay->row[k].labels)
             draw_labels(t, lay, site, lay->row[k].y + lay->row[k].lines);
     }

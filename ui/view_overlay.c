@@ -135,6 +135,7 @@ static void draw_hint(const tui *t, const tui_layout *lay)
     attrset(A_NORMAL);
 }
 
+/* The demo step's caption, full width just above the message line: what the lecturer talks to. */
 static void draw_caption(const tui *t, const tui_layout *lay)
 {
     const char *caption = t->demo->caption[t->demo->current];
@@ -143,13 +144,13 @@ static void draw_caption(const tui *t, const tui_layout *lay)
     int lines = 1;
     for (const char *p = caption; *p; p++)
         lines += *p == '\n';
-    /* Over the bottom of the effect panel: the caption is what the lecturer talks to. */
-    tui_rect r = {lay->message.y - lines - 1, 0, lines + 1, lay->effect.w};
+    int y = lay->message.y - lines;
     attrset(tui_attr(t->colour, TUI_ATTR_HEADER));
-    for (int y = r.y; y < r.y + r.h; y++)
-        mvhline(y, r.x, ' ', r.w);
-    tui_rect inner = {r.y, r.x + 1, r.h, r.w - 2};
-    put_text(&inner, caption, 0);
+    for (const char *p = caption; y < lay->message.y; y++) {
+        int len = (int)strcspn(p, "\n");
+        mvprintw(y, 0, " %-*.*s", t->cols - 1, len < t->cols - 1 ? len : t->cols - 1, p);
+        p += len + (p[len] ? 1 : 0);
+    }
     attrset(A_NORMAL);
 }
 
