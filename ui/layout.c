@@ -38,7 +38,7 @@ static void size_cells(const tui *t, tui_layout *lay, const int *sites, int n)
     }
     int avail = lay->layers.w - lay->label_w;
     int max_w = t->cols >= 160 ? 14 : t->cols >= 120 ? 11 : 8;
-    int min_w = 5;
+    int min_w = 8; /* narrower cells cannot show a value such as -0.25 */
     if (t->view == TUI_VIEW_SOURCE) { /* two values side by side in each cell */
         max_w = max_w * 2 - 2;
         min_w = 9;

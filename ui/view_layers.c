@@ -169,7 +169,7 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
         int x = p->x + lay->label_w + last_col * lay->cell_w + 1;
         if (x + 8 <= p->x + p->w) {
             char num[32];
-            iv_format_number(num, sizeof num, scale);
+            snprintf(num, sizeof num, "%.3g", scale);
             attrset(tui_attr(t->colour, TUI_ATTR_DIM));
             mvprintw(lay->row[k].y + (lay->cell_h - 1) / 2, x, "+-%.*s", p->x + p->w - x - 2, num);
             attrset(A_NORMAL);

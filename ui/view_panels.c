@@ -83,15 +83,36 @@ static void sample_histogram(const iv_acts *a, int site, int k, char *buf, size_
         used += (size_t)snprintf(buf + used, n - used, "%s", bars[(counts[b] * 8 + top - 1) / top]);
 }
 
-static void format_vector(char *buf, size_t n, const float *v, int count)
+/* Sample std, min and max of output neuron k over the samples of the intervened pass. */
+static double sample_spread(const iv_acts *a, int site, int k, double mean, double *lo, double *hi)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < count && used + 16 < n; i++) {
-        char num[32];
-        iv_format_number(num, sizeof num, v[i]);
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? " " : "", num);
+    int w = a->width[site];
+    double var = 0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (long s = 0; s < a->n; s++) {
+        double x = a->site[site][s * w + k];
+        var += (x - mean) * (x - mean) / (double)(a->n - 1);
+        *lo = fmin(*lo, x);
+        *hi = fmax(*hi, x);
     }
+    return sqrt(var);
+}
+
+/* One output neuron as a table row: name, clean, intervened, change; the top class marked. */
+static void output_row(const tui *t, const tui_rect *r, int line, int k, double clean, double mean,
+                       bool top)
+{
+    const char *label = iv_model_neuron_label(t->ws->model, iv_model_output_site(t->ws->model), k);
+    char name[16];
+    if (label)
+        snprintf(name, sizeof name, "%.5s", label);
+    else
+        snprintf(name, sizeof name, "[%d]", k);
+    /* Four digits keep the three columns inside a narrow panel. */
+    int attr = mean != clean ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL;
+    put_line(r, line, attr, " %-5s %-7.4g %-7.4g %+.3g%s", name, clean, mean, mean - clean,
+             top ? " <" : "");
 }
 
 void tui_draw_output(const tui *t, const tui_layout *lay)
@@ -99,48 +120,67 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
     const iv_workspace *ws = t->ws;
     const tui_rect *r = &lay->output;
     int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model), line = 0;
+    bool classifier = iv_model_is_classifier(ws->model);
     put_line(r, line++, tui_attr(t->colour, TUI_ATTR_TITLE), " output%s",
-             iv_model_is_classifier(ws->model) ? " (probabilities)" : "");
+             classifier ? " (probabilities, < top)" : "");
     if (!ws->clean || !ws->intervened) {
         put_line(r, line, tui_attr(t->colour, TUI_ATTR_ERROR), " not evaluated");
         return;
     }
-    char clean[256], mean[256];
-    format_vector(clean, sizeof clean, ws->clean->site[out], w);
-    float *avg = iv_xcalloc((size_t)w, sizeof(float));
-    for (long s = 0; s < ws->intervened->n; s++)
+    const iv_acts *a = ws->intervened;
+    const float *clean = ws->clean->site[out];
+    double *mean = iv_xcalloc((size_t)w, sizeof(double));
+    int top = 0, spread_k = 0; /* the top class; the neuron whose samples spread the most */
+    for (long s = 0; s < a->n; s++)
         for (int k = 0; k < w; k++)
-            avg[k] += ws->intervened->site[out][s * w + k] / (float)ws->intervened->n;
-    format_vector(mean, sizeof mean, avg, w);
-    put_line(r, line++, (int)A_NORMAL, " clean       %s", clean);
-    put_line(r, line++, (int)A_BOLD, " intervened  %s%s", mean, ws->intervened->n > 1 ? " (mean)" : "");
+            mean[k] += a->site[out][s * w + k];
+    for (int k = 0; k < w; k++) /* divide once: an untouched output keeps its exact value */
+        mean[k] /= (double)a->n;
+    double lo, hi, widest = -1;
+    for (int k = 0; k < w; k++) {
+        top = mean[k] > mean[top] ? k : top;
+        double sd = a->n > 1 ? sample_spread(a, out, k, mean[k], &lo, &hi) : 0;
+        if (sd > widest) {
+            widest = sd;
+            spread_k = k;
+        }
+    }
+    const char *avg = a->n > 1 ? " (mean)" : "";
     if (w == 1) {
-        char d[32];
-        iv_format_number(d, sizeof d, avg[0] - ws->clean->site[out][0]);
-        bool changed = avg[0] != ws->clean->site[out][0];
-        put_line(r, line++, changed ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL,
-                 " change      %s%s", avg[0] > ws->clean->site[out][0] ? "+" : "", d);
+        char c[32], v[32], d[32];
+        iv_format_number(c, sizeof c, clean[0]);
+        iv_format_number(v, sizeof v, mean[0]);
+        iv_format_number(d, sizeof d, mean[0] - clean[0]);
+        put_line(r, line++, (int)A_NORMAL, " clean       %s", c);
+        put_line(r, line++, (int)A_BOLD, " intervened  %s%s", v, avg);
+        put_line(r, line++, mean[0] != clean[0] ? tui_attr(t->colour, TUI_ATTR_CHANGED)
+                                                : (int)A_NORMAL,
+                 " change      %s%s", mean[0] > clean[0] ? "+" : "", d);
+    } else {
+        put_line(r, line++, tui_attr(t->colour, TUI_ATTR_DIM), " %-5s %-7s %-7s change", "",
+                 "clean", a->n > 1 ? "mean" : "interv.");
+        /* Leave room for the target and the sample lines below. */
+        int room = r->h - line - (ws->target ? 1 : 0) - (a->n > 1 ? 2 : 0);
+        for (int k = 0; k < w && k < room; k++)
+            output_row(t, r, line++, k, clean[k], mean[k], classifier && k == top);
     }
     if (ws->target) {
         char v[32];
         iv_format_number(v, sizeof v, iv_workspace_target(ws, ws->base));
         put_line(r, line++, (int)A_NORMAL, " target      %s  = %s", v, ws->model->target);
     }
-    if (ws->intervened->n > 1 && w >= 1) {
-        const iv_acts *a = ws->intervened;
-        double sd = 0, lo = INFINITY, hi = -INFINITY;
-        for (long s = 0; s < a->n; s++) {
-            double x = a->site[out][s * w];
-            sd += (x - avg[0]) * (x - avg[0]) / (double)(a->n - 1);
-            lo = fmin(lo, x);
-            hi = fmax(hi, x);
-        }
+    if (a->n > 1) {
+        double sd = sample_spread(a, out, spread_k, mean[spread_k], &lo, &hi);
         char hist[128];
-        sample_histogram(a, out, 0, hist, sizeof hist);
-        put_line(r, line++, (int)A_NORMAL, " +- %.4g  [%.4g, %.4g]  %ld samples", sqrt(sd), lo, hi, a->n);
+        sample_histogram(a, out, spread_k, hist, sizeof hist);
+        char which[32] = "";
+        if (w > 1)
+            snprintf(which, sizeof which, "[%d] ", spread_k);
+        put_line(r, line++, (int)A_NORMAL, " %s+- %.4g  [%.4g, %.4g]  %ld samples", which, sd, lo, hi,
+                 a->n);
         put_line(r, line++, (int)A_NORMAL, " %s", hist);
     }
-    free(avg);
+    free(mean);
 }
 
 /* ---- interventions ---------------------------------------------------------------------------- */
