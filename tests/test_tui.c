@@ -228,6 +228,26 @@ static void test_keys_step_and_views(void **state)
     finish(&t);
 }
 
+static void test_help_popup_scrolls(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_key_press(&t, '?');
+    assert_string_equal(t.echo, "help");
+    assert_non_null(t.popup.text);
+    assert_non_null(strstr(t.popup.text, "  z        zero-ablate the selection"));
+    assert_non_null(strstr(t.popup.text, "  ablate  ADDR zero|mean|noise|"));
+    assert_non_null(strstr(t.popup.text, "  view    [intervened|clean|diff|source|next]"));
+    tui_key_press(&t, KEY_DOWN);
+    tui_key_press(&t, KEY_NPAGE);
+    assert_int_equal(t.popup.scroll, 11);
+    tui_key_press(&t, 'z'); /* closes the popup, and does nothing else */
+    assert_null(t.popup.text);
+    assert_int_equal(t.ws->count, 0);
+    finish(&t);
+}
+
 static void test_cursor_bounds_and_pre(void **state)
 {
     (void)state;
@@ -386,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_keys_issue_commands),
         cmocka_unit_test(test_keys_zero_ablation_worked_value),
         cmocka_unit_test(test_keys_step_and_views),
+        cmocka_unit_test(test_help_popup_scrolls),
         cmocka_unit_test(test_cursor_bounds_and_pre),
         cmocka_unit_test(test_quit_asks_when_unsaved),
         cmocka_unit_test(test_mouse_hit),

@@ -43,7 +43,7 @@ static const tui_key table[] = {
     {'[', "[ PgUp", "demo back", "lecture mode: previous step"},
     {KEY_PPAGE, NULL, "demo back", NULL},
     {':', ":", NULL, "type a command (Tab completes, Up recalls, Esc cancels)"},
-    {'?', "?", NULL, "this help"},
+    {'?', "?", "help", "this help (Up/Down scroll it)"},
     {'q', "q", "quit", "quit (asks first when there are unsaved interventions)"},
     {CTRL('l'), "Ctrl-L", NULL, "redraw the screen"},
 };
@@ -157,8 +157,8 @@ static void open_set_line(tui *t)
 
 void tui_key_press(tui *t, int key)
 {
-    /* A popup or the help screen takes the next key only to close. */
-    if (t->popup.text || t->help_open) {
+    /* A popup (results, help) takes Up/Down to scroll and any other key to close. */
+    if (t->popup.text) {
         if (t->popup.text && (key == KEY_DOWN || key == 'j' || key == KEY_NPAGE)) {
             t->popup.scroll += key == KEY_NPAGE ? 10 : 1;
             return;
@@ -171,15 +171,10 @@ void tui_key_press(tui *t, int key)
         }
         free(t->popup.text);
         t->popup.text = NULL;
-        t->help_open = false;
         return;
     }
     if (key == ':') {
         tui_cmdline_open(t, "");
-        return;
-    }
-    if (key == '?') {
-        t->help_open = true;
         return;
     }
     if (key == '=') {

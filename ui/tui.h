@@ -54,8 +54,7 @@ typedef struct tui {
     char echo[512];           /* the last command run, as typed or as a key issued it */
     char message[512];        /* its result in one line, or its error */
     bool message_is_error;
-    tui_popup popup;
-    bool help_open;
+    tui_popup popup;          /* results too long for the message line, or the help */
     bool confirm_quit;        /* 'q' with unsaved interventions asks first */
     bool quit;
 
@@ -106,6 +105,8 @@ typedef struct tui_command {
     int (*run)(tui *t, int argc, char **argv, iv_error *err);
 } tui_command;
 const tui_command *tui_commands(int *count);
+/* The help: keys, then both command tables (generated, so it cannot drift). Caller frees. */
+char *tui_help_text(void);
 
 /* ---- keys (keys.c) ------------------------------------------------------------------------------ */
 
@@ -181,7 +182,6 @@ void tui_draw_layers(const tui *t, const tui_layout *lay);
 void tui_draw_output(const tui *t, const tui_layout *lay);
 void tui_draw_list(const tui *t, const tui_layout *lay);
 void tui_draw_effect(const tui *t, const tui_layout *lay);
-void tui_draw_help(const tui *t);
 void tui_draw_popup(const tui *t);
 
 /* ---- the command line (cmdline.c) --------------------------------------------------------------- */

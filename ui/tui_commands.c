@@ -238,6 +238,27 @@ static void show_results(tui *t, const char *line, collected *c)
     set_message(t, false, "results below; any key closes them");
 }
 
+/* The help text, generated from the key table and both command tables. */
+char *tui_help_text(void)
+{
+    iv_buf b = {0};
+    int n;
+    const tui_key *keys = tui_keys(&n);
+    iv_buf_printf(&b, "Keys (each runs the command shown at the bottom, so you can type it too)\n");
+    for (int i = 0; i < n; i++)
+        if (keys[i].label)
+            iv_buf_printf(&b, "  %-8s %s\n", keys[i].label, keys[i].help);
+    iv_buf_printf(&b, "\nCommands (type : first; Tab completes)\n");
+    const iv_command *cmds = iv_commands(&n);
+    for (int i = 0; i < n; i++)
+        iv_buf_printf(&b, "  %-7s %-24s %s\n", cmds[i].name, cmds[i].usage, cmds[i].summary);
+    const tui_command *ui = tui_commands(&n);
+    for (int i = 0; i < n; i++)
+        iv_buf_printf(&b, "  %-7s %-24s %s\n", ui[i].name, ui[i].usage, ui[i].summary);
+    iv_buf_printf(&b, "\nNeurons: h1 (all)  h1[2]  h1[0,3]  h1[1:3] (half-open)  h1[\"x-y\"] (label)\n");
+    return b.data;
+}
+
 /* ---- running a line ------------------------------------------------------------------------------ */
 
 static void recompute_effect(tui *t)
@@ -262,7 +283,9 @@ static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *c
     if (strcmp(argv[0], "q") == 0)
         return find_ui_command("quit")->run(t, argc - 1, argv + 1, err);
     if (strcmp(argv[0], "help") == 0 && argc == 1) {
-        t->help_open = true;
+        char *text = tui_help_text();
+        open_popup(t, "help", text);
+        free(text);
         return 0;
     }
     const iv_command *c = iv_command_find(argv[0]);

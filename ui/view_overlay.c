@@ -12,8 +12,8 @@ static tui_rect centred_box(const tui *t, int h, int w, const char *title)
 {
     if (h > t->rows - 2)
         h = t->rows - 2;
-    if (w > t->cols - 2)
-        w = t->cols - 2;
+    if (w > t->cols - 4)
+        w = t->cols; /* nearly full width: take all of it, rather than leave slivers beside */
     tui_rect r = {(t->rows - h) / 2, (t->cols - w) / 2, h, w};
     attrset(A_NORMAL);
     for (int y = r.y; y < r.y + r.h; y++)
@@ -37,35 +37,6 @@ static void put_text(const tui_rect *r, const char *text, int first)
             mvprintw(r->y + y++, r->x, "%.*s", len < r->w ? len : r->w, p);
         p += len + (nl ? 1 : 0);
     }
-}
-
-/* The help text, generated from the key table and both command tables. */
-static char *help_text(void)
-{
-    iv_buf b = {0};
-    int n;
-    const tui_key *keys = tui_keys(&n);
-    iv_buf_printf(&b, "Keys (each runs the command shown at the bottom, so you can type it too)\n");
-    for (int i = 0; i < n; i++)
-        if (keys[i].label)
-            iv_buf_printf(&b, "  %-8s %s\n", keys[i].label, keys[i].help);
-    iv_buf_printf(&b, "\nCommands (type : first; Tab completes)\n");
-    const iv_command *cmds = iv_commands(&n);
-    for (int i = 0; i < n; i++)
-        iv_buf_printf(&b, "  %-7s %-22.22s %s\n", cmds[i].name, cmds[i].usage, cmds[i].summary);
-    const tui_command *ui = tui_commands(&n);
-    for (int i = 0; i < n; i++)
-        iv_buf_printf(&b, "  %-7s %-22.22s %s\n", ui[i].name, ui[i].usage, ui[i].summary);
-    iv_buf_printf(&b, "\nNeurons: h1 (all)  h1[2]  h1[0,3]  h1[1:3] (half-open)  h1[\"x-y\"] (label)\n");
-    return b.data;
-}
-
-void tui_draw_help(const tui *t)
-{
-    char *text = help_text();
-    tui_rect r = centred_box(t, t->rows - 2, 96, "help: any key closes");
-    put_text(&r, text, 0);
-    free(text);
 }
 
 void tui_draw_popup(const tui *t)
@@ -172,9 +143,7 @@ void tui_draw(const tui *t)
     if (t->demo && t->demo->current >= 0)
         draw_caption(t, &lay);
     draw_message(t, &lay);
-    if (t->help_open)
-        tui_draw_help(t);
-    else if (t->popup.text)
+    if (t->popup.text)
         tui_draw_popup(t);
     if (t->cmdline_open)
         tui_cmdline_draw(t, &lay);
