@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ablation.h"
 #include "handlers.h"
 #include "report.h"
 
@@ -51,8 +52,9 @@ static json_object *fixed_values(const iv_workspace *ws, const iv_intervention *
     json_object *vals = json_object_new_array();
     for (int j = 0; j < iv->addr.n; j++) {
         int i = iv->addr.idx[j], site = iv->addr.site;
-        double v = iv->kind == IV_SET    ? iv->value
-                 : iv->kind == IV_MEAN   ? ws->stats->mean[site][i]
+        double v = iv->kind == IV_SET     ? iv->value
+                 : iv->kind == IV_OPTIMAL ? iv->values[j]
+                 : iv->kind == IV_MEAN    ? ws->stats->mean[site][i]
                  : iv->kind == IV_PATCH  ? ws->source_acts->site[site][i]
                  : 0;
         json_object_array_add(vals, iv_json_num(v));
@@ -64,7 +66,7 @@ static json_object *fixed_values(const iv_workspace *ws, const iv_intervention *
 static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *sink, iv_error *err)
 {
     int id = iv_workspace_add(ws, iv, err);
-    iv_addr_clear(&iv->addr);
+    iv_intervention_clear(iv);
     if (id < 0)
         return -1;
     if (iv_workspace_run(ws, err) < 0) {
@@ -84,6 +86,9 @@ static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *
         iv_json_set_str(desc, "dataset", ws->data->spec);
         json_object_object_add(desc, "examples", json_object_new_int64(ws->data->n));
     }
+    double gap;
+    if (ws->data && iv_loss_gap(ws, added, 1, &gap, NULL) == 0)
+        iv_json_set_num(desc, "loss_gap", gap); /* of this intervention alone */
     iv_json_set(obj, "added", desc);
     iv_json_set(obj, "output", iv_report_output(ws));
     iv_emit(sink, obj);
@@ -105,8 +110,8 @@ IV_HANDLER(iv_cmd_ablate)
     iv_intervention iv;
     iv_kind kind;
     if (iv_kind_parse(argv[1], &kind) < 0)
-        return iv_error_set(err, "ablate: unknown kind '%s' (zero, mean, noise, resample, set, "
-                            "patch)", argv[1]);
+        return iv_error_set(err, "ablate: unknown kind '%s' (zero, mean, noise, resample, "
+                            "optimal, set, patch)", argv[1]);
     intervention_init(&iv, ws, kind);
     int first_option = 2;
     if (kind == IV_SET) {
@@ -122,6 +127,15 @@ IV_HANDLER(iv_cmd_ablate)
     if (iv_addr_parse(ws->model, argv[0], &iv.addr, err) < 0) {
         iv_error_prefix(err, "ablate");
         return -1;
+    }
+    if (kind == IV_OPTIMAL) {
+        double gap;
+        iv.values = iv_xcalloc((size_t)iv.addr.n, sizeof(double));
+        if (iv_optimal_ablation(ws, &iv.addr, iv.values, &gap, err) < 0) {
+            iv_intervention_clear(&iv);
+            iv_error_prefix(err, "ablate");
+            return -1;
+        }
     }
     if (add_and_report(ws, &iv, sink, err) < 0) {
         iv_error_prefix(err, "ablate");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ablation.h"
 #include "handlers.h"
 #include "report.h"
 
@@ -117,6 +118,18 @@ IV_HANDLER(iv_cmd_effect)
     for (int i = 0; i < m->n_inputs; i++)
         iv_json_set_num(at, m->input_names[i], ws->data->x[e.argmax * m->n_inputs + i]);
     iv_json_set(obj, "max_change_at", at);
+    const iv_metrics *mt = &e.metrics;
+    iv_json_set_str(obj, "loss", mt->classifier ? "KL(clean || intervened)"
+                                                : "squared error to the clean output");
+    iv_json_set_num(obj, "loss_gap", mt->loss_gap);
+    if (mt->classifier) {
+        iv_json_set_num(obj, "accuracy", mt->accuracy);
+        iv_json_set_num(obj, "logit_diff", mt->logit_diff);
+    }
+    if (mt->has_target) {
+        iv_json_set_num(obj, "target_mse_clean", mt->target_mse_clean);
+        iv_json_set_num(obj, "target_mse", mt->target_mse);
+    }
     if (m->n_inputs == 2 && ws->data->is_grid)
         iv_json_set(obj, "map", effect_map(ws, &e));
     else
@@ -192,6 +205,67 @@ IV_HANDLER(iv_cmd_say)
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "say", text.data);
     iv_buf_free(&text);
+    iv_emit(sink, obj);
+    return 0;
+}
+
+/* One row of the comparison table. */
+static json_object *comparison_row(const char *neurons, const iv_comparison *c, int n)
+{
+    json_object *row = json_object_new_object();
+    iv_json_set_str(row, "neurons", neurons);
+    iv_json_set_num(row, "zero", c->zero);
+    iv_json_set_num(row, "mean", c->mean);
+    iv_json_set_num(row, "resample", c->resample);
+    iv_json_set_num(row, "noise", c->noise);
+    iv_json_set_num(row, "optimal", c->optimal);
+    iv_json_set(row, "optimal_at", iv_json_doubles(c->optimal_values, n));
+    return row;
+}
+
+IV_HANDLER(iv_cmd_compare)
+{
+    iv_addr addr;
+    if (iv_addr_parse(ws->model, argv[0], &addr, err) < 0) {
+        iv_error_prefix(err, "compare");
+        return -1;
+    }
+    json_object *rows = json_object_new_array();
+    int rc = 0;
+    /* Each neuron alone (when there are a few), then the set as a whole. */
+    for (int j = 0; addr.n > 1 && addr.n <= 16 && j < addr.n && rc == 0; j++) {
+        iv_addr one = {.site = addr.site, .n = 1, .idx = &addr.idx[j]};
+        iv_comparison c;
+        rc = iv_compare_ablations(ws, &one, &c, err);
+        if (rc == 0) {
+            char *name = iv_addr_format(ws->model, &one);
+            json_object_array_add(rows, comparison_row(name, &c, 1));
+            free(name);
+            iv_comparison_free(&c);
+        }
+    }
+    iv_comparison c;
+    if (rc == 0 && (rc = iv_compare_ablations(ws, &addr, &c, err)) == 0) {
+        char *name = iv_addr_format(ws->model, &addr);
+        json_object_array_add(rows, comparison_row(name, &c, addr.n));
+        free(name);
+        iv_comparison_free(&c);
+    }
+    iv_addr_clear(&addr);
+    if (rc < 0) {
+        json_object_put(rows);
+        iv_error_prefix(err, "compare");
+        return -1;
+    }
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "dataset", ws->data->spec);
+    iv_json_set_str(obj, "loss", iv_model_is_classifier(ws->model)
+                                     ? "KL(clean || intervened)" : "squared error to the clean output");
+    char seed[64];
+    snprintf(seed, sizeof seed, "noise k=3, resample: %d samples, seed %llu", IV_DEFAULT_SAMPLES,
+             (unsigned long long)ws->seed);
+    iv_json_set_str(obj, "random", seed);
+    iv_json_set(obj, "loss_gaps", rows);
     iv_emit(sink, obj);
     return 0;
 }

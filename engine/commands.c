@@ -45,6 +45,7 @@ static const iv_command table[] = {
      "                       std=neuron|site (per-neuron std, or one std for the site),\n"
      "                       sigma=S (absolute), samples=N (default 10), seed=N\n"
      "  resample             a = its value on another example of the dataset (samples=, seed=)\n"
+     "  optimal              a = the constant that minimises the loss gap over the dataset\n"
      "  set V                a = V\n"
      "  patch                a = its value on the source input\n"
      "ADDR: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open), h1[\"x-y\"] (label), h1.pre[0].\n"
@@ -68,6 +69,13 @@ static const iv_command table[] = {
      "Mean and largest change of the output over the dataset; for a model with two inputs on a\n"
      "grid, the map of the output change (intervened - clean) over the grid, y down the rows.",
      0, 0, 0, iv_cmd_effect},
+    {"compare", "ADDR", "loss gaps of zero, mean, resample, noise and optimal ablation",
+     "For each addressed neuron (up to 16) and for the set as a whole, the loss gap over the\n"
+     "reference dataset of each kind of ablation, measured alone: squared error to the clean\n"
+     "output (KL for a classifier). Optimal ablation is never worse than the others; where zero\n"
+     "ablation's gap is far above it, zero is not a neutral value for that neuron.\n"
+     "Example: compare h1[0:2]",
+     1, 1, 0, iv_cmd_compare},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
     {"save", "FILE", "save the session (model, inputs, dataset, interventions, seed) as a script",
@@ -321,6 +329,8 @@ char *iv_session_script(const iv_workspace *ws)
         char *params = iv_intervention_params(iv);
         if (iv->kind == IV_SET)
             iv_buf_printf(&b, "ablate %s set %.9g\n", addr, iv->value);
+        else if (iv->kind == IV_OPTIMAL) /* found again from the dataset when replayed */
+            iv_buf_printf(&b, "ablate %s optimal\n", addr);
         else
             iv_buf_printf(&b, "ablate %s %s%s%s\n", addr, iv_kind_name(iv->kind), *params ? " " : "",
                           params);

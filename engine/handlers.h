@@ -31,6 +31,7 @@ IV_HANDLER(iv_cmd_clear);
 /* cmd_report.c: looking at results */
 IV_HANDLER(iv_cmd_show);
 IV_HANDLER(iv_cmd_effect);
+IV_HANDLER(iv_cmd_compare);
 IV_HANDLER(iv_cmd_stats);
 IV_HANDLER(iv_cmd_help);
 IV_HANDLER(iv_cmd_say);

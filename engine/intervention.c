@@ -10,7 +10,25 @@
 static const char *const kind_names[IV_KIND_COUNT] = {
     [IV_ZERO] = "zero",   [IV_SET] = "set",           [IV_MEAN] = "mean",
     [IV_NOISE] = "noise", [IV_RESAMPLE] = "resample", [IV_PATCH] = "patch",
+    [IV_OPTIMAL] = "optimal",
 };
+
+void iv_intervention_copy(iv_intervention *dst, const iv_intervention *src)
+{
+    *dst = *src;
+    iv_addr_copy(&dst->addr, &src->addr);
+    if (src->values) {
+        dst->values = iv_xmalloc(sizeof(double) * (size_t)(src->addr.n ? src->addr.n : 1));
+        memcpy(dst->values, src->values, sizeof(double) * (size_t)src->addr.n);
+    }
+}
+
+void iv_intervention_clear(iv_intervention *iv)
+{
+    iv_addr_clear(&iv->addr);
+    free(iv->values);
+    iv->values = NULL;
+}
 
 const char *iv_kind_name(iv_kind k) { return kind_names[k]; }
 
@@ -26,7 +44,10 @@ int iv_kind_parse(const char *name, iv_kind *out)
 
 bool iv_kind_is_stochastic(iv_kind k) { return k == IV_NOISE || k == IV_RESAMPLE; }
 
-bool iv_kind_needs_stats(iv_kind k) { return k == IV_MEAN || k == IV_NOISE || k == IV_RESAMPLE; }
+bool iv_kind_needs_stats(iv_kind k)
+{
+    return k == IV_MEAN || k == IV_NOISE || k == IV_RESAMPLE || k == IV_OPTIMAL;
+}
 
 char *iv_intervention_params(const iv_intervention *iv)
 {
@@ -46,6 +67,15 @@ char *iv_intervention_params(const iv_intervention *iv)
                             iv->samples, (unsigned long long)iv->seed);
     case IV_RESAMPLE:
         return iv_xasprintf("samples=%d seed=%llu", iv->samples, (unsigned long long)iv->seed);
+    case IV_OPTIMAL: {
+        iv_buf b = {0};
+        iv_buf_printf(&b, "a=");
+        for (int j = 0; j < iv->addr.n && iv->values && b.len < 200; j++) {
+            iv_format_number(v, sizeof v, iv->values[j]);
+            iv_buf_printf(&b, "%s%s", j ? "," : "", v);
+        }
+        return b.data;
+    }
     default:
         return iv_xstrdup("");
     }
@@ -62,6 +92,8 @@ int iv_intervention_check(const iv_model *m, const iv_intervention *iv, bool hav
         !have_reference)
         return iv_error_set(err, "%s ablation needs a reference dataset: set one with 'data'",
                             iv_kind_name(iv->kind));
+    if (iv->kind == IV_OPTIMAL && !iv->values)
+        return iv_error_set(err, "optimal: the constants have not been found");
     if (iv->kind == IV_SET && !isfinite(iv->value))
         return iv_error_set(err, "set: the value must be a finite number");
     if (iv->kind == IV_NOISE && (!(iv->k >= 0) || !(iv->sigma >= 0) || !isfinite(iv->k) ||
@@ -233,6 +265,11 @@ void iv_apply_hook(int site, float *values, long n, int width, void *user)
             free(rows);
             break;
         }
+        case IV_OPTIMAL:
+            for (long r = 0; r < n; r++)
+                for (int j = 0; j < iv->addr.n; j++)
+                    values[r * width + iv->addr.idx[j]] = (float)iv->values[j];
+            break;
         case IV_PATCH:
             /* One source row is broadcast to the batch; otherwise example e reads source row e. */
             apply_copy(&iv->addr, values, n, width, ctx->source->site[site], NULL,

@@ -35,6 +35,8 @@ typedef enum {
     IV_NOISE,     /* a = a + sigma * eps, eps ~ N(0, 1); sigma absolute or k x std */
     IV_RESAMPLE,  /* a = the value on another example of the reference dataset */
     IV_PATCH,     /* a = the value on the source input (interchange intervention) */
+    IV_OPTIMAL,   /* a = the constants that minimise the loss gap over the reference dataset
+                     (Li & Janson 2024), found when the intervention is added (ablation.h) */
     IV_KIND_COUNT
 } iv_kind;
 
@@ -49,11 +51,16 @@ typedef struct iv_intervention {
     bool site_std;       /* IV_NOISE: one std for the whole site (ROME's rule) instead of per neuron */
     int samples;         /* IV_NOISE, IV_RESAMPLE: draws that make up the distribution */
     uint64_t seed;       /* IV_NOISE, IV_RESAMPLE */
+    double *values;      /* IV_OPTIMAL: (addr.n) one constant per addressed neuron, owned */
 } iv_intervention;
 
 #define IV_DEFAULT_NOISE_K 3.0
 #define IV_DEFAULT_SAMPLES 10
 #define IV_MAX_SAMPLES 100000
+
+/* Copies an intervention with its own address and values; frees what one owns. */
+void iv_intervention_copy(iv_intervention *dst, const iv_intervention *src);
+void iv_intervention_clear(iv_intervention *iv);
 
 const char *iv_kind_name(iv_kind k);
 int iv_kind_parse(const char *name, iv_kind *out);

@@ -1,6 +1,8 @@
 /* workspace.c - the state under examination and the passes that evaluate it. */
 #include "workspace.h"
 
+#include "metrics.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,7 @@ static void drop_last_run(iv_workspace *ws)
 void iv_workspace_clear(iv_workspace *ws)
 {
     for (int i = 0; i < ws->count; i++)
-        iv_addr_clear(&ws->list[i].addr);
+        iv_intervention_clear(&ws->list[i]);
     if (ws->count)
         ws->unsaved = true;
     ws->count = 0;
@@ -138,8 +140,7 @@ int iv_workspace_add(iv_workspace *ws, const iv_intervention *iv, iv_error *err)
         ws->list = iv_xrealloc(ws->list, sizeof(iv_intervention) * (size_t)ws->cap);
     }
     iv_intervention *slot = &ws->list[ws->count++];
-    *slot = *iv;
-    iv_addr_copy(&slot->addr, &iv->addr);
+    iv_intervention_copy(slot, iv);
     slot->id = ws->next_id++;
     ws->unsaved = true;
     return slot->id;
@@ -169,7 +170,7 @@ int iv_workspace_drop(iv_workspace *ws, int id, iv_error *err)
     int i = find_or_fail(ws, id, err);
     if (i < 0)
         return -1;
-    iv_addr_clear(&ws->list[i].addr);
+    iv_intervention_clear(&ws->list[i]);
     memmove(&ws->list[i], &ws->list[i + 1], sizeof(iv_intervention) * (size_t)(ws->count - i - 1));
     ws->count--;
     ws->unsaved = true;
@@ -189,15 +190,7 @@ int iv_workspace_toggle(iv_workspace *ws, int id, iv_error *err)
 /* ---- evaluation -------------------------------------------------------------------------------- */
 
 /* Rows of the intervened pass: enough for the most demanding stochastic intervention that is on. */
-static long sample_count(const iv_workspace *ws)
-{
-    long s = 1;
-    for (int i = 0; i < ws->count; i++)
-        if (ws->list[i].enabled && iv_kind_is_stochastic(ws->list[i].kind) &&
-            ws->list[i].samples > s)
-            s = ws->list[i].samples;
-    return s;
-}
+static long sample_count(const iv_workspace *ws) { return iv_list_samples(ws->list, ws->count); }
 
 static bool needs_reference(const iv_workspace *ws)
 {
@@ -230,7 +223,7 @@ static float *replicate(const float *row, int width, long times)
 static void fill_ctx(const iv_workspace *ws, iv_apply_ctx *ctx, long samples)
 {
     memset(ctx, 0, sizeof *ctx);
-    ctx->list = ws->list;
+    ctx->list = ws->list; /* callers running another list replace these two */
     ctx->count = ws->count;
     ctx->samples = samples;
     ctx->stats = ws->stats;
@@ -276,30 +269,54 @@ void iv_effect_free(iv_effect *e)
     memset(e, 0, sizeof *e);
 }
 
-int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
+long iv_list_samples(const iv_intervention *list, int count)
 {
-    memset(e, 0, sizeof *e);
+    long s = 1;
+    for (int i = 0; i < count; i++)
+        if (list[i].enabled && iv_kind_is_stochastic(list[i].kind) && list[i].samples > s)
+            s = list[i].samples;
+    return s;
+}
+
+iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, int count,
+                               iv_error *err)
+{
     if (iv_workspace_reference(ws, err) < 0)
-        return -1;
+        return NULL;
     const iv_model *m = ws->model;
-    long n = ws->data->n, S = sample_count(ws);
-    int d = m->n_inputs, w = iv_model_output_width(m), out = iv_model_output_site(m);
-    if ((double)n * (double)S > (double)IV_MAX_EXAMPLES)
-        return iv_error_set(err, "%ld examples x %ld samples is too large a pass; use fewer samples "
-                            "or a smaller dataset", n, S);
+    long n = ws->data->n, S = iv_list_samples(list, count);
+    int d = m->n_inputs;
+    if ((double)n * (double)S > (double)IV_MAX_EXAMPLES) {
+        iv_error_set(err, "%ld examples x %ld samples is too large a pass; use fewer samples or a "
+                     "smaller dataset", n, S);
+        return NULL;
+    }
     iv_acts *acts = iv_acts_new(m, n * S, err);
     if (!acts)
-        return -1;
-    float *input = iv_xmalloc(sizeof(float) * (size_t)(n * S) * (size_t)d);
+        return NULL;
+    float *input = iv_xmalloc(sizeof(float) * (size_t)(n * S) * (size_t)d); /* (n * S, d) */
     for (long r = 0; r < n; r++)
         for (long s = 0; s < S; s++)
             memcpy(input + (r * S + s) * d, ws->data->x + r * d, sizeof(float) * (size_t)d);
     iv_apply_ctx ctx;
     fill_ctx(ws, &ctx, S);
+    ctx.list = list;
+    ctx.count = count;
     ctx.batch_is_reference = true;
     iv_forward(m, input, acts, iv_apply_hook, &ctx);
     free(input);
+    return acts;
+}
 
+int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
+{
+    memset(e, 0, sizeof *e);
+    iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
+    if (!acts)
+        return -1;
+    const iv_model *m = ws->model;
+    long n = ws->data->n, S = acts->n / n;
+    int w = iv_model_output_width(m), out = iv_model_output_site(m);
     e->n = n;
     e->width = w;
     e->samples = S;
@@ -326,6 +343,7 @@ int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
         }
     }
     e->mean_change = total / (double)n;
+    iv_metrics_compute(ws, acts, &e->metrics);
     iv_acts_free(acts);
     return 0;
 }

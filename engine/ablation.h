@@ -1,0 +1,33 @@
+/* ablation.h - loss gaps over the reference dataset, optimal ablation, and the comparison of every
+ * kind of ablation on the same neurons: the numbers behind "why zero ablation misleads".
+ *
+ * The loss gap of an intervention is Delta = E_x L(M_{A <- a~}(x)) - E_x L(M(x)), with L the row
+ * loss of metrics.h against the clean output (so E_x L(M(x)) = 0). Each is measured on its own:
+ * the workspace's other interventions are not applied. */
+#ifndef IV_ABLATION_H
+#define IV_ABLATION_H
+
+#include "workspace.h"
+
+/* The loss gap of a list of interventions over the dataset (random ones: mean over samples). */
+int iv_loss_gap(iv_workspace *ws, const iv_intervention *list, int count, double *gap,
+                iv_error *err);
+
+/* Optimal ablation: the constants a* (one per addressed neuron, into values) that minimise the loss
+ * gap, and that gap. Candidates first (zero, the mean, and the neuron values of reference examples,
+ * so the result is never worse than zero, mean or resample ablation up to sampling), then, for one
+ * neuron, a fine grid and golden-section search; for two, alternating golden-section searches; for
+ * more, Adam on the constants (the paper's method) with the model frozen. */
+int iv_optimal_ablation(iv_workspace *ws, const iv_addr *addr, double *values, double *gap,
+                        iv_error *err);
+
+/* One line of the comparison: the loss gap of each kind of ablation of the same neurons. */
+typedef struct iv_comparison {
+    double zero, mean, resample, noise, optimal;
+    double *optimal_values; /* (n of the address) */
+} iv_comparison;
+
+int iv_compare_ablations(iv_workspace *ws, const iv_addr *addr, iv_comparison *out, iv_error *err);
+void iv_comparison_free(iv_comparison *c);
+
+#endif

@@ -1,0 +1,84 @@
+/* metrics.c - losses between clean and intervened outputs, averaged over a pass on the dataset. */
+#include "metrics.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PROB_FLOOR 1e-12 /* keeps log finite when an intervention drives a probability to 0 */
+
+double iv_row_loss(bool classifier, const float *clean, const float *y, int w)
+{
+    double loss = 0;
+    for (int k = 0; k < w; k++) {
+        if (classifier) {
+            if (clean[k] > 0)
+                loss += clean[k] * (log(clean[k]) - log(fmax(y[k], PROB_FLOOR)));
+        } else {
+            double d = (double)y[k] - clean[k];
+            loss += d * d;
+        }
+    }
+    return loss;
+}
+
+void iv_row_loss_grad(bool classifier, const float *clean, const float *y, int w, float *grad)
+{
+    for (int k = 0; k < w; k++)
+        grad[k] = classifier ? (float)(clean[k] > 0 ? -clean[k] / fmax(y[k], PROB_FLOOR) : 0)
+                             : (float)(2.0 * ((double)y[k] - clean[k]));
+}
+
+static int top_class(const float *p, int w)
+{
+    int top = 0;
+    for (int k = 1; k < w; k++)
+        top = p[k] > p[top] ? k : top;
+    return top;
+}
+
+double iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts)
+{
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m);
+    long n = ws->data->n, S = acts->n / n;
+    bool classifier = iv_model_is_classifier(m);
+    const float *clean = ws->ref_acts->site[out], *y = acts->site[out]; /* (n, w), (n * S, w) */
+    double total = 0;
+    for (long r = 0; r < n; r++)
+        for (long s = 0; s < S; s++)
+            total += iv_row_loss(classifier, clean + r * w, y + (r * S + s) * w, w);
+    return total / (double)(n * S);
+}
+
+void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *mt)
+{
+    memset(mt, 0, sizeof *mt);
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m), d = m->n_inputs;
+    long n = ws->data->n, S = acts->n / n;
+    const float *clean = ws->ref_acts->site[out], *y = acts->site[out]; /* (n, w), (n * S, w) */
+    mt->classifier = iv_model_is_classifier(m);
+    mt->loss_gap = iv_metrics_loss_gap(ws, acts);
+    mt->has_target = !mt->classifier && ws->target && w == 1;
+    double same = 0, logit = 0, t_clean = 0, t_int = 0;
+    for (long r = 0; r < n; r++) {
+        int top = top_class(clean + r * w, w);
+        double target = mt->has_target ? iv_workspace_target(ws, ws->data->x + r * d) : 0;
+        if (mt->has_target)
+            t_clean += (clean[r] - target) * (clean[r] - target) * (double)S;
+        for (long s = 0; s < S; s++) {
+            const float *row = y + (r * S + s) * w;
+            if (mt->classifier) {
+                same += top_class(row, w) == top;
+                logit += log(fmax(row[top], PROB_FLOOR)) - log(fmax(clean[r * w + top], PROB_FLOOR));
+            }
+            if (mt->has_target)
+                t_int += (row[0] - target) * (row[0] - target);
+        }
+    }
+    double rows = (double)(n * S);
+    mt->accuracy = same / rows;
+    mt->logit_diff = logit / rows;
+    mt->target_mse_clean = t_clean / rows;
+    mt->target_mse = t_int / rows;
+}

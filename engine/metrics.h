@@ -1,0 +1,20 @@
+/* metrics.h - how far intervened outputs are from the clean ones: the loss whose mean over the
+ * reference dataset is an intervention's loss gap (Li & Janson 2024): squared error to the clean
+ * output for a regression head, KL(clean || intervened) for a classifier. */
+#ifndef IV_METRICS_H
+#define IV_METRICS_H
+
+#include "workspace.h"
+
+/* Loss of one row: clean and intervened outputs of width w. */
+double iv_row_loss(bool classifier, const float *clean, const float *y, int w);
+/* Its gradient with respect to y, for the backward pass. */
+void iv_row_loss_grad(bool classifier, const float *clean, const float *y, int w, float *grad);
+
+/* The mean loss gap of a pass over the dataset (acts from iv_workspace_run_data: examples x
+ * samples rows), against the clean outputs of ws->ref_acts. */
+double iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts);
+/* Every metric of such a pass. */
+void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *out);
+
+#endif
