@@ -76,6 +76,17 @@ static const iv_command table[] = {
      "ablation's gap is far above it, zero is not a neutral value for that neuron.\n"
      "Example: compare h1[0:2]",
      1, 1, 0, iv_cmd_compare},
+    {"sweep", "ADDR FROM TO [STEPS]", "the output as one neuron or input runs over a range",
+     "Sets one neuron (or input, e.g. input[x]) to STEPS evenly spaced values from FROM to TO\n"
+     "(default 21) at the base input, and reports the output clean (only the sweep) and\n"
+     "intervened (the sweep, then the interventions). Example: sweep h1[0] 0 5 11",
+     3, 4, 0, iv_cmd_sweep},
+    {"export", "\"COMMAND\" FILE.csv|FILE.json", "write a command's results to a file",
+     "JSON keeps everything; CSV writes the result's table (a list of rows, or a map with its\n"
+     "axes), else its values as key,value lines.\n"
+     "Examples: export effect map.csv    export \"compare h1\" gaps.json\n"
+     "          export \"sweep input[x] 0 10\" sweep.csv",
+     2, 2, 0, iv_cmd_export},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
     {"save", "FILE", "save the session (model, inputs, dataset, interventions, seed) as a script",

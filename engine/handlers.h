@@ -36,6 +36,10 @@ IV_HANDLER(iv_cmd_stats);
 IV_HANDLER(iv_cmd_help);
 IV_HANDLER(iv_cmd_say);
 
+/* cmd_analysis.c: sweeps and exports */
+IV_HANDLER(iv_cmd_sweep);
+IV_HANDLER(iv_cmd_export);
+
 /* Sends a result to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, json_object *result);
 

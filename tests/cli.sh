@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 20
+plan 23
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -72,3 +72,12 @@ check "a session names its model by absolute path" eval 'out_has "path=$here/sam
 # Hostile sizes get a message, not a crash.
 iv -c 'data grid x=0:100000:0.001 y=0:100000:0.001'
 check "an absurd grid is refused with a message" eval 'status_is 2 && [ "$(wc -l <"$tmp/err")" -eq 1 ]'
+
+# export writes any command's results: a map as a CSV grid, a table as CSV rows, all of it as JSON.
+iv -c "ablate h1[1] zero; export effect $tmp/map.csv; export \"compare h1[0]\" $tmp/gaps.json; export \"sweep input[x] 0 10 11\" $tmp/sweep.csv"
+check "export effect writes the change map as a CSV grid with its axes" \
+    eval '[ "$(head -n 1 "$tmp/map.csv")" = "y\\x,0,1,2,3,4,5,6,7,8,9,10" ] && [ "$(sed -n 12p "$tmp/map.csv")" = "10,0,1,2,3,4,5,6,7,8,9,0" ]'
+check "export of compare as JSON keeps the loss gaps" \
+    eval 'grep -q "\"zero\":6.818182" "$tmp/gaps.json" && grep -q "\"optimal\":4.7" "$tmp/gaps.json"'
+iv -c "export effect $tmp/map.txt"
+check "export refuses a file that is neither .csv nor .json" eval 'status_is 2 && err_has "must end in .csv or .json"'

@@ -1,0 +1,272 @@
+/* cmd_analysis.c - sweeps of a neuron or an input, and exporting any command's results to CSV or
+ * JSON for plotting elsewhere. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "report.h"
+
+#define MAX_SWEEP_STEPS 10001
+
+/* ---- sweep ------------------------------------------------------------------------------------ */
+
+typedef struct sweep_ctx {
+    int site, neuron;
+    const float *value;        /* (rows) the swept value of each row */
+    const iv_apply_ctx *apply; /* the interventions, after the sweep; NULL for the clean curve */
+} sweep_ctx;
+
+/* Sets the swept neuron first, then lets the interventions act (they may override it). */
+static void sweep_hook(int site, float *values, long n, int width, void *user)
+{
+    const sweep_ctx *c = user;
+    if (site == c->site)
+        for (long r = 0; r < n; r++)
+            values[r * width + c->neuron] = c->value[r];
+    if (c->apply)
+        iv_apply_hook(site, values, n, width, (void *)c->apply);
+}
+
+/* Output rows (steps x samples) averaged over samples into (steps, w). */
+static void mean_rows(const iv_acts *a, int site, long steps, long S, int w, double *out)
+{
+    for (long i = 0; i < steps; i++)
+        for (int k = 0; k < w; k++) {
+            double sum = 0;
+            for (long s = 0; s < S; s++)
+                sum += a->site[site][(i * S + s) * w + k];
+            out[i * w + k] = sum / (double)S;
+        }
+}
+
+IV_HANDLER(iv_cmd_sweep)
+{
+    const iv_model *m = ws->model;
+    iv_addr addr;
+    double from, to;
+    long steps = 21;
+    if (iv_parse_double(argv[1], &from) < 0 || iv_parse_double(argv[2], &to) < 0)
+        return iv_error_set(err, "sweep: FROM and TO must be finite numbers");
+    if (argc == 4 && iv_parse_int(argv[3], 2, MAX_SWEEP_STEPS, &steps) < 0)
+        return iv_error_set(err, "sweep: STEPS must be a whole number from 2 to %d",
+                            MAX_SWEEP_STEPS);
+    if (iv_addr_parse(m, argv[0], &addr, err) < 0) {
+        iv_error_prefix(err, "sweep");
+        return -1;
+    }
+    if (addr.n != 1) {
+        iv_addr_clear(&addr);
+        return iv_error_set(err, "sweep: '%s' addresses %d neurons; sweep one (e.g. h1[0] or "
+                            "input[x])", argv[0], addr.n);
+    }
+    if (ws->count && iv_workspace_run(ws, err) < 0) { /* statistics for mean / noise / resample */
+        iv_addr_clear(&addr);
+        return -1;
+    }
+    long S = iv_list_samples(ws->list, ws->count), rows = steps * S;
+    int d = m->n_inputs, out = iv_model_output_site(m), w = iv_model_output_width(m);
+    float *input = iv_xmalloc(sizeof(float) * (size_t)(rows * d)); /* (rows, d) */
+    float *value = iv_xmalloc(sizeof(float) * (size_t)rows);       /* (rows) */
+    for (long r = 0; r < rows; r++) {
+        memcpy(input + r * d, ws->base, sizeof(float) * (size_t)d);
+        value[r] = (float)(from + (to - from) * (double)(r / S) / (double)(steps - 1));
+    }
+    iv_acts *clean = iv_acts_new(m, rows, err), *intervened = iv_acts_new(m, rows, err);
+    int rc = clean && intervened ? 0 : -1;
+    if (rc == 0) {
+        iv_apply_ctx apply = {.list = ws->list, .count = ws->count, .samples = S,
+                              .stats = ws->stats, .reference = ws->ref_acts,
+                              .source = ws->source_acts};
+        sweep_ctx c = {addr.site, addr.idx[0], value, NULL};
+        iv_forward(m, input, clean, sweep_hook, &c);
+        c.apply = &apply;
+        iv_forward(m, input, intervened, sweep_hook, &c);
+        double *yc = iv_xmalloc(sizeof(double) * (size_t)(steps * w));
+        double *yi = iv_xmalloc(sizeof(double) * (size_t)(steps * w));
+        mean_rows(clean, out, steps, S, w, yc);
+        mean_rows(intervened, out, steps, S, w, yi);
+        json_object *table = json_object_new_array();
+        for (long i = 0; i < steps; i++) {
+            json_object *row = json_object_new_object();
+            iv_json_set_num(row, "value", value[i * S]);
+            iv_json_set(row, "clean", w == 1 ? iv_json_num(yc[i]) : iv_json_doubles(yc + i * w, w));
+            iv_json_set(row, "intervened",
+                        w == 1 ? iv_json_num(yi[i]) : iv_json_doubles(yi + i * w, w));
+            json_object_array_add(table, row);
+        }
+        char *name = iv_addr_format(m, &addr);
+        json_object *obj = json_object_new_object();
+        iv_json_set_str(obj, "sweep", name);
+        json_object_object_add(obj, "samples", json_object_new_int64(S));
+        iv_json_set(obj, "points", table);
+        iv_emit(sink, obj);
+        free(name);
+        free(yc);
+        free(yi);
+    }
+    iv_acts_free(clean);
+    iv_acts_free(intervened);
+    free(input);
+    free(value);
+    iv_addr_clear(&addr);
+    return rc;
+}
+
+/* ---- export ----------------------------------------------------------------------------------- */
+
+static void collect(json_object *obj, void *user)
+{
+    json_object_array_add(user, obj);
+}
+
+static void csv_cell(FILE *f, json_object *v)
+{
+    if (!v) {
+        fputs("", f); /* null: an empty field */
+    } else if (json_object_is_type(v, json_type_string)) {
+        const char *s = json_object_get_string(v);
+        if (strpbrk(s, ",\"\n")) {
+            fputc('"', f);
+            for (; *s; s++) {
+                if (*s == '"')
+                    fputc('"', f);
+                fputc(*s, f);
+            }
+            fputc('"', f);
+        } else {
+            fputs(s, f);
+        }
+    } else if (json_object_is_type(v, json_type_array)) {
+        /* a vector in one field: values separated by blanks */
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            fprintf(f, "%s%s", i ? " " : "", json_object_get_string(json_object_array_get_idx(v, i)));
+    } else {
+        fputs(json_object_get_string(v), f);
+    }
+}
+
+/* The first table in a result: a list of records, or a matrix with its axes (effect's map). */
+static bool write_csv(FILE *f, json_object *obj)
+{
+    json_object_object_foreach(obj, key, val) {
+        (void)key;
+        if (json_object_is_type(val, json_type_object) && write_csv(f, val))
+            return true;
+        if (!json_object_is_type(val, json_type_array) || !json_object_array_length(val))
+            continue;
+        json_object *first = json_object_array_get_idx(val, 0);
+        if (json_object_is_type(first, json_type_object)) { /* records */
+            bool comma = false;
+            json_object_object_foreach(first, k, unused) {
+                (void)unused;
+                fprintf(f, "%s%s", comma ? "," : "", k);
+                comma = true;
+            }
+            fputc('\n', f);
+            for (size_t r = 0; r < json_object_array_length(val); r++) {
+                comma = false;
+                json_object_object_foreach(first, k2, unused2) {
+                    (void)unused2;
+                    fputs(comma ? "," : "", f);
+                    csv_cell(f, json_object_object_get(json_object_array_get_idx(val, r), k2));
+                    comma = true;
+                }
+                fputc('\n', f);
+            }
+            return true;
+        }
+        if (json_object_is_type(first, json_type_array)) { /* a matrix: y down, x across */
+            json_object *xs = json_object_object_get(obj, "x"), *ys = json_object_object_get(obj, "y");
+            const char *xn = json_object_get_string(json_object_object_get(obj, "x_name"));
+            const char *yn = json_object_get_string(json_object_object_get(obj, "y_name"));
+            fprintf(f, "%s\\%s", yn ? yn : "row", xn ? xn : "column");
+            for (size_t c = 0; c < json_object_array_length(first); c++) {
+                fputc(',', f);
+                if (xs)
+                    csv_cell(f, json_object_array_get_idx(xs, c));
+                else
+                    fprintf(f, "%zu", c);
+            }
+            fputc('\n', f);
+            for (size_t r = 0; r < json_object_array_length(val); r++) {
+                if (ys)
+                    csv_cell(f, json_object_array_get_idx(ys, r));
+                else
+                    fprintf(f, "%zu", r);
+                json_object *row = json_object_array_get_idx(val, r);
+                for (size_t c = 0; c < json_object_array_length(row); c++) {
+                    fputc(',', f);
+                    csv_cell(f, json_object_array_get_idx(row, c));
+                }
+                fputc('\n', f);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A result with no table: its flat members as key,value lines. */
+static void write_csv_pairs(FILE *f, json_object *obj)
+{
+    fputs("key,value\n", f);
+    json_object_object_foreach(obj, key, val) {
+        if (json_object_is_type(val, json_type_object))
+            continue;
+        fprintf(f, "%s,", key);
+        csv_cell(f, val);
+        fputc('\n', f);
+    }
+}
+
+IV_HANDLER(iv_cmd_export)
+{
+    const char *what = argv[0], *path = argv[1];
+    size_t len = strlen(path);
+    bool csv = len > 4 && strcmp(path + len - 4, ".csv") == 0;
+    bool json = len > 5 && strcmp(path + len - 5, ".json") == 0;
+    if (!csv && !json)
+        return iv_error_set(err, "export: '%s' must end in .csv or .json", path);
+    char **words;
+    int n = iv_words_split(what, &words, err);
+    if (n <= 0 || strcmp(words[0], "export") == 0) {
+        if (n >= 0)
+            iv_words_free(words);
+        return n < 0 ? -1 : iv_error_set(err, "export: name a command whose results to write, e.g. "
+                                         "export effect map.csv");
+    }
+    json_object *results = json_object_new_array();
+    iv_sink capture = {collect, results};
+    int rc = iv_command_run(ws, n, words, &capture, err);
+    iv_words_free(words);
+    if (rc == 0 && json_object_array_length(results) == 0)
+        rc = iv_error_set(err, "export: '%s' reports nothing to write", what);
+    FILE *f = rc == 0 ? fopen(path, "w") : NULL;
+    if (rc == 0 && !f)
+        rc = iv_error_set(err, "export: cannot write '%s'", path);
+    if (rc == 0) {
+        if (json) {
+            /* one result as an object; several (show with no site) as an array of them */
+            json_object *doc = json_object_array_length(results) == 1
+                                   ? json_object_array_get_idx(results, 0) : results;
+            fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+                                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+        } else {
+            for (size_t i = 0; i < json_object_array_length(results); i++) {
+                json_object *r = json_object_array_get_idx(results, i);
+                if (i)
+                    fputc('\n', f);
+                if (!write_csv(f, r))
+                    write_csv_pairs(f, r);
+            }
+        }
+        if (fclose(f) != 0)
+            rc = iv_error_set(err, "export: error writing '%s'", path);
+    }
+    json_object_put(results);
+    if (rc < 0 && strncmp(err->msg, "export", 6) != 0)
+        iv_error_prefix(err, "export");
+    return rc;
+}
