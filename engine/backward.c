@@ -100,7 +100,7 @@ void iv_backward(const iv_model *m, const iv_acts *acts, const float *grad_out, 
         const iv_layer *L = &m->layers[l];
         if (2 * l + 1 < stop_site)
             break;
-        const float *pre = acts->site[2 * l + 1]; /* (n, n_out) */
+        const float *pre = acts->site[2 * l + 1];    /* (n, n_out) */
         const float *gpost = grads->site[2 * l + 2]; /* (n, n_out) */
         float *gpre = grads->site[2 * l + 1];        /* (n, n_out) */
         activation_backward(L, pre, gpost, gpre, n);
@@ -108,8 +108,8 @@ void iv_backward(const iv_model *m, const iv_acts *acts, const float *grad_out, 
             break;
         /* pre = in W^T + b, so dL/d in = dL/d pre . W: (n, n_out) x (n_out, n_in). */
         float *gin = grads->site[2 * l]; /* (n, n_in) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, L->n_in, L->n_out, 1.0f, gpre,
-                    L->n_out, L->weight, L->n_in, 0.0f, gin, L->n_in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, L->n_in, L->n_out, 1.0f,
+                    gpre, L->n_out, L->weight, L->n_in, 0.0f, gin, L->n_in);
     }
 }
 

@@ -270,3 +270,128 @@ IV_HANDLER(iv_cmd_export)
         iv_error_prefix(err, "export");
     return rc;
 }
+
+/* ---- linear regions --------------------------------------------------------------------------- */
+
+#define MAX_REGION_WIDTH 64 /* neurons whose on/off pattern names a region */
+
+/* The on/off pattern of a layer's neurons (pre-activation > 0) on one row, as '0' / '1'. */
+static void pattern_of(const float *pre, int width, char *out)
+{
+    for (int i = 0; i < width; i++)
+        out[i] = pre[i] > 0 ? '1' : '0';
+    out[width] = '\0';
+}
+
+/* The id of a pattern in the table, adding it when new. */
+static int region_id(char ***table, int *count, const char *pattern)
+{
+    for (int i = 0; i < *count; i++)
+        if (strcmp((*table)[i], pattern) == 0)
+            return i;
+    *table = iv_xrealloc(*table, sizeof(char *) * (size_t)(*count + 1));
+    (*table)[*count] = iv_xstrdup(pattern);
+    return (*count)++;
+}
+
+static json_object *id_map(const iv_dataset *ds, const int *ids)
+{
+    long nx = ds->grid_count[0], ny = ds->grid_count[1];
+    json_object *rows = json_object_new_array();
+    for (long j = 0; j < ny; j++) {
+        json_object *row = json_object_new_array();
+        for (long i = 0; i < nx; i++)
+            json_object_array_add(row, json_object_new_int(ids[j * nx + i]));
+        json_object_array_add(rows, row);
+    }
+    return rows;
+}
+
+IV_HANDLER(iv_cmd_regions)
+{
+    const iv_model *m = ws->model;
+    int site = iv_model_site_find(m, argv[0]);
+    if (site <= 0)
+        return iv_error_set(err, "regions: '%s' is not a layer (e.g. regions h1)", argv[0]);
+    int pre = iv_model_site_kind(m, site) == IV_SITE_PRE ? site : site - 1;
+    int width = iv_model_site_width(m, pre);
+    if (width > MAX_REGION_WIDTH)
+        return iv_error_set(err, "regions: %s has %d neurons; patterns are shown for at most %d",
+                            argv[0], width, MAX_REGION_WIDTH);
+    iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
+    if (!acts) {
+        iv_error_prefix(err, "regions");
+        return -1;
+    }
+    long n = ws->data->n, S = acts->n / n;
+    int *clean_id = iv_xmalloc(sizeof(int) * (size_t)n), *iv_id = iv_xmalloc(sizeof(int) * (size_t)n);
+    int *flipped = iv_xmalloc(sizeof(int) * (size_t)n);
+    char **table = NULL, pattern[MAX_REGION_WIDTH + 1];
+    int count = 0;
+    long flips = 0;
+    for (long r = 0; r < n; r++) {
+        pattern_of(ws->ref_acts->site[pre] + r * width, width, pattern);
+        clean_id[r] = region_id(&table, &count, pattern);
+    }
+    int clean_count = count;
+    for (long r = 0; r < n; r++) { /* the first sample of each example */
+        pattern_of(acts->site[pre] + r * S * width, width, pattern);
+        iv_id[r] = region_id(&table, &count, pattern);
+        flipped[r] = iv_id[r] != clean_id[r];
+        flips += flipped[r];
+    }
+    json_object *obj = json_object_new_object(), *list = json_object_new_array();
+    char name[128];
+    iv_model_site_name(m, pre, name, sizeof name);
+    name[strlen(name) - 4] = '\0'; /* the layer: h1.pre -> h1 */
+    iv_json_set_str(obj, "regions", name);
+    iv_json_set_str(obj, "dataset", ws->data->spec);
+    json_object_object_add(obj, "flipped", json_object_new_int64(flips));
+    for (int i = 0; i < count; i++) {
+        long nc = 0, ni = 0;
+        for (long r = 0; r < n; r++) {
+            nc += clean_id[r] == i;
+            ni += iv_id[r] == i;
+        }
+        json_object *row = json_object_new_object();
+        json_object_object_add(row, "region", json_object_new_int(i));
+        iv_json_set_str(row, "on", table[i]);
+        json_object_object_add(row, "clean", json_object_new_int64(nc));
+        json_object_object_add(row, "intervened", json_object_new_int64(ni));
+        iv_json_set_str(row, "new", i >= clean_count ? "new" : "");
+        json_object_array_add(list, row);
+    }
+    iv_json_set(obj, "patterns", list);
+    if (m->n_inputs == 2 && ws->data->is_grid) {
+        /* Three maps over the grid, rows y, columns x: region ids clean and intervened, and 1
+         * where the intervention moved the example to another region. */
+        const iv_dataset *ds = ws->data;
+        json_object *xs = json_object_new_array(), *ys = json_object_new_array();
+        for (long i = 0; i < ds->grid_count[0]; i++)
+            json_object_array_add(xs, iv_json_num(ds->x[i * 2]));
+        for (long j = 0; j < ds->grid_count[1]; j++)
+            json_object_array_add(ys, iv_json_num(ds->x[j * ds->grid_count[0] * 2 + 1]));
+        const char *titles[3] = {"clean_map", "intervened_map", "flipped_map"};
+        int *maps[3] = {clean_id, iv_id, flipped};
+        for (int k = 0; k < 3; k++) {
+            json_object *map = json_object_new_object();
+            iv_json_set_str(map, "x_name", m->input_names[0]);
+            iv_json_set_str(map, "y_name", m->input_names[1]);
+            iv_json_set(map, "x", json_object_get(xs));
+            iv_json_set(map, "y", json_object_get(ys));
+            iv_json_set(map, k == 2 ? "flipped" : "region", id_map(ds, maps[k]));
+            iv_json_set(obj, titles[k], map);
+        }
+        json_object_put(xs);
+        json_object_put(ys);
+    }
+    for (int i = 0; i < count; i++)
+        free(table[i]);
+    free(table);
+    free(clean_id);
+    free(iv_id);
+    free(flipped);
+    iv_acts_free(acts);
+    iv_emit(sink, obj);
+    return 0;
+}

@@ -81,6 +81,11 @@ static const iv_command table[] = {
      "(default 21) at the base input, and reports the output clean (only the sweep) and\n"
      "intervened (the sweep, then the interventions). Example: sweep h1[0] 0 5 11",
      3, 4, 0, iv_cmd_sweep},
+    {"regions", "LAYER", "which linear region (ReLU on/off pattern) each example falls in",
+     "For each example of the dataset, the on/off pattern of LAYER's neurons (pre-activation > 0),\n"
+     "clean and under the interventions, and how many examples an intervention moves to another\n"
+     "region; for two inputs on a grid, maps of both and of the flips. Example: regions h1",
+     1, 1, 0, iv_cmd_regions},
     {"export", "\"COMMAND\" FILE.csv|FILE.json", "write a command's results to a file",
      "JSON keeps everything; CSV writes the result's table (a list of rows, or a map with its\n"
      "axes), else its values as key,value lines.\n"

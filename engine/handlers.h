@@ -39,6 +39,7 @@ IV_HANDLER(iv_cmd_say);
 /* cmd_analysis.c: sweeps and exports */
 IV_HANDLER(iv_cmd_sweep);
 IV_HANDLER(iv_cmd_export);
+IV_HANDLER(iv_cmd_regions);
 
 /* Sends a result to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, json_object *result);

@@ -14,7 +14,7 @@
 
 #include "backward.h"
 
-/* ---- finite differences ------------------------------------------------------------------------ */
+/* ---- finite differences ---------------------------------------------------------------------- */
 
 /* The forward pass runs in float, so a finite difference over a step h carries a rounding error of
  * about ulp(out) / h ~ 1e-7 |out| / h on top of its truncation error. The five-point central
@@ -180,8 +180,8 @@ static int fd_mismatches(const problem *p, const iv_acts *grads, int lo, int hi,
                     if (report && bad < 10) {
                         char name[80];
                         iv_model_site_name(p->m, s, name, sizeof name);
-                        print_error("%s row %ld [%d]: backward %.9g, finite difference %.9g\n", name,
-                                    r, i, got, fd);
+                        print_error("%s row %ld [%d]: backward %.9g, finite difference %.9g\n",
+                                    name, r, i, got, fd);
                     }
                     bad++;
                 }
@@ -191,8 +191,8 @@ static int fd_mismatches(const problem *p, const iv_acts *grads, int lo, int hi,
     return bad;
 }
 
-/* The relu-type derivative jumps at pre = 0: a check is only meaningful when every pre-activation of
- * such a layer stays clear of 0 by more than a nudge can move it. */
+/* The relu-type derivative jumps at pre = 0: a check is only meaningful when every pre-activation
+ * of such a layer stays clear of 0 by more than a nudge can move it. */
 static void assert_away_from_kinks(const problem *p, const iv_acts *a)
 {
     for (int l = 0; l < p->m->n_layers; l++) {
@@ -220,7 +220,7 @@ static void check_all_sites(const problem *p)
     iv_acts_free(g);
 }
 
-/* ---- one model per activation -------------------------------------------------------------------- */
+/* ---- one model per activation ---------------------------------------------------------------- */
 
 /* 3 inputs -> 4 (ACT) -> 3 (ACT), with biases. */
 static const char two_layer_fmt[] =
@@ -267,7 +267,7 @@ static void test_gelu(void **state) { check_activation("gelu", "gelu"); }
 /* Softmax only on the last layer; with unequal c the loss sum c_k p_k depends on the logits. */
 static void test_softmax(void **state) { check_activation("tanh", "softmax"); }
 
-/* ---- a deeper mixed model and a wider one ------------------------------------------------------------- */
+/* ---- a deeper mixed model and a wider one ---------------------------------------------------- */
 
 /* 2 -> 3 gelu -> 3 leaky_relu -> 3 sigmoid -> 4 softmax: every kind of derivative in one chain. The
  * leaky layer is square, so a backward pass that multiplied by W^T instead of W would still run. */
@@ -336,7 +336,7 @@ static void test_wide_model(void **state)
     iv_model_free(m);
 }
 
-/* ---- rows are independent ----------------------------------------------------------------------- */
+/* ---- rows are independent -------------------------------------------------------------------- */
 
 /* Each row's gradients in the batch equal those of the row run alone. */
 static void test_rows_independent(void **state)
@@ -363,7 +363,7 @@ static void test_rows_independent(void **state)
     iv_model_free(p.m);
 }
 
-/* ---- the lecture's max network, by hand ---------------------------------------------------------------- */
+/* ---- the lecture's max network, by hand ------------------------------------------------------ */
 
 static void expect_exact(const float *got, const float *want, int n, const char *what)
 {
@@ -401,7 +401,7 @@ static void test_max_by_hand(void **state)
     iv_model_free(m);
 }
 
-/* ---- stop_site, and grad_out in place ------------------------------------------------------------------ */
+/* ---- stop_site, and grad_out in place -------------------------------------------------------- */
 
 static void test_stop_site(void **state)
 {
@@ -437,7 +437,7 @@ static void test_stop_site(void **state)
     iv_model_free(p.m);
 }
 
-/* ---- an additive intervention -------------------------------------------------------------------------- */
+/* ---- an additive intervention ---------------------------------------------------------------- */
 
 /* With a shift added to the sigmoid layer's output (as noise would), d s / d s.pre is still
  * sigmoid'(s.pre); the backward pass must take it at pre, not from the shifted output. The finite
@@ -463,7 +463,7 @@ static void test_additive_intervention(void **state)
     iv_model_free(p.m);
 }
 
-/* ---- the tolerance can fail ---------------------------------------------------------------------------- */
+/* ---- the tolerance can fail ------------------------------------------------------------------ */
 
 /* The comparison above must not be so loose that a wrong gradient passes: a 1 % error at any one
  * site, and W^T used in place of W in the square leaky layer, are each rejected. */
@@ -500,7 +500,7 @@ static void test_tolerance_catches_wrong_gradients(void **state)
     iv_model_free(p.m);
 }
 
-/* ---- weights and biases -------------------------------------------------------------------------------- */
+/* ---- weights and biases ---------------------------------------------------------------------- */
 
 /* iv_backward_params against central differences of each weight and bias of every layer (the
  * loss summed over the whole batch, as the parameters are shared by all rows). */

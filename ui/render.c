@@ -135,6 +135,16 @@ static void table_text(json_object *rows, iv_buf *out)
     free(width);
 }
 
+static bool has_matrix(json_object *obj)
+{
+    json_object_object_foreach(obj, key, val) {
+        (void)key;
+        if (is_matrix(val))
+            return true;
+    }
+    return false;
+}
+
 /* A grid cell: four significant digits keep a map readable; JSON keeps full precision. */
 static void grid_cell(json_object *v, char *buf, size_t n)
 {
@@ -206,9 +216,7 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
         if (!is_flat(val) || (json_object_is_type(val, json_type_string) &&
                               strchr(json_object_get_string(val), '\n')))
             continue;
-        if (is_scalar_array(val) && json_object_object_get(obj, "change") &&
-            is_matrix(json_object_object_get(obj, "change")) &&
-            (!strcmp(key, "x") || !strcmp(key, "y")))
+        if ((!strcmp(key, "x") || !strcmp(key, "y")) && has_matrix(obj))
             continue; /* axes, drawn with the grid */
         iv_buf_printf(out, "%s%s%s=", any ? " " : "", any ? "" : indent, key);
         flat_text(val, true, out);
