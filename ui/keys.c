@@ -22,6 +22,9 @@ static const tui_key table[] = {
     {'t', "t", "toggle {id}", "switch the intervention under the cursor off or on"},
     {'u', "u", "drop {last}", "undo: drop the newest intervention"},
     {'c', "c", "clear", "remove every intervention"},
+    {'o', "o", "ablate {addr} optimal", "optimal ablation (the constant with the least loss gap)"},
+    {'C', "C", "compare {addr}", "loss gaps of zero, mean, resample, noise, optimal ablation"},
+    {'R', "R", "regions {layer}", "the layer's ReLU regions over the dataset, and the flips"},
     {'v', "v", "view next", "view: intervened, clean, difference, base beside source"},
     {'s', "s", "swap", "swap the base and source inputs"},
     {'+', "+", "{up}", "step the focused input up"},
@@ -106,6 +109,15 @@ static char *expand(const tui *t, const char *command)
         if (!id)
             return NULL;
         value = iv_xasprintf("%d", id);
+    } else if (!strncmp(brace, "{layer}", 7)) {
+        char site[128];
+        iv_model_site_name(t->ws->model, t->cur_site, site, sizeof site);
+        char *dot = strchr(site, '.');
+        if (dot)
+            *dot = '\0';
+        if (t->cur_site == 0)
+            return NULL; /* the input is not a layer */
+        value = iv_xstrdup(site);
     } else if (!strncmp(brace, "{last}", 6)) {
         if (t->ws->count == 0)
             return NULL;

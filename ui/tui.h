@@ -197,6 +197,12 @@ void tui_cmdline_key(tui *t, int key);
 /* Draws the line and places the cursor (the last thing drawn, so the cursor stays there). */
 void tui_cmdline_draw(const tui *t, const tui_layout *lay);
 
+/* ---- charts (chart.c) -------------------------------------------------------------------------- */
+
+/* A sweep result (the 'sweep' command's JSON) as a line chart in plain text lines, width x height
+ * characters for the plot; NULL when it has too few points or no room. Caller frees. */
+char *tui_chart_text(json_object *sweep, int width, int height);
+
 /* ---- lecture mode (demo.c) ---------------------------------------------------------------------- */
 
 /* Reads a demo file: steps separated by blank lines; in a step, 'say TEXT' lines are the caption and

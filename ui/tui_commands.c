@@ -163,6 +163,7 @@ static const tui_command *find_ui_command(const char *name)
 
 typedef struct collected {
     iv_buf text;     /* every result rendered as text */
+    int rows, cols;  /* the screen, for charts */
     int results;
     int added;       /* results that report a new intervention */
     char summary[512];
@@ -198,7 +199,15 @@ static void collect(json_object *obj, void *user)
         summarize_added(obj, c->summary, sizeof c->summary);
         c->added++;
     }
-    iv_render_text(obj, &c->text);
+    char *chart = NULL;
+    if (json_object_object_get(obj, "sweep")) /* a sweep reads best as a chart */
+        chart = tui_chart_text(obj, c->cols - 8, c->rows > 30 ? 20 : c->rows - 10);
+    if (chart) {
+        iv_buf_printf(&c->text, "%s", chart);
+        free(chart);
+    } else {
+        iv_render_text(obj, &c->text);
+    }
     c->results++;
     json_object_put(obj);
 }
@@ -302,7 +311,7 @@ int tui_run(tui *t, const char *text)
     if (strcmp(text, "quit") && strcmp(text, "q"))
         t->confirm_quit = false;
     const iv_model *model_before = t->ws->model;
-    collected c = {0};
+    collected c = {.rows = t->rows, .cols = t->cols};
     iv_sink sink = {collect, &c};
     iv_script_command *cmds;
     int n = iv_script_split(text, &cmds), rc = 0;
