@@ -72,6 +72,14 @@ static json_object *effect_map(const iv_workspace *ws, const iv_effect *e)
         json_object_array_add(rows, row);
     }
     iv_json_set(map, "change", rows);
+    json_object *outputs = json_object_new_array(); /* the intervened output itself */
+    for (long j = 0; j < ny; j++) {
+        json_object *row = json_object_new_array();
+        for (long i = 0; i < nx; i++)
+            json_object_array_add(row, iv_json_num(e->intervened[(j * nx + i) * e->width]));
+        json_object_array_add(outputs, row);
+    }
+    iv_json_set(map, "output", outputs);
     return map;
 }
 

@@ -67,7 +67,8 @@ static const iv_command table[] = {
      0, 1, 0, iv_cmd_show},
     {"effect", "", "the interventions over the whole reference dataset",
      "Mean and largest change of the output over the dataset; for a model with two inputs on a\n"
-     "grid, the map of the output change (intervened - clean) over the grid, y down the rows.",
+     "grid, maps of the output change (intervened - clean) and of the (first) output over the\n"
+     "grid, y down the rows.",
      0, 0, 0, iv_cmd_effect},
     {"compare", "ADDR", "loss gaps of zero, mean, resample, noise and optimal ablation",
      "For each addressed neuron (up to 16) and for the set as a whole, the loss gap over the\n"

@@ -248,6 +248,65 @@ static void test_help_popup_scrolls(void **state)
     finish(&t);
 }
 
+/* A sweep shows as a chart: with no intervention the two curves coincide ('#' only); with h1[1]
+ * zeroed at y = 5 they part below x = 5 (intervened x + 5 above clean 5). */
+static void test_sweep_chart(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 40, 120, false);
+    tui_run(&t, "input 3 5; sweep input[x] 0 10 11");
+    assert_non_null(t.popup.text);
+    assert_non_null(strstr(t.popup.text, "output as input[0] runs from 0 to 10"));
+    const char *plot = strchr(t.popup.text, '\n');
+    assert_null(strchr(plot, '*'));
+    assert_non_null(strchr(plot, '#'));
+    free(t.popup.text);
+    t.popup.text = NULL;
+    tui_run(&t, "ablate h1[1] zero; sweep input[x] 0 10 11");
+    plot = strchr(t.popup.text, '\n');
+    assert_non_null(strchr(plot, '*'));
+    assert_non_null(strchr(plot, '.'));
+    /* The top row is the largest value, 10: both curves reach it at x = 10, and the intervened
+     * one at x = 5 too (5 + 5). */
+    const char *top = strstr(plot, "10 |");
+    assert_non_null(top);
+    int hashes = 0, stars = 0;
+    for (const char *p = top; *p && *p != '\n'; p++) {
+        hashes += *p == '#';
+        stars += *p == '*';
+    }
+    assert_int_equal(hashes + stars, 2);
+    finish(&t);
+}
+
+/* The second lecture runs start to end, and its numbers are the ones its captions quote. */
+static void test_why_zero_demo(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *path = iv_xasprintf("%s/sample_models/lectures/why-zero-ablation-misleads.demo", srcdir);
+    tui t;
+    start(&t, 30, 100, false);
+    iv_error err;
+    t.demo = tui_demo_load(path, &err);
+    if (!t.demo)
+        fail_msg("%s", err.msg);
+    tui_demo_step(&t, 1);
+    assert_false(t.message_is_error);
+    assert_non_null(strstr(t.popup.text, "h1[1]    6.818182  28.18182"));
+    assert_non_null(strstr(t.popup.text, "4.728775"));
+    for (int i = 1; i < t.demo->n_steps; i++) {
+        tui_key_press(&t, ']');
+        if (t.message_is_error)
+            fail_msg("step %d: %s", i + 1, t.message);
+    }
+    assert_int_equal(t.demo->current, t.demo->n_steps - 1);
+    tui_draw(&t);
+    free(path);
+    finish(&t);
+}
+
 static void test_cursor_bounds_and_pre(void **state)
 {
     (void)state;
@@ -407,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_keys_zero_ablation_worked_value),
         cmocka_unit_test(test_keys_step_and_views),
         cmocka_unit_test(test_help_popup_scrolls),
+        cmocka_unit_test(test_sweep_chart),
+        cmocka_unit_test(test_why_zero_demo),
         cmocka_unit_test(test_cursor_bounds_and_pre),
         cmocka_unit_test(test_quit_asks_when_unsaved),
         cmocka_unit_test(test_mouse_hit),

@@ -31,6 +31,7 @@ static const tui_key table[] = {
     {'-', "-", "{down}", "step the focused input down"},
     {'\t', "Tab", "focus next", "focus the next input (for + and -)"},
     {'P', "P", "pre", "show or hide the pre-activation sites"},
+    {'e', "e", "map", "the map over the dataset: output change, or the output itself"},
     {' ', "Space", "select {cur}", "select or unselect the neuron under the cursor"},
     {27, "Esc", "select none", "clear the selection"},
     {KEY_LEFT, "Left h", "cursor left", "move the cursor"},
@@ -183,7 +184,9 @@ void tui_key_press(tui *t, int key)
         }
         free(t->popup.text);
         t->popup.text = NULL;
-        return;
+        /* In a lecture, ] and [ also step on: the popup was that step's result. */
+        if (!(t->demo && (key == ']' || key == '[')))
+            return;
     }
     if (key == ':') {
         tui_cmdline_open(t, "");

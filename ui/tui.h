@@ -61,6 +61,7 @@ typedef struct tui {
     /* the effect over the dataset, recomputed after every change */
     iv_effect effect;
     bool effect_valid;
+    bool map_output;          /* the map shows the intervened output instead of its change */
     char effect_error[512];
 
     /* the ':' command line (cmdline.c) */

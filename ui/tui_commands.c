@@ -102,6 +102,17 @@ static int cmd_focus(tui *t, int argc, char **argv, iv_error *err)
     return iv_error_set(err, "focus: the model has no input '%s'", argv[0]);
 }
 
+static int cmd_map(tui *t, int argc, char **argv, iv_error *err)
+{
+    if (argc == 0)
+        t->map_output = !t->map_output;
+    else if (!strcmp(argv[0], "change") || !strcmp(argv[0], "output"))
+        t->map_output = !strcmp(argv[0], "output");
+    else
+        return iv_error_set(err, "map: expected change or output");
+    return 0;
+}
+
 static int cmd_pre(tui *t, int argc, char **argv, iv_error *err)
 {
     if (argc == 0)
@@ -140,6 +151,7 @@ static const tui_command ui_table[] = {
     {"cursor", "ADDR|up|down|left|right", "move the cursor", cmd_cursor},
     {"select", "ADDR|none", "toggle the selection of neurons", cmd_select},
     {"focus", "[NAME|next]", "the input that + and - step", cmd_focus},
+    {"map", "[change|output]", "what the effect map shows over the dataset", cmd_map},
     {"pre", "[on|off]", "show the pre-activation sites (NAME.pre)", cmd_pre},
     {"demo", "[next|back]", "step the lecture forward or back", cmd_demo},
     {"quit", "[!]", "leave (asks first when there are unsaved interventions)", cmd_quit},

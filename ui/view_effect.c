@@ -169,7 +169,8 @@ static void title_text(const tui *t, int width, char *buf, size_t n)
     char spec[300];
     snprintf(spec, sizeof spec, "%s", d ? d->spec : "no dataset");
     char full[400];
-    snprintf(full, sizeof full, "effect over %s (%ld examples)", spec, t->effect.n);
+    snprintf(full, sizeof full, "%s over %s (%ld examples)",
+             t->map_output ? "output (intervened)" : "effect", spec, t->effect.n);
     snprintf(buf, n, "%s", full);
     if (text_width(buf) <= width)
         return;
@@ -247,6 +248,7 @@ typedef struct heatmap {
     const iv_dataset *data;
     const iv_effect *effect;
     bool is_signed;     /* a one-number output: intervened - clean; else the change's norm */
+    bool output;        /* the map shows the intervened output itself, not its change */
     double scale;       /* max |v| over the whole grid; 1 when everything is zero */
     long gx, gy;        /* grid points along x (columns) and y (rows) */
     bool diagonal;      /* the two axes share one range, so x = y is a line worth marking */
@@ -268,6 +270,8 @@ static bool same(double a, double b)
 static double heat_value(const heatmap *hm, long ex)
 {
     const iv_effect *e = hm->effect;
+    if (hm->output)
+        return e->intervened[ex * e->width];
     return hm->is_signed ? (double)e->intervened[ex] - (double)e->clean[ex] : e->change[ex];
 }
 
@@ -284,7 +288,8 @@ static bool heat_prepare(const tui *t, heatmap *hm)
     hm->effect = e;
     hm->gx = d->grid_count[0];
     hm->gy = d->grid_count[1];
-    hm->is_signed = e->width == 1;
+    hm->output = t->map_output;
+    hm->is_signed = e->width == 1 || hm->output;
     double top = 0;
     for (long r = 0; r < e->n; r++)
         if (fabs(heat_value(hm, r)) > top) /* false for NaN, which the scale ignores */

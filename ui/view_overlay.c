@@ -140,11 +140,12 @@ void tui_draw(const tui *t)
     tui_draw_effect(t, &lay);
     tui_draw_output(t, &lay);
     tui_draw_list(t, &lay);
-    if (t->demo && t->demo->current >= 0)
-        draw_caption(t, &lay);
     draw_message(t, &lay);
     if (t->popup.text)
         tui_draw_popup(t);
+    /* In a lecture the caption stays readable, above any popup of the step's results. */
+    if (t->demo && t->demo->current >= 0)
+        draw_caption(t, &lay);
     if (t->cmdline_open)
         tui_cmdline_draw(t, &lay);
     else {
