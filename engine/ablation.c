@@ -155,9 +155,8 @@ static int search_adam(objective *o, iv_error *err)
 {
     iv_workspace *ws = o->ws;
     const iv_model *m = ws->model;
-    int n = o->iv.addr.n, site = o->iv.addr.site, out = iv_model_output_site(m);
+    int n = o->iv.addr.n, site = o->iv.addr.site;
     int w_out = iv_model_output_width(m), w_site = iv_model_site_width(m, site);
-    bool classifier = iv_model_is_classifier(m);
     double *v = iv_xmalloc(sizeof(double) * (size_t)n), *g = iv_xcalloc((size_t)n, sizeof(double));
     double *m1 = iv_xcalloc((size_t)n, sizeof(double)), *m2 = iv_xcalloc((size_t)n, sizeof(double));
     memcpy(v, o->best_values, sizeof(double) * (size_t)n);
@@ -185,9 +184,7 @@ static int search_adam(objective *o, iv_error *err)
             memcpy(o->best_values, v, sizeof(double) * (size_t)n);
         }
         float *grad_out = iv_xmalloc(sizeof(float) * (size_t)(acts->n * w_out)); /* (rows, w_out) */
-        for (long r = 0; r < acts->n; r++)
-            iv_row_loss_grad(classifier, ws->ref_acts->site[out] + r * w_out,
-                             acts->site[out] + r * w_out, w_out, grad_out + r * w_out);
+        iv_metrics_loss_grad(ws, acts, grad_out);
         iv_backward(m, acts, grad_out, grads, site);
         for (int j = 0; j < n; j++) {
             double sum = 0;

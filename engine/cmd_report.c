@@ -5,6 +5,7 @@
 
 #include "ablation.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "report.h"
 
 static int site_arg(const iv_workspace *ws, const char *cmd, const char *name, iv_error *err)
@@ -127,8 +128,7 @@ IV_HANDLER(iv_cmd_effect)
         iv_json_set_num(at, m->input_names[i], ws->data->x[e.argmax * m->n_inputs + i]);
     iv_json_set(obj, "max_change_at", at);
     const iv_metrics *mt = &e.metrics;
-    iv_json_set_str(obj, "loss", mt->classifier ? "KL(clean || intervened)"
-                                                : "squared error to the clean output");
+    iv_json_set_str(obj, "loss", iv_loss_name(ws));
     iv_json_set_num(obj, "loss_gap", mt->loss_gap);
     if (mt->classifier) {
         iv_json_set_num(obj, "accuracy", mt->accuracy);
@@ -267,8 +267,7 @@ IV_HANDLER(iv_cmd_compare)
     }
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "dataset", ws->data->spec);
-    iv_json_set_str(obj, "loss", iv_model_is_classifier(ws->model)
-                                     ? "KL(clean || intervened)" : "squared error to the clean output");
+    iv_json_set_str(obj, "loss", iv_loss_name(ws));
     char seed[64];
     snprintf(seed, sizeof seed, "noise k=3, resample: %d samples, seed %llu", IV_DEFAULT_SAMPLES,
              (unsigned long long)ws->seed);

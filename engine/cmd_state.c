@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "metrics.h"
 #include "report.h"
 
 IV_HANDLER(iv_cmd_model)
@@ -199,6 +200,25 @@ IV_HANDLER(iv_cmd_seed)
     if (iv_parse_int(argv[0], 0, LONG_MAX, &v) < 0)
         return iv_error_set(err, "seed: '%s' is not a whole number >= 0", argv[0]);
     ws->seed = (uint64_t)v;
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_metric)
+{
+    if (argc == 1) {
+        if (strcmp(argv[0], "clean") && strcmp(argv[0], "target"))
+            return iv_error_set(err, "metric: expected clean or target, got '%s'", argv[0]);
+        bool target = strcmp(argv[0], "target") == 0;
+        if (target && (!ws->target || iv_model_is_classifier(ws->model) ||
+                       iv_model_output_width(ws->model) != 1))
+            return iv_error_set(err, "metric: 'target' needs a regression model with one output "
+                                "and a target expression");
+        ws->loss_vs_target = target;
+    }
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "metric", ws->loss_vs_target ? "target" : "clean");
+    iv_json_set_str(obj, "loss", iv_loss_name(ws));
+    iv_emit(sink, obj);
     return 0;
 }
 

@@ -37,6 +37,12 @@ static const iv_command table[] = {
     {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
      "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,
      0, iv_cmd_seed},
+    {"metric", "[clean|target]", "what loss gaps measure: change from clean, or error to target",
+     "clean (the default): squared error to the clean output (KL for a classifier), the loss gap\n"
+     "of Li & Janson. target: squared error to the model's target expression, minus the clean\n"
+     "network's (negative when an intervention makes the network more right). Loss gaps,\n"
+     "compare and optimal ablation all use it.",
+     0, 1, 0, iv_cmd_metric},
     {"ablate", "ADDR zero|mean|noise|resample|set V|patch [OPTIONS]",
      "add an ablation of the addressed neurons",
      "  zero                 a = 0\n"
@@ -336,6 +342,8 @@ char *iv_session_script(const iv_workspace *ws)
     iv_buf_printf(&b, "# intervene session: replay with 'load FILE' or 'intervene -s FILE'\n");
     iv_buf_printf(&b, "model \"%s\"\n", m->path ? m->path : "builtin:max");
     iv_buf_printf(&b, "seed %llu\n", (unsigned long long)ws->seed);
+    if (ws->loss_vs_target)
+        iv_buf_printf(&b, "metric target\n");
     iv_buf_printf(&b, "data %s\n", ws->data ? ws->data->spec : "none");
     append_input(&b, "input", m, ws->base);
     if (ws->has_source)

@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PROB_FLOOR 1e-12 /* keeps log finite when an intervention drives a probability to 0 */
@@ -36,18 +37,55 @@ static int top_class(const float *p, int w)
     return top;
 }
 
+/* What each row's output is compared with: the clean output, or ('metric target') the target,
+ * whose clean loss is then subtracted so the figure stays a gap. */
+static float *loss_reference(const iv_workspace *ws, double *clean_loss)
+{
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m);
+    long n = ws->data->n;
+    float *ref = iv_xmalloc(sizeof(float) * (size_t)(n * w)); /* (n, w) */
+    const float *clean = ws->ref_acts->site[out];
+    *clean_loss = 0;
+    if (!ws->loss_vs_target || !ws->target || w != 1) {
+        memcpy(ref, clean, sizeof(float) * (size_t)(n * w));
+        return ref;
+    }
+    for (long r = 0; r < n; r++) {
+        ref[r] = (float)iv_workspace_target(ws, ws->data->x + r * m->n_inputs);
+        *clean_loss += iv_row_loss(false, ref + r, clean + r, 1) / (double)n;
+    }
+    return ref;
+}
+
 double iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts)
 {
     const iv_model *m = ws->model;
     int out = iv_model_output_site(m), w = iv_model_output_width(m);
     long n = ws->data->n, S = acts->n / n;
     bool classifier = iv_model_is_classifier(m);
-    const float *clean = ws->ref_acts->site[out], *y = acts->site[out]; /* (n, w), (n * S, w) */
+    double clean_loss;
+    float *ref = loss_reference(ws, &clean_loss);
+    const float *y = acts->site[out]; /* (n * S, w) */
     double total = 0;
     for (long r = 0; r < n; r++)
         for (long s = 0; s < S; s++)
-            total += iv_row_loss(classifier, clean + r * w, y + (r * S + s) * w, w);
-    return total / (double)(n * S);
+            total += iv_row_loss(classifier, ref + r * w, y + (r * S + s) * w, w);
+    free(ref);
+    return total / (double)(n * S) - clean_loss;
+}
+
+void iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad)
+{
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m);
+    long n = ws->data->n, S = acts->n / n;
+    double clean_loss;
+    float *ref = loss_reference(ws, &clean_loss);
+    for (long r = 0; r < n * S; r++)
+        iv_row_loss_grad(iv_model_is_classifier(m), ref + (r / S) * w, acts->site[out] + r * w, w,
+                         grad + r * w);
+    free(ref);
 }
 
 void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *mt)
@@ -81,4 +119,12 @@ void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics 
     mt->logit_diff = logit / rows;
     mt->target_mse_clean = t_clean / rows;
     mt->target_mse = t_int / rows;
+}
+
+const char *iv_loss_name(const iv_workspace *ws)
+{
+    if (iv_model_is_classifier(ws->model))
+        return "KL(clean || intervened)";
+    return ws->loss_vs_target ? "squared error to the target, minus the clean network's"
+                              : "squared error to the clean output";
 }

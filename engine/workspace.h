@@ -26,6 +26,8 @@ typedef struct iv_workspace {
     int count, cap;
     int next_id;
     uint64_t seed;            /* default seed of new noise / resample interventions and samples */
+    bool loss_vs_target;      /* loss gaps against the target instead of the clean output
+                                 ('metric target'; regression heads with a target only) */
 
     /* The last evaluation, refreshed by iv_workspace_run after any change. */
     iv_acts *clean;           /* (1 row) base, no interventions */

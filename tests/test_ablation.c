@@ -174,6 +174,41 @@ static void test_ablate_optimal_command(void **state)
     iv_workspace_free(ws);
 }
 
+/* 'metric target': the gap is the squared error to the target minus the clean network's, the
+ * same figure effect reports as target_mse - target_mse_clean. */
+static void test_metric_target(void **state)
+{
+    (void)state;
+    iv_workspace *ws = ws_from(NULL);
+    run(ws, "metric target; ablate h1[0] mean");
+    iv_effect e;
+    iv_error err;
+    assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
+    assert_float_equal(e.metrics.loss_gap, e.metrics.target_mse - e.metrics.target_mse_clean, 1e-9);
+    iv_effect_free(&e);
+    /* No intervention: a gap of exactly 0 against the target too. */
+    double none;
+    assert_int_equal(iv_loss_gap(ws, NULL, 0, &none, &err), 0);
+    assert_float_equal(none, 0, 1e-12);
+    iv_addr a;
+    assert_int_equal(iv_addr_parse(ws->model, "h1[0]", &a, &err), 0);
+    iv_comparison c;
+    assert_int_equal(iv_compare_ablations(ws, &a, &c, &err), 0);
+    assert_true(c.optimal <= c.zero && c.optimal <= c.mean);
+    iv_comparison_free(&c);
+    iv_addr_clear(&a);
+    char *script = iv_session_script(ws);
+    assert_non_null(strstr(script, "\nmetric target\n"));
+    free(script);
+    iv_workspace_free(ws);
+    /* A classifier has no target metric. */
+    ws = ws_from("inputs a\nlayer p softmax\n  weights\n    1\n    -1\n");
+    assert_int_equal(iv_script_run(ws, "metric target", "t", &iv_sink_discard, false, NULL, NULL,
+                                   &err), 1);
+    assert_non_null(strstr(err.msg, "needs a regression model"));
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_linear_readout_optimal_is_mean),
         cmocka_unit_test(test_classifier_metrics),
         cmocka_unit_test(test_ablate_optimal_command),
+        cmocka_unit_test(test_metric_target),
     };
     return cmocka_run_group_tests_name("ablation", tests, NULL, NULL);
 }
