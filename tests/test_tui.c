@@ -307,6 +307,34 @@ static void test_why_zero_demo(void **state)
     finish(&t);
 }
 
+/* The analysis keys: compare, optimal, regions, and the map's measure. */
+static void test_analysis_keys(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 40, 120, false);
+    tui_key_press(&t, KEY_RIGHT); /* h1[1] */
+    tui_key_press(&t, 'C');
+    assert_string_equal(t.echo, "compare h1[1]");
+    assert_non_null(t.popup.text);
+    assert_non_null(strstr(t.popup.text, "h1[1]    6.818182  28.18182"));
+    tui_key_press(&t, 'x'); /* closes the popup */
+    tui_key_press(&t, 'R');
+    assert_string_equal(t.echo, "regions h1");
+    assert_non_null(t.popup.text);
+    assert_non_null(strstr(t.popup.text, "regions=h1"));
+    tui_key_press(&t, 'x'); /* closes the popup */
+    tui_key_press(&t, 'o');
+    assert_string_equal(t.echo, "ablate h1[1] optimal");
+    assert_int_equal(t.ws->list[0].kind, IV_OPTIMAL);
+    assert_false(t.map_output);
+    tui_key_press(&t, 'e');
+    assert_true(t.map_output);
+    tui_run(&t, "cursor input[x]");
+    assert_null(tui_key_command(&t, 'R')); /* the input is not a layer */
+    finish(&t);
+}
+
 static void test_cursor_bounds_and_pre(void **state)
 {
     (void)state;
@@ -468,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_help_popup_scrolls),
         cmocka_unit_test(test_sweep_chart),
         cmocka_unit_test(test_why_zero_demo),
+        cmocka_unit_test(test_analysis_keys),
         cmocka_unit_test(test_cursor_bounds_and_pre),
         cmocka_unit_test(test_quit_asks_when_unsaved),
         cmocka_unit_test(test_mouse_hit),
