@@ -248,8 +248,16 @@ static void test_help_popup_scrolls(void **state)
     finish(&t);
 }
 
-/* A sweep shows as a chart: with no intervention the two curves coincide ('#' only); with h1[1]
- * zeroed at y = 5 they part below x = 5 (intervened x + 5 above clean 5). */
+/* A sweep shows as a chart: with no intervention the two curves coincide (only '▒'); with h1[1]
+ * zeroed at y = 5 they part for 0 < x < 5 (intervened x + 5 above clean 5). */
+static int count_of(const char *from, const char *to, const char *glyph)
+{
+    int n = 0;
+    for (const char *p = strstr(from, glyph); p && p < to; p = strstr(p + 1, glyph))
+        n++;
+    return n;
+}
+
 static void test_sweep_chart(void **state)
 {
     (void)state;
@@ -258,25 +266,24 @@ static void test_sweep_chart(void **state)
     tui_run(&t, "input 3 5; sweep input[x] 0 10 11");
     assert_non_null(t.popup.text);
     assert_non_null(strstr(t.popup.text, "output as input[0] runs from 0 to 10"));
-    const char *plot = strchr(t.popup.text, '\n');
-    assert_null(strchr(plot, '*'));
-    assert_non_null(strchr(plot, '#'));
+    const char *legend = "▒ both\n"; /* the plot starts after the legend line */
+    const char *plot = strstr(t.popup.text, legend) + strlen(legend), *end = plot + strlen(plot);
+    assert_int_equal(count_of(plot, end, "█"), 0);
+    assert_int_equal(count_of(plot, end, "▒"), 11);
     free(t.popup.text);
     t.popup.text = NULL;
     tui_run(&t, "ablate h1[1] zero; sweep input[x] 0 10 11");
-    plot = strchr(t.popup.text, '\n');
-    assert_non_null(strchr(plot, '*'));
-    assert_non_null(strchr(plot, '.'));
-    /* The top row is the largest value, 10: both curves reach it at x = 10, and the intervened
-     * one at x = 5 too (5 + 5). */
+    plot = strstr(t.popup.text, legend) + strlen(legend);
+    end = plot + strlen(plot);
+    /* x = 1..4 part (4 points each); at x = 0 (0 + 5 = 5) and x = 5..10 they coincide (7) */
+    assert_int_equal(count_of(plot, end, "█"), 4);
+    assert_int_equal(count_of(plot, end, "·"), 4);
+    assert_int_equal(count_of(plot, end, "▒"), 7);
+    /* The top row is the largest value, 10: both curves reach it at x = 10 and the intervened one
+     * at x = 5 too (5 + 5), where clean is 10 as well (the diagonal: 2 x 5). */
     const char *top = strstr(plot, "10 |");
     assert_non_null(top);
-    int hashes = 0, stars = 0;
-    for (const char *p = top; *p && *p != '\n'; p++) {
-        hashes += *p == '#';
-        stars += *p == '*';
-    }
-    assert_int_equal(hashes + stars, 2);
+    assert_int_equal(count_of(top, strchr(top, '\n'), "▒"), 2);
     finish(&t);
 }
 

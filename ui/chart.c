@@ -1,6 +1,6 @@
-/* chart.c - a sweep as a line chart in plain characters: the clean curve in '.', the intervened
- * one in '*' ('#' where they meet), with labelled axes. Plain text, so it shows the same with or
- * without colour, in a popup or pasted into notes. */
+/* chart.c - a sweep as a line chart in block characters: the clean curve in '·', the intervened
+ * one in '█' ('▒' where they meet), with labelled axes. Text without colour, so it shows the same
+ * under NO_COLOR, in a popup or pasted into notes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +39,9 @@ char *tui_chart_text(json_object *sweep, int width, int height)
     }
     enum { LABEL = 10 };
     int plot_w = width - LABEL - 1;
-    char *grid = iv_xmalloc((size_t)(height * plot_w)); /* (height, plot_w) */
-    memset(grid, ' ', (size_t)(height * plot_w));
+    /* (height, plot_w) cells: bit 1 the clean curve passes there, bit 2 the intervened one */
+    unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
+    static const char *const glyph[4] = {" ", "·", "█", "▒"};
     for (int i = 0; i < n; i++) {
         int col = (int)lround((double)i / (n - 1) * (plot_w - 1));
         for (int s = 0; s < 2; s++) {
@@ -48,20 +49,21 @@ char *tui_chart_text(json_object *sweep, int width, int height)
             if (!isfinite(y))
                 continue;
             int row = (int)lround((hi - y) / (hi - lo) * (height - 1));
-            char *cell = &grid[row * plot_w + col];
-            char mark = s ? '*' : '.';
-            *cell = *cell == ' ' || *cell == mark ? mark : '#';
+            grid[row * plot_w + col] |= (unsigned char)(s ? 2 : 1);
         }
     }
     iv_buf b = {0};
     const char *name = json_object_get_string(json_object_object_get(sweep, "sweep"));
-    iv_buf_printf(&b, "output as %s runs from %g to %g   . clean   * intervened   # both\n", name,
-                  x[0], x[n - 1]);
+    iv_buf_printf(&b, "output as %s runs from %g to %g   · clean   █ intervened   ▒ both\n",
+                  name, x[0], x[n - 1]);
     for (int r = 0; r < height; r++) {
         char label[32] = "";
         if (r == 0 || r == height - 1 || r == height / 2)
             snprintf(label, sizeof label, "%.4g", hi - (hi - lo) * r / (height - 1));
-        iv_buf_printf(&b, "%*s |%.*s\n", LABEL - 1, label, plot_w, grid + r * plot_w);
+        iv_buf_printf(&b, "%*s |", LABEL - 1, label);
+        for (int c = 0; c < plot_w; c++)
+            iv_buf_printf(&b, "%s", glyph[grid[r * plot_w + c]]);
+        iv_buf_append(&b, "\n", 1);
     }
     iv_buf_printf(&b, "%*s +", LABEL - 1, "");
     for (int c = 0; c < plot_w; c++)
