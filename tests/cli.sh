@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 23
+plan 25
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -81,3 +81,11 @@ check "export of compare as JSON keeps the loss gaps" \
     eval 'grep -q "\"zero\":6.818182" "$tmp/gaps.json" && grep -q "\"optimal\":4.7" "$tmp/gaps.json"'
 iv -c "export effect $tmp/map.txt"
 check "export refuses a file that is neither .csv nor .json" eval 'status_is 2 && err_has "must end in .csv or .json"'
+
+# The manual page comes from the command table: every command has its entry.
+iv --man
+check "--man prints a manual page" eval 'status_is 0 && head -n 1 "$tmp/out" | grep -q "^.TH INTERVENE 1"'
+"$INTERVENE" --json -c help | tr ',' '\n' | sed -n 's/.*"command":"\([a-z]*\)".*/\1/p' >"$tmp/names"
+missing=""
+for name in $(cat "$tmp/names"); do grep -q "^.B $name" "$tmp/out" || missing="$missing $name"; done
+check "the manual page has an entry for every command" eval '[ -s "$tmp/names" ] && [ -z "$missing" ]'

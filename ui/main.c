@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "manpage.h"
 #include "tui.h"
 
 #ifndef PACKAGE_VERSION
@@ -23,6 +24,7 @@ static const char usage_text[] =
     "  -k, --keep-going     after a failing command, run the rest of the script\n"
     "      --demo FILE      lecture mode: step through FILE (] next, [ back)\n"
     "      --prompt         a line-by-line prompt instead of the full-screen explorer\n"
+    "      --man            print the manual page (also installed as intervene(1))\n"
     "  -h, --help           show this help\n"
     "  -V, --version        show the version\n"
     "\n"
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},          {"keep-going", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {"demo", required_argument, NULL, 'D'},    {"prompt", no_argument, NULL, 'P'},
+        {"man", no_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     job *jobs = iv_xcalloc((size_t)argc, sizeof(job));
@@ -103,6 +106,10 @@ int main(int argc, char **argv)
         case 'P':
             prompt = true;
             break;
+        case 'M':
+            iv_write_manpage(stdout, PACKAGE_VERSION);
+            free(jobs);
+            return 0;
         case 'h':
             fputs(usage_text, stdout);
             free(jobs);
