@@ -221,9 +221,26 @@ static void write_csv_pairs(FILE *f, json_object *obj)
     }
 }
 
+/* export model FILE: the current model, in the text format (or safetensors, by the name). */
+static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
+{
+    size_t len = strlen(path);
+    if (!(len > 3 && strcmp(path + len - 3, ".nn") == 0))
+        return iv_error_set(err, "export model: '%s' must end in .nn", path);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return iv_error_set(err, "export model: cannot write '%s'", path);
+    int rc = iv_model_write(ws->model, f);
+    if (fclose(f) != 0 || rc < 0)
+        return iv_error_set(err, "export model: error writing '%s'", path);
+    return 0;
+}
+
 IV_HANDLER(iv_cmd_export)
 {
     const char *what = argv[0], *path = argv[1];
+    if (strcmp(what, "model") == 0)
+        return export_model(ws, path, err);
     size_t len = strlen(path);
     bool csv = len > 4 && strcmp(path + len - 4, ".csv") == 0;
     bool json = len > 5 && strcmp(path + len - 5, ".json") == 0;

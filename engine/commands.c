@@ -97,7 +97,8 @@ static const iv_command table[] = {
      "JSON keeps everything; CSV writes the result's table (a list of rows, or a map with its\n"
      "axes), else its values as key,value lines.\n"
      "Examples: export effect map.csv    export \"compare h1\" gaps.json\n"
-     "          export \"sweep input[x] 0 10\" sweep.csv",
+     "          export \"sweep input[x] 0 10\" sweep.csv\n"
+     "export model FILE.nn writes the current model in the text format.",
      2, 2, 0, iv_cmd_export},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},

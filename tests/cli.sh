@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 25
+plan 26
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -89,3 +89,7 @@ check "--man prints a manual page" eval 'status_is 0 && head -n 1 "$tmp/out" | g
 missing=""
 for name in $(cat "$tmp/names"); do grep -q "^.B $name" "$tmp/out" || missing="$missing $name"; done
 check "the manual page has an entry for every command" eval '[ -s "$tmp/names" ] && [ -z "$missing" ]'
+
+iv -c "export model $tmp/copy.nn"
+iv "$tmp/copy.nn" -c 'input 3 5; ablate h1[1] zero; show out'
+check "export model writes a model that opens and computes the same" eval 'out_has "site=out clean=5 intervened=8"'
