@@ -32,7 +32,9 @@ static const iv_command table[] = {
      "  data grid x=0:10:1 y=0:10:1       every point of a grid (STEP defaults to 1)\n"
      "  data sample 1000 x=0:10 y=0:10    uniform draws, seeded (seed=S, default the session seed)\n"
      "  data load points.csv              a CSV file whose header names the inputs; other\n"
-     "                                    numeric columns are kept as labels",
+     "                                    numeric columns are kept as labels\n"
+     "  data load X.npy | data.npz        NumPy: an (n, d) array whose first columns are the\n"
+     "                                    inputs, or an .npz with one array per input name",
      0, -1, IV_CMD_CHANGES, iv_cmd_data},
     {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
      "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,

@@ -1,6 +1,7 @@
 /* dataset.c - building reference datasets: grids, seeded uniform samples and CSV files, each with
  * the canonical spec that rebuilds it. */
 #include "dataset.h"
+#include "npy.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -584,6 +585,9 @@ iv_dataset *iv_dataset_build(int argc, char *const *argv, int n_inputs, char *co
             iv_error_set(err, "load: expected one file name, e.g. load data/points.csv");
             return NULL;
         }
+        size_t len = strlen(argv[1]);
+        if (len > 4 && (!strcmp(argv[1] + len - 4, ".npy") || !strcmp(argv[1] + len - 4, ".npz")))
+            return iv_dataset_load_npy(argv[1], n_inputs, input_names, err);
         return iv_dataset_load_csv(argv[1], n_inputs, input_names, err);
     }
     iv_error_set(err, "data: expected grid, sample or load, got '%s'", argv[0]);

@@ -1,11 +1,11 @@
 /* npy.h - NumPy .npy and .npz files: arrays read into row-major doubles, and datasets built from
  * them.
  *
- * Only what a dataset needs is supported: 1-D and 2-D arrays of floats (f4, f8), signed and unsigned
- * integers (1, 2, 4 or 8 bytes) and booleans, in either byte order and either memory order, in
- * format versions 1.0, 2.0 and 3.0. Everything else (object and structured dtypes, more dimensions,
- * float16, complex) is refused with an error naming the file. Files are treated as hostile: every
- * length and shape is checked before it is used. */
+ * Only what a dataset needs is supported: 1-D and 2-D arrays of floats (f4, f8), signed and
+ * unsigned integers (1, 2, 4 or 8 bytes) and booleans, in either byte order and either memory
+ * order, in format versions 1.0, 2.0 and 3.0. Everything else (object and structured dtypes, more
+ * dimensions, float16, complex) is refused with an error naming the file. Files are treated as
+ * hostile: every length and shape is checked before it is used. */
 #ifndef IV_NPY_H
 #define IV_NPY_H
 
