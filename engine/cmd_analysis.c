@@ -7,6 +7,7 @@
 
 #include "handlers.h"
 #include "report.h"
+#include "safetensors.h"
 
 #define MAX_SWEEP_STEPS 10001
 
@@ -225,8 +226,15 @@ static void write_csv_pairs(FILE *f, json_object *obj)
 static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
 {
     size_t len = strlen(path);
+    if (len > 12 && strcmp(path + len - 12, ".safetensors") == 0) {
+        if (iv_model_write_safetensors(ws->model, path, err) < 0) {
+            iv_error_prefix(err, "export model");
+            return -1;
+        }
+        return 0;
+    }
     if (!(len > 3 && strcmp(path + len - 3, ".nn") == 0))
-        return iv_error_set(err, "export model: '%s' must end in .nn", path);
+        return iv_error_set(err, "export model: '%s' must end in .nn or .safetensors", path);
     FILE *f = fopen(path, "w");
     if (!f)
         return iv_error_set(err, "export model: cannot write '%s'", path);

@@ -9,7 +9,7 @@
 /* ---- the table --------------------------------------------------------------------------------- */
 
 static const iv_command table[] = {
-    {"model", "FILE", "open a model (a .nn file, or builtin:max)",
+    {"model", "FILE", "open a model (.nn, .onnx, .safetensors, or builtin:max)",
      "Replaces the model: inputs reset to 0, interventions cleared, the model's default dataset\n"
      "loaded. Example: model sample_models/max.nn",
      1, 1, IV_CMD_CHANGES, iv_cmd_model},
@@ -100,7 +100,8 @@ static const iv_command table[] = {
      "axes), else its values as key,value lines.\n"
      "Examples: export effect map.csv    export \"compare h1\" gaps.json\n"
      "          export \"sweep input[x] 0 10\" sweep.csv\n"
-     "export model FILE.nn writes the current model in the text format.",
+     "export model FILE.nn (or FILE.safetensors) writes the current model in the text format (or\n"
+     "as safetensors, with its architecture in the metadata).",
      2, 2, 0, iv_cmd_export},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},

@@ -8,6 +8,7 @@
  * are all freed, so a failed parse leaves nothing behind. */
 #include "model.h"
 #include "onnx.h"
+#include "safetensors.h"
 
 #include <errno.h>
 #include <math.h>
@@ -771,6 +772,8 @@ iv_model *iv_model_load(const char *path, iv_error *err)
     /* Other formats by their file name; anything else is the text format. */
     if (has_suffix(path, ".onnx"))
         return iv_model_load_onnx(path, err);
+    if (has_suffix(path, ".safetensors"))
+        return iv_model_load_safetensors(path, err);
     char *text = iv_read_file(path, (size_t)IV_MAX_MODEL_FILE, NULL, err);
     if (!text)
         return NULL;

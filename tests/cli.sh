@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 26
+plan 28
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -93,3 +93,10 @@ check "the manual page has an entry for every command" eval '[ -s "$tmp/names" ]
 iv -c "export model $tmp/copy.nn"
 iv "$tmp/copy.nn" -c 'input 3 5; ablate h1[1] zero; show out'
 check "export model writes a model that opens and computes the same" eval 'out_has "site=out clean=5 intervened=8"'
+
+iv -c "export model $tmp/copy.safetensors"
+iv "$tmp/copy.safetensors" -c 'input 3 5; source 5 3; patch h1[0:2]; show out'
+check "a model exported as safetensors opens with its architecture and computes the same" \
+    eval 'out_has "site=out clean=5 intervened=3"'
+iv tests/fixtures/mlp_relu_tanh.onnx -c 'info'
+check "an ONNX model exported by PyTorch opens" eval 'status_is 0 && out_has "relu" && out_has "tanh"'
