@@ -420,3 +420,52 @@ IV_HANDLER(iv_cmd_regions)
     iv_emit(sink, obj);
     return 0;
 }
+
+/* ---- activations over the dataset ------------------------------------------------------------- */
+
+#define MAX_ACTIVATION_ROWS 100000 /* rows reported; export larger sets in pieces of the dataset */
+
+IV_HANDLER(iv_cmd_activations)
+{
+    const iv_model *m = ws->model;
+    int site = iv_model_site_find(m, argv[0]);
+    if (site < 0)
+        return iv_error_set(err, "activations: unknown site '%s'", argv[0]);
+    iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
+    if (!acts) {
+        iv_error_prefix(err, "activations");
+        return -1;
+    }
+    long n = ws->data->n, S = acts->n / n;
+    if (n > MAX_ACTIVATION_ROWS) {
+        iv_acts_free(acts);
+        return iv_error_set(err, "activations: %ld examples; at most %d are reported", n,
+                            MAX_ACTIVATION_ROWS);
+    }
+    int w = iv_model_site_width(m, site), d = m->n_inputs;
+    json_object *rows = json_object_new_array_ext((int)n);
+    for (long r = 0; r < n; r++) {
+        json_object *row = json_object_new_object();
+        for (int i = 0; i < d; i++)
+            iv_json_set_num(row, m->input_names[i], ws->data->x[r * d + i]);
+        for (int k = 0; k < ws->data->n_labels; k++)
+            iv_json_set_num(row, ws->data->label_names[k], ws->data->labels[r * ws->data->n_labels + k]);
+        /* one column per neuron, clean and intervened (the first sample when random) */
+        for (int j = 0; j < w; j++) {
+            char key[160];
+            snprintf(key, sizeof key, "%s[%d]", argv[0], j);
+            iv_json_set_num(row, key, ws->ref_acts->site[site][r * w + j]);
+            snprintf(key, sizeof key, "%s[%d]'", argv[0], j);
+            iv_json_set_num(row, key, acts->site[site][(r * S) * w + j]);
+        }
+        json_object_array_add(rows, row);
+    }
+    iv_acts_free(acts);
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "activations", argv[0]);
+    iv_json_set_str(obj, "dataset", ws->data->spec);
+    iv_json_set_str(obj, "columns", "inputs, labels, then each neuron clean and (with ') intervened");
+    iv_json_set(obj, "rows", rows);
+    iv_emit(sink, obj);
+    return 0;
+}

@@ -95,6 +95,10 @@ static const iv_command table[] = {
      "clean and under the interventions, and how many examples an intervention moves to another\n"
      "region; for two inputs on a grid, maps of both and of the flips. Example: regions h1",
      1, 1, 0, iv_cmd_regions},
+    {"activations", "SITE", "a site's values on every example of the dataset, clean and intervened",
+     "One row per example: its inputs and labels, then each neuron of SITE clean and (marked ')\n"
+     "intervened. Meant for export: export \"activations h1\" h1.csv",
+     1, 1, 0, iv_cmd_activations},
     {"export", "\"COMMAND\" FILE.csv|FILE.json", "write a command's results to a file",
      "JSON keeps everything; CSV writes the result's table (a list of rows, or a map with its\n"
      "axes), else its values as key,value lines.\n"

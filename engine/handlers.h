@@ -41,6 +41,7 @@ IV_HANDLER(iv_cmd_say);
 IV_HANDLER(iv_cmd_sweep);
 IV_HANDLER(iv_cmd_export);
 IV_HANDLER(iv_cmd_regions);
+IV_HANDLER(iv_cmd_activations);
 
 /* Sends a result to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, json_object *result);

@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 28
+plan 29
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -100,3 +100,7 @@ check "a model exported as safetensors opens with its architecture and computes 
     eval 'out_has "site=out clean=5 intervened=3"'
 iv tests/fixtures/mlp_relu_tanh.onnx -c 'info'
 check "an ONNX model exported by PyTorch opens" eval 'status_is 0 && out_has "relu" && out_has "tanh"'
+
+iv -c "data grid x=0:2 y=0:1; ablate h1[1] zero; export \"activations h1\" $tmp/h1.csv"
+check "export of activations writes a row per example, clean and intervened columns" \
+    eval '[ "$(head -n 1 "$tmp/h1.csv")" = "x,y,h1[0],h1[0]'"'"',h1[1],h1[1]'"'"',h1[2],h1[2]'"'"',h1[3],h1[3]'"'"'" ] && grep -qx "0,1,0,0,1,0,0,0,1,1" "$tmp/h1.csv" && [ "$(wc -l <"$tmp/h1.csv")" -eq 7 ]'
