@@ -259,7 +259,7 @@ static bool name_taken(const importer *im, const char *s)
     return false;
 }
 
-/* "/0/Gemm" -> "layer0_Gemm": letters, digits and single '_', starting with a letter, unique. */
+/* "/0/Gemm" -> "layer0": letters, digits and single '_', starting with a letter, unique. */
 static char *make_name(importer *im, const char *raw, const char *fallback)
 {
     char base[NAME_MAX_LEN + 8];
@@ -275,6 +275,13 @@ static char *make_name(importer *im, const char *raw, const char *fallback)
     while (k > 0 && base[k - 1] == '_')
         k--;
     base[k] = 0;
+    /* The op type PyTorch appends says nothing the layer view does not: "0_Gemm" -> "0". */
+    static const char *const ops[] = {"_Gemm", "_MatMul"};
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+        size_t len = strlen(ops[o]);
+        if (k > len && strcmp(base + k - len, ops[o]) == 0)
+            base[k -= len] = 0;
+    }
     if (k == 0)
         snprintf(base, sizeof base, "%s", fallback);
     else if (base[0] >= '0' && base[0] <= '9') {

@@ -155,8 +155,8 @@ static void test_structure(void **state)
     iv_model *m = iv_model_load_onnx(path, &err);
     assert_non_null(m);
     assert_int_equal(m->n_layers, 2);
-    assert_string_equal(m->layers[0].name, "layer0_Gemm");
-    assert_string_equal(m->layers[1].name, "layer2_Gemm");
+    assert_string_equal(m->layers[0].name, "layer0");
+    assert_string_equal(m->layers[1].name, "layer2");
     assert_string_equal(m->input_names[0], "x0");
     assert_int_equal(m->layers[0].act, IV_ACT_LEAKY_RELU);
     assert_true(fabsf(m->layers[0].alpha - 0.1f) < 1e-7f);
