@@ -342,6 +342,49 @@ static void test_analysis_keys(void **state)
     finish(&t);
 }
 
+/* A wide site shows a window of TUI_SITE_LINES lines that follows the cursor; clicks map back
+ * to the neurons in view. */
+static void test_wide_site_window(void **state)
+{
+    (void)state;
+    iv_buf text = {0};
+    iv_buf_printf(&text, "inputs");
+    for (int i = 0; i < 784; i++)
+        iv_buf_printf(&text, " p%d", i);
+    iv_buf_printf(&text, "\nlayer out identity\n  weights\n   ");
+    for (int i = 0; i < 784; i++)
+        iv_buf_printf(&text, " 1");
+    iv_buf_printf(&text, "\n");
+    iv_error err;
+    iv_model *m = iv_model_parse(text.data, "wide.nn", &err);
+    iv_buf_free(&text);
+    if (!m)
+        fail_msg("%s", err.msg);
+    ws = iv_workspace_new(m, &err);
+    open_screen(24, 80, false);
+    tui t;
+    tui_init(&t, ws);
+    t.colour = tui_colour_init();
+    t.rows = 24;
+    t.cols = 80;
+    tui_run(&t, "cursor input[700]");
+    tui_layout lay;
+    tui_layout_compute(&t, &lay);
+    assert_int_equal(lay.row[0].site, 0);
+    assert_true(lay.row[0].lines <= TUI_SITE_LINES);
+    tui_rect r;
+    assert_int_equal(tui_layout_cell(&t, &lay, 0, 700, &r), 0);
+    assert_int_equal(tui_layout_cell(&t, &lay, 0, 0, &r), -1); /* scrolled out of view */
+    assert_int_equal(tui_layout_cell(&t, &lay, 0, 700, &r), 0);
+    int site, neuron;
+    assert_int_equal(tui_layout_hit(&t, &lay, r.y, r.x + 1, &site, &neuron), 0);
+    assert_int_equal(neuron, 700);
+    tui_draw(&t); /* and it draws (under ASan: within bounds) */
+    tui_free(&t);
+    iv_workspace_free(ws);
+    close_screen();
+}
+
 static void test_cursor_bounds_and_pre(void **state)
 {
     (void)state;
@@ -504,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_sweep_chart),
         cmocka_unit_test(test_why_zero_demo),
         cmocka_unit_test(test_analysis_keys),
+        cmocka_unit_test(test_wide_site_window),
         cmocka_unit_test(test_cursor_bounds_and_pre),
         cmocka_unit_test(test_quit_asks_when_unsaved),
         cmocka_unit_test(test_mouse_hit),

@@ -36,16 +36,28 @@ static void size_cells(const tui *t, tui_layout *lay, const int *sites, int n)
         if (iv_model_site_width(m, sites[i]) > widest)
             widest = iv_model_site_width(m, sites[i]);
     }
-    int avail = lay->layers.w - lay->label_w;
+    /* Room after the cells for the row's scale ("+-197"), and for "0-20 of 784" when a site is
+     * too wide for one line. */
+    int avail = lay->layers.w - lay->label_w - 7;
+    int min_fit = t->view == TUI_VIEW_SOURCE ? 14 : 8;
+    if (widest * min_fit > avail)
+        avail = lay->layers.w - lay->label_w - 12;
     int max_w = t->cols >= 160 ? 14 : t->cols >= 120 ? 11 : 8;
     int min_w = 8; /* narrower cells cannot show a value such as -0.25 */
     if (t->view == TUI_VIEW_SOURCE) { /* two values side by side in each cell */
         max_w = max_w * 2 - 2;
-        min_w = 9;
+        min_w = 14; /* two values of up to four characters, each after a shade glyph */
     }
     lay->cell_w = clamp(avail / widest, min_w, max_w);
     lay->per_line = avail / lay->cell_w > 0 ? avail / lay->cell_w : 1;
     lay->cell_h = t->rows >= 40 ? 2 : 1;
+}
+
+/* Lines of cells a site takes: all it needs, up to TUI_SITE_LINES. */
+static int site_lines(const tui_layout *lay, int width)
+{
+    int lines = (width + lay->per_line - 1) / lay->per_line;
+    return lines < TUI_SITE_LINES ? lines : TUI_SITE_LINES;
 }
 
 /* Stacks the site rows in the layers panel, scrolled so that the cursor's site is on screen. */
@@ -59,10 +71,24 @@ static void place_rows(const tui *t, tui_layout *lay, const int *sites, int n)
         lay->n_rows = 0;
         for (int i = first; i < n && lay->n_rows < TUI_MAX_ROWS; i++) {
             int width = iv_model_site_width(m, sites[i]);
-            int lines = ((width + lay->per_line - 1) / lay->per_line) * lay->cell_h;
+            int cell_lines = site_lines(lay, width);
+            int lines = cell_lines * lay->cell_h;
             bool labels = site_has_labels(m, sites[i]);
             if (y + lines + labels > bottom)
                 break;
+            /* A window of whole lines of cells, holding the cursor when it is on this site. */
+            int first_line = 0, total_lines = (width + lay->per_line - 1) / lay->per_line;
+            if (sites[i] == t->cur_site) {
+                first_line = t->cur_neuron / lay->per_line - (cell_lines - 1);
+                if (first_line < 0)
+                    first_line = 0;
+                if (first_line > total_lines - cell_lines)
+                    first_line = total_lines - cell_lines;
+            }
+            lay->row[lay->n_rows].first = first_line * lay->per_line;
+            lay->row[lay->n_rows].shown = width - lay->row[lay->n_rows].first;
+            if (lay->row[lay->n_rows].shown > cell_lines * lay->per_line)
+                lay->row[lay->n_rows].shown = cell_lines * lay->per_line;
             lay->row[lay->n_rows].site = sites[i];
             lay->row[lay->n_rows].y = y;
             lay->row[lay->n_rows].lines = lines;
@@ -101,8 +127,7 @@ void tui_layout_compute(const tui *t, tui_layout *lay)
     int need = 1;
     for (int i = 0; i < n; i++) {
         int width = iv_model_site_width(t->ws->model, sites[i]);
-        need += ((width + lay->per_line - 1) / lay->per_line) * lay->cell_h +
-                site_has_labels(t->ws->model, sites[i]);
+        need += site_lines(lay, width) * lay->cell_h + site_has_labels(t->ws->model, sites[i]);
     }
     lay->layers.h = clamp(need, 3, height - 8);
     place_rows(t, lay, sites, n);
@@ -119,8 +144,11 @@ int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, t
     for (int i = 0; i < lay->n_rows; i++) {
         if (lay->row[i].site != site)
             continue;
-        r->y = lay->row[i].y + (neuron / lay->per_line) * lay->cell_h;
-        r->x = lay->layers.x + lay->label_w + (neuron % lay->per_line) * lay->cell_w;
+        int k = neuron - lay->row[i].first; /* position in the site's window */
+        if (k < 0 || k >= lay->row[i].shown)
+            return -1;
+        r->y = lay->row[i].y + (k / lay->per_line) * lay->cell_h;
+        r->x = lay->layers.x + lay->label_w + (k % lay->per_line) * lay->cell_w;
         r->h = lay->cell_h;
         r->w = lay->cell_w;
         return 0;
@@ -138,10 +166,10 @@ int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site,
         if (x < lay->layers.x + lay->label_w || col >= lay->per_line)
             return -1;
         int k = ((y - lay->row[i].y) / lay->cell_h) * lay->per_line + col;
-        if (k >= width)
+        if (k >= lay->row[i].shown || lay->row[i].first + k >= width)
             return -1;
         *site = s;
-        *neuron = k;
+        *neuron = lay->row[i].first + k;
         return 0;
     }
     return -1;

@@ -148,9 +148,13 @@ typedef struct tui_layout {
         int y;            /* first screen line */
         int lines;        /* screen lines of cells (wrapped), not counting the labels line */
         bool labels;      /* a line of neuron labels under the cells */
+        int first;        /* the first neuron shown: a wide site shows a window of at most
+                             TUI_SITE_LINES lines, kept around the cursor */
+        int shown;        /* neurons shown from `first` */
     } row[TUI_MAX_ROWS];
 } tui_layout;
 
+#define TUI_SITE_LINES 3 /* lines of cells a wide site shows at most (its window scrolls) */
 #define TUI_MIN_COLS 60
 #define TUI_MIN_ROWS 20
 

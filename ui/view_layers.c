@@ -110,7 +110,7 @@ static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, doub
     attrset(A_NORMAL);
 }
 
-static void draw_labels(const tui *t, const tui_layout *lay, int site, int y)
+static void draw_labels(const tui *t, const tui_layout *lay, int site, int first, int y)
 {
     const iv_model *m = t->ws->model;
     attrset(tui_attr(t->colour, TUI_ATTR_DIM));
@@ -118,7 +118,8 @@ static void draw_labels(const tui *t, const tui_layout *lay, int site, int y)
         tui_rect r;
         const char *label = iv_model_neuron_label(m, site, i);
         /* One labels line under the site: a wrapped site labels its first line of cells. */
-        if (!label || i >= lay->per_line || tui_layout_cell(t, lay, site, i, &r) < 0)
+        if (!label || i < first || i >= first + lay->per_line ||
+            tui_layout_cell(t, lay, site, i, &r) < 0)
             continue;
         int w = r.w - 1, len = (int)strlen(label);
         int pad = len < w ? (w - len) / 2 : 0;
@@ -175,6 +176,15 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
             attrset(A_NORMAL);
         }
         if (lay->row[k].labels)
-            draw_labels(t, lay, site, lay->row[k].y + lay->row[k].lines);
+            draw_labels(t, lay, site, lay->row[k].first, lay->row[k].y + lay->row[k].lines);
+        if (lay->row[k].shown < width && x + 8 <= p->x + p->w) {
+            /* A window onto a wide site: which neurons, under the row's scale. */
+            char range[64];
+            snprintf(range, sizeof range, "%d-%d of %d", lay->row[k].first,
+                     lay->row[k].first + lay->row[k].shown - 1, width);
+            attrset(tui_attr(t->colour, TUI_ATTR_DIM));
+            mvprintw(lay->row[k].y + lay->cell_h, x, "%.*s", p->x + p->w - x, range);
+            attrset(A_NORMAL);
+        }
     }
 }
