@@ -47,6 +47,19 @@ iv_model *iv_model_builtin_max(void)
     return m;
 }
 
+char *iv_model_name_from_path(iv_arena *a, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n == 0)
+        return iv_arena_strdup(a, "model");
+    char *s = iv_arena_alloc(a, n + 1); /* zeroed: the NUL is there */
+    memcpy(s, base, n);
+    return s;
+}
+
 void iv_model_free(iv_model *m)
 {
     if (m)

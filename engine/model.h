@@ -66,6 +66,8 @@ const char *iv_model_builtin_max_text(void);
 /* Writes the model in the text format (round-trips through iv_model_parse). Returns 0 or -1. */
 int iv_model_write(const iv_model *m, FILE *f);
 void iv_model_free(iv_model *m);
+/* "dir/net.onnx" -> "net", in the arena: the name of a model whose file does not give one. */
+char *iv_model_name_from_path(iv_arena *a, const char *path);
 
 /* ---- sites and neurons ------------------------------------------------------------------------- */
 

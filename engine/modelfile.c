@@ -729,15 +729,6 @@ static int parse_end(parser *p)
     return 0;
 }
 
-/* "dir/max.nn" -> "max": the name of a model whose file has no `model` line. */
-static char *default_name(iv_arena *a, const char *file)
-{
-    const char *base = strrchr(file, '/');
-    base = base ? base + 1 : file;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    return n ? arena_strndup(a, base, n) : iv_arena_strdup(a, "model");
-}
 
 iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err)
 {
@@ -755,7 +746,7 @@ iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err)
         return NULL;
     }
     if (!p.m->name)
-        p.m->name = default_name(a, p.file);
+        p.m->name = iv_model_name_from_path(a, p.file);
     return p.m;
 }
 

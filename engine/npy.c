@@ -352,50 +352,12 @@ void iv_npy_free(iv_npy_array *a)
 }
 
 /* Reads a whole binary file (iv_read_file refuses NUL bytes, which .npy data is full of). */
-static unsigned char *read_binary(const char *path, size_t max_bytes, size_t *len, iv_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        iv_error_set(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    unsigned char *buf = iv_xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap > max_bytes) {
-                iv_error_set(err, "%s: file too large (the limit is %zu bytes)", path, max_bytes);
-                break;
-            }
-            cap *= 2;
-            buf = iv_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                iv_error_set(err, "%s: read error", path);
-                break;
-            }
-            if (n > max_bytes) {
-                iv_error_set(err, "%s: file too large (the limit is %zu bytes)", path, max_bytes);
-                break;
-            }
-            fclose(f);
-            *len = n;
-            return buf;
-        }
-    }
-    fclose(f);
-    free(buf);
-    return NULL;
-}
 
 int iv_npy_read(const char *path, iv_npy_array *out, iv_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t len;
-    unsigned char *data = read_binary(path, IV_NPY_MAX_BYTES, &len, err);
+    unsigned char *data = iv_read_binary(path, IV_NPY_MAX_BYTES, &len, err);
     if (!data)
         return -1;
     int rc = iv_npy_parse(data, len, path, out, err);

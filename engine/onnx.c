@@ -55,51 +55,6 @@ static int fail_node(importer *im, const Onnx__NodeProto *n, const char *what)
     return fail(im, "node '%.80s' (%.40s): %s", str(n->name), str(n->op_type), what);
 }
 
-/* ---- reading the file -------------------------------------------------------------------------- */
-
-/* Reads a binary file whole (iv_read_file refuses NUL bytes, which protobuf is full of). */
-static uint8_t *read_binary(const char *path, size_t *len, iv_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        iv_error_set(err, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = iv_xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap > (size_t)ONNX_MAX_FILE) {
-                iv_error_set(err, "%s: file is larger than %ld MB, the most this tool reads", path,
-                             ONNX_MAX_FILE >> 20);
-                goto bad;
-            }
-            cap *= 2;
-            buf = iv_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        iv_error_set(err, "%s: read error", path);
-        goto bad;
-    }
-    if (n > (size_t)ONNX_MAX_FILE) {
-        iv_error_set(err, "%s: file is larger than %ld MB, the most this tool reads", path,
-                     ONNX_MAX_FILE >> 20);
-        goto bad;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-bad:
-    fclose(f);
-    free(buf);
-    return NULL;
-}
-
 /* ---- values: initializers, Constant nodes and who reads what ----------------------------------- */
 
 static const Onnx__TensorProto *find_initializer(const importer *im, const char *name)
@@ -726,22 +681,11 @@ static int import_graph(importer *im)
     return 0;
 }
 
-/* "dir/net.onnx" -> "net" */
-static char *model_name(iv_arena *a, const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    char *s = iv_arena_alloc(a, n + 1);
-    memcpy(s, base, n);
-    return n ? s : iv_arena_strdup(a, "model");
-}
 
 iv_model *iv_model_load_onnx(const char *path, iv_error *err)
 {
     size_t len;
-    uint8_t *data = read_binary(path, &len, err);
+    uint8_t *data = iv_read_binary(path, (size_t)ONNX_MAX_FILE, &len, err);
     if (!data)
         return NULL;
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, data);
@@ -763,7 +707,7 @@ iv_model *iv_model_load_onnx(const char *path, iv_error *err)
     im.m = iv_arena_alloc(a, sizeof *im.m);
     im.m->arena = a;
     im.m->path = iv_arena_strdup(a, path);
-    im.m->name = model_name(a, path);
+    im.m->name = iv_model_name_from_path(a, path);
     if (import_graph(&im) < 0)
         iv_arena_free(a);
     else

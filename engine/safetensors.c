@@ -135,8 +135,10 @@ typedef struct loader {
     arch a;
 } loader;
 
-static int fail(loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(loader *L, const char *fmt, ...)
+/* Sets the error, prefixed with the file it is about: the safetensors file or its .arch. */
+static int fail_in(loader *L, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail_in(loader *L, const char *file, const char *fmt, ...)
 {
     if (!L->err)
         return -1;
@@ -144,9 +146,11 @@ static int fail(loader *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
     va_end(ap);
-    iv_error_prefix(L->err, "%s", L->path);
+    iv_error_prefix(L->err, "%s", file);
     return -1;
 }
+#define fail(L, ...) fail_in((L), (L)->path, __VA_ARGS__)
+#define arch_fail(L, ...) fail_in((L), (L)->a.source, __VA_ARGS__)
 
 static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
 
@@ -367,18 +371,6 @@ static int read_entries(loader *L, const char **meta)
  * ','; a backslash makes the next character literal; spaces around items and list entries are
  * trimmed; an item starting with '#' is a comment. */
 
-static int arch_fail(loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int arch_fail(loader *L, const char *fmt, ...)
-{
-    if (!L->err)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
-    va_end(ap);
-    iv_error_prefix(L->err, "%s", L->a.source);
-    return -1;
-}
 
 /* The end of the piece starting at s (length n): the first unescaped separator, or n. */
 static size_t piece_end(const char *s, size_t n, const char *seps)
@@ -808,17 +800,6 @@ static int check_names(loader *L, iv_model *m)
     return 0;
 }
 
-/* "dir/net.safetensors" -> "net". */
-static char *base_name(iv_arena *a, const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    char *s = iv_arena_alloc(a, n + 1);
-    memcpy(s, base, n);
-    return n ? s : iv_arena_strdup(a, "model");
-}
 
 static int build(loader *L, iv_model *m, tensor **w, tensor **b)
 {
@@ -910,7 +891,7 @@ static int load(loader *L, iv_model *m)
     m->input_names = A->inputs;
     m->target = A->target;
     m->dataset = A->data;
-    m->name = A->model ? A->model : base_name(L->arena, L->path);
+    m->name = A->model ? A->model : iv_model_name_from_path(L->arena, L->path);
     tensor **w = iv_xcalloc((size_t)L->n_t + (size_t)IV_MAX_LAYERS, sizeof *w);
     tensor **b = iv_xcalloc((size_t)L->n_t + (size_t)IV_MAX_LAYERS, sizeof *b);
     int rc = map_layers(L, have_arch, w, b);

@@ -248,7 +248,8 @@ void iv_format_number(char *buf, size_t n, double v)
 
 /* ---- files ----------------------------------------------------------------------------------- */
 
-char *iv_read_file(const char *path, size_t max_bytes, size_t *len, iv_error *err)
+/* Reads a whole file into a buffer with a NUL after its last byte; text files may not hold NULs. */
+static char *read_whole(const char *path, size_t max_bytes, bool text, size_t *len, iv_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -263,7 +264,7 @@ char *iv_read_file(const char *path, size_t max_bytes, size_t *len, iv_error *er
             iv_error_set(err, "%s: file is larger than %zu bytes", path, max_bytes);
             goto fail;
         }
-        if (memchr(piece, 0, got)) {
+        if (text && memchr(piece, 0, got)) {
             iv_error_set(err, "%s: not a text file (contains a NUL byte)", path);
             goto fail;
         }
@@ -283,4 +284,14 @@ fail:
     fclose(f);
     iv_buf_free(&b);
     return NULL;
+}
+
+char *iv_read_file(const char *path, size_t max_bytes, size_t *len, iv_error *err)
+{
+    return read_whole(path, max_bytes, true, len, err);
+}
+
+void *iv_read_binary(const char *path, size_t max_bytes, size_t *len, iv_error *err)
+{
+    return read_whole(path, max_bytes, false, len, err);
 }

@@ -67,5 +67,7 @@ void iv_format_number(char *buf, size_t n, double v);
 /* Reads a file into a NUL-terminated buffer; fails (naming the file) on I/O errors, on embedded NUL
  * bytes and on files larger than max_bytes. */
 char *iv_read_file(const char *path, size_t max_bytes, size_t *len, iv_error *err);
+/* The same for binary files (NUL bytes allowed); the buffer still ends with an extra NUL. */
+void *iv_read_binary(const char *path, size_t max_bytes, size_t *len, iv_error *err);
 
 #endif
