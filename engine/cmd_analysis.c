@@ -390,25 +390,13 @@ IV_HANDLER(iv_cmd_regions)
     if (m->n_inputs == 2 && ws->data->is_grid) {
         /* Three maps over the grid, rows y, columns x: region ids clean and intervened, and 1
          * where the intervention moved the example to another region. */
-        const iv_dataset *ds = ws->data;
-        json_object *xs = json_object_new_array(), *ys = json_object_new_array();
-        for (long i = 0; i < ds->grid_count[0]; i++)
-            json_object_array_add(xs, iv_json_num(ds->x[i * 2]));
-        for (long j = 0; j < ds->grid_count[1]; j++)
-            json_object_array_add(ys, iv_json_num(ds->x[j * ds->grid_count[0] * 2 + 1]));
         const char *titles[3] = {"clean_map", "intervened_map", "flipped_map"};
         int *maps[3] = {clean_id, iv_id, flipped};
         for (int k = 0; k < 3; k++) {
-            json_object *map = json_object_new_object();
-            iv_json_set_str(map, "x_name", m->input_names[0]);
-            iv_json_set_str(map, "y_name", m->input_names[1]);
-            iv_json_set(map, "x", json_object_get(xs));
-            iv_json_set(map, "y", json_object_get(ys));
-            iv_json_set(map, k == 2 ? "flipped" : "region", id_map(ds, maps[k]));
+            json_object *map = iv_report_grid_map(ws);
+            iv_json_set(map, k == 2 ? "flipped" : "region", id_map(ws->data, maps[k]));
             iv_json_set(obj, titles[k], map);
         }
-        json_object_put(xs);
-        json_object_put(ys);
     }
     for (int i = 0; i < count; i++)
         free(table[i]);

@@ -51,16 +51,7 @@ static json_object *effect_map(const iv_workspace *ws, const iv_effect *e)
 {
     const iv_dataset *ds = ws->data;
     long nx = ds->grid_count[0], ny = ds->grid_count[1];
-    json_object *map = json_object_new_object();
-    json_object *xs = json_object_new_array(), *ys = json_object_new_array();
-    for (long i = 0; i < nx; i++)
-        json_object_array_add(xs, iv_json_num(ds->x[i * 2]));
-    for (long j = 0; j < ny; j++)
-        json_object_array_add(ys, iv_json_num(ds->x[j * nx * 2 + 1]));
-    iv_json_set_str(map, "x_name", ws->model->input_names[0]);
-    iv_json_set_str(map, "y_name", ws->model->input_names[1]);
-    iv_json_set(map, "x", xs);
-    iv_json_set(map, "y", ys);
+    json_object *map = iv_report_grid_map(ws);
     iv_json_set_str(map, "measure", e->width == 1 ? "intervened - clean" : "|intervened - clean|");
     json_object *rows = json_object_new_array();
     for (long j = 0; j < ny; j++) {

@@ -22,6 +22,9 @@ void iv_json_set_str(json_object *obj, const char *key, const char *s);
 json_object *iv_report_site(const iv_workspace *ws, int site);
 /* The output: clean, intervened, change, and the target when the model has one. */
 json_object *iv_report_output(const iv_workspace *ws);
+/* A map over a two-input grid dataset, before its matrices are added: the axes ("x", "y", rows
+ * y, columns x) and their names ("x_name", "y_name"). */
+json_object *iv_report_grid_map(const iv_workspace *ws);
 /* One intervention as listed by `list`. */
 json_object *iv_report_intervention(const iv_workspace *ws, const iv_intervention *iv);
 
