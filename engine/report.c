@@ -109,13 +109,10 @@ json_object *iv_report_output(const iv_workspace *ws)
     int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
     json_object *obj = iv_report_site(ws, out);
     json_object_object_del(obj, "source");
-    /* change = (mean) intervened - clean */
-    json_object *iv = json_object_object_get(obj, "intervened");
-    json_object *change = json_object_new_array();
-    for (int i = 0; i < w; i++) {
-        double a = json_object_get_double(json_object_array_get_idx(iv, (size_t)i));
-        json_object_array_add(change, iv_json_num(a - ws->clean->site[out][i]));
-    }
+    json_object *change = json_object_new_array(); /* (mean) intervened - clean */
+    for (int i = 0; i < w; i++)
+        json_object_array_add(change, iv_json_num(iv_workspace_intervened_mean(ws, out, i) -
+                                                  ws->clean->site[out][i]));
     iv_json_set(obj, "change", change);
     if (ws->target)
         iv_json_set_num(obj, "target", iv_workspace_target(ws, ws->base));

@@ -348,6 +348,16 @@ int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
     return 0;
 }
 
+double iv_workspace_intervened_mean(const iv_workspace *ws, int site, int neuron)
+{
+    const iv_acts *a = ws->intervened;
+    int w = a->width[site];
+    double sum = 0;
+    for (long r = 0; r < a->n; r++)
+        sum += a->site[site][r * w + neuron];
+    return sum / (double)a->n; /* divided once, so an untouched value stays exact */
+}
+
 double iv_workspace_target(const iv_workspace *ws, const float *input)
 {
     if (!ws->target)

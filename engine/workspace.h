@@ -96,6 +96,9 @@ iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, in
 long iv_list_samples(const iv_intervention *list, int count);
 void iv_effect_free(iv_effect *e);
 
+/* A neuron's value in the last intervened run: the mean over its samples when random. */
+double iv_workspace_intervened_mean(const iv_workspace *ws, int site, int neuron);
+
 /* Value of the target expression at an input (n_inputs floats); NAN without a target. */
 double iv_workspace_target(const iv_workspace *ws, const float *input);
 

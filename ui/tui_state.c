@@ -90,16 +90,6 @@ int tui_visible_sites(const tui *t, int *sites, int max)
     return n;
 }
 
-/* The mean over the samples of the intervened pass (one row unless an intervention is random). */
-static double intervened_mean(const iv_workspace *ws, int site, int neuron)
-{
-    const iv_acts *a = ws->intervened;
-    int w = a->width[site];
-    double sum = 0;
-    for (long r = 0; r < a->n; r++)
-        sum += a->site[site][r * w + neuron];
-    return sum / (double)a->n;
-}
 
 double tui_cell_value(const tui *t, int site, int neuron)
 {
@@ -111,9 +101,9 @@ double tui_cell_value(const tui *t, int site, int neuron)
     case TUI_VIEW_CLEAN:
         return clean;
     case TUI_VIEW_DIFF:
-        return intervened_mean(ws, site, neuron) - clean;
+        return iv_workspace_intervened_mean(ws, site, neuron) - clean;
     default:
-        return intervened_mean(ws, site, neuron);
+        return iv_workspace_intervened_mean(ws, site, neuron);
     }
 }
 

@@ -131,13 +131,9 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
     const float *clean = ws->clean->site[out];
     double *mean = iv_xcalloc((size_t)w, sizeof(double));
     int top = 0, spread_k = 0; /* the top class; the neuron whose samples spread the most */
-    for (long s = 0; s < a->n; s++)
-        for (int k = 0; k < w; k++)
-            mean[k] += a->site[out][s * w + k];
-    for (int k = 0; k < w; k++) /* divide once: an untouched output keeps its exact value */
-        mean[k] /= (double)a->n;
     double lo, hi, widest = -1;
     for (int k = 0; k < w; k++) {
+        mean[k] = iv_workspace_intervened_mean(ws, out, k);
         top = mean[k] > mean[top] ? k : top;
         double sd = a->n > 1 ? sample_spread(a, out, k, mean[k], &lo, &hi) : 0;
         if (sd > widest) {
