@@ -45,10 +45,11 @@ static void close_screen(void)
 
 static iv_workspace *ws;
 
-static void start(tui *t, int rows, int cols, bool colour)
+/* Opens the explorer's state on a model (owned) and a headless screen of the given size. */
+static void start_model(tui *t, iv_model *m, int rows, int cols, bool colour)
 {
     iv_error err;
-    ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    ws = iv_workspace_new(m, &err);
     assert_non_null(ws);
     open_screen(rows, cols, colour);
     tui_init(t, ws);
@@ -57,6 +58,11 @@ static void start(tui *t, int rows, int cols, bool colour)
     t->rows = rows;
     t->cols = cols;
     tui_run(t, "");
+}
+
+static void start(tui *t, int rows, int cols, bool colour)
+{
+    start_model(t, iv_model_builtin_max(), rows, cols, colour);
 }
 
 static void finish(tui *t)
@@ -360,13 +366,8 @@ static void test_wide_site_window(void **state)
     iv_buf_free(&text);
     if (!m)
         fail_msg("%s", err.msg);
-    ws = iv_workspace_new(m, &err);
-    open_screen(24, 80, false);
     tui t;
-    tui_init(&t, ws);
-    t.colour = tui_colour_init();
-    t.rows = 24;
-    t.cols = 80;
+    start_model(&t, m, 24, 80, false);
     tui_run(&t, "cursor input[700]");
     tui_layout lay;
     tui_layout_compute(&t, &lay);
@@ -380,9 +381,7 @@ static void test_wide_site_window(void **state)
     assert_int_equal(tui_layout_hit(&t, &lay, r.y, r.x + 1, &site, &neuron), 0);
     assert_int_equal(neuron, 700);
     tui_draw(&t); /* and it draws (under ASan: within bounds) */
-    tui_free(&t);
-    iv_workspace_free(ws);
-    close_screen();
+    finish(&t);
 }
 
 static void test_cursor_bounds_and_pre(void **state)
