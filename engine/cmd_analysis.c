@@ -1,5 +1,6 @@
 /* cmd_analysis.c - sweeps of a neuron or an input, and exporting any command's results to CSV or
  * JSON for plotting elsewhere. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,10 @@ IV_HANDLER(iv_cmd_sweep)
     long steps = 21;
     if (iv_parse_double(argv[1], &from) < 0 || iv_parse_double(argv[2], &to) < 0)
         return iv_error_set(err, "sweep: FROM and TO must be finite numbers");
+    /* Activations are float32: a range past its limits, or whose width overflows, has no steps. */
+    if (fabs(from) > FLT_MAX || fabs(to) > FLT_MAX || !isfinite(to - from))
+        return iv_error_set(err, "sweep: %s to %s is out of range: FROM and TO must lie within "
+                            "+-3.4e38, the range of float32", argv[1], argv[2]);
     if (argc == 4 && iv_parse_int(argv[3], 2, MAX_SWEEP_STEPS, &steps) < 0)
         return iv_error_set(err, "sweep: STEPS must be a whole number from 2 to %d",
                             MAX_SWEEP_STEPS);
@@ -235,13 +240,18 @@ static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
     }
     if (!(len > 3 && strcmp(path + len - 3, ".nn") == 0))
         return iv_error_set(err, "export model: '%s' must end in .nn or .safetensors", path);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return iv_error_set(err, "export model: cannot write '%s'", path);
-    int rc = iv_model_write(ws->model, f);
-    if (fclose(f) != 0 || rc < 0)
-        return iv_error_set(err, "export model: error writing '%s'", path);
-    return 0;
+    iv_atomic_file out;
+    FILE *f = iv_atomic_open(&out, path, err);
+    int rc = f ? 0 : -1;
+    if (rc == 0 && iv_model_write(ws->model, f) < 0) {
+        rc = iv_error_set(err, "%s: write error", path);
+        iv_atomic_abort(&out);
+    } else if (rc == 0) {
+        rc = iv_atomic_commit(&out, err);
+    }
+    if (rc < 0)
+        iv_error_prefix(err, "export model");
+    return rc;
 }
 
 IV_HANDLER(iv_cmd_export)
@@ -268,9 +278,10 @@ IV_HANDLER(iv_cmd_export)
     iv_words_free(words);
     if (rc == 0 && json_object_array_length(results) == 0)
         rc = iv_error_set(err, "export: '%s' reports nothing to write", what);
-    FILE *f = rc == 0 ? fopen(path, "w") : NULL;
+    iv_atomic_file out;
+    FILE *f = rc == 0 ? iv_atomic_open(&out, path, err) : NULL;
     if (rc == 0 && !f)
-        rc = iv_error_set(err, "export: cannot write '%s'", path);
+        rc = -1;
     if (rc == 0) {
         if (json) {
             /* one result as an object; several (show with no site) as an array of them */
@@ -287,8 +298,7 @@ IV_HANDLER(iv_cmd_export)
                     write_csv_pairs(f, r);
             }
         }
-        if (fclose(f) != 0)
-            rc = iv_error_set(err, "export: error writing '%s'", path);
+        rc = iv_atomic_commit(&out, err);
     }
     json_object_put(results);
     if (rc < 0 && strncmp(err->msg, "export", 6) != 0)

@@ -1,4 +1,5 @@
 /* cmd_state.c - commands that choose what is examined: model, inputs, dataset, seed, sessions. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,24 +226,65 @@ IV_HANDLER(iv_cmd_metric)
 IV_HANDLER(iv_cmd_save)
 {
     char *text = iv_session_script(ws);
-    FILE *f = fopen(argv[0], "w");
-    if (!f) {
-        free(text);
-        return iv_error_set(err, "save: cannot write '%s'", argv[0]);
-    }
-    bool ok = fputs(text, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
+    int rc = iv_write_file_atomic(argv[0], text, strlen(text), err);
     free(text);
-    if (!ok)
-        return iv_error_set(err, "save: error writing '%s'", argv[0]);
+    if (rc < 0) {
+        iv_error_prefix(err, "save");
+        return -1;
+    }
     ws->unsaved = false;
     return 0;
 }
 
+/* Refuses a file that is already being run by a load or -s outside this one (it would replay
+ * itself without end), naming the chain of files, and chains deeper than IV_MAX_SCRIPT_DEPTH. */
+static int check_not_running(const iv_workspace *ws, const char *path, const char *real,
+                             iv_error *err)
+{
+    int depth = 0;
+    bool loop = false;
+    for (const iv_script_frame *f = ws->running; f; f = f->outer, depth++)
+        loop = loop || strcmp(f->real, real) == 0;
+    if (!loop && depth < IV_MAX_SCRIPT_DEPTH)
+        return 0;
+    /* The chain, outermost first; a deep one shows its two ends. */
+    const iv_script_frame *stack[IV_MAX_SCRIPT_DEPTH + 1];
+    int n = 0;
+    for (const iv_script_frame *f = ws->running; f && n <= IV_MAX_SCRIPT_DEPTH; f = f->outer)
+        stack[n++] = f;
+    iv_buf chain = {0};
+    for (int i = n - 1; i >= 0; i--)
+        if (i >= n - 2 || i < 2)
+            iv_buf_printf(&chain, "%s -> ", stack[i]->path);
+        else if (i == n - 3)
+            iv_buf_printf(&chain, "... -> ");
+    iv_buf_printf(&chain, "%s", path);
+    if (loop)
+        iv_error_set(err, "'%s' is already being run (%s): a file cannot load itself", path,
+                     chain.data);
+    else
+        iv_error_set(err, "files load each other more than %d deep (%s)", IV_MAX_SCRIPT_DEPTH,
+                     chain.data);
+    iv_buf_free(&chain);
+    return -1;
+}
+
 IV_HANDLER(iv_cmd_load)
 {
+    char *real = realpath(argv[0], NULL);
+    if (!real) {
+        iv_error_set(err, "load: %s: cannot open: %s", argv[0], strerror(errno));
+        return -1;
+    }
+    if (check_not_running(ws, argv[0], real, err) < 0) {
+        free(real);
+        iv_error_prefix(err, "load");
+        return -1;
+    }
     char *text = iv_read_file(argv[0], 16u << 20, NULL, err);
-    if (!text) {
+    if (!text || iv_session_check(text, argv[0], err) < 0) {
+        free(text);
+        free(real);
         iv_error_prefix(err, "load");
         return -1;
     }
@@ -250,16 +292,22 @@ IV_HANDLER(iv_cmd_load)
     iv_workspace *fresh = iv_workspace_new(iv_model_builtin_max(), err);
     if (!fresh) {
         free(text);
+        free(real);
         return -1;
     }
     fresh->seed = ws->seed;
+    iv_script_frame frame = {argv[0], real, ws->running};
+    fresh->running = &frame;
     int failures = iv_script_run(fresh, text, argv[0], &iv_sink_discard, false, NULL, NULL, err);
     free(text);
+    free(real);
+    fresh->running = NULL;
     if (failures) {
         iv_workspace_free(fresh);
         iv_error_prefix(err, "load");
         return -1;
     }
+    fresh->running = ws->running;
     iv_workspace tmp = *ws;
     *ws = *fresh;
     *fresh = tmp;

@@ -1,6 +1,8 @@
 /* commands.c - the command table, word splitting, scripts, and saving a session as a script. */
 #include "commands.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,5 +374,43 @@ char *iv_session_script(const iv_workspace *ws)
         free(addr);
         free(params);
     }
+    iv_script_command *cmds;
+    int n = iv_script_split(b.data, &cmds);
+    iv_script_free(cmds, n);
+    iv_buf_printf(&b, IV_SESSION_END " %d commands\n", n);
     return b.data;
+}
+
+int iv_session_check(const char *text, const char *name, iv_error *err)
+{
+    iv_script_command *cmds;
+    int n = iv_script_split(text, &cmds);
+    iv_script_free(cmds, n);
+    /* The last line that is not blank. */
+    const char *end = text + strlen(text);
+    while (end > text && is_blank(end[-1]))
+        end--;
+    const char *last = end;
+    while (last > text && last[-1] != '\n')
+        last--;
+    size_t tag = strlen(IV_SESSION_END);
+    long said;
+    char count[32], word[16];
+    bool tagged = (size_t)(end - last) > tag && strncmp(last, IV_SESSION_END, tag) == 0;
+    if (n == 0 && !tagged)
+        return iv_error_set(err, "%s: holds no session (it is empty); nothing was loaded", name);
+    if (!tagged)
+        return iv_error_set(err, "%s: does not end with the line '" IV_SESSION_END " N commands' "
+                            "that save writes, so it may have been cut short; nothing was loaded "
+                            "(to run a script of your own, use 'intervene -s FILE')", name);
+    int len = (int)(end - last - (long)tag);
+    if (len > 40 || sscanf(last + tag, "%31s %15s", count, word) != 2 ||
+        iv_parse_int(count, 0, INT_MAX, &said) < 0 || strcmp(word, "commands") != 0 ||
+        sscanf(last + tag, "%*s %*s %1s", word) == 1)
+        return iv_error_set(err, "%s: its last line '%.*s' is not '" IV_SESSION_END " N commands'",
+                            name, (int)(end - last) > 80 ? 80 : (int)(end - last), last);
+    if (said != n)
+        return iv_error_set(err, "%s: says it holds %ld commands but holds %d, so it is not whole; "
+                            "nothing was loaded", name, said, n);
+    return 0;
 }

@@ -71,7 +71,13 @@ typedef void (*iv_script_error_fn)(const char *where, const char *text, const iv
 int iv_script_run(iv_workspace *ws, const char *text, const char *name, const iv_sink *sink,
                   bool keep_going, iv_script_error_fn on_error, void *user, iv_error *err);
 
-/* Writes a script that rebuilds the session: model, seed, dataset, inputs, interventions. */
+/* Writes a script that rebuilds the session: model, seed, dataset, inputs, interventions, and as
+ * its last line IV_SESSION_END with the number of commands before it, so a file cut short can be
+ * told from a whole one. */
 char *iv_session_script(const iv_workspace *ws);
+#define IV_SESSION_END "# end of session:"
+/* Whether text is a whole saved session: not empty, and ending with the line save writes, whose
+ * count agrees with the commands above it. Returns 0, or -1 with a message naming the file. */
+int iv_session_check(const char *text, const char *name, iv_error *err);
 
 #endif

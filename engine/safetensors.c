@@ -1064,10 +1064,11 @@ int iv_model_write_safetensors(const iv_model *m, const char *path, iv_error *er
     while (hdr.len % 8) /* the format's alignment: data starts on an 8-byte boundary */
         iv_buf_append(&hdr, " ", 1);
 
-    FILE *f = fopen(path, "wb");
+    iv_atomic_file out;
+    FILE *f = iv_atomic_open(&out, path, err);
     if (!f) {
         iv_buf_free(&hdr);
-        return iv_error_set(err, "%s: cannot open for writing: %s", path, strerror(errno));
+        return -1;
     }
     unsigned char len8[8];
     for (int j = 0; j < 8; j++)
@@ -1080,14 +1081,10 @@ int iv_model_write_safetensors(const iv_model *m, const char *path, iv_error *er
         if (rc == 0 && ly->bias)
             rc = write_floats(f, ly->bias, ly->n_out);
     }
-    int saved = errno;
-    if (fclose(f) != 0 && rc == 0) {
-        rc = -1;
-        saved = errno;
-    }
     if (rc < 0) {
-        remove(path);
-        return iv_error_set(err, "%s: write error: %s", path, strerror(saved));
+        iv_error_set(err, "%s: write error: %s", path, strerror(errno));
+        iv_atomic_abort(&out);
+        return -1;
     }
-    return 0;
+    return iv_atomic_commit(&out, err);
 }

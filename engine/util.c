@@ -2,11 +2,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 
@@ -31,17 +34,26 @@ void iv_error_prefix(iv_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    /* Assemble by hand: the message is cut at the buffer's end, never overrun. */
-    size_t cap = sizeof err->msg, p = strlen(prefix);
-    if (p > cap - 3)
-        p = cap - 3;
-    memcpy(err->msg, prefix, p);
-    memcpy(err->msg + p, ": ", 2);
-    size_t rest = strlen(old);
-    if (rest > cap - p - 3)
-        rest = cap - p - 3;
-    memcpy(err->msg + p + 2, old, rest);
-    err->msg[p + 2 + rest] = '\0';
+    /* Assemble by hand, never overrunning the buffer. When prefixes pile up (a load inside a
+     * load), the middle gives way: the outermost context and the innermost reason both stay. */
+    size_t cap = sizeof err->msg - 1, p = strlen(prefix), rest = strlen(old);
+    if (p > cap / 2)
+        p = cap / 2;
+    char *out = err->msg;
+    memcpy(out, prefix, p);
+    memcpy(out + p, ": ", 2);
+    out += p + 2;
+    size_t room = cap - p - 2;
+    if (rest <= room) {
+        memcpy(out, old, rest + 1);
+        return;
+    }
+    static const char gap[] = " ... ";
+    size_t head = (room - (sizeof gap - 1)) / 3, tail = room - (sizeof gap - 1) - head;
+    memcpy(out, old, head);
+    memcpy(out + head, gap, sizeof gap - 1);
+    memcpy(out + head + sizeof gap - 1, old + rest - tail, tail);
+    out[room] = '\0';
 }
 
 /* ---- allocation ------------------------------------------------------------------------------ */
@@ -294,4 +306,97 @@ char *iv_read_file(const char *path, size_t max_bytes, size_t *len, iv_error *er
 void *iv_read_binary(const char *path, size_t max_bytes, size_t *len, iv_error *err)
 {
     return read_whole(path, max_bytes, false, len, err);
+}
+
+/* ---- writing a file all at once -------------------------------------------------------------- */
+
+FILE *iv_atomic_open(iv_atomic_file *a, const char *path, iv_error *err)
+{
+    memset(a, 0, sizeof *a);
+    const char *slash = strrchr(path, '/');
+    /* A hidden name beside the file, so that the rename stays within one file system. */
+    a->temp = slash ? iv_xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)
+                    : iv_xasprintf(".%s.XXXXXX", path);
+    int fd = mkstemp(a->temp);
+    if (fd < 0) {
+        iv_error_set(err, "%s: cannot open for writing: %s", path, strerror(errno));
+        free(a->temp);
+        a->temp = NULL;
+        return NULL;
+    }
+    /* mkstemp makes the file private; give it the mode a plain create would (or the old file's). */
+    struct stat old;
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, stat(path, &old) == 0 ? old.st_mode & 07777 : 0666 & ~mask);
+    a->f = fdopen(fd, "w");
+    if (!a->f) {
+        iv_error_set(err, "%s: cannot open for writing: %s", path, strerror(errno));
+        close(fd);
+        unlink(a->temp);
+        free(a->temp);
+        a->temp = NULL;
+        return NULL;
+    }
+    a->path = iv_xstrdup(path);
+    return a->f;
+}
+
+void iv_atomic_abort(iv_atomic_file *a)
+{
+    if (a->f)
+        fclose(a->f);
+    if (a->temp)
+        unlink(a->temp);
+    free(a->temp);
+    free(a->path);
+    memset(a, 0, sizeof *a);
+}
+
+/* Syncs the folder that holds path, so that the rename itself survives a power cut. */
+static void sync_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? iv_xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path)
+                      : iv_xstrdup(".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int iv_atomic_commit(iv_atomic_file *a, iv_error *err)
+{
+    int rc = 0;
+    if (fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0)
+        rc = iv_error_set(err, "%s: write error: %s", a->path, strerror(errno));
+    if (fclose(a->f) != 0 && rc == 0)
+        rc = iv_error_set(err, "%s: write error: %s", a->path, strerror(errno));
+    a->f = NULL;
+    if (rc == 0 && rename(a->temp, a->path) != 0)
+        rc = iv_error_set(err, "%s: cannot replace it: %s", a->path, strerror(errno));
+    if (rc == 0)
+        sync_folder(a->path);
+    else
+        unlink(a->temp);
+    free(a->temp);
+    free(a->path);
+    memset(a, 0, sizeof *a);
+    return rc;
+}
+
+int iv_write_file_atomic(const char *path, const char *data, size_t len, iv_error *err)
+{
+    iv_atomic_file a;
+    FILE *f = iv_atomic_open(&a, path, err);
+    if (!f)
+        return -1;
+    if (fwrite(data, 1, len, f) != len) {
+        iv_error_set(err, "%s: write error: %s", path, strerror(errno));
+        iv_atomic_abort(&a);
+        return -1;
+    }
+    return iv_atomic_commit(&a, err);
 }

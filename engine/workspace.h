@@ -11,6 +11,16 @@
 #include "expr.h"
 #include "intervention.h"
 
+/* A script file being run (by 'load' or -s), and the one that runs it: the chain that keeps a file
+ * from loading itself. */
+typedef struct iv_script_frame {
+    const char *path;                 /* as the user named it */
+    const char *real;                 /* its absolute path, for comparing */
+    const struct iv_script_frame *outer;
+} iv_script_frame;
+
+#define IV_MAX_SCRIPT_DEPTH 16
+
 typedef struct iv_workspace {
     iv_model *model;
     iv_expr *target;          /* compiled model target, or NULL */
@@ -36,6 +46,7 @@ typedef struct iv_workspace {
     long samples;             /* rows of `intervened`: the largest sample count of the stochastic
                                  interventions that are on, else 1 */
     bool unsaved;             /* interventions changed since the last save or load */
+    const iv_script_frame *running; /* the files being run now, innermost first; NULL for none */
 } iv_workspace;
 
 /* Takes ownership of the model; loads its default dataset when it names one. */

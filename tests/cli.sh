@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 29
+plan 33
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -69,7 +69,29 @@ iv sample_models/max.nn -c "save $tmp/s2.iv"
 (cd / && "$INTERVENE" -s "$tmp/s2.iv" -c 'info' >"$tmp/out" 2>"$tmp/err")
 check "a session names its model by absolute path" eval 'out_has "path=$here/sample_models/max.nn"'
 
+# A script that loads itself, directly or through another, is refused (it used to recurse until the
+# stack overflowed), naming the chain of files.
+printf 'input 3 5\nload %s/self.iv\n' "$tmp" >"$tmp/self.iv"
+iv -s "$tmp/self.iv"
+check "-s of a file that loads itself is refused with one line naming it" \
+    eval 'status_is 2 && err_has "is already being run" && [ "$(wc -l <"$tmp/err")" -eq 1 ]'
+printf 'load b.iv\n# end of session: 1 commands\n' >"$tmp/a.iv"
+printf 'load a.iv\n# end of session: 1 commands\n' >"$tmp/b.iv"
+(cd "$tmp" && "$INTERVENE" -c 'load a.iv' >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status")
+check "two files that load each other are refused, naming the chain" \
+    eval 'status_is 2 && err_has "(a.iv -> b.iv -> a.iv)"'
+# A session cut short is refused; the file save writes ends with the line that says it is whole.
+iv -c "input 3 5; ablate h1[1] zero; save $tmp/whole.iv"
+head -n 3 "$tmp/whole.iv" >"$tmp/cut.iv"
+iv -c "load $tmp/cut.iv"
+check "a session file cut short is refused" \
+    eval 'status_is 2 && err_has "may have been cut short" && [ "$(tail -n 1 "$tmp/whole.iv")" = "# end of session: 5 commands" ]'
+
 # Hostile sizes get a message, not a crash.
+iv -c 'sweep input[x] -1e308 1e308 11'
+check "a sweep whose steps are not finite in float32 is refused" \
+    eval 'status_is 2 && err_has "out of range" && [ ! -s "$tmp/out" ]'
+
 iv -c 'data grid x=0:100000:0.001 y=0:100000:0.001'
 check "an absurd grid is refused with a message" eval 'status_is 2 && [ "$(wc -l <"$tmp/err")" -eq 1 ]'
 

@@ -167,7 +167,7 @@ static void test_failed_load_keeps_session(void **state)
     assert_non_null(mkdtemp(dir));
     char *path = iv_xasprintf("%s/bad.iv", dir);
     FILE *f = fopen(path, "w");
-    fputs("input 1 2\nclear\nablate h1[12] zero\n", f);
+    fputs("input 1 2\nclear\nablate h1[12] zero\n# end of session: 3 commands\n", f);
     fclose(f);
     iv_workspace *ws = max_ws();
     iv_error err;
@@ -186,6 +186,200 @@ static void test_failed_load_keeps_session(void **state)
     free(path);
     free(cmd);
     free(want);
+    iv_workspace_free(ws);
+}
+
+/* ---- sessions that cannot be lost ------------------------------------------------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* What a failed command must leave as it was: the session's script and the last evaluation. */
+static char *fingerprint(const iv_workspace *ws)
+{
+    iv_buf b = {0};
+    char *script = iv_session_script(ws);
+    iv_buf_printf(&b, "%s", script);
+    free(script);
+    const iv_acts *sets[] = {ws->clean, ws->intervened};
+    for (int k = 0; k < 2; k++)
+        for (int s = 0; s < sets[k]->n_sites; s++)
+            for (long i = 0; i < sets[k]->n * sets[k]->width[s]; i++)
+                iv_buf_printf(&b, "%.9g ", sets[k]->site[s][i]);
+    iv_buf_printf(&b, "\nunsaved=%d", ws->unsaved);
+    return b.data;
+}
+
+/* Runs one command that must fail with `want` in its message, leaving the session as it was. */
+static void assert_refused_keeps(iv_workspace *ws, const char *cmd, const char *want)
+{
+    char *before = fingerprint(ws);
+    iv_error err;
+    int failures;
+    free(run_collect(ws, cmd, &failures, &err));
+    assert_int_equal(failures, 1);
+    if (!strstr(err.msg, want))
+        fail_msg("'%s': message '%s' lacks '%s'", cmd, err.msg, want);
+    char *after = fingerprint(ws);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void test_load_refuses_incomplete_sessions(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-session-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = iv_xasprintf("%s/s.iv", dir), *cut = iv_xasprintf("%s/cut.iv", dir);
+    iv_workspace *ws = max_ws();
+    iv_error err;
+    int failures;
+    char *cmd = iv_xasprintf("input 3 5; source 5 3; ablate h1[1] zero; patch h1[0]; save %s", path);
+    free(run_collect(ws, cmd, &failures, &err));
+    assert_int_equal(failures, 0);
+    free(cmd);
+    char *saved = iv_read_file(path, 1 << 20, NULL, &err);
+    assert_non_null(saved);
+    /* The last line says the file is whole: "# end of session: 7 commands". */
+    assert_non_null(strstr(saved, "\n" IV_SESSION_END " 7 commands\n"));
+    assert_int_equal(iv_session_check(saved, "s.iv", &err), 0);
+    free(run_collect(ws, "clear; input 1 1", &failures, &err));
+
+    /* Cut at every line boundary: each refused, the current session kept. */
+    int lines = 0;
+    for (const char *p = saved; *p; p++)
+        lines += *p == '\n';
+    for (int keep = 0; keep < lines; keep++) {
+        const char *end = saved;
+        for (int l = 0; l < keep; l++)
+            end = strchr(end, '\n') + 1;
+        char *part = iv_xasprintf("%.*s", (int)(end - saved), saved);
+        write_text(cut, part);
+        char *load = iv_xasprintf("load %s", cut);
+        assert_refused_keeps(ws, load, keep <= 1 ? "holds no session" : "may have been cut short");
+        free(load);
+        free(part);
+    }
+    /* A count that does not match, and a file of comments only. */
+    char *wrong = iv_xasprintf("input 1 2\n" IV_SESSION_END " 2 commands\n");
+    write_text(cut, wrong);
+    char *load = iv_xasprintf("load %s", cut);
+    assert_refused_keeps(ws, load, "says it holds 2 commands but holds 1");
+    write_text(cut, "# only a comment\n\n");
+    assert_refused_keeps(ws, load, "holds no session");
+    write_text(cut, "");
+    assert_refused_keeps(ws, load, "holds no session");
+    /* The whole file still loads. */
+    char *good = iv_xasprintf("load %s", path);
+    free(run_collect(ws, good, &failures, &err));
+    assert_int_equal(failures, 0);
+    assert_float_equal(ws->base[0], 3, 0);
+    assert_int_equal(ws->count, 2);
+    unlink(path);
+    unlink(cut);
+    rmdir(dir);
+    free(saved);
+    free(wrong);
+    free(load);
+    free(good);
+    free(path);
+    free(cut);
+    iv_workspace_free(ws);
+}
+
+static void test_load_refuses_itself(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-session-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *a = iv_xasprintf("%s/a.iv", dir), *b = iv_xasprintf("%s/b.iv", dir);
+    char *text = iv_xasprintf("input 1 2\nload %s\n" IV_SESSION_END " 2 commands\n", a);
+    write_text(a, text);
+    free(text);
+    iv_workspace *ws = max_ws();
+    iv_error err;
+    int failures;
+    free(run_collect(ws, "input 3 5; ablate h1[1] zero", &failures, &err));
+    char *load = iv_xasprintf("load %s", a);
+    assert_refused_keeps(ws, load, "is already being run");
+    /* Through another file: the message names the chain. */
+    text = iv_xasprintf("load %s\n" IV_SESSION_END " 1 commands\n", b);
+    write_text(a, text);
+    free(text);
+    text = iv_xasprintf("load %s\n" IV_SESSION_END " 1 commands\n", a);
+    write_text(b, text);
+    free(text);
+    char *chain = iv_xasprintf("(%s -> %s -> %s)", a, b, a);
+    assert_refused_keeps(ws, load, chain);
+    free(chain);
+    /* A chain of distinct files deeper than the limit is refused too. */
+    char *files[IV_MAX_SCRIPT_DEPTH + 2];
+    for (int i = 0; i <= IV_MAX_SCRIPT_DEPTH + 1; i++)
+        files[i] = iv_xasprintf("%s/d%d.iv", dir, i);
+    for (int i = 0; i <= IV_MAX_SCRIPT_DEPTH + 1; i++) {
+        text = i <= IV_MAX_SCRIPT_DEPTH
+                   ? iv_xasprintf("load %s\n" IV_SESSION_END " 1 commands\n", files[i + 1])
+                   : iv_xasprintf("input 0 0\n" IV_SESSION_END " 1 commands\n");
+        write_text(files[i], text);
+        free(text);
+    }
+    free(load);
+    load = iv_xasprintf("load %s", files[0]);
+    assert_refused_keeps(ws, load, "more than 16 deep");
+    for (int i = 0; i <= IV_MAX_SCRIPT_DEPTH + 1; i++) {
+        unlink(files[i]);
+        free(files[i]);
+    }
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+    free(load);
+    free(a);
+    free(b);
+    iv_workspace_free(ws);
+}
+
+/* save replaces the old file only once the new one is whole, and leaves no temporary file. */
+static void test_save_is_atomic(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-session-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = iv_xasprintf("%s/s.iv", dir);
+    iv_workspace *ws = max_ws();
+    iv_error err;
+    int failures;
+    char *cmd = iv_xasprintf("input 3 5; save %s; input 4 4; save %s", path, path);
+    free(run_collect(ws, cmd, &failures, &err));
+    assert_int_equal(failures, 0);
+    char *text = iv_read_file(path, 1 << 20, NULL, &err);
+    assert_non_null(strstr(text, "input 4 4"));
+    free(text);
+    char *ls = iv_xasprintf("ls -A %s | wc -l", dir);
+    FILE *p = popen(ls, "r");
+    int files = 0;
+    assert_int_equal(fscanf(p, "%d", &files), 1);
+    pclose(p);
+    assert_int_equal(files, 1);
+    /* A save that cannot be written (its folder is gone) fails and keeps the unsaved flag. */
+    free(cmd);
+    free(run_collect(ws, "ablate h1[0] zero", &failures, &err));
+    cmd = iv_xasprintf("save %s/no/such/folder/s.iv", dir);
+    free(run_collect(ws, cmd, &failures, &err));
+    assert_int_equal(failures, 1);
+    assert_non_null(strstr(err.msg, "cannot open for writing"));
+    assert_true(ws->unsaved);
+    unlink(path);
+    rmdir(dir);
+    free(ls);
+    free(cmd);
+    free(path);
     iv_workspace_free(ws);
 }
 
@@ -239,6 +433,9 @@ int main(void)
         cmocka_unit_test(test_argument_counts),
         cmocka_unit_test(test_session_round_trip),
         cmocka_unit_test(test_failed_load_keeps_session),
+        cmocka_unit_test(test_load_refuses_incomplete_sessions),
+        cmocka_unit_test(test_load_refuses_itself),
+        cmocka_unit_test(test_save_is_atomic),
         cmocka_unit_test(test_help_covers_table),
         cmocka_unit_test(test_sample_file_is_builtin),
     };

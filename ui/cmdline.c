@@ -182,14 +182,7 @@ static void remember(const char *line)
     if (last && strcmp(last->line, line) == 0)
         return;
     add_history(line);
-    if (!history_file)
-        return;
-    int fd = open(history_file, O_WRONLY | O_CREAT | O_APPEND, 0600); /* append_history does not
-                                                                         create the file */
-    if (fd >= 0)
-        close(fd);
-    if (append_history(1, history_file) == 0)
-        history_truncate_file(history_file, HISTORY_MAX);
+    iv_history_append(history_file, line, HISTORY_MAX);
 }
 
 /* Runs the line Enter gave, outside readline's callback so that tui_run may do anything, even open

@@ -1,7 +1,11 @@
-/* history.c - the location of the command history file, shared by the prompt (repl.c) and the
- * full-screen command line (cmdline.c), following the XDG base directory convention. */
+/* history.c - the command history file, shared by the prompt (repl.c) and the full-screen command
+ * line (cmdline.c): its location, following the XDG base directory convention, and how lines are
+ * added to it without ever losing the lines already there. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "history.h"
 #include "util.h"
@@ -31,4 +35,44 @@ char *iv_history_path(void)
     char *path = iv_xasprintf("%s/history", dir);
     free(dir);
     return path;
+}
+
+/* Keeps the last `keep` lines of text, rewriting the file whole (see iv_write_file_atomic). */
+static void trim(const char *path, const char *text, size_t len, int keep)
+{
+    const char *start = text + len;
+    for (int lines = 0; start > text; start--)
+        if (start[-1] == '\n' && start != text + len && ++lines == keep)
+            break;
+    iv_error err;
+    iv_write_file_atomic(path, start, len - (size_t)(start - text), &err);
+}
+
+void iv_history_append(const char *path, const char *line, int keep)
+{
+    if (!path || strchr(line, '\n'))
+        return;
+    /* One write(2) to a file opened for appending: a kill leaves the line whole or absent, and the
+     * lines of two explorers running at once do not mix. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0)
+        return;
+    char *text = iv_xasprintf("%s\n", line);
+    ssize_t wrote = write(fd, text, strlen(text));
+    close(fd);
+    free(text);
+    if (wrote < 0)
+        return;
+    /* Trimmed only once it is half as long again as kept, so most lines cost one append. */
+    size_t len;
+    iv_error err;
+    char *all = iv_read_file(path, 64u << 20, &len, &err);
+    if (!all)
+        return;
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += all[i] == '\n';
+    if (lines > keep + keep / 2)
+        trim(path, all, len, keep);
+    free(all);
 }

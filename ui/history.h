@@ -7,4 +7,8 @@
  * Caller frees. */
 char *iv_history_path(void);
 
+/* Adds one line at the end of the history file, and keeps the file to about `keep` lines; a kill
+ * at any moment leaves every earlier line in place. Failures only lose history, silently. */
+void iv_history_append(const char *path, const char *line, int keep);
+
 #endif

@@ -1,5 +1,6 @@
 /* main.c - intervene's entry point: options, the model, then batch scripts or the prompt. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,15 @@ static int run_jobs(iv_workspace *ws, const job *jobs, int n, iv_batch *b)
         }
         const char *name = jobs[i].kind == 'c' ? "-c" : strcmp(jobs[i].arg, "-") ? jobs[i].arg
                                                                                    : "stdin";
+        /* A -s file is on the chain of files being run, so a 'load' inside it cannot replay it. */
+        char *real = jobs[i].kind == 's' && strcmp(jobs[i].arg, "-") ? realpath(jobs[i].arg, NULL)
+                                                                     : NULL;
+        iv_script_frame frame = {jobs[i].arg, real, NULL};
+        if (real)
+            ws->running = &frame;
         int failed = iv_batch_run(ws, text, name, b);
+        ws->running = NULL;
+        free(real);
         free(text);
         if (failed && !b->keep_going)
             return 2;

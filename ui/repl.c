@@ -1,6 +1,5 @@
 /* repl.c - an interactive prompt over the command language, with GNU readline: history kept in
  * $XDG_STATE_HOME/intervene/history, tab completion of command names and sites. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +66,10 @@ int iv_repl_run(iv_workspace *ws)
         char *t = line;
         while (*t == ' ')
             t++;
-        if (*t)
+        if (*t) {
             add_history(line);
+            iv_history_append(hist, line, 1000);
+        }
         if (strcmp(t, "quit") == 0 || strcmp(t, "exit") == 0) {
             free(line);
             break;
@@ -77,10 +78,6 @@ int iv_repl_run(iv_workspace *ws)
         free(line);
     }
     completing = NULL;
-    if (hist) {
-        if (write_history(hist) != 0)
-            fprintf(stderr, "intervene: cannot save history to %s: %s\n", hist, strerror(errno));
-        free(hist);
-    }
+    free(hist);
     return 0;
 }
