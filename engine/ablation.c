@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backward.h"
+#include "budget.h"
 #include "metrics.h"
 
 #define MAX_CANDIDATES 256 /* reference examples tried as constants */
@@ -19,9 +20,9 @@ int iv_loss_gap(iv_workspace *ws, const iv_intervention *list, int count, double
     iv_acts *acts = iv_workspace_run_data(ws, list, count, err);
     if (!acts)
         return -1;
-    *gap = iv_metrics_loss_gap(ws, acts);
+    int rc = iv_metrics_loss_gap(ws, acts, gap, err);
     iv_acts_free(acts);
-    return 0;
+    return rc;
 }
 
 /* ---- the objective: the gap of setting the neurons to constants ------------------------------ */
@@ -178,13 +179,21 @@ static int search_adam(objective *o, iv_error *err)
             rc = -1;
             break;
         }
-        double gap = iv_metrics_loss_gap(ws, acts);
+        double gap;
+        float *grad_out = iv_big_alloc((size_t)(acts->n * w_out), sizeof(float),
+                                       "the output gradients", err); /* (rows, w_out) */
+        if (!grad_out || iv_metrics_loss_gap(ws, acts, &gap, err) < 0 ||
+            iv_metrics_loss_grad(ws, acts, grad_out, err) < 0) {
+            free(grad_out);
+            iv_acts_free(grads);
+            iv_acts_free(acts);
+            rc = -1;
+            break;
+        }
         if (gap < o->best) {
             o->best = gap;
             memcpy(o->best_values, v, sizeof(double) * (size_t)n);
         }
-        float *grad_out = iv_xmalloc(sizeof(float) * (size_t)(acts->n * w_out)); /* (rows, w_out) */
-        iv_metrics_loss_grad(ws, acts, grad_out);
         iv_backward(m, acts, grad_out, grads, site);
         for (int j = 0; j < n; j++) {
             double sum = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "handlers.h"
 #include "report.h"
 #include "safetensors.h"
@@ -73,14 +74,16 @@ IV_HANDLER(iv_cmd_sweep)
     }
     long S = iv_list_samples(ws->list, ws->count), rows = steps * S;
     int d = m->n_inputs, out = iv_model_output_site(m), w = iv_model_output_width(m);
-    float *input = iv_xmalloc(sizeof(float) * (size_t)(rows * d)); /* (rows, d) */
-    float *value = iv_xmalloc(sizeof(float) * (size_t)rows);       /* (rows) */
-    for (long r = 0; r < rows; r++) {
+    float *input = iv_big_alloc((size_t)(rows * d), sizeof(float), "the sweep's inputs", err);
+    float *value = input ? iv_big_alloc((size_t)rows, sizeof(float), "the sweep's values", err)
+                         : NULL;                                        /* (rows, d), (rows) */
+    iv_acts *clean = value ? iv_acts_new(m, rows, err) : NULL;
+    iv_acts *intervened = clean ? iv_acts_new(m, rows, err) : NULL;
+    int rc = intervened ? 0 : -1;
+    for (long r = 0; rc == 0 && r < rows; r++) {
         memcpy(input + r * d, ws->base, sizeof(float) * (size_t)d);
         value[r] = (float)(from + (to - from) * (double)(r / S) / (double)(steps - 1));
     }
-    iv_acts *clean = iv_acts_new(m, rows, err), *intervened = iv_acts_new(m, rows, err);
-    int rc = clean && intervened ? 0 : -1;
     if (rc == 0) {
         iv_apply_ctx apply = {.list = ws->list, .count = ws->count, .samples = S,
                               .stats = ws->stats, .reference = ws->ref_acts,
@@ -329,18 +332,7 @@ static int region_id(char ***table, int *count, const char *pattern)
     return (*count)++;
 }
 
-static json_object *id_map(const iv_dataset *ds, const int *ids)
-{
-    long nx = ds->grid_count[0], ny = ds->grid_count[1];
-    json_object *rows = json_object_new_array();
-    for (long j = 0; j < ny; j++) {
-        json_object *row = json_object_new_array();
-        for (long i = 0; i < nx; i++)
-            json_object_array_add(row, json_object_new_int(ids[j * nx + i]));
-        json_object_array_add(rows, row);
-    }
-    return rows;
-}
+static double id_at(long r, const void *user) { return ((const int *)user)[r]; }
 
 IV_HANDLER(iv_cmd_regions)
 {
@@ -359,8 +351,13 @@ IV_HANDLER(iv_cmd_regions)
         return -1;
     }
     long n = ws->data->n, S = acts->n / n;
-    int *clean_id = iv_xmalloc(sizeof(int) * (size_t)n), *iv_id = iv_xmalloc(sizeof(int) * (size_t)n);
-    int *flipped = iv_xmalloc(sizeof(int) * (size_t)n);
+    int *clean_id = iv_big_alloc((size_t)n, 3 * sizeof(int), "the regions of every example", err);
+    if (!clean_id) {
+        iv_acts_free(acts);
+        iv_error_prefix(err, "regions");
+        return -1;
+    }
+    int *iv_id = clean_id + n, *flipped = clean_id + 2 * n; /* (n) each, in one block */
     char **table = NULL, pattern[MAX_REGION_WIDTH + 1];
     int count = 0;
     long flips = 0;
@@ -402,9 +399,13 @@ IV_HANDLER(iv_cmd_regions)
          * where the intervention moved the example to another region. */
         const char *titles[3] = {"clean_map", "intervened_map", "flipped_map"};
         int *maps[3] = {clean_id, iv_id, flipped};
+        iv_map_shape shape;
+        iv_map_shape_of(ws->data, &shape);
         for (int k = 0; k < 3; k++) {
-            json_object *map = iv_report_grid_map(ws);
-            iv_json_set(map, k == 2 ? "flipped" : "region", id_map(ws->data, maps[k]));
+            /* Binned, a cell shows the region of its first point, and whether any point flipped. */
+            json_object *map = iv_report_grid_map(ws, &shape);
+            iv_json_set(map, k == 2 ? "flipped" : "region",
+                        iv_map_matrix(&shape, k == 2 ? IV_MAP_MAX : IV_MAP_FIRST, id_at, maps[k]));
             iv_json_set(obj, titles[k], map);
         }
     }
@@ -412,8 +413,6 @@ IV_HANDLER(iv_cmd_regions)
         free(table[i]);
     free(table);
     free(clean_id);
-    free(iv_id);
-    free(flipped);
     iv_acts_free(acts);
     iv_emit(sink, obj);
     return 0;
@@ -429,18 +428,26 @@ IV_HANDLER(iv_cmd_activations)
     int site = iv_model_site_find(m, argv[0]);
     if (site < 0)
         return iv_error_set(err, "activations: unknown site '%s'", argv[0]);
+    if (!ws->data)
+        return iv_error_set(err, "activations: no reference dataset: set one with 'data'");
+    long n = ws->data->n;
+    if (n > MAX_ACTIVATION_ROWS)
+        return iv_error_set(err, "activations: %ld examples; at most %d are reported", n,
+                            MAX_ACTIVATION_ROWS);
+    int w = iv_model_site_width(m, site), d = m->n_inputs;
+    /* The table is checked before the pass: each number of a result costs far more than 4 bytes. */
+    double cells = (double)n * (double)(d + ws->data->n_labels + 2 * w);
+    char what[96];
+    snprintf(what, sizeof what, "activations: a table of %ld rows x %ld columns", n,
+             (long)(d + ws->data->n_labels + 2 * w));
+    if (iv_budget_check(cells * IV_RESULT_NUMBER_BYTES, what, err) < 0)
+        return -1;
     iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
     if (!acts) {
         iv_error_prefix(err, "activations");
         return -1;
     }
-    long n = ws->data->n, S = acts->n / n;
-    if (n > MAX_ACTIVATION_ROWS) {
-        iv_acts_free(acts);
-        return iv_error_set(err, "activations: %ld examples; at most %d are reported", n,
-                            MAX_ACTIVATION_ROWS);
-    }
-    int w = iv_model_site_width(m, site), d = m->n_inputs;
+    long S = acts->n / n;
     json_object *rows = json_object_new_array_ext((int)n);
     for (long r = 0; r < n; r++) {
         json_object *row = json_object_new_object();

@@ -69,14 +69,12 @@ static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *
     iv_intervention_clear(iv);
     if (id < 0)
         return -1;
-    if (iv_workspace_run(ws, err) < 0) {
-        /* e.g. too many samples for memory: take it back, so the session stays usable */
-        iv_error keep = *err;
-        iv_workspace_drop(ws, id, NULL);
-        iv_workspace_run(ws, NULL);
-        *err = keep;
+    /* On a failure (e.g. too many samples for memory) the command runner takes the intervention
+     * back, so the session stays as it was. */
+    double gap;
+    if (iv_workspace_run(ws, err) < 0 ||
+        (ws->data && iv_loss_gap(ws, &ws->list[iv_workspace_find(ws, id)], 1, &gap, err) < 0))
         return -1;
-    }
     const iv_intervention *added = &ws->list[iv_workspace_find(ws, id)];
     json_object *obj = json_object_new_object();
     json_object *desc = iv_report_intervention(ws, added);
@@ -86,8 +84,7 @@ static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *
         iv_json_set_str(desc, "dataset", ws->data->spec);
         json_object_object_add(desc, "examples", json_object_new_int64(ws->data->n));
     }
-    double gap;
-    if (ws->data && iv_loss_gap(ws, added, 1, &gap, NULL) == 0)
+    if (ws->data)
         iv_json_set_num(desc, "loss_gap", gap); /* of this intervention alone */
     iv_json_set(obj, "added", desc);
     iv_json_set(obj, "output", iv_report_output(ws));

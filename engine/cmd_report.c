@@ -46,32 +46,28 @@ IV_HANDLER(iv_cmd_show)
     return 0;
 }
 
-/* The output change over a two-input grid, rows y, columns x: signed for one output. */
+/* The output change over a two-input grid (signed for one output), and the intervened output. */
+static double change_at(long r, const void *user)
+{
+    const iv_effect *e = user;
+    /* float arithmetic, as the numbers have always been computed */
+    return e->width == 1 ? (double)(e->intervened[r] - e->clean[r]) : e->change[r];
+}
+
+static double output_at(long r, const void *user)
+{
+    const iv_effect *e = user;
+    return e->intervened[r * e->width];
+}
+
 static json_object *effect_map(const iv_workspace *ws, const iv_effect *e)
 {
-    const iv_dataset *ds = ws->data;
-    long nx = ds->grid_count[0], ny = ds->grid_count[1];
-    json_object *map = iv_report_grid_map(ws);
+    iv_map_shape shape;
+    iv_map_shape_of(ws->data, &shape);
+    json_object *map = iv_report_grid_map(ws, &shape);
     iv_json_set_str(map, "measure", e->width == 1 ? "intervened - clean" : "|intervened - clean|");
-    json_object *rows = json_object_new_array();
-    for (long j = 0; j < ny; j++) {
-        json_object *row = json_object_new_array();
-        for (long i = 0; i < nx; i++) {
-            long r = j * nx + i;
-            double v = e->width == 1 ? e->intervened[r] - e->clean[r] : e->change[r];
-            json_object_array_add(row, iv_json_num(v));
-        }
-        json_object_array_add(rows, row);
-    }
-    iv_json_set(map, "change", rows);
-    json_object *outputs = json_object_new_array(); /* the intervened output itself */
-    for (long j = 0; j < ny; j++) {
-        json_object *row = json_object_new_array();
-        for (long i = 0; i < nx; i++)
-            json_object_array_add(row, iv_json_num(e->intervened[(j * nx + i) * e->width]));
-        json_object_array_add(outputs, row);
-    }
-    iv_json_set(map, "output", outputs);
+    iv_json_set(map, "change", iv_map_matrix(&shape, IV_MAP_MEAN, change_at, e));
+    iv_json_set(map, "output", iv_map_matrix(&shape, IV_MAP_MEAN, output_at, e));
     return map;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "report.h"
@@ -175,8 +176,7 @@ IV_HANDLER(iv_cmd_data)
             if (iv_kind_needs_stats(ws->list[i].kind))
                 return iv_error_set(err, "data: intervention #%d uses the dataset; drop it first",
                                     ws->list[i].id);
-        iv_workspace_set_data(ws, NULL);
-        return 0;
+        return iv_workspace_replace_data(ws, NULL, err);
     }
     const iv_model *m = ws->model;
     iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
@@ -184,9 +184,11 @@ IV_HANDLER(iv_cmd_data)
         iv_error_prefix(err, "data");
         return -1;
     }
-    iv_workspace_set_data(ws, ds);
-    /* Interventions that read the dataset (mean, resample) need its statistics now. */
-    return iv_workspace_reference(ws, err);
+    if (iv_workspace_replace_data(ws, ds, err) < 0) {
+        iv_error_prefix(err, "data");
+        return -1;
+    }
+    return 0;
 }
 
 IV_HANDLER(iv_cmd_seed)
@@ -219,6 +221,26 @@ IV_HANDLER(iv_cmd_metric)
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "metric", ws->loss_vs_target ? "target" : "clean");
     iv_json_set_str(obj, "loss", iv_loss_name(ws));
+    iv_emit(sink, obj);
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_limit)
+{
+    (void)ws;
+    if (argc == 1 || (argc == 2 && strcmp(argv[0], "memory") != 0))
+        return iv_error_set(err, "limit: expected 'limit' or 'limit memory SIZE'");
+    size_t bytes;
+    if (argc == 2 && (iv_parse_size(argv[1], &bytes) < 0 || bytes < ((size_t)1 << 20)))
+        return iv_error_set(err, "limit: '%s' is not a size of at least 1M (e.g. 512M, 4G)",
+                            argv[1]);
+    if (argc == 2)
+        iv_memory_limit_set(bytes);
+    char text[32];
+    iv_format_size(text, sizeof text, (double)iv_memory_limit());
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "memory", text);
+    json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)iv_memory_limit()));
     iv_emit(sink, obj);
     return 0;
 }

@@ -14,7 +14,7 @@ static const iv_command table[] = {
     {"model", "FILE", "open a model (.nn, .onnx, .safetensors, or builtin:max)",
      "Replaces the model: inputs reset to 0, interventions cleared, the model's default dataset\n"
      "loaded. Example: model sample_models/max.nn",
-     1, 1, IV_CMD_CHANGES, iv_cmd_model},
+     1, 1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_model},
     {"info", "", "describe the model: inputs, layers, sites, target, dataset", "", 0, 0, 0,
      iv_cmd_info},
     {"input", "[V ...] | [NAME=V ...]", "set the base input (no arguments: show it)",
@@ -37,7 +37,7 @@ static const iv_command table[] = {
      "                                    numeric columns are kept as labels\n"
      "  data load X.npy | data.npz        NumPy: an (n, d) array whose first columns are the\n"
      "                                    inputs, or an .npz with one array per input name",
-     0, -1, IV_CMD_CHANGES, iv_cmd_data},
+     0, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_data},
     {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
      "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,
      0, iv_cmd_seed},
@@ -111,12 +111,17 @@ static const iv_command table[] = {
      2, 2, 0, iv_cmd_export},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
+    {"limit", "[memory SIZE]", "show or set the memory limit of each pass, dataset and result",
+     "A request over the limit is refused at once, naming what it would need. SIZE is a number\n"
+     "of bytes with K, M, G or T (powers of 1024), e.g. limit memory 16G. The default is 2G.\n"
+     "The limit belongs to the running program: sessions do not save it.",
+     0, 2, 0, iv_cmd_limit},
     {"save", "FILE", "save the session (model, inputs, dataset, interventions, seed) as a script",
      "The file is a script of commands: 'load FILE' or 'intervene -s FILE' replays it.", 1, 1, 0,
      iv_cmd_save},
     {"load", "FILE", "replace the session with a saved one",
      "If any command of the file fails, the current session is kept unchanged.", 1, 1,
-     IV_CMD_CHANGES, iv_cmd_load},
+     IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_load},
     {"help", "[COMMAND]", "list the commands, or describe one", "", 0, 1, 0, iv_cmd_help},
     {"say", "TEXT ...", "print a line of text (captions in scripts and lectures)", "", 0, -1, 0,
      iv_cmd_say},
@@ -228,16 +233,19 @@ int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink,
     if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args))
         return iv_error_set(err, "%s: expected %s%s%s", c->name, c->name, *c->usage ? " " : "",
                             c->usage);
-    bool rerun = (c->flags & IV_CMD_CHANGES) && !(c->flags & IV_CMD_SELF_RUN);
-    if (c->run(ws, nargs, argv + 1, sink, err) < 0) {
-        /* Keep the evaluation consistent with whatever state the handler left. */
-        iv_error keep = *err;
-        if (rerun)
-            iv_workspace_run(ws, NULL);
-        *err = keep;
-        return -1;
-    }
-    return rerun ? iv_workspace_run(ws, err) : 0;
+    bool changes = c->flags & IV_CMD_CHANGES, rerun = changes && !(c->flags & IV_CMD_SELF_RUN);
+    /* A command that fails, at any step, leaves the session as it was. */
+    iv_workspace_state before;
+    if (changes)
+        iv_workspace_save_state(ws, &before);
+    int rc = c->run(ws, nargs, argv + 1, sink, err);
+    if (rc == 0 && rerun)
+        rc = iv_workspace_run(ws, err);
+    if (changes && rc < 0)
+        iv_workspace_restore_state(ws, &before);
+    else if (changes)
+        iv_workspace_state_free(&before);
+    return rc;
 }
 
 /* Finds the end of one command: a ';' or a '#' that starts a word, outside quotes and brackets. */

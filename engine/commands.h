@@ -47,7 +47,8 @@ const iv_command *iv_command_find(const char *name);
 int iv_words_split(const char *text, char ***argv, iv_error *err);
 void iv_words_free(char **argv);
 
-/* Runs one command given as words; re-runs the workspace when the command changes it. */
+/* Runs one command given as words; re-runs the workspace when the command changes it. A command
+ * that fails (even for want of memory, half way) leaves the workspace as it was. */
 int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err);
 
 /* One command of a script, with the line it starts on. */

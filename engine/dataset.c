@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "rng.h"
 
 #define CSV_MAX_BYTES ((size_t)1 << 30)
@@ -18,12 +19,18 @@
 
 /* ---- shared helpers ---------------------------------------------------------------------------- */
 
-static iv_dataset *dataset_new(long n, int d)
+/* A dataset of n rows of d inputs, or NULL with a message when they do not fit the budget. */
+static iv_dataset *dataset_new(long n, int d, iv_error *err)
 {
+    char what[64];
+    snprintf(what, sizeof what, "a dataset of %ld examples", n);
+    float *x = iv_big_alloc((size_t)n * (size_t)d, sizeof(float), what, err); /* (n, d) */
+    if (!x)
+        return NULL;
     iv_dataset *ds = iv_xcalloc(1, sizeof *ds);
     ds->n = n;
     ds->d = d;
-    ds->x = iv_xmalloc((size_t)n * (size_t)d * sizeof(float));
+    ds->x = x;
     return ds;
 }
 
@@ -237,8 +244,7 @@ static iv_dataset *build_grid(int argc, char *const *argv, int n_inputs, char *c
             /* Exact while the count is an integer a person can read; rounded beyond that. */
             iv_error_set(err, "grid: %.*g points is more than the limit of %ld",
                          total < 1e15 ? 15 : 6, total, IV_MAX_EXAMPLES);
-        } else {
-            ds = dataset_new((long)total, n_inputs);
+        } else if ((ds = dataset_new((long)total, n_inputs, err)) != NULL) {
             grid_fill(ds, axes);
             ds->spec = grid_spec(n_inputs, input_names, axes);
         }
@@ -336,8 +342,8 @@ static iv_dataset *build_sample(int argc, char *const *argv, int n_inputs,
     s.lo = iv_xcalloc((size_t)n_inputs + 1, sizeof(double));
     s.hi = iv_xcalloc((size_t)n_inputs + 1, sizeof(double));
     iv_dataset *ds = NULL;
-    if (sample_parse(argc, argv, n_inputs, input_names, &s, err) == 0) {
-        ds = dataset_new(s.n, n_inputs);
+    if (sample_parse(argc, argv, n_inputs, input_names, &s, err) == 0 &&
+        (ds = dataset_new(s.n, n_inputs, err)) != NULL) {
         iv_rng rng;
         iv_rng_seed(&rng, s.seed);
         /* Row by row, inputs in order: this draw order is what a seed reproduces. */
@@ -450,14 +456,27 @@ static int csv_header(csv *c, char *line, int n_inputs, char *const *input_names
     return 0;
 }
 
-static void csv_grow(csv *c)
+/* Doubles the room for rows; the old rows stay where they are when the room cannot be had. */
+static int csv_grow(csv *c, iv_error *err)
 {
-    c->cap = c->cap ? 2 * c->cap : 1024;
-    if (c->cap > IV_MAX_EXAMPLES)
-        c->cap = IV_MAX_EXAMPLES;
-    c->x = iv_xrealloc(c->x, (size_t)c->cap * (size_t)c->d * sizeof(float));
-    if (c->n_labels)
-        c->labels = iv_xrealloc(c->labels, (size_t)c->cap * (size_t)c->n_labels * sizeof(double));
+    long cap = c->cap ? 2 * c->cap : 1024;
+    if (cap > IV_MAX_EXAMPLES)
+        cap = IV_MAX_EXAMPLES;
+    char what[300];
+    snprintf(what, sizeof what, "%s: %ld rows", c->path, cap);
+    float *x = iv_big_realloc(c->x, (size_t)cap * (size_t)c->d, sizeof(float), what, err);
+    if (!x)
+        return -1;
+    c->x = x;
+    if (c->n_labels) {
+        double *labels = iv_big_realloc(c->labels, (size_t)cap * (size_t)c->n_labels,
+                                        sizeof(double), what, err);
+        if (!labels)
+            return -1;
+        c->labels = labels;
+    }
+    c->cap = cap;
+    return 0;
 }
 
 /* Reads the number in column col of the current line. */
@@ -478,8 +497,8 @@ static int csv_row(csv *c, char *line, iv_error *err)
                             c->line, c->n_cols, n);
     if (c->n == IV_MAX_EXAMPLES)
         return iv_error_set(err, "%s:%d: more than %ld rows", c->path, c->line, IV_MAX_EXAMPLES);
-    if (c->n == c->cap)
-        csv_grow(c);
+    if (c->n == c->cap && csv_grow(c, err) < 0)
+        return -1;
     for (int j = 0; j < c->d; j++) {
         double v;
         if (csv_number(c, c->input_col[j], &v, err) != 0)

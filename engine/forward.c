@@ -1,11 +1,12 @@
 /* forward.c - the batched forward pass: one sgemm per layer, every site kept, a hook at each site. */
 #include "forward.h"
 
+#include "budget.h"
+
 #include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define IV_MAX_ACTS_BYTES (8UL << 30)
 
 iv_acts *iv_acts_new(const iv_model *m, long n, iv_error *err)
 {
@@ -13,17 +14,21 @@ iv_acts *iv_acts_new(const iv_model *m, long n, iv_error *err)
     size_t per_row = 0;
     for (int s = 0; s < sites; s++)
         per_row += (size_t)iv_model_site_width(m, s);
-    if (n < 1 || (double)n * (double)per_row * sizeof(float) > (double)IV_MAX_ACTS_BYTES) {
-        iv_error_set(err, "%ld rows of %zu activations each is more than this tool keeps in memory",
-                     n, per_row);
+    if (n < 1) {
+        iv_error_set(err, "a pass needs at least one row (got %ld)", n);
         return NULL;
     }
+    char what[96];
+    snprintf(what, sizeof what, "a pass over %ld rows of %zu activations", n, per_row);
+    float *block = iv_big_alloc((size_t)n, per_row * sizeof(float), what, err);
+    if (!block)
+        return NULL;
     iv_acts *a = iv_xcalloc(1, sizeof *a);
     a->n = n;
     a->n_sites = sites;
     a->width = iv_xmalloc(sizeof(int) * (size_t)sites);
     a->site = iv_xmalloc(sizeof(float *) * (size_t)sites);
-    a->block = iv_xcalloc((size_t)n * per_row, sizeof(float));
+    a->block = block;
     float *p = a->block;
     for (int s = 0; s < sites; s++) {
         a->width[s] = iv_model_site_width(m, s);

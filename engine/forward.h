@@ -17,8 +17,8 @@ typedef struct iv_acts {
     float *block;    /* one allocation for all sites */
 } iv_acts;
 
-/* Allocates activations for n rows of the model's sites; NULL (with a message) when n rows would
- * need more memory than is sensible (over 8 GiB). */
+/* Allocates activations for n rows of the model's sites (zeroed); NULL with a message when they
+ * would need more than the memory limit or cannot be had (budget.h). */
 iv_acts *iv_acts_new(const iv_model *m, long n, iv_error *err);
 void iv_acts_free(iv_acts *a);
 

@@ -17,6 +17,7 @@ IV_HANDLER(iv_cmd_swap);
 IV_HANDLER(iv_cmd_data);
 IV_HANDLER(iv_cmd_seed);
 IV_HANDLER(iv_cmd_metric);
+IV_HANDLER(iv_cmd_limit);
 IV_HANDLER(iv_cmd_save);
 IV_HANDLER(iv_cmd_load);
 

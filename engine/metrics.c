@@ -1,6 +1,8 @@
 /* metrics.c - losses between clean and intervened outputs, averaged over a pass on the dataset. */
 #include "metrics.h"
 
+#include "budget.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,58 +39,69 @@ static int top_class(const float *p, int w)
     return top;
 }
 
-/* What each row's output is compared with: the clean output, or ('metric target') the target,
- * whose clean loss is then subtracted so the figure stays a gap. */
-static float *loss_reference(const iv_workspace *ws, double *clean_loss)
+/* What each row's output is compared with: the clean outputs themselves, or ('metric target') the
+ * target, in a new array the caller frees (*owned), whose clean loss is then subtracted so the
+ * figure stays a gap. NULL with a message when that array does not fit the budget. */
+static const float *loss_reference(const iv_workspace *ws, double *clean_loss, float **owned,
+                                   iv_error *err)
 {
     const iv_model *m = ws->model;
     int out = iv_model_output_site(m), w = iv_model_output_width(m);
     long n = ws->data->n;
-    float *ref = iv_xmalloc(sizeof(float) * (size_t)(n * w)); /* (n, w) */
-    const float *clean = ws->ref_acts->site[out];
+    const float *clean = ws->ref_acts->site[out]; /* (n, w) */
     *clean_loss = 0;
-    if (!ws->loss_vs_target || !ws->target || w != 1) {
-        memcpy(ref, clean, sizeof(float) * (size_t)(n * w));
-        return ref;
-    }
+    *owned = NULL;
+    if (!ws->loss_vs_target || !ws->target || w != 1)
+        return clean;
+    float *ref = iv_big_alloc((size_t)n, sizeof(float), "the targets", err); /* (n) */
+    if (!ref)
+        return NULL;
     for (long r = 0; r < n; r++) {
         ref[r] = (float)iv_workspace_target(ws, ws->data->x + r * m->n_inputs);
         *clean_loss += iv_row_loss(false, ref + r, clean + r, 1) / (double)n;
     }
-    return ref;
+    return *owned = ref;
 }
 
-double iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts)
+int iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts, double *gap, iv_error *err)
 {
     const iv_model *m = ws->model;
     int out = iv_model_output_site(m), w = iv_model_output_width(m);
     long n = ws->data->n, S = acts->n / n;
     bool classifier = iv_model_is_classifier(m);
     double clean_loss;
-    float *ref = loss_reference(ws, &clean_loss);
+    float *owned;
+    const float *ref = loss_reference(ws, &clean_loss, &owned, err);
+    if (!ref)
+        return -1;
     const float *y = acts->site[out]; /* (n * S, w) */
     double total = 0;
     for (long r = 0; r < n; r++)
         for (long s = 0; s < S; s++)
             total += iv_row_loss(classifier, ref + r * w, y + (r * S + s) * w, w);
-    free(ref);
-    return total / (double)(n * S) - clean_loss;
+    free(owned);
+    *gap = total / (double)(n * S) - clean_loss;
+    return 0;
 }
 
-void iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad)
+int iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad, iv_error *err)
 {
     const iv_model *m = ws->model;
     int out = iv_model_output_site(m), w = iv_model_output_width(m);
     long n = ws->data->n, S = acts->n / n;
     double clean_loss;
-    float *ref = loss_reference(ws, &clean_loss);
+    float *owned;
+    const float *ref = loss_reference(ws, &clean_loss, &owned, err);
+    if (!ref)
+        return -1;
     for (long r = 0; r < n * S; r++)
         iv_row_loss_grad(iv_model_is_classifier(m), ref + (r / S) * w, acts->site[out] + r * w, w,
                          grad + r * w);
-    free(ref);
+    free(owned);
+    return 0;
 }
 
-void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *mt)
+int iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *mt, iv_error *err)
 {
     memset(mt, 0, sizeof *mt);
     const iv_model *m = ws->model;
@@ -96,7 +109,8 @@ void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics 
     long n = ws->data->n, S = acts->n / n;
     const float *clean = ws->ref_acts->site[out], *y = acts->site[out]; /* (n, w), (n * S, w) */
     mt->classifier = iv_model_is_classifier(m);
-    mt->loss_gap = iv_metrics_loss_gap(ws, acts);
+    if (iv_metrics_loss_gap(ws, acts, &mt->loss_gap, err) < 0)
+        return -1;
     mt->has_target = !mt->classifier && ws->target && w == 1;
     double same = 0, logit = 0, t_clean = 0, t_int = 0;
     for (long r = 0; r < n; r++) {
@@ -119,6 +133,7 @@ void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics 
     mt->logit_diff = logit / rows;
     mt->target_mse_clean = t_clean / rows;
     mt->target_mse = t_int / rows;
+    return 0;
 }
 
 const char *iv_loss_name(const iv_workspace *ws)

@@ -14,12 +14,12 @@ void iv_row_loss_grad(bool classifier, const float *clean, const float *y, int w
 /* The mean loss gap of a pass over the dataset (acts from iv_workspace_run_data: examples x
  * samples rows), against the clean outputs of ws->ref_acts, or with 'metric target' the squared
  * error to the target minus the clean network's. */
-double iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts);
+int iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts, double *gap, iv_error *err);
 /* dL/d(output) of every row of such a pass, into grad (rows, output width). */
-void iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad);
+int iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad, iv_error *err);
 /* The loss loss gaps are measured in, in words (as results name it). */
 const char *iv_loss_name(const iv_workspace *ws);
-/* Every metric of such a pass. */
-void iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *out);
+/* Every metric of such a pass. Each returns 0, or -1 with a message when memory runs short. */
+int iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *out, iv_error *err);
 
 #endif

@@ -7,6 +7,8 @@
  * the few forms np.save writes are all we need to accept. */
 #include "npy.h"
 
+#include "budget.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -327,7 +329,11 @@ int iv_npy_parse(const void *data, size_t len, const char *name, iv_npy_array *o
         return iv_error_set(err, "%s: %zu unexpected bytes after the data", name, avail - need);
 
     const unsigned char *src = bytes + prefix + hlen;
-    double *dst = iv_xmalloc(count * sizeof(double));
+    double *dst = iv_big_alloc(count, sizeof(double), "the array's values", err);
+    if (!dst) {
+        iv_error_prefix(err, "%s", name);
+        return -1;
+    }
     for (long i = 0; i < rows; i++)
         for (long j = 0; j < cols; j++) {
             /* Fortran order stores columns one after another: element (i, j) at j*rows + i. */
@@ -397,7 +403,12 @@ static unsigned char *npz_member_bytes(zip_t *za, zip_uint64_t index, const char
         iv_error_set(err, "%s: member '%s': %s", path, member, zip_strerror(za));
         return NULL;
     }
-    unsigned char *buf = iv_xmalloc((size_t)size);
+    unsigned char *buf = iv_big_alloc((size_t)size, 1, "the member's bytes", err);
+    if (!buf) {
+        iv_error_prefix(err, "%s: member '%s'", path, member);
+        zip_fclose(zf);
+        return NULL;
+    }
     zip_uint64_t got = 0;
     while (got < size) {
         zip_int64_t r = zip_fread(zf, buf + got, size - got);
@@ -677,13 +688,24 @@ static int plan_npz_named(const char *path, const iv_npz *z, int n_inputs, char 
  * overflow float32, for inputs). */
 static iv_dataset *plan_fill(const char *path, const npy_plan *p, iv_error *err)
 {
+    char what[64];
+    snprintf(what, sizeof what, "a dataset of %ld examples", p->n);
+    float *x = iv_big_alloc((size_t)p->n * (size_t)p->d, sizeof(float), what, err); /* (n, d) */
+    double *labels = x && p->n_labels ? iv_big_alloc((size_t)p->n * (size_t)p->n_labels,
+                                                     sizeof(double), what, err)
+                                      : NULL;
+    if (!x || (p->n_labels && !labels)) {
+        free(x);
+        iv_error_prefix(err, "%s", path);
+        return NULL;
+    }
     iv_dataset *ds = iv_xcalloc(1, sizeof *ds);
     ds->n = p->n;
     ds->d = p->d;
-    ds->x = iv_xmalloc((size_t)p->n * (size_t)p->d * sizeof(float));
+    ds->x = x;
     ds->spec = iv_xasprintf("load %s", path);
     if (p->n_labels) {
-        ds->labels = iv_xmalloc((size_t)p->n * (size_t)p->n_labels * sizeof(double));
+        ds->labels = labels;
         ds->label_names = iv_xcalloc((size_t)p->n_labels, sizeof(char *));
         ds->n_labels = p->n_labels;
         for (int k = 0; k < p->n_labels; k++)

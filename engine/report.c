@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 json_object *iv_json_num(double v)
@@ -134,19 +135,70 @@ json_object *iv_report_intervention(const iv_workspace *ws, const iv_interventio
     return obj;
 }
 
-json_object *iv_report_grid_map(const iv_workspace *ws)
+void iv_map_shape_of(const iv_dataset *ds, iv_map_shape *s)
+{
+    s->nx = ds->grid_count[0];
+    s->ny = ds->grid_count[1];
+    s->bx = (s->nx + IV_MAP_MAX_CELLS - 1) / IV_MAP_MAX_CELLS;
+    s->by = (s->ny + IV_MAP_MAX_CELLS - 1) / IV_MAP_MAX_CELLS;
+    s->cx = (s->nx + s->bx - 1) / s->bx;
+    s->cy = (s->ny + s->by - 1) / s->by;
+}
+
+/* The mean coordinate of the grid points in cell c along an axis of n points, bins of b. */
+static double cell_coordinate(const iv_dataset *ds, int axis, long c, long b, long n)
+{
+    long first = c * b, last = first + b < n ? first + b - 1 : n - 1;
+    return ds->grid_from[axis] + ds->grid_step[axis] * (double)(first + last) / 2;
+}
+
+json_object *iv_report_grid_map(const iv_workspace *ws, const iv_map_shape *s)
 {
     const iv_dataset *ds = ws->data;
-    long nx = ds->grid_count[0], ny = ds->grid_count[1];
     json_object *map = json_object_new_object();
     json_object *xs = json_object_new_array(), *ys = json_object_new_array();
-    for (long i = 0; i < nx; i++)
-        json_object_array_add(xs, iv_json_num(ds->x[i * 2]));
-    for (long j = 0; j < ny; j++)
-        json_object_array_add(ys, iv_json_num(ds->x[j * nx * 2 + 1]));
+    /* Unbinned, the axes are the dataset's own values, exactly as the grid made them. */
+    for (long i = 0; i < s->cx; i++)
+        json_object_array_add(xs, iv_json_num(s->bx == 1 ? ds->x[i * 2]
+                                              : cell_coordinate(ds, 0, i, s->bx, s->nx)));
+    for (long j = 0; j < s->cy; j++)
+        json_object_array_add(ys, iv_json_num(s->by == 1 ? ds->x[j * s->nx * 2 + 1]
+                                              : cell_coordinate(ds, 1, j, s->by, s->ny)));
     iv_json_set_str(map, "x_name", ws->model->input_names[0]);
     iv_json_set_str(map, "y_name", ws->model->input_names[1]);
+    if (s->bx > 1 || s->by > 1) {
+        char text[160];
+        snprintf(text, sizeof text, "%ld x %ld grid points in %ld x %ld cells of %ld x %ld; "
+                 "axes at cell centres", s->nx, s->ny, s->cx, s->cy, s->bx, s->by);
+        iv_json_set_str(map, "binned", text);
+    }
     iv_json_set(map, "x", xs);
     iv_json_set(map, "y", ys);
     return map;
+}
+
+json_object *iv_map_matrix(const iv_map_shape *s, iv_map_summary how,
+                           double (*value)(long example, const void *user), const void *user)
+{
+    json_object *rows = json_object_new_array();
+    for (long cy = 0; cy < s->cy; cy++) {
+        json_object *row = json_object_new_array();
+        for (long cx = 0; cx < s->cx; cx++) {
+            double acc = how == IV_MAP_MAX ? -INFINITY : 0;
+            long count = 0;
+            for (long j = cy * s->by; j < (cy + 1) * s->by && j < s->ny; j++)
+                for (long i = cx * s->bx; i < (cx + 1) * s->bx && i < s->nx; i++) {
+                    double v = value(j * s->nx + i, user);
+                    acc = how == IV_MAP_MAX ? fmax(acc, v) : acc + v;
+                    count++;
+                    if (how == IV_MAP_FIRST)
+                        goto done;
+                }
+        done:
+            json_object_array_add(row, how == IV_MAP_MEAN ? iv_json_num(acc / (double)count)
+                                                          : iv_json_num(acc));
+        }
+        json_object_array_add(rows, row);
+    }
+    return rows;
 }

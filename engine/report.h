@@ -22,9 +22,24 @@ void iv_json_set_str(json_object *obj, const char *key, const char *s);
 json_object *iv_report_site(const iv_workspace *ws, int site);
 /* The output: clean, intervened, change, and the target when the model has one. */
 json_object *iv_report_output(const iv_workspace *ws);
-/* A map over a two-input grid dataset, before its matrices are added: the axes ("x", "y", rows
- * y, columns x) and their names ("x_name", "y_name"). */
-json_object *iv_report_grid_map(const iv_workspace *ws);
+/* Maps over a two-input grid dataset, rows y, columns x. A grid of more than IV_MAP_MAX_CELLS
+ * points along an axis is summarised: each cell of the map stands for a bin of bx x by points, so a
+ * result never grows with the grid past what a screen or a file can use. */
+#define IV_MAP_MAX_CELLS 200
+typedef struct iv_map_shape {
+    long nx, ny; /* grid points along x and y */
+    long bx, by; /* points in one cell along x and y (1 when the grid is small enough) */
+    long cx, cy; /* cells along x and y */
+} iv_map_shape;
+void iv_map_shape_of(const iv_dataset *ds, iv_map_shape *s);
+/* A map before its matrices are added: the axes ("x", "y"; cell centres when binned), their names
+ * ("x_name", "y_name"), and "binned" saying how, when it is. */
+json_object *iv_report_grid_map(const iv_workspace *ws, const iv_map_shape *s);
+/* A matrix (rows y, columns x) of value(example) summarised over each cell: the mean, the largest
+ * value, or the value at the cell's first point (for categories such as region ids). */
+typedef enum iv_map_summary { IV_MAP_MEAN, IV_MAP_MAX, IV_MAP_FIRST } iv_map_summary;
+json_object *iv_map_matrix(const iv_map_shape *s, iv_map_summary how,
+                           double (*value)(long example, const void *user), const void *user);
 /* One intervention as listed by `list`. */
 json_object *iv_report_intervention(const iv_workspace *ws, const iv_intervention *iv);
 

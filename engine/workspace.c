@@ -1,6 +1,7 @@
 /* workspace.c - the state under examination and the passes that evaluate it. */
 #include "workspace.h"
 
+#include "budget.h"
 #include "metrics.h"
 
 #include <math.h>
@@ -71,11 +72,18 @@ static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
     return iv_workspace_run(ws, err);
 }
 
-iv_workspace *iv_workspace_new(iv_model *m, iv_error *err)
+/* An empty workspace, before a model is installed. */
+static iv_workspace *workspace_blank(uint64_t seed)
 {
     iv_workspace *ws = iv_xcalloc(1, sizeof *ws);
-    ws->seed = 1;
+    ws->seed = seed;
     ws->next_id = 1;
+    return ws;
+}
+
+iv_workspace *iv_workspace_new(iv_model *m, iv_error *err)
+{
+    iv_workspace *ws = workspace_blank(1);
     if (install_model(ws, m, err) < 0) {
         iv_workspace_free(ws);
         return NULL;
@@ -85,7 +93,20 @@ iv_workspace *iv_workspace_new(iv_model *m, iv_error *err)
 
 int iv_workspace_set_model(iv_workspace *ws, iv_model *m, iv_error *err)
 {
-    return install_model(ws, m, err);
+    iv_workspace *fresh = workspace_blank(ws->seed);
+    fresh->loss_vs_target = ws->loss_vs_target;
+    if (install_model(fresh, m, err) < 0) {
+        iv_workspace_free(fresh);
+        return -1;
+    }
+    /* What belongs to the session rather than to the model carries over. */
+    fresh->running = ws->running;
+    fresh->evaluations = ws->evaluations + 1;
+    iv_workspace old = *ws;
+    *ws = *fresh;
+    *fresh = old;
+    iv_workspace_free(fresh);
+    return 0;
 }
 
 void iv_workspace_free(iv_workspace *ws)
@@ -109,6 +130,92 @@ void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds)
     drop_reference(ws);
     iv_dataset_free(ws->data);
     ws->data = ds;
+}
+
+int iv_workspace_replace_data(iv_workspace *ws, iv_dataset *ds, iv_error *err)
+{
+    iv_dataset *old = ws->data;
+    iv_acts *old_ref = ws->ref_acts;
+    iv_stats *old_stats = ws->stats;
+    ws->data = ds;
+    ws->ref_acts = NULL;
+    ws->stats = NULL;
+    /* Interventions that read the dataset (mean, resample) need its statistics now. */
+    if ((ds && iv_workspace_reference(ws, err) < 0) || iv_workspace_run(ws, err) < 0) {
+        drop_reference(ws);
+        iv_dataset_free(ds);
+        ws->data = old;
+        ws->ref_acts = old_ref;
+        ws->stats = old_stats;
+        return -1;
+    }
+    iv_dataset_free(old);
+    iv_acts_free(old_ref);
+    iv_stats_free(old_stats);
+    return 0;
+}
+
+/* ---- undoing a failed command ------------------------------------------------------------------ */
+
+static float *copy_floats(const float *v, int n)
+{
+    float *out = iv_xmalloc(sizeof(float) * (size_t)(n ? n : 1));
+    memcpy(out, v, sizeof(float) * (size_t)n);
+    return out;
+}
+
+void iv_workspace_save_state(const iv_workspace *ws, iv_workspace_state *st)
+{
+    st->model = ws->model;
+    st->data = ws->data;
+    st->count = ws->count;
+    st->next_id = ws->next_id;
+    st->list = iv_xcalloc((size_t)(ws->count ? ws->count : 1), sizeof(iv_intervention));
+    for (int i = 0; i < ws->count; i++)
+        iv_intervention_copy(&st->list[i], &ws->list[i]);
+    st->base = copy_floats(ws->base, ws->model->n_inputs);
+    st->source = copy_floats(ws->source, ws->model->n_inputs);
+    st->has_source = ws->has_source;
+    st->loss_vs_target = ws->loss_vs_target;
+    st->unsaved = ws->unsaved;
+    st->seed = ws->seed;
+    st->evaluations = ws->evaluations;
+}
+
+void iv_workspace_state_free(iv_workspace_state *st)
+{
+    for (int i = 0; i < st->count; i++)
+        iv_intervention_clear(&st->list[i]);
+    free(st->list);
+    free(st->base);
+    free(st->source);
+    memset(st, 0, sizeof *st);
+}
+
+void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
+{
+    /* A command that replaced the model or the dataset did so whole, and is not undone here. */
+    if (ws->model != st->model || ws->data != st->data) {
+        iv_workspace_state_free(st);
+        return;
+    }
+    iv_workspace_clear(ws);
+    free(ws->list);
+    ws->list = st->list;
+    ws->cap = ws->count = st->count;
+    ws->next_id = st->next_id;
+    free(ws->base);
+    free(ws->source);
+    ws->base = st->base;
+    ws->source = st->source;
+    ws->has_source = st->has_source;
+    ws->loss_vs_target = st->loss_vs_target;
+    ws->unsaved = st->unsaved;
+    ws->seed = st->seed;
+    /* The evaluation is a function of the state (random draws are seeded): redo it if it moved. */
+    if (ws->evaluations != st->evaluations)
+        iv_workspace_run(ws, NULL);
+    memset(st, 0, sizeof *st);
 }
 
 int iv_workspace_reference(iv_workspace *ws, iv_error *err)
@@ -212,10 +319,12 @@ static long reference_row_of(const iv_workspace *ws, const float *input)
     return -1;
 }
 
-static float *replicate(const float *row, int width, long times)
+/* `times` copies of one input row, (times, width); NULL with a message when over the budget. */
+static float *replicate(const float *row, int width, long times, iv_error *err)
 {
-    float *out = iv_xmalloc(sizeof(float) * (size_t)width * (size_t)times);
-    for (long t = 0; t < times; t++)
+    float *out = iv_big_alloc((size_t)width * (size_t)times, sizeof(float), "the inputs of a pass",
+                              err);
+    for (long t = 0; out && t < times; t++)
         memcpy(out + t * width, row, sizeof(float) * (size_t)width);
     return out;
 }
@@ -236,24 +345,32 @@ int iv_workspace_run(iv_workspace *ws, iv_error *err)
     const iv_model *m = ws->model;
     if (needs_reference(ws) && iv_workspace_reference(ws, err) < 0)
         return -1;
-    drop_last_run(ws);
-    ws->clean = iv_acts_new(m, 1, err);
-    iv_forward(m, ws->base, ws->clean, NULL, NULL);
-    if (ws->has_source) {
-        ws->source_acts = iv_acts_new(m, 1, err);
-        iv_forward(m, ws->source, ws->source_acts, NULL, NULL);
-    }
-    ws->samples = sample_count(ws);
-    ws->intervened = iv_acts_new(m, ws->samples, err);
-    if (!ws->clean || !ws->intervened || (ws->has_source && !ws->source_acts)) {
-        drop_last_run(ws);
+    /* Everything is allocated before anything is replaced: on failure the last evaluation stays. */
+    long samples = sample_count(ws);
+    iv_acts *clean = iv_acts_new(m, 1, err);
+    iv_acts *source = clean && ws->has_source ? iv_acts_new(m, 1, err) : NULL;
+    iv_acts *intervened = clean && (source || !ws->has_source) ? iv_acts_new(m, samples, err)
+                                                               : NULL;
+    float *input = intervened ? replicate(ws->base, m->n_inputs, samples, err) : NULL;
+    if (!input) {
+        iv_acts_free(clean);
+        iv_acts_free(source);
+        iv_acts_free(intervened);
         return -1;
     }
+    drop_last_run(ws);
+    ws->clean = clean;
+    ws->source_acts = source;
+    ws->intervened = intervened;
+    ws->samples = samples;
+    ws->evaluations++;
+    iv_forward(m, ws->base, ws->clean, NULL, NULL);
+    if (source)
+        iv_forward(m, ws->source, source, NULL, NULL);
     long self = reference_row_of(ws, ws->base);
     iv_apply_ctx ctx;
-    fill_ctx(ws, &ctx, ws->samples);
+    fill_ctx(ws, &ctx, samples);
     ctx.self_row = &self;
-    float *input = replicate(ws->base, m->n_inputs, ws->samples);
     iv_forward(m, input, ws->intervened, iv_apply_hook, &ctx);
     free(input);
     return 0;
@@ -292,9 +409,13 @@ iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, in
         return NULL;
     }
     iv_acts *acts = iv_acts_new(m, n * S, err);
-    if (!acts)
+    float *input = acts ? iv_big_alloc((size_t)(n * S) * (size_t)d, sizeof(float),
+                                       "the inputs of a pass", err) /* (n * S, d) */
+                        : NULL;
+    if (!input) {
+        iv_acts_free(acts);
         return NULL;
-    float *input = iv_xmalloc(sizeof(float) * (size_t)(n * S) * (size_t)d); /* (n * S, d) */
+    }
     for (long r = 0; r < n; r++)
         for (long s = 0; s < S; s++)
             memcpy(input + (r * S + s) * d, ws->data->x + r * d, sizeof(float) * (size_t)d);
@@ -320,9 +441,15 @@ int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
     e->n = n;
     e->width = w;
     e->samples = S;
-    e->clean = iv_xmalloc(sizeof(float) * (size_t)(n * w));
-    e->intervened = iv_xcalloc((size_t)(n * w), sizeof(float));
-    e->change = iv_xcalloc((size_t)n, sizeof(double));
+    e->clean = iv_big_alloc((size_t)(n * w), sizeof(float), "the clean outputs", err);
+    e->intervened = e->clean ? iv_big_alloc((size_t)(n * w), sizeof(float), "the outputs", err)
+                             : NULL;
+    e->change = e->intervened ? iv_big_alloc((size_t)n, sizeof(double), "the changes", err) : NULL;
+    if (!e->change || iv_metrics_compute(ws, acts, &e->metrics, err) < 0) {
+        iv_effect_free(e);
+        iv_acts_free(acts);
+        return -1;
+    }
     memcpy(e->clean, ws->ref_acts->site[out], sizeof(float) * (size_t)(n * w));
     const float *y = acts->site[out]; /* (n * S, w) */
     double total = 0;
@@ -343,7 +470,6 @@ int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
         }
     }
     e->mean_change = total / (double)n;
-    iv_metrics_compute(ws, acts, &e->metrics);
     iv_acts_free(acts);
     return 0;
 }

@@ -46,16 +46,40 @@ typedef struct iv_workspace {
     long samples;             /* rows of `intervened`: the largest sample count of the stochastic
                                  interventions that are on, else 1 */
     bool unsaved;             /* interventions changed since the last save or load */
+    long evaluations;         /* how many times the evaluation above has been redone */
     const iv_script_frame *running; /* the files being run now, innermost first; NULL for none */
 } iv_workspace;
+
+/* What a command may change, kept so that a command that fails can be undone whole: the
+ * intervention list, the inputs and the settings. The model and the dataset are not copied: the
+ * commands that replace them build the new ones aside and swap them in only on success. */
+typedef struct iv_workspace_state {
+    const iv_model *model;
+    const iv_dataset *data;
+    iv_intervention *list;
+    int count, next_id;
+    float *base, *source;
+    bool has_source, loss_vs_target, unsaved;
+    uint64_t seed;
+    long evaluations;
+} iv_workspace_state;
+
+void iv_workspace_save_state(const iv_workspace *ws, iv_workspace_state *st);
+/* Puts the saved state back (re-running the evaluation when it was redone since) and frees st. */
+void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st);
+void iv_workspace_state_free(iv_workspace_state *st);
 
 /* Takes ownership of the model; loads its default dataset when it names one. */
 iv_workspace *iv_workspace_new(iv_model *m, iv_error *err);
 void iv_workspace_free(iv_workspace *ws);
-/* Replaces the model: inputs reset to zero, interventions cleared, default dataset loaded. */
+/* Replaces the model: inputs reset to zero, interventions cleared, default dataset loaded. All of
+ * it is built aside first: on failure (m is then freed) the workspace is as it was. */
 int iv_workspace_set_model(iv_workspace *ws, iv_model *m, iv_error *err);
 /* Replaces the reference dataset (NULL for none), dropping cached statistics. Takes ownership. */
 void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds);
+/* The same, with its statistics computed and the evaluation redone; on failure ds is freed and
+ * the old dataset, its statistics and the evaluation stay as they were. */
+int iv_workspace_replace_data(iv_workspace *ws, iv_dataset *ds, iv_error *err);
 /* Makes sure ref_acts and stats are computed for the current dataset. */
 int iv_workspace_reference(iv_workspace *ws, iv_error *err);
 
