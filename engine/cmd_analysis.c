@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "files.h"
 #include "handlers.h"
 #include "report.h"
 #include "safetensors.h"

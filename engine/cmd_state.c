@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "files.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "report.h"

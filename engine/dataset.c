@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "files.h"
 #include "rng.h"
 
 #define CSV_MAX_BYTES ((size_t)1 << 30)

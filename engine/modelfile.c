@@ -7,6 +7,7 @@
  * header texts go straight into the arena. On any error the draft, the scratch buffers and the arena
  * are all freed, so a failed parse leaves nothing behind. */
 #include "model.h"
+#include "files.h"
 #include "onnx.h"
 #include "safetensors.h"
 

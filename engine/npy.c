@@ -8,6 +8,7 @@
 #include "npy.h"
 
 #include "budget.h"
+#include "files.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "onnx.h"
+
+#include "files.h"
 #include "onnx.pb-c.h"
 
 #define ONNX_MAX_FILE (256L << 20)

@@ -11,6 +11,8 @@
  * path, and the arena is freed on error, so a failed load leaves nothing behind. */
 #include "safetensors.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>

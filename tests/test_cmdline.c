@@ -18,6 +18,7 @@
 #include <readline/readline.h>
 
 #include "tui.h"
+#include "files.h"
 
 static char state_dir[] = "/tmp/test_cmdline.XXXXXX";
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "commands.h"
 
 static iv_workspace *max_ws(void)

@@ -15,6 +15,7 @@
 #include <wchar.h>
 
 #include "tui.h"
+#include "files.h"
 
 /* ---- a headless screen -------------------------------------------------------------------------- */
 

@@ -5,6 +5,8 @@
 
 #include "tui.h"
 
+#include "files.h"
+
 void tui_demo_free(tui_demo *d)
 {
     if (!d)

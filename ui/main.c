@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "batch.h"
 #include "manpage.h"
 #include "tui.h"
