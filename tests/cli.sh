@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 33
+plan 36
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -86,6 +86,18 @@ head -n 3 "$tmp/whole.iv" >"$tmp/cut.iv"
 iv -c "load $tmp/cut.iv"
 check "a session file cut short is refused" \
     eval 'status_is 2 && err_has "may have been cut short" && [ "$(tail -n 1 "$tmp/whole.iv")" = "# end of session: 5 commands" ]'
+
+# A map over a big grid is summarised to at most 200 cells an axis, and says so.
+iv --json -c 'data grid x=0:999:1 y=0:9:1; ablate h1[1] zero; effect'
+check "the effect map of a 1000 x 10 grid has 200 x 10 cells, binned 5 x 1 at the bins' centres" \
+    eval 'tail -n 1 "$tmp/out" | grep -qF "\"binned\":\"1000 x 10 grid points in 200 x 10 cells of 5 x 1; axes at cell centres\",\"x\":[2,7,12," &&
+          [ "$(tail -n 1 "$tmp/out" | sed "s/.*\"change\":\[\[\([^]]*\)\].*/\1/" | tr "," "\n" | wc -l)" -eq 200 ]'
+iv -c 'data grid x=0:9999:1 y=0:99:1; effect'
+check "an effect over a million points prints a bounded map" \
+    eval 'status_is 0 && [ "$(wc -c <"$tmp/out")" -lt 400000 ]'
+iv -c 'limit memory 16M; data grid x=0:999:1 y=0:999:1'
+check "a dataset over the memory limit is refused with its size and the command to raise it" \
+    eval 'status_is 2 && err_has "would need 61 MiB, more than the memory limit of 16 MiB (raise it with '"'"'limit memory 128M'"'"')"'
 
 # Hostile sizes get a message, not a crash.
 iv -c 'sweep input[x] -1e308 1e308 11'
