@@ -462,6 +462,25 @@ static void test_errors_keep_session(void **state)
     finish(&t);
 }
 
+/* An error too long for the message line goes on in place of the keys' hint, so its reason shows. */
+static void test_long_error_shows_its_reason(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    assert_int_equal(tui_run(&t, "limit memory 8M; data grid x=0:999:1 y=0:999:1"), -1);
+    tui_draw(&t);
+    char *screen_text = dump(false);
+    const char *last = screen_text + strlen(screen_text) - 81; /* the last row and its newline */
+    if (!strstr(last, "limit memory 128M"))
+        fail_msg("the last line does not end the message:\n%s", screen_text);
+    assert_null(strstr(screen_text, "? help"));
+    free(screen_text);
+    tui_run(&t, "limit memory 2G");
+    assert_int_equal(t.ws->data->n, 121); /* the old dataset stays */
+    finish(&t);
+}
+
 static void test_demo_steps_back_and_forth(void **state)
 {
     (void)state;
@@ -552,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_quit_asks_when_unsaved),
         cmocka_unit_test(test_mouse_hit),
         cmocka_unit_test(test_errors_keep_session),
+        cmocka_unit_test(test_long_error_shows_its_reason),
         cmocka_unit_test(test_demo_steps_back_and_forth),
         cmocka_unit_test(test_screen_80x24_colour),
         cmocka_unit_test(test_screen_80x24_no_colour),

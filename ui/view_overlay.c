@@ -70,8 +70,9 @@ static void draw_too_small(const tui *t, const tui_layout *lay)
         mvprintw(t->rows / 2 - 1 + i, 0, "%.*s", t->cols, lines[i]);
 }
 
-/* The message line: the last command, then what it said (errors stand out). */
-static void draw_message(const tui *t, const tui_layout *lay)
+/* The message line: the last command, then what it said (errors stand out). Returns how much of
+ * the message it showed. */
+static size_t draw_message(const tui *t, const tui_layout *lay)
 {
     const tui_rect *r = &lay->message;
     attrset(A_NORMAL);
@@ -87,10 +88,28 @@ static void draw_message(const tui *t, const tui_layout *lay)
         mvprintw(r->y, x, "> %.*s", r->w - x - 2, t->echo);
         x = getcurx(stdscr) + 2;
     }
+    size_t shown = 0;
     if (x < r->w) {
         attrset(t->message_is_error ? tui_attr(t->colour, TUI_ATTR_ERROR) : (int)A_NORMAL);
         mvprintw(r->y, x, "%.*s", r->w - x, t->message);
+        shown = (size_t)(r->w - x);
     }
+    attrset(A_NORMAL);
+    return shown < strlen(t->message) ? shown : strlen(t->message);
+}
+
+/* The rest of an error too long for the message line, on the line below in place of the keys'
+ * hint: the reason usually comes last, after the file and command it happened in. */
+static void draw_error_rest(const tui *t, const tui_layout *lay, size_t shown)
+{
+    const char *rest = t->message + shown;
+    size_t len = strlen(rest), w = (size_t)lay->cmdline.w;
+    attrset(tui_attr(t->colour, TUI_ATTR_ERROR));
+    mvhline(lay->cmdline.y, 0, ' ', lay->cmdline.w);
+    if (len > w) /* still too long: its end, where the reason is */
+        mvprintw(lay->cmdline.y, 0, "...%s", rest + len - (w - 3));
+    else
+        mvprintw(lay->cmdline.y, 0, "%s", rest);
     attrset(A_NORMAL);
 }
 
@@ -140,7 +159,7 @@ void tui_draw(const tui *t)
     tui_draw_effect(t, &lay);
     tui_draw_output(t, &lay);
     tui_draw_list(t, &lay);
-    draw_message(t, &lay);
+    size_t shown = draw_message(t, &lay);
     if (t->popup.text)
         tui_draw_popup(t);
     /* In a lecture the caption stays readable, above any popup of the step's results. */
@@ -149,7 +168,10 @@ void tui_draw(const tui *t)
     if (t->cmdline_open)
         tui_cmdline_draw(t, &lay);
     else {
-        draw_hint(t, &lay);
+        if (t->message_is_error && shown < strlen(t->message))
+            draw_error_rest(t, &lay, shown);
+        else
+            draw_hint(t, &lay);
         curs_set(0);
     }
     refresh();
