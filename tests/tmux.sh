@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 17
+plan 18
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -65,6 +65,11 @@ keys a ':' 'abl' Tab
 shows a ":ablate" "Tab completes a command name"
 keys a Escape
 shows a "cancelled" "Escape cancels the command line"
+
+# A session that loads itself used to overflow the stack and leave the terminal raw.
+printf 'input 1 2\nload %s/self.iv\n# end of session: 2 commands\n' "$tmp" >"$tmp/self.iv"
+keys a ':' "load $tmp/self.iv" Enter
+shows a "a file cannot load itself" "':load' of a file that loads itself is refused, the explorer alive"
 
 keys a '?'
 shows a "Keys (each runs the command" "? shows the help"
