@@ -121,6 +121,8 @@ IV_HANDLER(iv_cmd_sweep)
     free(input);
     free(value);
     iv_addr_clear(&addr);
+    if (rc < 0)
+        iv_error_prefix(err, "sweep");
     return rc;
 }
 
@@ -372,6 +374,16 @@ IV_HANDLER(iv_cmd_regions)
         iv_id[r] = region_id(&table, &count, pattern);
         flipped[r] = iv_id[r] != clean_id[r];
         flips += flipped[r];
+    }
+    char what[80];
+    snprintf(what, sizeof what, "regions: a table of %d patterns", count);
+    if (iv_budget_check((double)count * 5 * IV_RESULT_NUMBER_BYTES, what, err) < 0) {
+        for (int i = 0; i < count; i++)
+            free(table[i]);
+        free(table);
+        free(clean_id);
+        iv_acts_free(acts);
+        return -1;
     }
     json_object *obj = json_object_new_object(), *list = json_object_new_array();
     char name[128];
