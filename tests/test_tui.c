@@ -249,6 +249,16 @@ static void test_help_popup_scrolls(void **state)
     tui_key_press(&t, KEY_DOWN);
     tui_key_press(&t, KEY_NPAGE);
     assert_int_equal(t.popup.scroll, 11);
+    /* Scrolling stops with the last line at the bottom: one key back always shows more. */
+    for (int i = 0; i < 500; i++)
+        tui_key_press(&t, 'j');
+    int lines = 1;
+    for (const char *p = t.popup.text; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(t.popup.scroll, tui_popup_max_scroll(&t));
+    assert_int_equal(t.popup.scroll, lines - 21); /* 24 rows: a box of 22, 21 lines inside */
+    tui_key_press(&t, 'k');
+    assert_int_equal(t.popup.scroll, lines - 22);
     tui_key_press(&t, 'z'); /* closes the popup, and does nothing else */
     assert_null(t.popup.text);
     assert_int_equal(t.ws->count, 0);

@@ -174,6 +174,8 @@ void tui_key_press(tui *t, int key)
     if (t->popup.text) {
         if (t->popup.text && (key == KEY_DOWN || key == 'j' || key == KEY_NPAGE)) {
             t->popup.scroll += key == KEY_NPAGE ? 10 : 1;
+            if (t->popup.scroll > tui_popup_max_scroll(t))
+                t->popup.scroll = tui_popup_max_scroll(t);
             return;
         }
         if (t->popup.text && (key == KEY_UP || key == 'k' || key == KEY_PPAGE)) {

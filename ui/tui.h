@@ -188,6 +188,8 @@ void tui_draw_output(const tui *t, const tui_layout *lay);
 void tui_draw_list(const tui *t, const tui_layout *lay);
 void tui_draw_effect(const tui *t, const tui_layout *lay);
 void tui_draw_popup(const tui *t);
+/* How far the open popup can scroll at the screen's size: its last line at the bottom. */
+int tui_popup_max_scroll(const tui *t);
 
 /* ---- the command line (cmdline.c) --------------------------------------------------------------- */
 

@@ -39,18 +39,34 @@ static void put_text(const tui_rect *r, const char *text, int first)
     }
 }
 
-void tui_draw_popup(const tui *t)
+/* The popup's lines and its widest line. */
+static int popup_lines(const char *text, int *widest)
 {
-    int lines = 1, widest = 20;
-    for (const char *p = t->popup.text; *p; p++) {
+    int lines = 1;
+    *widest = 20;
+    for (const char *p = text; *p; p++) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
-        widest = len > widest ? len : widest;
+        *widest = len > *widest ? len : *widest;
         lines++;
         if (!nl)
             break;
         p = nl;
     }
+    return lines;
+}
+
+int tui_popup_max_scroll(const tui *t)
+{
+    int widest, lines = popup_lines(t->popup.text, &widest);
+    int h = lines + 2 > t->rows - 2 ? t->rows - 2 : lines + 2; /* as centred_box sizes it */
+    int shown = h - 1;
+    return lines - shown > 0 ? lines - shown : 0;
+}
+
+void tui_draw_popup(const tui *t)
+{
+    int widest, lines = popup_lines(t->popup.text, &widest);
     char title[600];
     snprintf(title, sizeof title, "%s   (Up/Down scroll, any other key closes)", t->popup.title);
     tui_rect r = centred_box(t, lines + 2, widest + 4, title);
@@ -84,9 +100,16 @@ static size_t draw_message(const tui *t, const tui_layout *lay)
         x = getcurx(stdscr) + 1;
     }
     if (t->echo[0]) {
+        /* A long command leaves the message at least half the line: the message is the news. */
+        int room = r->w - x - 2, len = (int)strlen(t->echo);
+        if (t->message[0] && room > r->w / 2)
+            room = r->w / 2;
         attrset(tui_attr(t->colour, TUI_ATTR_DIM));
-        mvprintw(r->y, x, "> %.*s", r->w - x - 2, t->echo);
-        x = getcurx(stdscr) + 2;
+        if (len > room && room > 3)
+            mvprintw(r->y, x, "> %.*s...", room - 3, t->echo);
+        else
+            mvprintw(r->y, x, "> %.*s", room, t->echo);
+        x += 2 + (len < room ? len : room) + 2;
     }
     size_t shown = 0;
     if (x < r->w) {
