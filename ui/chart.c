@@ -41,7 +41,8 @@ char *tui_chart_text(json_object *sweep, int width, int height)
     int plot_w = width - LABEL - 1;
     /* (height, plot_w) cells: bit 1 the clean curve passes there, bit 2 the intervened one */
     unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
-    static const char *const glyph[4] = {" ", "·", "█", "▒"};
+    const char *const glyph[4] = {" ", tui_glyph(TUI_GLYPH_DOT), tui_glyph(TUI_GLYPH_FULL),
+                                  tui_glyph(TUI_GLYPH_MEDIUM)};
     for (int i = 0; i < n; i++) {
         int col = (int)lround((double)i / (n - 1) * (plot_w - 1));
         for (int s = 0; s < 2; s++) {
@@ -54,8 +55,8 @@ char *tui_chart_text(json_object *sweep, int width, int height)
     }
     iv_buf b = {0};
     const char *name = json_object_get_string(json_object_object_get(sweep, "sweep"));
-    iv_buf_printf(&b, "output as %s runs from %g to %g   · clean   █ intervened   ▒ both\n",
-                  name, x[0], x[n - 1]);
+    iv_buf_printf(&b, "output as %s runs from %g to %g   %s clean   %s intervened   %s both\n",
+                  name, x[0], x[n - 1], glyph[1], glyph[2], glyph[3]);
     for (int r = 0; r < height; r++) {
         char label[32] = "";
         if (r == 0 || r == height - 1 || r == height / 2)

@@ -11,8 +11,10 @@
  *   13         exactly zero
  *   14         not a number
  *   15 .. 19   title, header, error, dim, off (the named attributes that carry a colour) */
+#include <langinfo.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <curses.h>
 
@@ -32,6 +34,27 @@ enum {
 };
 
 #define LEVELS 6
+
+/* ---- glyphs ------------------------------------------------------------------------------------
+ *
+ * The few glyphs beyond ASCII, with stand-ins for a terminal whose locale is not UTF-8 (a server
+ * reached over SSH with LANG=C): there curses would show each UTF-8 byte as a cell of its own
+ * ('?' or '~X') and push the rest of the row aside. */
+static const char *const glyph_utf8[TUI_GLYPH_COUNT] = {
+    [TUI_GLYPH_DOT] = "·",    [TUI_GLYPH_DIAGONAL] = "·", [TUI_GLYPH_FULL] = "█",
+    [TUI_GLYPH_LIGHT] = "░",  [TUI_GLYPH_MEDIUM] = "▒",   [TUI_GLYPH_DARK] = "▓",
+    [TUI_GLYPH_BAR1] = "▁",   [TUI_GLYPH_BAR1 + 1] = "▂", [TUI_GLYPH_BAR1 + 2] = "▃",
+    [TUI_GLYPH_BAR1 + 3] = "▄", [TUI_GLYPH_BAR1 + 4] = "▅", [TUI_GLYPH_BAR1 + 5] = "▆",
+    [TUI_GLYPH_BAR1 + 6] = "▇", [TUI_GLYPH_BAR1 + 7] = "█",
+};
+static const char *const glyph_ascii[TUI_GLYPH_COUNT] = {
+    [TUI_GLYPH_DOT] = ".",    [TUI_GLYPH_DIAGONAL] = "/", [TUI_GLYPH_FULL] = "#",
+    [TUI_GLYPH_LIGHT] = ".",  [TUI_GLYPH_MEDIUM] = ":",   [TUI_GLYPH_DARK] = "=",
+    [TUI_GLYPH_BAR1] = "_",   [TUI_GLYPH_BAR1 + 1] = ".", [TUI_GLYPH_BAR1 + 2] = ",",
+    [TUI_GLYPH_BAR1 + 3] = ":", [TUI_GLYPH_BAR1 + 4] = "=", [TUI_GLYPH_BAR1 + 5] = "+",
+    [TUI_GLYPH_BAR1 + 6] = "*", [TUI_GLYPH_BAR1 + 7] = "#",
+};
+static const char *const *glyphs = glyph_utf8;
 
 /* xterm-256 palette: the 6 x 6 x 6 cube starts at 16, index 16 + 36 r + 6 g + b. Pale tints first,
  * then saturated colours, luminance falling at every step. The text on them switches from black
@@ -80,6 +103,9 @@ static void init_scale_8(short def_fg, short def_bg)
 
 tui_colour_mode tui_colour_init(void)
 {
+    const char *codeset = nl_langinfo(CODESET);
+    glyphs = codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0)
+                 ? glyph_utf8 : glyph_ascii;
     /* no-color.org: NO_COLOR present and not empty, whatever its value, turns colour off. */
     const char *no_color = getenv("NO_COLOR");
     if ((no_color && *no_color) || !has_colors() || start_color() == ERR)
@@ -132,6 +158,13 @@ int tui_colour_attr(tui_colour_mode mode, double value, double scale)
     return (int)COLOR_PAIR(pair) | extra;
 }
 
+const char *tui_glyph(tui_glyph_name g)
+{
+    return (unsigned)g < TUI_GLYPH_COUNT ? glyphs[g] : "?";
+}
+
+bool tui_glyphs_ascii(void) { return glyphs == glyph_ascii; }
+
 const char *tui_colour_shade(double value, double scale)
 {
     if (isnan(value))
@@ -141,12 +174,12 @@ const char *tui_colour_shade(double value, double scale)
     if (r == 0)
         return " ";
     if (r <= 0.25)
-        return "░";
+        return tui_glyph(TUI_GLYPH_LIGHT);
     if (r <= 0.5)
-        return "▒";
+        return tui_glyph(TUI_GLYPH_MEDIUM);
     if (r <= 0.75)
-        return "▓";
-    return "█";
+        return tui_glyph(TUI_GLYPH_DARK);
+    return tui_glyph(TUI_GLYPH_FULL);
 }
 
 /* ---- named attributes ------------------------------------------------------------------------ */

@@ -166,11 +166,22 @@ int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, t
 
 /* ---- colour (colour.c) -------------------------------------------------------------------------- */
 
-/* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs. Call after initscr. */
+/* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs; chooses the glyphs
+ * from the locale (UTF-8, or ASCII stand-ins). Call after initscr and setlocale. */
 tui_colour_mode tui_colour_init(void);
+/* The glyphs beyond ASCII, by purpose. */
+typedef enum {
+    TUI_GLYPH_DOT,      /* a point of a chart's curve */
+    TUI_GLYPH_DIAGONAL, /* the line x = y on a map */
+    TUI_GLYPH_FULL, TUI_GLYPH_LIGHT, TUI_GLYPH_MEDIUM, TUI_GLYPH_DARK, /* shades */
+    TUI_GLYPH_BAR1,     /* the lowest eighth bar; + k - 1 for k eighths, up to + 7 */
+    TUI_GLYPH_COUNT = TUI_GLYPH_BAR1 + 8
+} tui_glyph_name;
+const char *tui_glyph(tui_glyph_name g);
+bool tui_glyphs_ascii(void); /* whether the locale is not UTF-8 */
 /* Attributes for a value on the diverging scale (-scale .. +scale, centred at zero). */
 int tui_colour_attr(tui_colour_mode mode, double value, double scale);
-/* Without colour: a shade glyph for the magnitude (" ", "░", "▒", "▓", "█"). */
+/* Without colour: a shade glyph for the magnitude (" ", "░", "▒", "▓", "█", or ASCII). */
 const char *tui_colour_shade(double value, double scale);
 /* Named attributes by meaning. */
 typedef enum {

@@ -495,7 +495,8 @@ static void heat_cells(const tui *t, const tui_rect *r, const heatmap *hm)
         /* x = y: on a shared range, the column whose x equals this row's y. */
         int dj = hm->diagonal ? col_of(hm, row_index(hm, i)) : -1;
         for (int j = 0; j < hm->nc; j++) {
-            const char *mark = i == bi && j == bj ? "+" : j == dj ? "·" : NULL;
+            const char *mark = i == bi && j == bj ? "+" : j == dj ? tui_glyph(TUI_GLYPH_DIAGONAL)
+                                                                  : NULL;
             heat_cell(t, r, hm, i, j, mark);
         }
     }
@@ -604,8 +605,9 @@ static void heat_items(const tui *t, const heatmap *hm, items *l)
         l->it[l->n++] = (item){.legend = true};
     int bi, bj;
     bool base = hm->nr > 0 && heat_base(t, hm, &bi, &bj);
-    snprintf(text, sizeof text, "%s%s", base ? "+ base" : "base off the map",
-             hm->diagonal ? "  · x = y" : "");
+    snprintf(text, sizeof text, "%s%s%s%s", base ? "+ base" : "base off the map",
+             hm->diagonal ? "  " : "", hm->diagonal ? tui_glyph(TUI_GLYPH_DIAGONAL) : "",
+             hm->diagonal ? " x = y" : "");
     items_add(l, A_NORMAL, text);
     if (hm->nr > 0 && (hm->nc < hm->gx || hm->nr < hm->gy)) {
         snprintf(text, sizeof text, "showing %dx%d of %ldx%ld points", hm->nc, hm->nr, hm->gx,
@@ -725,7 +727,7 @@ static void draw_bins(const tui *t, const tui_rect *r, int row, double lo, doubl
         int len = count[b] == 0 || bar_w < 1 ? 0 : (int)lround((double)count[b] * bar_w / most);
         len = count[b] > 0 && bar_w >= 1 && len < 1 ? 1 : len;
         int attr = tui_colour_attr(t->colour, (a + z) / 2, fmax(fabs(lo), fabs(hi)));
-        const char *g = fills_background(attr) ? " " : "█";
+        const char *g = fills_background(attr) ? " " : tui_glyph(TUI_GLYPH_FULL);
         for (int c = 0; c < len; c++)
             put_text(r, row + b, lab_w + 1 + c, g, attr);
         snprintf(num, sizeof num, "%ld", count[b]);

@@ -63,7 +63,6 @@ void tui_draw_header(const tui *t, const tui_layout *lay)
 /* A one-line histogram of the samples of output neuron k, in eighth-block glyphs. */
 static void sample_histogram(const iv_acts *a, int site, int k, char *buf, size_t n)
 {
-    static const char *const bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     enum { BINS = 12 };
     int w = a->width[site], counts[BINS] = {0}, top = 0;
     double lo = INFINITY, hi = -INFINITY;
@@ -79,8 +78,11 @@ static void sample_histogram(const iv_acts *a, int site, int k, char *buf, size_
     }
     size_t used = 0;
     buf[0] = '\0';
-    for (int b = 0; b < BINS && used + 4 < n; b++)
-        used += (size_t)snprintf(buf + used, n - used, "%s", bars[(counts[b] * 8 + top - 1) / top]);
+    for (int b = 0; b < BINS && used + 4 < n; b++) {
+        int eighths = (counts[b] * 8 + top - 1) / top;
+        used += (size_t)snprintf(buf + used, n - used, "%s",
+                                 eighths ? tui_glyph(TUI_GLYPH_BAR1 + eighths - 1) : " ");
+    }
 }
 
 /* Sample std, min and max of output neuron k over the samples of the intervened pass. */
