@@ -228,7 +228,8 @@ int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink,
         return 0;
     const iv_command *c = iv_command_find(argv[0]);
     if (!c)
-        return iv_error_set(err, "unknown command '%s' (try 'help')", argv[0]);
+        return iv_error_set(err, "unknown command '%.40s%s' (try 'help')", argv[0],
+                            strlen(argv[0]) > 40 ? "..." : "");
     int nargs = argc - 1;
     if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args))
         return iv_error_set(err, "%s: expected %s%s%s", c->name, c->name, *c->usage ? " " : "",

@@ -189,6 +189,24 @@ static bool start_curses(void)
     return true;
 }
 
+/* One key (or mouse event, or resize). */
+static void handle_key(tui *t, int key)
+{
+    getmaxyx(stdscr, t->rows, t->cols);
+    if (key == KEY_RESIZE)
+        return;
+    if (key == KEY_MOUSE)
+        mouse_click(t);
+    else if (t->cmdline_open)
+        tui_cmdline_key(t, key);
+    else if (key == 3) /* Ctrl-C */
+        t->quit = true;
+    else if (key == 12) /* Ctrl-L: throw away what the terminal shows and draw it all */
+        clearok(curscr, TRUE);
+    else
+        tui_key_press(t, key);
+}
+
 static void event_loop(tui *t)
 {
     bool dirty = true;
@@ -198,18 +216,15 @@ static void event_loop(tui *t)
             tui_draw(t);
         int key = getch();
         dirty = key != ERR;
-        if (key == ERR || key == KEY_RESIZE)
+        if (key == ERR)
             continue;
-        if (key == KEY_MOUSE)
-            mouse_click(t);
-        else if (t->cmdline_open)
-            tui_cmdline_key(t, key);
-        else if (key == 3) /* Ctrl-C */
-            t->quit = true;
-        else if (key == 12) /* Ctrl-L: throw away what the terminal shows and draw it all */
-            clearok(curscr, TRUE);
-        else
-            tui_key_press(t, key);
+        handle_key(t, key);
+        /* Keys that came faster than a screen can be drawn (a paste, a held key) are all handled
+         * before the next draw: a 10,000-character paste costs one redraw, not 10,000. */
+        timeout(0);
+        while (!t->quit && !caught_signal && (key = getch()) != ERR)
+            handle_key(t, key);
+        timeout(200);
     }
 }
 
