@@ -71,13 +71,21 @@ static json_object *effect_map(const iv_workspace *ws, const iv_effect *e)
     return map;
 }
 
-/* Ten equal bins of the size of the change, from 0 to its largest value. */
+/* Ten equal bins of the size of the change, from 0 to its largest finite value; changes that are
+ * not finite (an output driven past float32) are counted apart. */
 static json_object *effect_histogram(const iv_effect *e)
 {
     enum { BINS = 10 };
-    long counts[BINS] = {0};
-    double top = e->max_change > 0 ? e->max_change : 1;
+    long counts[BINS] = {0}, not_finite = 0;
+    double top = 0;
+    for (long r = 0; r < e->n; r++)
+        top = isfinite(e->change[r]) ? fmax(top, e->change[r]) : top;
+    top = top > 0 ? top : 1;
     for (long r = 0; r < e->n; r++) {
+        if (!isfinite(e->change[r])) {
+            not_finite++;
+            continue;
+        }
         int b = (int)(e->change[r] / top * BINS);
         counts[b < 0 ? 0 : b >= BINS ? BINS - 1 : b]++;
     }
@@ -89,6 +97,8 @@ static json_object *effect_histogram(const iv_effect *e)
         json_object_array_add(cs, json_object_new_int64(counts[b]));
     iv_json_set(h, "edges", edges);
     iv_json_set(h, "counts", cs);
+    if (not_finite)
+        json_object_object_add(h, "not_finite", json_object_new_int64(not_finite));
     return h;
 }
 

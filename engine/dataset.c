@@ -4,6 +4,7 @@
 #include "npy.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -136,6 +137,11 @@ static int parse_range(const char *cmd, const char *arg, const char *usage, int 
     out->n_vals = parse_values(eq + 1, out->v);
     if (out->n_vals < 0)
         return bad_range(cmd, arg, usage, err);
+    /* Inputs are float32: a bound past its range would become an infinite input. */
+    for (int k = 0; k < out->n_vals && k < 2; k++)
+        if (fabs(out->v[k]) > FLT_MAX)
+            return iv_error_set(err, "%s: '%s': inputs are float32, so values must lie within "
+                                "+-3.4e38", cmd, arg);
     return 0;
 }
 

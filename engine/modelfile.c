@@ -645,7 +645,15 @@ static const char keyword_list[] = "model, inputs, target, data, layer, weights,
 
 typedef int (*keyword_fn)(parser *p);
 
-static int kw_target(parser *p) { return kw_text(p, HDR_TARGET, &p->m->target, "max(x, y)"); }
+static int kw_target(parser *p)
+{
+    if (kw_text(p, HDR_TARGET, &p->m->target, "max(x, y)") < 0)
+        return -1;
+    if (strchr(p->m->target, '"')) /* a quote has no place in an expression */
+        return fail_at(p, p->line, "target: '%s' is not an expression (no quotes: e.g. `target "
+                       "max(x, y)`)", p->m->target);
+    return 0;
+}
 
 static int kw_data(parser *p) { return kw_text(p, HDR_DATA, &p->m->dataset, "grid x=0:10:1"); }
 
@@ -811,8 +819,22 @@ static void buf_token(iv_buf *b, const char *s)
     iv_buf_append(b, "\"", 1);
 }
 
+/* Whether a line's quotes pair up, as the reader's words need (data load "my points.csv"); a
+ * backslash, which could escape one, is refused outright. */
+static bool quotes_balanced(const char *s)
+{
+    int quotes = 0;
+    for (; *s; s++) {
+        if (*s == '\\')
+            return false;
+        quotes += *s == '"';
+    }
+    return quotes % 2 == 0;
+}
+
 /* Whether the model can be written so that it reads back the same; a model from the parser always
  * can, one built in code might not. */
+
 static bool model_writable(const iv_model *m)
 {
     if ((m->name && (!*m->name || !is_printable(m->name))) || m->n_inputs < 1 ||
@@ -820,7 +842,8 @@ static bool model_writable(const iv_model *m)
         return false;
     const char *texts[2] = {m->target, m->dataset};
     for (int i = 0; i < 2; i++)
-        if (texts[i] && (!*texts[i] || !is_printable(texts[i]) || strpbrk(texts[i], "#\"")))
+        if (texts[i] && (!*texts[i] || !is_printable(texts[i]) || strchr(texts[i], '#') ||
+                         !quotes_balanced(texts[i])))
             return false;
     for (int i = 0; i < m->n_inputs; i++)
         if (!is_identifier(m->input_names[i]) || strlen(m->input_names[i]) > MAX_NAME)

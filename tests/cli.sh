@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 36
+plan 37
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -98,6 +98,12 @@ check "an effect over a million points prints a bounded map" \
 iv -c 'limit memory 16M; data grid x=0:999:1 y=0:999:1'
 check "a dataset over the memory limit is refused with its size and the command to raise it" \
     eval 'status_is 2 && err_has "would need 61 MiB, more than the memory limit of 16 MiB (raise it with '"'"'limit memory 128M'"'"')"'
+
+# An output driven past float32 is infinite: the histogram counts it apart (a fuzzer found the
+# cast of its nan bin).
+iv --json -c 'data sample 3 x=0:1 y=0:1; ablate h2 set 3e38; effect'
+check "changes that are not finite are counted apart in the effect histogram" \
+    eval 'status_is 0 && tail -n 1 "$tmp/out" | grep -qF "\"counts\":[0,0,0,0,0,0,0,0,0,0],\"not_finite\":3"'
 
 # Hostile sizes get a message, not a crash.
 iv -c 'sweep input[x] -1e308 1e308 11'

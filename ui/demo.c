@@ -40,10 +40,14 @@ static bool known_command(const char *line)
     return false;
 }
 
+/* Ends a step: an empty one (blank lines, or a `say` with nothing to say) is dropped. */
 static void add_step(tui_demo *d, iv_buf *caption, iv_buf *commands)
 {
-    if (!caption->len && !commands->len)
+    if (!caption->len && !commands->len) {
+        iv_buf_free(caption); /* an empty `say` still made the buffer */
+        iv_buf_free(commands);
         return;
+    }
     d->caption = iv_xrealloc(d->caption, sizeof(char *) * (size_t)(d->n_steps + 1));
     d->commands = iv_xrealloc(d->commands, sizeof(char *) * (size_t)(d->n_steps + 1));
     d->caption[d->n_steps] = iv_xstrdup(caption->data ? caption->data : "");

@@ -706,7 +706,7 @@ static void draw_bins(const tui *t, const tui_rect *r, int row, double lo, doubl
         return;
     long count[HIST_BINS] = {0}, most = 1;
     for (long k = 0; k < e->n; k++) {
-        if (isnan(e->change[k]))
+        if (!isfinite(e->change[k]))
             continue;
         int b = (int)((e->change[k] - lo) / (hi - lo) * nb);
         b = b < 0 ? 0 : b >= nb ? nb - 1 : b;
@@ -751,9 +751,9 @@ static void draw_histogram(const tui *t, const tui_rect *r)
         put_text(r, row++, 0, l.it[k].text, A_NORMAL);
 
     double lo = INFINITY, hi = -INFINITY;
-    long nans = 0;
+    long nans = 0; /* not finite: an output driven past float32 is inf, and inf - inf is nan */
     for (long k = 0; k < e->n; k++) {
-        if (isnan(e->change[k])) {
+        if (!isfinite(e->change[k])) {
             nans++;
             continue;
         }
@@ -762,7 +762,7 @@ static void draw_histogram(const tui *t, const tui_rect *r)
     }
     char a[32], b[32];
     if (nans == e->n) {
-        put_text(r, row, 0, "every change is not a number", tui_attr(t->colour, TUI_ATTR_ERROR));
+        put_text(r, row, 0, "no change is a finite number", tui_attr(t->colour, TUI_ATTR_ERROR));
         return;
     }
     iv_format_number(a, sizeof a, lo);
@@ -774,7 +774,7 @@ static void draw_histogram(const tui *t, const tui_rect *r)
     }
     snprintf(line, sizeof line, "change from %s to %s", a, b);
     if (nans > 0)
-        snprintf(line + strlen(line), sizeof line - strlen(line), " (%ld not a number)", nans);
+        snprintf(line + strlen(line), sizeof line - strlen(line), " (%ld not finite)", nans);
     put_text(r, row++, 0, line, A_NORMAL);
     draw_bins(t, r, row, lo, hi);
 }
