@@ -252,7 +252,7 @@ static void test_grid_errors(void **state)
     spec_fails("grid x=0:9999 y=0:9999",
                "grid: 100000000 points is more than the limit of 10000000");
     spec_fails("grid x=0:1e10 y=0:1e10", "grid: 1e+20 points is more than the limit of 10000000");
-    spec_fails("grid x=0:1e300:1e-300 y=0", "grid: too many points (the limit is 10000000)");
+    spec_fails("grid x=0:1e38:1e-300 y=0", "grid: too many points (the limit is 10000000)");
 }
 
 /* ---- sample ------------------------------------------------------------------------------------ */
