@@ -8,6 +8,7 @@
 #include "backward.h"
 #include "budget.h"
 #include "metrics.h"
+#include "optim.h"
 
 #define MAX_CANDIDATES 256 /* reference examples tried as constants */
 #define GRID_POINTS 81     /* one-neuron grid, before golden-section refinement */
@@ -159,12 +160,12 @@ static int search_adam(objective *o, iv_error *err)
     int n = o->iv.addr.n, site = o->iv.addr.site;
     int w_out = iv_model_output_width(m), w_site = iv_model_site_width(m, site);
     double *v = iv_xmalloc(sizeof(double) * (size_t)n), *g = iv_xcalloc((size_t)n, sizeof(double));
-    double *m1 = iv_xcalloc((size_t)n, sizeof(double)), *m2 = iv_xcalloc((size_t)n, sizeof(double));
     memcpy(v, o->best_values, sizeof(double) * (size_t)n);
     double lr = 0;
     for (int j = 0; j < n; j++)
         lr = fmax(lr, ws->stats->std[site][o->iv.addr.idx[j]]);
-    lr = 0.02 * (lr > 0 ? lr : 1);
+    iv_adam adam;
+    iv_adam_init(&adam, n, 0.02 * (lr > 0 ? lr : 1));
     int rc = 0;
     for (int step = 1; step <= ADAM_STEPS && rc == 0; step++) {
         memcpy(o->iv.values, v, sizeof(double) * (size_t)n);
@@ -200,19 +201,15 @@ static int search_adam(objective *o, iv_error *err)
             for (long r = 0; r < acts->n; r++)
                 sum += grads->site[site][r * w_site + o->iv.addr.idx[j]];
             g[j] = sum / (double)acts->n;
-            m1[j] = 0.9 * m1[j] + 0.1 * g[j];
-            m2[j] = 0.999 * m2[j] + 0.001 * g[j] * g[j];
-            double mh = m1[j] / (1 - pow(0.9, step)), vh = m2[j] / (1 - pow(0.999, step));
-            v[j] -= lr * mh / (sqrt(vh) + 1e-12);
         }
+        iv_adam_step(&adam, v, g);
         free(grad_out);
         iv_acts_free(grads);
         iv_acts_free(acts);
     }
     free(v);
     free(g);
-    free(m1);
-    free(m2);
+    iv_adam_free(&adam);
     return rc;
 }
 

@@ -1,0 +1,24 @@
+/* optim.h - the engine's one optimiser: Adam (Kingma & Ba 2015) over a vector of parameters in
+ * double. Deterministic: the same gradients give the same steps on every run and machine. Used by
+ * optimal ablation, and meant for every later method that trains parameters (DAS, probes). */
+#ifndef IV_OPTIM_H
+#define IV_OPTIM_H
+
+typedef struct iv_adam {
+    int n;             /* parameters */
+    double lr;         /* step size */
+    double beta1, beta2, eps;
+    double rest1, rest2; /* 1 - beta1 and 1 - beta2, written as 0.1 and 0.001: in binary 1 - 0.9
+                            is not 0.1, and the steps must not move by a rounding */
+    int t;             /* steps taken */
+    double *m1, *m2;   /* (n) first and second moment estimates */
+} iv_adam;
+
+/* Adam with the usual moments (0.9, 0.999) and eps 1e-12 (the parameters here are activations,
+ * whose gradients can be tiny). */
+void iv_adam_init(iv_adam *a, int n, double lr);
+/* One step: params -= lr * m1^ / (sqrt(m2^) + eps), with the bias-corrected moments. */
+void iv_adam_step(iv_adam *a, double *params, const double *grad);
+void iv_adam_free(iv_adam *a);
+
+#endif
