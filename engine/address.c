@@ -1,5 +1,5 @@
 /* address.c - neuron addresses: "h1", "h1[2]", "h1[0,3]", "h1[1:3]", "h1[\"x>y\"]", "input[x]". */
-#include "intervention.h"
+#include "address.h"
 
 #include <ctype.h>
 #include <stdlib.h>

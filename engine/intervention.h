@@ -1,4 +1,4 @@
-/* intervention.h - neuron addresses, interventions as values, and how each rewrites a site.
+/* intervention.h - interventions as values, and how each rewrites a site.
  *
  * An intervention is a plain value: a kind, the neurons it acts on (one site), its parameters and an
  * on/off switch. A list of them is applied in order, at each site, before the next layer reads the
@@ -8,23 +8,8 @@
 #ifndef IV_INTERVENTION_H
 #define IV_INTERVENTION_H
 
+#include "address.h"
 #include "forward.h"
-
-/* ---- neuron addresses -------------------------------------------------------------------------- */
-
-/* A set of neurons at one site. Text forms: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open),
- * h1["x>y"] (by label), and mixtures: h1[0, 2:4, "y"]. */
-typedef struct iv_addr {
-    int site;
-    int n;        /* neurons addressed */
-    int *idx;     /* (n) ascending, no repeats */
-} iv_addr;
-
-int iv_addr_parse(const iv_model *m, const char *text, iv_addr *out, iv_error *err);
-/* Canonical text: "h1[0:2]", "h1[0,3]", "h1" when all neurons. Caller frees. */
-char *iv_addr_format(const iv_model *m, const iv_addr *a);
-void iv_addr_copy(iv_addr *dst, const iv_addr *src);
-void iv_addr_clear(iv_addr *a);
 
 /* ---- interventions ------------------------------------------------------------------------------ */
 
