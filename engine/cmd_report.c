@@ -5,6 +5,7 @@
 
 #include "ablation.h"
 #include "handlers.h"
+#include "effect.h"
 #include "metrics.h"
 #include "report.h"
 

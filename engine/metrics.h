@@ -6,6 +6,19 @@
 
 #include "workspace.h"
 
+/* How far the intervened outputs are from the clean ones (and from the target) over the dataset.
+ * Every figure is a mean over examples and samples. */
+typedef struct iv_metrics {
+    bool classifier;
+    double loss_gap;        /* mean loss against the clean output: squared error summed over the
+                               outputs for a regression head, KL(clean || intervened) for a
+                               classifier (the clean loss is 0, so this is the loss gap) */
+    bool has_target;        /* regression with a target expression */
+    double target_mse_clean, target_mse; /* squared error against the target, before and after */
+    double accuracy;        /* classifier: how often the top class is still the clean top class */
+    double logit_diff;      /* classifier: mean change of log p(clean top class) */
+} iv_metrics;
+
 /* Loss of one row: clean and intervened outputs of width w. */
 double iv_row_loss(bool classifier, const float *clean, const float *y, int w);
 /* Its gradient with respect to y, for the backward pass. */

@@ -94,34 +94,7 @@ void iv_workspace_clear(iv_workspace *ws);
 /* Re-runs clean, source and intervened passes for the base input. */
 int iv_workspace_run(iv_workspace *ws, iv_error *err);
 
-/* How far the intervened outputs are from the clean ones (and from the target) over the dataset.
- * Every figure is a mean over examples and samples. */
-typedef struct iv_metrics {
-    bool classifier;
-    double loss_gap;        /* mean loss against the clean output: squared error summed over the
-                               outputs for a regression head, KL(clean || intervened) for a
-                               classifier (the clean loss is 0, so this is the loss gap) */
-    bool has_target;        /* regression with a target expression */
-    double target_mse_clean, target_mse; /* squared error against the target, before and after */
-    double accuracy;        /* classifier: how often the top class is still the clean top class */
-    double logit_diff;      /* classifier: mean change of log p(clean top class) */
-} iv_metrics;
 
-/* The enabled interventions over the whole reference dataset. */
-typedef struct iv_effect {
-    long n;                 /* examples */
-    int width;              /* output width */
-    float *clean;           /* (n, width) */
-    float *intervened;      /* (n, width) mean over samples */
-    double *change;         /* (n) Euclidean norm of intervened - clean (its absolute value when
-                               the output is one number), mean over samples */
-    double mean_change, max_change;
-    long argmax;            /* example with the largest change */
-    long samples;
-    iv_metrics metrics;
-} iv_effect;
-
-int iv_workspace_effect(iv_workspace *ws, iv_effect *out, iv_error *err);
 
 /* Runs a list of interventions (not necessarily the workspace's) over the reference dataset:
  * returns activations of (examples x samples) rows, example-major; NULL with a message on error. */
@@ -129,7 +102,6 @@ iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, in
                                iv_error *err);
 /* Rows per example such a pass needs: the largest sample count of the random ones that are on. */
 long iv_list_samples(const iv_intervention *list, int count);
-void iv_effect_free(iv_effect *e);
 
 /* A neuron's value in the last intervened run: the mean over its samples when random. */
 double iv_workspace_intervened_mean(const iv_workspace *ws, int site, int neuron);

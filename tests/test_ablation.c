@@ -12,6 +12,7 @@
 
 #include "ablation.h"
 #include "commands.h"
+#include "effect.h"
 #include "metrics.h"
 
 static iv_workspace *ws_from(const char *text)

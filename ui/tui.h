@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "commands.h"
+#include "effect.h"
 
 typedef enum {
     TUI_VIEW_INTERVENED, /* values under the interventions (mean over samples when random) */
@@ -93,6 +94,10 @@ double tui_cell_value(const tui *t, int site, int neuron);
 bool tui_cell_changed(const tui *t, int site, int neuron);
 /* The id of the last enabled-or-not intervention acting on a neuron, or 0. */
 int tui_intervention_at(const tui *t, int site, int neuron);
+/* A popup's lines and its widest line; how far the open popup can scroll at the screen's size
+ * (its last line at the bottom). */
+int tui_popup_lines(const char *text, int *widest);
+int tui_popup_max_scroll(const tui *t);
 
 /* ---- commands (tui_commands.c) ------------------------------------------------------------------ */
 
@@ -199,8 +204,6 @@ void tui_draw_output(const tui *t, const tui_layout *lay);
 void tui_draw_list(const tui *t, const tui_layout *lay);
 void tui_draw_effect(const tui *t, const tui_layout *lay);
 void tui_draw_popup(const tui *t);
-/* How far the open popup can scroll at the screen's size: its last line at the bottom. */
-int tui_popup_max_scroll(const tui *t);
 
 /* ---- the command line (cmdline.c) --------------------------------------------------------------- */
 

@@ -1,4 +1,5 @@
-/* tui_state.c - the explorer's application state: cursor, selection, and what each cell shows. */
+/* tui_state.c - the explorer's application state: cursor, selection, what each cell shows, and how
+ * far a popup scrolls. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,32 @@ int tui_intervention_at(const tui *t, int site, int neuron)
                 return ws->list[k].id;
     }
     return 0;
+}
+
+/* ---- popups ------------------------------------------------------------------------------------ */
+
+/* The popup's lines and its widest line. */
+int tui_popup_lines(const char *text, int *widest)
+{
+    int lines = 1;
+    *widest = 20;
+    for (const char *p = text; *p; p++) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        *widest = len > *widest ? len : *widest;
+        lines++;
+        if (!nl)
+            break;
+        p = nl;
+    }
+    return lines;
+}
+
+int tui_popup_max_scroll(const tui *t)
+{
+    int widest, lines = tui_popup_lines(t->popup.text, &widest);
+    /* The box is as view_overlay.c's centred_box sizes it, with the title on its first line. */
+    int h = lines + 2 > t->rows - 2 ? t->rows - 2 : lines + 2;
+    int shown = h - 1;
+    return lines - shown > 0 ? lines - shown : 0;
 }

@@ -39,34 +39,9 @@ static void put_text(const tui_rect *r, const char *text, int first)
     }
 }
 
-/* The popup's lines and its widest line. */
-static int popup_lines(const char *text, int *widest)
-{
-    int lines = 1;
-    *widest = 20;
-    for (const char *p = text; *p; p++) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        *widest = len > *widest ? len : *widest;
-        lines++;
-        if (!nl)
-            break;
-        p = nl;
-    }
-    return lines;
-}
-
-int tui_popup_max_scroll(const tui *t)
-{
-    int widest, lines = popup_lines(t->popup.text, &widest);
-    int h = lines + 2 > t->rows - 2 ? t->rows - 2 : lines + 2; /* as centred_box sizes it */
-    int shown = h - 1;
-    return lines - shown > 0 ? lines - shown : 0;
-}
-
 void tui_draw_popup(const tui *t)
 {
-    int widest, lines = popup_lines(t->popup.text, &widest);
+    int widest, lines = tui_popup_lines(t->popup.text, &widest);
     char title[600];
     snprintf(title, sizeof title, "%s   (Up/Down scroll, any other key closes)", t->popup.title);
     tui_rect r = centred_box(t, lines + 2, widest + 4, title);
