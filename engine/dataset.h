@@ -28,7 +28,7 @@ typedef struct iv_dataset {
     double *grid_step;   /* (d) */
 } iv_dataset;
 
-/* Builds a dataset from the words of a `data` command, e.g. {"grid", "x=0:10:1", "y=0:10"}:
+/* Builds a dataset from the words of a `data` command (dataspec.c), e.g. {"grid", "x=0:10:1", "y=0:10"}:
  *   grid NAME=FROM:TO[:STEP] ...        every input named once; TO inclusive; STEP defaults to 1;
  *                                       NAME=VALUE fixes an input
  *   sample N NAME=LO:HI ... [seed=S]    N uniform draws; inputs not named are drawn from [0, 1];
@@ -41,6 +41,11 @@ iv_dataset *iv_dataset_build(int argc, char *const *argv, int n_inputs, char *co
 /* The same from one spec string (split on blanks). */
 iv_dataset *iv_dataset_from_spec(const char *spec, int n_inputs, char *const *input_names,
                                  uint64_t default_seed, iv_error *err);
+/* The kinds, from the words after `grid` or `sample` (dataset.c). */
+iv_dataset *iv_dataset_grid(int argc, char *const *argv, int n_inputs, char *const *input_names,
+                            iv_error *err);
+iv_dataset *iv_dataset_sample(int argc, char *const *argv, int n_inputs, char *const *input_names,
+                              uint64_t default_seed, iv_error *err);
 iv_dataset *iv_dataset_load_csv(const char *path, int n_inputs, char *const *input_names,
                                 iv_error *err);
 void iv_dataset_free(iv_dataset *ds);

@@ -1,51 +1,9 @@
-/* model.c - sites, neuron labels, activations, the built-in max network, and freeing a model. */
+/* model.c - sites, neuron labels, activations, and freeing a model. */
 #include "model.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the lecture network ----------------------------------------------------------------------- */
-
-/* Kept byte for byte equal to sample_models/max.nn (a test checks), so the built-in network and the
- * shipped file can never drift apart. */
-static const char max_text[] =
-    "# max(x, y), built by hand: the network of the lecture on interventions.\n"
-    "#   h1  = ReLU(W1 [x, y])  = [relu(x-y), relu(y-x), relu(x), relu(y)]\n"
-    "#   h2  = ReLU(W2 h1)      h2[0] passes y unless x > y shuts it; h2[1] passes x unless y > x\n"
-    "#   out = h2[0] + h2[1]    right off the diagonal, wrong on it (x = y gives 2x)\n"
-    "model max\n"
-    "inputs x y\n"
-    "target max(x, y)\n"
-    "data grid x=0:10:1 y=0:10:1\n"
-    "\n"
-    "layer h1 relu\n"
-    "  labels x-y y-x x y\n"
-    "  weights\n"
-    "     1 -1\n"
-    "    -1  1\n"
-    "     1  0\n"
-    "     0  1\n"
-    "\n"
-    "layer h2 relu\n"
-    "  weights\n"
-    "    -100    0  0  1\n"
-    "       0 -100  1  0\n"
-    "\n"
-    "layer out identity\n"
-    "  weights\n"
-    "    1 1\n";
-
-const char *iv_model_builtin_max_text(void) { return max_text; }
-
-iv_model *iv_model_builtin_max(void)
-{
-    iv_error err;
-    iv_model *m = iv_model_parse(max_text, "builtin:max", &err);
-    if (!m)
-        abort(); /* the built-in text is fixed and tested: failing here is a programming error */
-    return m;
-}
 
 char *iv_model_name_from_path(iv_arena *a, const char *path)
 {

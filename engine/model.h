@@ -55,10 +55,11 @@ typedef enum { IV_SITE_INPUT, IV_SITE_PRE, IV_SITE_POST } iv_site_kind;
 
 /* ---- building and freeing ---------------------------------------------------------------------- */
 
-/* Parses the text format (documented in doc/model-format.md). `filename` is used in messages, which
- * read "FILE:LINE: what was expected". Returns NULL on error. */
+/* Parses the text format (modelfile.c; documented in doc/model-format.md). `filename` is used in
+ * messages, which read "FILE:LINE: what was expected". Returns NULL on error. */
 iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err);
-/* Reads and parses a file; "builtin:max" names the built-in lecture network. */
+/* Opens a model by its name (modelload.c): "builtin:max" is the built-in lecture network, .onnx
+ * and .safetensors files are read as such, anything else as the text format. */
 iv_model *iv_model_load(const char *path, iv_error *err);
 /* The max(x, y) network of the lecture, parsed from the same text as sample_models/max.nn. */
 iv_model *iv_model_builtin_max(void);

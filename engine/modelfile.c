@@ -7,9 +7,6 @@
  * header texts go straight into the arena. On any error the draft, the scratch buffers and the arena
  * are all freed, so a failed parse leaves nothing behind. */
 #include "model.h"
-#include "files.h"
-#include "onnx.h"
-#include "safetensors.h"
 
 #include <errno.h>
 #include <math.h>
@@ -757,29 +754,6 @@ iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err)
     if (!p.m->name)
         p.m->name = iv_model_name_from_path(a, p.file);
     return p.m;
-}
-
-static bool has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
-iv_model *iv_model_load(const char *path, iv_error *err)
-{
-    if (strcmp(path, "builtin:max") == 0)
-        return iv_model_builtin_max();
-    /* Other formats by their file name; anything else is the text format. */
-    if (has_suffix(path, ".onnx"))
-        return iv_model_load_onnx(path, err);
-    if (has_suffix(path, ".safetensors"))
-        return iv_model_load_safetensors(path, err);
-    char *text = iv_read_file(path, (size_t)IV_MAX_MODEL_FILE, NULL, err);
-    if (!text)
-        return NULL;
-    iv_model *m = iv_model_parse(text, path, err);
-    free(text);
-    return m;
 }
 
 /* ---- writing ----------------------------------------------------------------------------------- */
