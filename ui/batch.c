@@ -5,12 +5,12 @@
 
 static void emit(json_object *result, void *user)
 {
-    iv_batch *b = user;
+    ui_batch *b = user;
     iv_buf text = {0};
     if (b->json)
-        iv_render_json(result, &text);
+        ui_render_json(result, &text);
     else
-        iv_render_text(result, &text);
+        ui_render_text(result, &text);
     if (text.data)
         fputs(text.data, b->out);
     fflush(b->out); /* keep results and error lines in order when both go to a terminal */
@@ -20,7 +20,7 @@ static void emit(json_object *result, void *user)
 
 static void report_error(const char *where, const char *command, const iv_error *err, void *user)
 {
-    iv_batch *b = user;
+    ui_batch *b = user;
     fprintf(b->errors, "intervene: %s: '%s': %s\n", where, command, err->msg);
     fflush(b->errors);
     if (b->json) {
@@ -33,7 +33,7 @@ static void report_error(const char *where, const char *command, const iv_error 
     }
 }
 
-int iv_batch_run(iv_workspace *ws, const char *text, const char *name, iv_batch *b)
+int ui_batch_run(iv_workspace *ws, const char *text, const char *name, ui_batch *b)
 {
     iv_sink sink = {emit, b};
     int failed = iv_script_run(ws, text, name, &sink, b->keep_going, report_error, b, NULL);

@@ -6,18 +6,18 @@
 
 #include "commands.h"
 
-typedef struct iv_batch {
+typedef struct ui_batch {
     bool json;        /* one JSON object per line instead of text */
     bool keep_going;  /* run the rest of a script after a failing command */
     FILE *out;        /* results */
     FILE *errors;     /* one line per failing command */
     int failures;
-} iv_batch;
+} ui_batch;
 
 /* Runs a script named `name` (a file name, or "-c"); returns the number of failed commands. */
-int iv_batch_run(iv_workspace *ws, const char *text, const char *name, iv_batch *b);
+int ui_batch_run(iv_workspace *ws, const char *text, const char *name, ui_batch *b);
 
 /* Interactive prompt over the same commands (GNU readline), until end of input or 'quit'. */
-int iv_repl_run(iv_workspace *ws);
+int ui_repl_run(iv_workspace *ws);
 
 #endif

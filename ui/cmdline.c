@@ -182,7 +182,7 @@ static void remember(const char *line)
     if (last && strcmp(last->line, line) == 0)
         return;
     add_history(line);
-    iv_history_append(history_file, line, HISTORY_MAX);
+    ui_history_append(history_file, line, HISTORY_MAX);
 }
 
 /* Runs the line Enter gave, outside readline's callback so that tui_run may do anything, even open
@@ -623,7 +623,7 @@ void tui_cmdline_init(tui *t)
     rl_completion_display_matches_hook = show_matches;
     rl_completer_word_break_characters = " \t;"; /* words as the command language splits them */
 
-    history_file = iv_history_path();
+    history_file = ui_history_path();
     using_history();
     stifle_history(HISTORY_MAX);
     if (history_file)

@@ -24,7 +24,7 @@ static void make_dirs(char *dir)
     mkdir(dir, 0700);
 }
 
-char *iv_history_path(void)
+char *ui_history_path(void)
 {
     const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char *dir = state && *state ? iv_xasprintf("%s/intervene", state)
@@ -49,7 +49,7 @@ static void trim(const char *path, const char *text, size_t len, int keep)
     iv_write_file_atomic(path, start, len - (size_t)(start - text), &err);
 }
 
-void iv_history_append(const char *path, const char *line, int keep)
+void ui_history_append(const char *path, const char *line, int keep)
 {
     if (!path || strchr(line, '\n'))
         return;

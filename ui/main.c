@@ -56,7 +56,7 @@ static char *read_script(const char *path, iv_error *err)
     return b.data;
 }
 
-static int run_jobs(iv_workspace *ws, const job *jobs, int n, iv_batch *b)
+static int run_jobs(iv_workspace *ws, const job *jobs, int n, ui_batch *b)
 {
     for (int i = 0; i < n; i++) {
         iv_error err;
@@ -73,7 +73,7 @@ static int run_jobs(iv_workspace *ws, const job *jobs, int n, iv_batch *b)
         iv_script_frame frame = {jobs[i].arg, real, NULL};
         if (real)
             ws->running = &frame;
-        int failed = iv_batch_run(ws, text, name, b);
+        int failed = ui_batch_run(ws, text, name, b);
         ws->running = NULL;
         free(real);
         free(text);
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     int n_jobs = 0, opt;
     const char *demo = NULL;
     bool prompt = false;
-    iv_batch b = {.out = stdout, .errors = stderr};
+    ui_batch b = {.out = stdout, .errors = stderr};
     while ((opt = getopt_long(argc, argv, "c:s:khV", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
             prompt = true;
             break;
         case 'M':
-            iv_write_manpage(stdout, PACKAGE_VERSION);
+            ui_write_manpage(stdout, PACKAGE_VERSION);
             free(jobs);
             return 0;
         case 'h':
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
     else if (!isatty(STDIN_FILENO))
         status = run_jobs(ws, &(job){'s', "-"}, 1, &b);
     else if (prompt)
-        status = iv_repl_run(ws);
+        status = ui_repl_run(ws);
     else
         status = tui_main(ws, model_path, demo);
     iv_workspace_free(ws);

@@ -90,7 +90,7 @@ static void keys_section(FILE *f)
     }
 }
 
-void iv_write_manpage(FILE *f, const char *version)
+void ui_write_manpage(FILE *f, const char *version)
 {
     fprintf(f, ".TH INTERVENE 1 \"\" \"intervene %s\" \"User Commands\"\n", version);
     section(f, "NAME");

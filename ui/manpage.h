@@ -4,6 +4,6 @@
 
 #include <stdio.h>
 
-void iv_write_manpage(FILE *f, const char *version);
+void ui_write_manpage(FILE *f, const char *version);
 
 #endif

@@ -261,7 +261,7 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
     }
 }
 
-void iv_render_text(json_object *result, iv_buf *out)
+void ui_render_text(json_object *result, iv_buf *out)
 {
     json_object *say = json_object_object_get(result, "say");
     if (say && json_object_object_length(result) == 1) {
@@ -276,7 +276,7 @@ void iv_render_text(json_object *result, iv_buf *out)
     }
 }
 
-void iv_render_json(json_object *result, iv_buf *out)
+void ui_render_json(json_object *result, iv_buf *out)
 {
     const char *s = json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN |
                                                                JSON_C_TO_STRING_NOSLASHESCAPE);

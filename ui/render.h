@@ -8,8 +8,8 @@
 
 /* Readable text: flat members as key=value on one line, nested objects on lines of their own,
  * lists of records as aligned tables, 2-D arrays as grids with their axes. */
-void iv_render_text(json_object *result, iv_buf *out);
+void ui_render_text(json_object *result, iv_buf *out);
 /* One line of compact JSON. */
-void iv_render_json(json_object *result, iv_buf *out);
+void ui_render_json(json_object *result, iv_buf *out);
 
 #endif

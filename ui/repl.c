@@ -51,16 +51,16 @@ static char **complete(const char *text, int start, int end)
     return rl_completion_matches(text, complete_word);
 }
 
-int iv_repl_run(iv_workspace *ws)
+int ui_repl_run(iv_workspace *ws)
 {
-    char *hist = iv_history_path();
+    char *hist = ui_history_path();
     if (hist)
         read_history(hist);
     completing = ws;
     rl_readline_name = "intervene";
     rl_attempted_completion_function = complete;
     printf("intervene: type 'help' for the commands, 'quit' or Ctrl-D to leave.\n");
-    iv_batch b = {.json = false, .keep_going = true, .out = stdout, .errors = stdout};
+    ui_batch b = {.json = false, .keep_going = true, .out = stdout, .errors = stdout};
     char *line;
     while ((line = readline("intervene> ")) != NULL) {
         char *t = line;
@@ -68,13 +68,13 @@ int iv_repl_run(iv_workspace *ws)
             t++;
         if (*t) {
             add_history(line);
-            iv_history_append(hist, line, 1000);
+            ui_history_append(hist, line, 1000);
         }
         if (strcmp(t, "quit") == 0 || strcmp(t, "exit") == 0) {
             free(line);
             break;
         }
-        iv_batch_run(ws, line, "input", &b);
+        ui_batch_run(ws, line, "input", &b);
         free(line);
     }
     completing = NULL;

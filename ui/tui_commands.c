@@ -218,7 +218,7 @@ static void collect(json_object *obj, void *user)
         iv_buf_printf(&c->text, "%s", chart);
         free(chart);
     } else {
-        iv_render_text(obj, &c->text);
+        ui_render_text(obj, &c->text);
     }
     c->results++;
     json_object_put(obj);
