@@ -335,7 +335,8 @@ int iv_npy_parse(const void *data, size_t len, const char *name, iv_npy_array *o
         iv_error_prefix(err, "%s", name);
         return -1;
     }
-    for (long i = 0; i < rows; i++)
+    /* An (n, 0) array holds nothing whatever n says: no loop over its empty rows. */
+    for (long i = 0; cols > 0 && i < rows; i++)
         for (long j = 0; j < cols; j++) {
             /* Fortran order stores columns one after another: element (i, j) at j*rows + i. */
             size_t k = h.fortran ? (size_t)j * (size_t)rows + (size_t)i

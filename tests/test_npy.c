@@ -577,6 +577,23 @@ static void test_dataset_errors(void **state)
         free(data[i]);
 }
 
+/* An (n, 0) array is empty whatever n says: parsing it must not walk its n empty rows (a fuzzer
+ * found the parse looping over 6.5e12 of them). Without the fix this test does not end. */
+static void test_empty_rows_parse_at_once(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = make_npy(1, "{'descr': '<f8', 'fortran_order': False, "
+                                     "'shape': (6525384587900, 0), }", NULL, 0, &len);
+    iv_npy_array a;
+    iv_error err = {{0}};
+    assert_int_equal(iv_npy_parse(buf, len, "empty.npy", &a, &err), 0);
+    assert_int_equal(a.n_rows, 6525384587900L);
+    assert_int_equal(a.n_cols, 0);
+    iv_npy_free(&a);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_npz, tmp_setup, tmp_teardown),
         cmocka_unit_test(test_dataset_npy),
         cmocka_unit_test(test_dataset_npz),
+        cmocka_unit_test(test_empty_rows_parse_at_once),
         cmocka_unit_test_setup_teardown(test_dataset_errors, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
