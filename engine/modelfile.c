@@ -793,17 +793,17 @@ static void buf_token(iv_buf *b, const char *s)
     iv_buf_append(b, "\"", 1);
 }
 
-/* Whether a line's quotes pair up, as the reader's words need (data load "my points.csv"); a
- * backslash, which could escape one, is refused outright. */
+/* Whether a line's quotes pair up, as the reader's words need (data load "my points.csv"); beside
+ * a quote a backslash could escape one, so the two together are refused. */
 static bool quotes_balanced(const char *s)
 {
     int quotes = 0;
+    bool backslash = false;
     for (; *s; s++) {
-        if (*s == '\\')
-            return false;
+        backslash = backslash || *s == '\\';
         quotes += *s == '"';
     }
-    return quotes % 2 == 0;
+    return quotes == 0 || (quotes % 2 == 0 && !backslash);
 }
 
 /* Whether the model can be written so that it reads back the same; a model from the parser always
