@@ -793,17 +793,19 @@ static void buf_token(iv_buf *b, const char *s)
     iv_buf_append(b, "\"", 1);
 }
 
-/* Whether a line's quotes pair up, as the reader's words need (data load "my points.csv"); beside
- * a quote a backslash could escape one, so the two together are refused. */
-static bool quotes_balanced(const char *s)
+/* Whether `KEYWORD TEXT` reads back with TEXT as what the keyword keeps: the line is put through
+ * the parser's own line checks and tokenizer, so quotes, escapes and comments are judged exactly
+ * as reading will judge them. */
+static bool text_reads_back(const char *keyword, const char *text)
 {
-    int quotes = 0;
-    bool backslash = false;
-    for (; *s; s++) {
-        backslash = backslash || *s == '\\';
-        quotes += *s == '"';
-    }
-    return quotes == 0 || (quotes % 2 == 0 && !backslash);
+    char *line = iv_xasprintf("%s %s", keyword, text);
+    parser p = {.file = "", .raw = line};
+    bool ok = load_line(&p, strlen(line)) == 0 && p.n_tok >= 2 &&
+              p.tok[1].start == strlen(keyword) + 1 && p.tok[p.n_tok - 1].end == strlen(line);
+    free(p.buf);
+    free(p.tok);
+    free(line);
+    return ok;
 }
 
 /* Whether the model can be written so that it reads back the same; a model from the parser always
@@ -814,10 +816,9 @@ static bool model_writable(const iv_model *m)
     if ((m->name && (!*m->name || !is_printable(m->name))) || m->n_inputs < 1 ||
         m->n_layers < 1)
         return false;
-    const char *texts[2] = {m->target, m->dataset};
+    const char *texts[2] = {m->target, m->dataset}, *keywords[2] = {"target", "data"};
     for (int i = 0; i < 2; i++)
-        if (texts[i] && (!*texts[i] || !is_printable(texts[i]) || strchr(texts[i], '#') ||
-                         !quotes_balanced(texts[i])))
+        if (texts[i] && !text_reads_back(keywords[i], texts[i]))
             return false;
     for (int i = 0; i < m->n_inputs; i++)
         if (!is_identifier(m->input_names[i]) || strlen(m->input_names[i]) > MAX_NAME)
