@@ -47,7 +47,7 @@ static const iv_command table[] = {
      "network's (negative when an intervention makes the network more right). Loss gaps,\n"
      "compare and optimal ablation all use it.",
      0, 1, 0, iv_cmd_metric},
-    {"ablate", "ADDR zero|mean|noise|resample|set V|patch [OPTIONS]",
+    {"ablate", "ADDR zero|mean|noise|resample|optimal|set V|patch [OPTIONS]",
      "add an ablation of the addressed neurons",
      "  zero                 a = 0\n"
      "  mean                 a = its mean over the reference dataset\n"

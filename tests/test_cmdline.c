@@ -361,6 +361,10 @@ static void test_complete_neurons_and_kinds(void **state)
     type(&f->t, "\t");
     assert_string_equal(rl_line_buffer, "ablate h1[0] resample ");
     press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] o"); /* every kind completes, optimal too */
+    type(&f->t, "\t");
+    assert_string_equal(rl_line_buffer, "ablate h1[0] optimal ");
+    press(&f->t, 27, 1);
 }
 
 static void test_complete_file_names(void **state)

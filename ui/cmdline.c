@@ -263,8 +263,8 @@ void tui_cmdline_open(tui *t, const char *prefill)
 
 /* ---- completion --------------------------------------------------------------------------------- */
 
-static const char *const ablate_kinds[] = {"zero", "mean", "noise", "resample", "set", "patch",
-                                           NULL};
+static const char *const ablate_kinds[] = {"zero", "mean", "noise", "resample", "optimal", "set",
+                                           "patch", NULL};
 static const char *const data_kinds[] = {"grid", "sample", "load", "none", NULL};
 
 /* The candidates of one completion, matched by prefix in next_candidate. */
