@@ -330,11 +330,7 @@ IV_HANDLER(iv_cmd_load)
         iv_error_prefix(err, "load");
         return -1;
     }
-    fresh->running = ws->running;
-    iv_workspace tmp = *ws;
-    *ws = *fresh;
-    *fresh = tmp;
-    iv_workspace_free(fresh);
+    iv_workspace_adopt(ws, fresh);
     ws->unsaved = false;
     return 0;
 }

@@ -98,14 +98,21 @@ int iv_workspace_set_model(iv_workspace *ws, iv_model *m, iv_error *err)
         iv_workspace_free(fresh);
         return -1;
     }
-    /* What belongs to the session rather than to the model carries over. */
+    iv_workspace_adopt(ws, fresh);
+    return 0;
+}
+
+void iv_workspace_adopt(iv_workspace *ws, iv_workspace *fresh)
+{
+    /* What belongs to the running program rather than to the session carries over; the count of
+     * evaluations moves past both, so an undo still sees that the evaluation changed. */
     fresh->running = ws->running;
-    fresh->evaluations = ws->evaluations + 1;
+    fresh->evaluations = (ws->evaluations > fresh->evaluations ? ws->evaluations
+                                                               : fresh->evaluations) + 1;
     iv_workspace old = *ws;
     *ws = *fresh;
     *fresh = old;
     iv_workspace_free(fresh);
-    return 0;
 }
 
 void iv_workspace_free(iv_workspace *ws)

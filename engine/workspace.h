@@ -75,6 +75,9 @@ void iv_workspace_free(iv_workspace *ws);
 /* Replaces the model: inputs reset to zero, interventions cleared, default dataset loaded. All of
  * it is built aside first: on failure (m is then freed) the workspace is as it was. */
 int iv_workspace_set_model(iv_workspace *ws, iv_model *m, iv_error *err);
+/* Replaces everything in ws by what fresh holds (a workspace built aside, whole) and frees the old
+ * contents with fresh. */
+void iv_workspace_adopt(iv_workspace *ws, iv_workspace *fresh);
 /* Replaces the reference dataset (NULL for none), dropping cached statistics. Takes ownership. */
 void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds);
 /* The same, with its statistics computed and the evaluation redone; on failure ds is freed and
