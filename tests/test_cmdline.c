@@ -17,6 +17,7 @@
 
 #include <readline/readline.h>
 
+#include "history.h"
 #include "tui.h"
 #include "files.h"
 
@@ -443,6 +444,51 @@ static void test_closed_line_draws_nothing(void **state)
     assert_string_equal(shown, "hint");
 }
 
+/* The history file keeps about its last `keep` lines: trimmed (atomically) once it is half as long
+ * again, to the newest `keep`, whether it grew here or came long from an earlier run. */
+static long count_lines(const char *path, char *first, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[64];
+    long lines = 0;
+    while (fgets(line, sizeof line, f))
+        if (lines++ == 0)
+            snprintf(first, n, "%s", line);
+    fclose(f);
+    return lines;
+}
+
+static void test_history_trimmed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-history-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = iv_xasprintf("%s/history", dir), first[64];
+    for (int i = 1; i <= 160; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "input %d 0", i);
+        ui_history_append(path, line, 100);
+    }
+    /* 151 lines made it 1.5 x 100 + 1: trimmed to the newest 100, then 9 more appended. */
+    assert_int_equal(count_lines(path, first, sizeof first), 109);
+    assert_string_equal(first, "input 52 0\n");
+    /* A long file from before is trimmed at the first line added. */
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 500; i++)
+        fprintf(f, "old %d\n", i);
+    fclose(f);
+    char *other = iv_xasprintf("%s/history2", dir);
+    rename(path, other);
+    ui_history_append(other, "new", 100);
+    assert_int_equal(count_lines(other, first, sizeof first), 100);
+    assert_string_equal(first, "old 401\n");
+    unlink(other);
+    rmdir(dir);
+    free(other);
+    free(path);
+}
+
 int main(void)
 {
     /* A UTF-8 locale as the explorer runs in; no user's ~/.inputrc, no user's history. */
@@ -462,6 +508,7 @@ int main(void)
     set_term(screen);
     resizeterm(24, 80);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_history_trimmed),
         cmocka_unit_test_setup_teardown(test_enter_runs_the_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keypad_enter_and_empty_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefill, setup, teardown),

@@ -64,16 +64,30 @@ void ui_history_append(const char *path, const char *line, int keep)
     free(text);
     if (wrote < 0)
         return;
-    /* Trimmed only once it is half as long again as kept, so most lines cost one append. */
+    /* Trimmed only once it is half as long again as kept. The file is read (to count its lines)
+     * the first time and then only when the lines appended since may have taken it past that, so
+     * most lines cost one append. Another explorer's lines make the count low: it trims later. */
+    static long lines_known = -1;
+    static char *known_path; /* the file lines_known counts */
+    if (!known_path || strcmp(known_path, path) != 0) {
+        free(known_path);
+        known_path = iv_xstrdup(path);
+        lines_known = -1;
+    }
+    if (lines_known >= 0 && ++lines_known <= keep + keep / 2)
+        return;
     size_t len;
     iv_error err;
     char *all = iv_read_file(path, 64u << 20, &len, &err);
     if (!all)
         return;
-    int lines = 0;
+    long lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += all[i] == '\n';
-    if (lines > keep + keep / 2)
+    lines_known = lines;
+    if (lines > keep + keep / 2) {
         trim(path, all, len, keep);
+        lines_known = keep;
+    }
     free(all);
 }
