@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "draw.h"
 #include "tui.h"
 #include "files.h"
 
@@ -544,6 +545,124 @@ static void test_demo_empty_caption(void **state)
     tui_demo_free(d);
 }
 
+/* ---- the clipped-text drawer -------------------------------------------------------------------- */
+
+/* What one cell of the screen holds: its character, and through attrs its attributes. */
+static wchar_t cell_at(int y, int x, attr_t *attrs)
+{
+    cchar_t cell;
+    wchar_t wc[CCHARW_MAX + 1];
+    attr_t a;
+    short pair;
+    mvin_wch(y, x, &cell);
+    getcchar(&cell, wc, &a, &pair, NULL);
+    if (attrs)
+        *attrs = a & ~A_COLOR;
+    return wc[0];
+}
+
+/* Cells y, x .. x + n - 1 as a narrow string, a wide character counting once (its second cell is
+ * skipped) and as '@', so that expected rows stay ASCII. */
+static void row_text(int y, int x, int n, char *out)
+{
+    int k = 0;
+    for (int c = x; c < x + n; c++) {
+        wchar_t wc = cell_at(y, c, NULL);
+        if (wcwidth(wc) == 2) {
+            out[k++] = '@';
+            c++;
+        } else {
+            out[k++] = wc < 128 ? (char)wc : '%';
+        }
+    }
+    out[k] = '\0';
+}
+
+static void fill_screen(void)
+{
+    for (int y = 0; y < 5; y++)
+        mvhline(y, 0, '#', 20);
+}
+
+static void test_draw_clipped_edges(void **state)
+{
+    (void)state;
+    open_screen(5, 20, false);
+    const tui_rect r = {1, 2, 3, 8}; /* screen rows 1..3, columns 2..9 */
+    char got[32];
+
+    /* Bad bytes are one '?' each and decoding resumes after them: a stray byte, a sequence cut by
+     * a good byte, and one cut by the end of the string. */
+    fill_screen();
+    assert_int_equal(tui_draw_clipped(&r, 0, 0, 8, "a\xff" "b\xe2\x82" "c\xe2", A_NORMAL), 7);
+    row_text(1, 0, 12, got);
+    assert_string_equal(got, "##a?b??c?###");
+    assert_int_equal(tui_text_width("a\xff" "b\xe2\x82" "c\xe2"), 7);
+
+    /* A double-width character that would cross the limit is left out, its column blanked in the
+     * text's attribute; the cell past the limit is untouched. */
+    fill_screen();
+    assert_int_equal(tui_draw_clipped(&r, 1, 0, 3, "ab\xe6\xbc\xa2" "c", A_REVERSE), 3);
+    row_text(2, 0, 7, got);
+    assert_string_equal(got, "##ab ##");
+    attr_t a;
+    assert_int_equal(cell_at(2, 4, &a), L' ');
+    assert_true(a & A_REVERSE);
+    /* ... and the same at the rectangle's right edge, while one that fits is drawn whole. */
+    fill_screen();
+    assert_int_equal(tui_draw_text(&r, 1, 5, "\xe6\xbc\xa2\xe6\xbc\xa2", A_NORMAL), 3);
+    row_text(2, 0, 11, got);
+    assert_string_equal(got, "#######@ #");
+    assert_int_equal(tui_text_width("\xe6\xbc\xa2\xe6\xbc\xa2"), 4);
+    int cols;
+    assert_int_equal(tui_text_fit("ab\xe6\xbc\xa2" "c", 3, &cols), 2);
+    assert_int_equal(cols, 2);
+
+    /* No columns, or a place outside the rectangle: nothing is drawn. */
+    fill_screen();
+    assert_int_equal(tui_draw_clipped(&r, 0, 0, 0, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_clipped(&r, 0, 0, -4, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_padded(&r, 0, 0, 0, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_text(&r, -1, 0, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_text(&r, 3, 0, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_text(&r, 0, -1, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_text(&r, 0, 8, "abc", A_NORMAL), 0);
+    assert_int_equal(tui_draw_text(&r, 0, 0, "", A_NORMAL), 0);
+    assert_int_equal(tui_draw_text(&r, 0, 0, NULL, A_NORMAL), 0);
+    const tui_rect off = {3, 18, 1, 8}; /* runs off the screen's right edge */
+    assert_int_equal(tui_draw_text(&off, 0, 0, "abcdef", A_NORMAL), 2);
+    for (int y = 0; y < 5; y++) {
+        row_text(y, 0, 20, got);
+        assert_string_equal(got, y == 3 ? "##################ab" : "####################");
+    }
+
+    /* Controls are ^X in two columns, a newline ends the text, an accent with nothing before it
+     * is dropped and one after a letter joins it. */
+    fill_screen();
+    assert_int_equal(tui_draw_text(&r, 0, 0, "a\tb\x7f", A_NORMAL), 6);
+    row_text(1, 0, 10, got);
+    assert_string_equal(got, "##a^Ib^?##");
+    fill_screen();
+    assert_int_equal(tui_draw_text(&r, 0, 0, "ab\ncd", A_NORMAL), 2);
+    assert_int_equal(tui_text_width("ab\ncd"), 2);
+    assert_int_equal(tui_draw_text(&r, 1, 0, "\xcc\x81x" "e\xcc\x81", A_NORMAL), 2);
+    row_text(1, 0, 6, got);
+    assert_string_equal(got, "##ab##");
+    assert_int_equal(cell_at(2, 2, NULL), L'x');
+    assert_int_equal(cell_at(2, 3, NULL), L'e');
+    assert_int_equal(tui_text_width("\xcc\x81x" "e\xcc\x81"), 2);
+
+    /* Padding fills the field exactly, and no further than the rectangle. */
+    fill_screen();
+    assert_int_equal(tui_draw_padded(&r, 2, 1, 4, "ab", A_NORMAL), 4);
+    assert_int_equal(tui_draw_padded(&r, 0, 4, 10, "xy", A_NORMAL), 4);
+    row_text(3, 0, 10, got);
+    assert_string_equal(got, "###ab  ###");
+    row_text(1, 0, 12, got);
+    assert_string_equal(got, "######xy  ##");
+    close_screen();
+}
+
 /* ---- screens ------------------------------------------------------------------------------------ */
 
 static const char lecture_state[] = "input 3 5; source 5 3; ablate h1[1] zero; cursor h1[1]";
@@ -606,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_long_error_shows_its_reason),
         cmocka_unit_test(test_demo_empty_caption),
         cmocka_unit_test(test_demo_steps_back_and_forth),
+        cmocka_unit_test(test_draw_clipped_edges),
         cmocka_unit_test(test_screen_80x24_colour),
         cmocka_unit_test(test_screen_80x24_no_colour),
         cmocka_unit_test(test_screen_120x40_colour),

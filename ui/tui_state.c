@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tui.h"
 
 void tui_init(tui *t, iv_workspace *ws)
@@ -138,14 +139,14 @@ int tui_intervention_at(const tui *t, int site, int neuron)
 
 /* ---- popups ------------------------------------------------------------------------------------ */
 
-/* The popup's lines and its widest line. */
+/* The popup's lines and its widest line, in screen columns (a chart's glyphs take 3 bytes each). */
 int tui_popup_lines(const char *text, int *widest)
 {
     int lines = 1;
     *widest = 20;
     for (const char *p = text; *p; p++) {
         const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        int len = tui_text_width(p); /* up to the newline */
         *widest = len > *widest ? len : *widest;
         lines++;
         if (!nl)

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 #include <curses.h>
 
+#include "draw.h"
 #include "tui.h"
 
 #define SIDE_MIN 16   /* the narrowest useful column of text beside the map */
@@ -23,70 +23,7 @@
 #define LEVELS 6      /* steps of the colour scale shown in the legend (as in colour.c) */
 #define MAX_ITEMS 8
 
-/* ---- clipped drawing ------------------------------------------------------------------------- */
-
-/* Decodes UTF-8 into wide characters that fit in max_cols columns. Returns the count; *cols gets
- * the columns they take. Bytes that are not UTF-8 become '?', so a file name cannot break a line. */
-static int decode(const char *s, int max_cols, wchar_t *out, int max_out, int *cols)
-{
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    int n = 0, used = 0;
-    while (*s && n < max_out) {
-        wchar_t wc;
-        size_t k = mbrtowc(&wc, s, MB_CUR_MAX, &st);
-        if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
-            wc = L'?';
-            k = 1;
-            memset(&st, 0, sizeof st);
-        }
-        int w = wcwidth(wc);
-        if (w < 0) {
-            wc = L'?';
-            w = 1;
-        }
-        if (used + w > max_cols)
-            break;
-        out[n++] = wc;
-        used += w;
-        s += k;
-    }
-    *cols = used;
-    return n;
-}
-
-static int text_width(const char *s)
-{
-    wchar_t buf[512];
-    int cols;
-    decode(s, 1 << 20, buf, 512, &cols);
-    return cols;
-}
-
-/* Writes text at (row, col) of the panel, cut to max_cols and to the panel's right edge. Returns
- * the columns written. Rows and columns outside the panel write nothing. */
-static int put_clip(const tui_rect *r, int row, int col, int max_cols, const char *s, int attr)
-{
-    if (row < 0 || row >= r->h || col < 0 || col >= r->w)
-        return 0;
-    if (max_cols > r->w - col)
-        max_cols = r->w - col;
-    wchar_t buf[513];
-    int cols;
-    int n = decode(s, max_cols, buf, 512, &cols);
-    if (n == 0)
-        return 0;
-    buf[n] = L'\0';
-    attrset(attr);
-    mvaddnwstr(r->y + row, r->x + col, buf, n);
-    attrset(A_NORMAL);
-    return cols;
-}
-
-static int put_text(const tui_rect *r, int row, int col, const char *s, int attr)
-{
-    return put_clip(r, row, col, r->w, s, attr);
-}
+/* ---- drawing --------------------------------------------------------------------------------- */
 
 /* Writes text word-wrapped into a column width wide, at most max_rows lines. Returns lines used. */
 static int put_wrapped(const tui_rect *r, int row, int col, int width, int max_rows, const char *s,
@@ -103,9 +40,9 @@ static int put_wrapped(const tui_rect *r, int row, int col, int width, int max_r
         char word[256];
         snprintf(word, sizeof word, "%.*s", (int)len, s);
         s += len;
-        int ww = text_width(word);
+        int ww = tui_text_width(word);
         if (lw > 0 && lw + 1 + ww > width) {
-            put_clip(r, row + rows++, col, width, line, attr);
+            tui_draw_clipped(r, row + rows++, col, width, line, attr);
             line[0] = '\0';
             lw = 0;
             if (rows >= max_rows)
@@ -116,7 +53,7 @@ static int put_wrapped(const tui_rect *r, int row, int col, int width, int max_r
         lw += (lw > 0) + ww;
     }
     if (lw > 0 && rows < max_rows)
-        put_clip(r, row + rows++, col, width, line, attr);
+        tui_draw_clipped(r, row + rows++, col, width, line, attr);
     return rows;
 }
 
@@ -172,13 +109,13 @@ static void title_text(const tui *t, int width, char *buf, size_t n)
     snprintf(full, sizeof full, "%s over %s (%ld examples)",
              t->map_output ? "output (intervened)" : "effect", spec, t->effect.n);
     snprintf(buf, n, "%s", full);
-    if (text_width(buf) <= width)
+    if (tui_text_width(buf) <= width)
         return;
     snprintf(buf, n, "effect over %s", spec);
-    if (text_width(buf) <= width)
+    if (tui_text_width(buf) <= width)
         return;
     snprintf(buf, n, "effect (%ld examples)", t->effect.n);
-    if (text_width(buf) <= width)
+    if (tui_text_width(buf) <= width)
         return;
     snprintf(buf, n, "effect");
 }
@@ -360,12 +297,12 @@ static bool y_labelled(const heatmap *hm, int i)
  * 6 columns), and the blank after them. */
 static int y_label_width(const tui *t, const heatmap *hm)
 {
-    int w = (int)fmin(text_width(t->ws->model->input_names[1]), 6);
+    int w = (int)fmin(tui_text_width(t->ws->model->input_names[1]), 6);
     for (int i = 0; i < hm->nr; i++) {
         char lab[32];
         tick_text(hm, 1, row_index(hm, i), lab, sizeof lab);
-        if (y_labelled(hm, i) && text_width(lab) > w)
-            w = text_width(lab);
+        if (y_labelled(hm, i) && tui_text_width(lab) > w)
+            w = tui_text_width(lab);
     }
     return w + 1;
 }
@@ -471,8 +408,8 @@ static void heat_cell(const tui *t, const tui_rect *r, const heatmap *hm, int i,
         char line[64] = "";
         for (int c = 0; c < hm->cw; c++)
             strcat(line, mark && k == hm->ch / 2 && c == (hm->cw - 1) / 2 ? mark : g);
-        put_clip(r, hm->top + i * hm->ch + k, hm->lab_w + j * hm->cw, hm->cw, line,
-                 mark ? attr | (int)A_BOLD : attr);
+        tui_draw_clipped(r, hm->top + i * hm->ch + k, hm->lab_w + j * hm->cw, hm->cw, line,
+                         mark ? attr | (int)A_BOLD : attr);
     }
 }
 
@@ -510,37 +447,38 @@ static void heat_axes(const tui *t, const tui_rect *r, const heatmap *hm)
         if (!y_labelled(hm, i))
             continue;
         tick_text(hm, 1, row_index(hm, i), lab, sizeof lab);
-        put_text(r, hm->top + i * hm->ch + hm->ch / 2, hm->lab_w - 1 - text_width(lab), lab,
-                 A_NORMAL);
+        tui_draw_text(r, hm->top + i * hm->ch + hm->ch / 2, hm->lab_w - 1 - tui_text_width(lab),
+                      lab, A_NORMAL);
     }
     int row = hm->top + hm->nr * hm->ch;
     int title = tui_attr(t->colour, TUI_ATTR_TITLE);
-    put_clip(r, row, 0, hm->lab_w - 1, t->ws->model->input_names[1], title);
+    tui_draw_clipped(r, row, 0, hm->lab_w - 1, t->ws->model->input_names[1], title);
 
     /* x labels start at their cell; a stride keeps a blank between neighbours. */
     int widest = 1;
     for (int j = 0; j < hm->nc; j++) {
         tick_text(hm, 0, col_index(hm, j), lab, sizeof lab);
-        widest = text_width(lab) > widest ? text_width(lab) : widest;
+        widest = tui_text_width(lab) > widest ? tui_text_width(lab) : widest;
     }
     /* Both ends are always labelled (the last one pulled in to fit the panel); the stride keeps a
      * blank between neighbours. */
     char last_lab[32];
     tick_text(hm, 0, col_index(hm, hm->nc - 1), last_lab, sizeof last_lab);
     int last = hm->lab_w + (hm->nc - 1) * hm->cw;
-    if (last > r->w - text_width(last_lab))
-        last = r->w - text_width(last_lab) < hm->lab_w ? hm->lab_w : r->w - text_width(last_lab);
+    int last_w = tui_text_width(last_lab);
+    if (last > r->w - last_w)
+        last = r->w - last_w < hm->lab_w ? hm->lab_w : r->w - last_w;
     int stride = (widest + 1 + hm->cw - 1) / hm->cw, end = hm->lab_w;
     for (int j = 0; j < hm->nc - 1; j += stride) {
         int col = hm->lab_w + j * hm->cw;
         tick_text(hm, 0, col_index(hm, j), lab, sizeof lab);
-        if (col >= end && col + text_width(lab) < last)
-            end = col + put_text(r, row, col, lab, A_NORMAL) + 1;
+        if (col >= end && col + tui_text_width(lab) < last)
+            end = col + tui_draw_text(r, row, col, lab, A_NORMAL) + 1;
     }
     if (last >= end)
-        end = last + put_text(r, row, last, last_lab, A_NORMAL) + 1;
+        end = last + tui_draw_text(r, row, last, last_lab, A_NORMAL) + 1;
     int map_end = hm->lab_w + hm->nc * hm->cw + 1;
-    put_text(r, row, end > map_end ? end : map_end, t->ws->model->input_names[0], title);
+    tui_draw_text(r, row, end > map_end ? end : map_end, t->ws->model->input_names[0], title);
 }
 
 /* The colour scale, one line: "-M" [6 blue steps] 0 [6 red steps] "+M" (magnitudes start at 0).
@@ -551,7 +489,7 @@ static int legend_bar(const tui *t, const tui_rect *r, int row, int col, const h
     for (int k = hm->is_signed ? -LEVELS : 0; k <= LEVELS; k++) {
         double v = hm->scale * k / LEVELS;
         int attr = tui_colour_attr(t->colour, v, hm->scale);
-        n += put_text(r, row, col + n, k == 0 ? "0" : cell_glyph(attr, v, hm->scale), attr);
+        n += tui_draw_text(r, row, col + n, k == 0 ? "0" : cell_glyph(attr, v, hm->scale), attr);
     }
     return n;
 }
@@ -570,7 +508,7 @@ static int legend_width(const heatmap *hm)
     char lo[32], hi[32];
     legend_labels(hm, lo, hi, sizeof lo);
     int bar = hm->is_signed ? 2 * LEVELS + 1 : LEVELS + 1;
-    return (lo[0] ? text_width(lo) + 1 : 0) + bar + 1 + text_width(hi);
+    return (lo[0] ? tui_text_width(lo) + 1 : 0) + bar + 1 + tui_text_width(hi);
 }
 
 /* Draws the legend in width columns: on one line when it fits, else the bar over its labels.
@@ -581,16 +519,16 @@ static int heat_legend(const tui *t, const tui_rect *r, int row, int col, int wi
     char lo[32], hi[32];
     legend_labels(hm, lo, hi, sizeof lo);
     if (legend_width(hm) <= width) {
-        int c = col + (lo[0] ? put_text(r, row, col, lo, A_NORMAL) + 1 : 0);
+        int c = col + (lo[0] ? tui_draw_text(r, row, col, lo, A_NORMAL) + 1 : 0);
         c += legend_bar(t, r, row, c, hm) + 1;
-        put_text(r, row, c, hi, A_NORMAL);
+        tui_draw_text(r, row, c, hi, A_NORMAL);
         return 1;
     }
     int bar = legend_bar(t, r, row, col, hm);
-    put_text(r, row + 1, col, lo, A_NORMAL);
-    int hw = text_width(hi);
-    put_text(r, row + 1, col + (bar - hw > text_width(lo) ? bar - hw : text_width(lo) + 1), hi,
-             A_NORMAL);
+    tui_draw_text(r, row + 1, col, lo, A_NORMAL);
+    int hw = tui_text_width(hi);
+    int lw = tui_text_width(lo);
+    tui_draw_text(r, row + 1, col + (bar - hw > lw ? bar - hw : lw + 1), hi, A_NORMAL);
     return 2;
 }
 
@@ -643,7 +581,7 @@ static void draw_below(const tui *t, const tui_rect *r, int row, const heatmap *
     int col = 0;
     for (int k = 0; k < l->n && row < r->h; k++) {
         const item *it = &l->it[k];
-        int w = it->legend ? legend_width(hm) : text_width(it->text);
+        int w = it->legend ? legend_width(hm) : tui_text_width(it->text);
         if (col > 0 && col + 2 + w > r->w) {
             row++;
             col = 0;
@@ -658,7 +596,7 @@ static void draw_below(const tui *t, const tui_rect *r, int row, const heatmap *
             continue;
         }
         if (!it->legend)
-            put_text(r, row, col, it->text, it->attr);
+            tui_draw_text(r, row, col, it->text, it->attr);
         col += w;
     }
 }
@@ -673,14 +611,14 @@ static void draw_heatmap(const tui *t, const tui_rect *r, heatmap *hm)
     if (hm->nr == 0) {
         /* No map: the title, a note, and the numbers as far as they go. */
         title_text(t, r->w, title, sizeof title);
-        put_text(r, 0, 0, title, title_attr);
-        put_text(r, 1, 0, "(too small for the map)", tui_attr(t->colour, TUI_ATTR_DIM));
+        tui_draw_text(r, 0, 0, title, title_attr);
+        tui_draw_text(r, 1, 0, "(too small for the map)", tui_attr(t->colour, TUI_ATTR_DIM));
         draw_below(t, r, 2, hm, &l);
         return;
     }
     if (hm->title_top) {
         title_text(t, r->w, title, sizeof title);
-        put_text(r, 0, 0, title, title_attr);
+        tui_draw_text(r, 0, 0, title, title_attr);
     }
     heat_cells(t, r, hm);
     heat_axes(t, r, hm);
@@ -717,21 +655,21 @@ static void draw_bins(const tui *t, const tui_rect *r, int row, double lo, doubl
     int lab_w = 0, num_w = snprintf(num, sizeof num, "%ld", most);
     for (int b = 0; b < nb; b++) {
         bin_label(lo + (hi - lo) * b / nb, lo + (hi - lo) * (b + 1) / nb, lab, sizeof lab);
-        lab_w = text_width(lab) > lab_w ? text_width(lab) : lab_w;
+        lab_w = tui_text_width(lab) > lab_w ? tui_text_width(lab) : lab_w;
     }
     int bar_w = r->w - lab_w - num_w - 2;
     for (int b = 0; b < nb; b++) {
         double a = lo + (hi - lo) * b / nb, z = lo + (hi - lo) * (b + 1) / nb;
         bin_label(a, z, lab, sizeof lab);
-        put_text(r, row + b, lab_w - text_width(lab), lab, A_NORMAL);
+        tui_draw_text(r, row + b, lab_w - tui_text_width(lab), lab, A_NORMAL);
         int len = count[b] == 0 || bar_w < 1 ? 0 : (int)lround((double)count[b] * bar_w / most);
         len = count[b] > 0 && bar_w >= 1 && len < 1 ? 1 : len;
         int attr = tui_colour_attr(t->colour, (a + z) / 2, fmax(fabs(lo), fabs(hi)));
         const char *g = fills_background(attr) ? " " : tui_glyph(TUI_GLYPH_FULL);
         for (int c = 0; c < len; c++)
-            put_text(r, row + b, lab_w + 1 + c, g, attr);
+            tui_draw_text(r, row + b, lab_w + 1 + c, g, attr);
         snprintf(num, sizeof num, "%ld", count[b]);
-        put_text(r, row + b, lab_w + 1 + len + (len > 0), num, A_NORMAL);
+        tui_draw_text(r, row + b, lab_w + 1 + len + (len > 0), num, A_NORMAL);
     }
 }
 
@@ -740,15 +678,15 @@ static void draw_histogram(const tui *t, const tui_rect *r)
     const iv_effect *e = &t->effect;
     char title[400], line[200];
     title_text(t, r->w, title, sizeof title);
-    put_text(r, 0, 0, title, tui_attr(t->colour, TUI_ATTR_TITLE));
+    tui_draw_text(r, 0, 0, title, tui_attr(t->colour, TUI_ATTR_TITLE));
     int row = 1;
     if (!any_enabled(t->ws))
-        put_text(r, row++, 0, "no intervention: every change is zero",
-                 tui_attr(t->colour, TUI_ATTR_ERROR));
+        tui_draw_text(r, row++, 0, "no intervention: every change is zero",
+                      tui_attr(t->colour, TUI_ATTR_ERROR));
     items l = {.n = 0};
     add_stats(t, &l);
     for (int k = 0; k < l.n && row < r->h - 1; k++)
-        put_text(r, row++, 0, l.it[k].text, A_NORMAL);
+        tui_draw_text(r, row++, 0, l.it[k].text, A_NORMAL);
 
     double lo = INFINITY, hi = -INFINITY;
     long nans = 0; /* not finite: an output driven past float32 is inf, and inf - inf is nan */
@@ -762,20 +700,21 @@ static void draw_histogram(const tui *t, const tui_rect *r)
     }
     char a[32], b[32];
     if (nans == e->n) {
-        put_text(r, row, 0, "no change is a finite number", tui_attr(t->colour, TUI_ATTR_ERROR));
+        tui_draw_text(r, row, 0, "no change is a finite number",
+                      tui_attr(t->colour, TUI_ATTR_ERROR));
         return;
     }
     iv_format_number(a, sizeof a, lo);
     iv_format_number(b, sizeof b, hi);
     if (hi <= lo) {
         snprintf(line, sizeof line, "all %ld examples change by %s", e->n - nans, a);
-        put_text(r, row, 0, line, A_NORMAL);
+        tui_draw_text(r, row, 0, line, A_NORMAL);
         return;
     }
     snprintf(line, sizeof line, "change from %s to %s", a, b);
     if (nans > 0)
         snprintf(line + strlen(line), sizeof line - strlen(line), " (%ld not finite)", nans);
-    put_text(r, row++, 0, line, A_NORMAL);
+    tui_draw_text(r, row++, 0, line, A_NORMAL);
     draw_bins(t, r, row, lo, hi);
 }
 
@@ -786,7 +725,7 @@ static void draw_invalid(const tui *t, const tui_rect *r)
     char title[400] = "effect";
     if (t->ws->data)
         snprintf(title, sizeof title, "effect over %s", t->ws->data->spec);
-    put_text(r, 0, 0, title, tui_attr(t->colour, TUI_ATTR_TITLE));
+    tui_draw_text(r, 0, 0, title, tui_attr(t->colour, TUI_ATTR_TITLE));
     put_wrapped(r, 1, 0, r->w, r->h - 1,
                 t->effect_error[0] ? t->effect_error : "the effect has not been computed",
                 tui_attr(t->colour, TUI_ATTR_ERROR));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tui.h"
 
 /* Formats v in at most w characters, with as many significant digits as fit. */
@@ -113,7 +114,7 @@ static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, doub
 static void draw_labels(const tui *t, const tui_layout *lay, int site, int first, int y)
 {
     const iv_model *m = t->ws->model;
-    attrset(tui_attr(t->colour, TUI_ATTR_DIM));
+    int attr = tui_attr(t->colour, TUI_ATTR_DIM);
     for (int i = 0; i < iv_model_site_width(m, site); i++) {
         tui_rect r;
         const char *label = iv_model_neuron_label(m, site, i);
@@ -121,11 +122,11 @@ static void draw_labels(const tui *t, const tui_layout *lay, int site, int first
         if (!label || i < first || i >= first + lay->per_line ||
             tui_layout_cell(t, lay, site, i, &r) < 0)
             continue;
-        int w = r.w - 1, len = (int)strlen(label);
+        int w = r.w - 1, len = tui_text_width(label);
         int pad = len < w ? (w - len) / 2 : 0;
-        mvprintw(y, r.x + pad, "%.*s", w, label);
+        tui_rect under = {y, r.x, 1, w}; /* the line under the cell, less the gap after it */
+        tui_draw_text(&under, 0, pad, label, attr);
     }
-    attrset(A_NORMAL);
 }
 
 static const char *view_name(tui_view v)
@@ -143,23 +144,19 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
     char title[160];
     snprintf(title, sizeof title, " %s%s", view_name(t->view),
              t->view == TUI_VIEW_SOURCE && !t->ws->source_acts ? " (no source input)" : "");
-    attrset(tui_attr(t->colour, TUI_ATTR_TITLE));
-    mvprintw(p->y, p->x, "%-*.*s", p->w, p->w, title);
-    int used = (int)strlen(title);
-    if (used + 4 < p->w) {
-        attrset(tui_attr(t->colour, TUI_ATTR_DIM));
-        mvprintw(p->y, p->x + used, "%.*s", p->w - used,
-                 "  * changed  + selected  +-M scale");
-    }
-    attrset(A_NORMAL);
+    tui_draw_padded(p, 0, 0, p->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
+    int used = tui_text_width(title);
+    if (used + 4 < p->w)
+        tui_draw_text(p, 0, used, "  * changed  + selected  +-M scale",
+                      tui_attr(t->colour, TUI_ATTR_DIM));
     for (int k = 0; k < lay->n_rows; k++) {
         int site = lay->row[k].site;
-        char name[128];
+        int mid = lay->row[k].y - p->y + (lay->cell_h - 1) / 2; /* the row's middle line, in p */
+        char name[128], label[130];
         iv_model_site_name(m, site, name, sizeof name);
-        attrset(site == t->cur_site ? tui_attr(t->colour, TUI_ATTR_HEADER) : (int)A_NORMAL);
-        mvprintw(lay->row[k].y + (lay->cell_h - 1) / 2, p->x, " %-*.*s", lay->label_w - 1,
-                 lay->label_w - 1, name);
-        attrset(A_NORMAL);
+        snprintf(label, sizeof label, " %s", name);
+        tui_draw_padded(p, mid, 0, lay->label_w, label,
+                        site == t->cur_site ? tui_attr(t->colour, TUI_ATTR_HEADER) : (int)A_NORMAL);
         double scale = site_scale(t, site, false);
         double source_scale = t->ws->source_acts ? site_scale(t, site, true) : 1;
         for (int i = 0; i < iv_model_site_width(m, site); i++)
@@ -167,24 +164,21 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
         /* The row's colour scale, after its last cell when there is room: the legend's range. */
         int width = iv_model_site_width(m, site);
         int last_col = (width < lay->per_line ? width : lay->per_line);
-        int x = p->x + lay->label_w + last_col * lay->cell_w + 1;
-        if (x + 8 <= p->x + p->w) {
+        int x = lay->label_w + last_col * lay->cell_w + 1; /* in p */
+        if (x + 8 <= p->w) {
             char num[32];
-            snprintf(num, sizeof num, "%.3g", scale);
-            attrset(tui_attr(t->colour, TUI_ATTR_DIM));
-            mvprintw(lay->row[k].y + (lay->cell_h - 1) / 2, x, "+-%.*s", p->x + p->w - x - 2, num);
-            attrset(A_NORMAL);
+            snprintf(num, sizeof num, "+-%.3g", scale);
+            tui_draw_text(p, mid, x, num, tui_attr(t->colour, TUI_ATTR_DIM));
         }
         if (lay->row[k].labels)
             draw_labels(t, lay, site, lay->row[k].first, lay->row[k].y + lay->row[k].lines);
-        if (lay->row[k].shown < width && x + 8 <= p->x + p->w) {
+        if (lay->row[k].shown < width && x + 8 <= p->w) {
             /* A window onto a wide site: which neurons, under the row's scale. */
             char range[64];
             snprintf(range, sizeof range, "%d-%d of %d", lay->row[k].first,
                      lay->row[k].first + lay->row[k].shown - 1, width);
-            attrset(tui_attr(t->colour, TUI_ATTR_DIM));
-            mvprintw(lay->row[k].y + lay->cell_h, x, "%.*s", p->x + p->w - x, range);
-            attrset(A_NORMAL);
+            tui_draw_text(p, lay->row[k].y - p->y + lay->cell_h, x, range,
+                          tui_attr(t->colour, TUI_ATTR_DIM));
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tui.h"
 
 /* A framed box in the middle of the screen; returns its inside. */
@@ -18,10 +19,9 @@ static tui_rect centred_box(const tui *t, int h, int w, const char *title)
     attrset(A_NORMAL);
     for (int y = r.y; y < r.y + r.h; y++)
         mvhline(y, r.x, ' ', r.w);
-    attrset(tui_attr(t->colour, TUI_ATTR_TITLE));
-    mvhline(r.y, r.x, ' ', r.w);
-    mvprintw(r.y, r.x + 1, "%.*s", r.w - 2, title);
-    attrset(A_NORMAL);
+    int attr = tui_attr(t->colour, TUI_ATTR_TITLE);
+    tui_draw_padded(&r, 0, 0, r.w, "", attr);
+    tui_draw_clipped(&r, 0, 1, r.w - 2, title, attr);
     return (tui_rect){r.y + 1, r.x + 1, r.h - 1, r.w - 2};
 }
 
@@ -29,13 +29,11 @@ static tui_rect centred_box(const tui *t, int h, int w, const char *title)
 static void put_text(const tui_rect *r, const char *text, int first)
 {
     int line = 0, y = 0;
-    const char *p = text;
-    while (*p && y < r->h) {
+    for (const char *p = text; *p && y < r->h; line++) {
+        if (line >= first)
+            tui_draw_text(r, y++, 0, p, A_NORMAL); /* draws up to the newline */
         const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        if (line++ >= first)
-            mvprintw(r->y + y++, r->x, "%.*s", len < r->w ? len : r->w, p);
-        p += len + (nl ? 1 : 0);
+        p = nl ? nl + 1 : p + strlen(p);
     }
 }
 
@@ -57,8 +55,9 @@ static void draw_too_small(const tui *t, const tui_layout *lay)
              lay->need_rows);
     snprintf(lines[1], sizeof lines[1], "this terminal is %d x %d.", t->cols, t->rows);
     snprintf(lines[2], sizeof lines[2], "Enlarge it, or press q to quit.");
+    tui_rect screen = {0, 0, t->rows, t->cols};
     for (int i = 0; i < 3; i++)
-        mvprintw(t->rows / 2 - 1 + i, 0, "%.*s", t->cols, lines[i]);
+        tui_draw_text(&screen, t->rows / 2 - 1 + i, 0, lines[i], A_NORMAL);
 }
 
 /* The message line: the last command, then what it said (errors stand out). Returns how much of
@@ -66,61 +65,64 @@ static void draw_too_small(const tui *t, const tui_layout *lay)
 static size_t draw_message(const tui *t, const tui_layout *lay)
 {
     const tui_rect *r = &lay->message;
-    attrset(A_NORMAL);
-    mvhline(r->y, 0, ' ', r->w);
+    tui_draw_padded(r, 0, 0, r->w, "", A_NORMAL);
     int x = 0;
     if (t->demo && t->demo->current >= 0) {
-        attrset(tui_attr(t->colour, TUI_ATTR_HEADER));
-        mvprintw(r->y, 0, "[%d/%d]", t->demo->current + 1, t->demo->n_steps);
-        x = getcurx(stdscr) + 1;
+        char step[32];
+        snprintf(step, sizeof step, "[%d/%d]", t->demo->current + 1, t->demo->n_steps);
+        x = tui_draw_text(r, 0, 0, step, tui_attr(t->colour, TUI_ATTR_HEADER)) + 1;
     }
     if (t->echo[0]) {
         /* A long command leaves the message at least half the line: the message is the news. */
-        int room = r->w - x - 2, len = (int)strlen(t->echo);
+        int room = r->w - x - 2, len = tui_text_width(t->echo);
         if (t->message[0] && room > r->w / 2)
             room = r->w / 2;
-        attrset(tui_attr(t->colour, TUI_ATTR_DIM));
-        if (len > room && room > 3)
-            mvprintw(r->y, x, "> %.*s...", room - 3, t->echo);
-        else
-            mvprintw(r->y, x, "> %.*s", room, t->echo);
+        int dim = tui_attr(t->colour, TUI_ATTR_DIM);
+        tui_draw_text(r, 0, x, "> ", dim);
+        if (len > room && room > 3) {
+            int cols = tui_draw_clipped(r, 0, x + 2, room - 3, t->echo, dim);
+            tui_draw_text(r, 0, x + 2 + cols, "...", dim);
+        } else {
+            tui_draw_clipped(r, 0, x + 2, room, t->echo, dim);
+        }
         x += 2 + (len < room ? len : room) + 2;
     }
     size_t shown = 0;
     if (x < r->w) {
-        attrset(t->message_is_error ? tui_attr(t->colour, TUI_ATTR_ERROR) : (int)A_NORMAL);
-        mvprintw(r->y, x, "%.*s", r->w - x, t->message);
-        shown = (size_t)(r->w - x);
+        tui_draw_text(r, 0, x, t->message,
+                      t->message_is_error ? tui_attr(t->colour, TUI_ATTR_ERROR) : (int)A_NORMAL);
+        shown = tui_text_fit(t->message, r->w - x, NULL);
     }
-    attrset(A_NORMAL);
-    return shown < strlen(t->message) ? shown : strlen(t->message);
+    return shown;
 }
 
 /* The rest of an error too long for the message line, on the line below in place of the keys'
  * hint: the reason usually comes last, after the file and command it happened in. */
 static void draw_error_rest(const tui *t, const tui_layout *lay, size_t shown)
 {
+    const tui_rect *r = &lay->cmdline;
     const char *rest = t->message + shown;
-    size_t len = strlen(rest), w = (size_t)lay->cmdline.w;
-    attrset(tui_attr(t->colour, TUI_ATTR_ERROR));
-    mvhline(lay->cmdline.y, 0, ' ', lay->cmdline.w);
-    if (len > w) /* still too long: its end, where the reason is */
-        mvprintw(lay->cmdline.y, 0, "...%s", rest + len - (w - 3));
-    else
-        mvprintw(lay->cmdline.y, 0, "%s", rest);
-    attrset(A_NORMAL);
+    int len = tui_text_width(rest), w = r->w, attr = tui_attr(t->colour, TUI_ATTR_ERROR);
+    tui_draw_padded(r, 0, 0, w, "", attr);
+    if (len > w && w > 3) { /* still too long: its end, where the reason is */
+        int skip = len - (w - 3), cut;
+        size_t from = tui_text_fit(rest, skip, &cut);
+        if (cut < skip) /* a double-width character spans the cut: it goes too */
+            from += tui_text_fit(rest + from, skip - cut + 1, NULL);
+        tui_draw_text(r, 0, 0, "...", attr);
+        tui_draw_text(r, 0, 3, rest + from, attr);
+    } else {
+        tui_draw_text(r, 0, 0, rest, attr);
+    }
 }
 
 /* The demo's caption takes the message line's place above it when a step is shown. */
 static void draw_hint(const tui *t, const tui_layout *lay)
 {
-    attrset(tui_attr(t->colour, TUI_ATTR_DIM));
-    mvhline(lay->cmdline.y, 0, ' ', lay->cmdline.w);
     const char *hint = t->demo ? " ] next step  [ back   : command   ? help   q quit"
                                : " : command   ? help   z m n r p ablate   v view   s swap   "
                                  "+ - step input   q quit";
-    mvprintw(lay->cmdline.y, 0, "%.*s", lay->cmdline.w, hint);
-    attrset(A_NORMAL);
+    tui_draw_padded(&lay->cmdline, 0, 0, lay->cmdline.w, hint, tui_attr(t->colour, TUI_ATTR_DIM));
 }
 
 /* The demo step's caption, full width just above the message line: what the lecturer talks to. */
@@ -132,14 +134,14 @@ static void draw_caption(const tui *t, const tui_layout *lay)
     int lines = 1;
     for (const char *p = caption; *p; p++)
         lines += *p == '\n';
-    int y = lay->message.y - lines;
-    attrset(tui_attr(t->colour, TUI_ATTR_HEADER));
+    int y = lay->message.y - lines, attr = tui_attr(t->colour, TUI_ATTR_HEADER);
+    tui_rect screen = {0, 0, t->rows, t->cols};
     for (const char *p = caption; y < lay->message.y; y++) {
-        int len = (int)strcspn(p, "\n");
-        mvprintw(y, 0, " %-*.*s", t->cols - 1, len < t->cols - 1 ? len : t->cols - 1, p);
+        tui_draw_padded(&screen, y, 0, 1, "", attr);
+        tui_draw_padded(&screen, y, 1, t->cols - 1, p, attr); /* draws up to the newline */
+        size_t len = strcspn(p, "\n");
         p += len + (p[len] ? 1 : 0);
     }
-    attrset(A_NORMAL);
 }
 
 void tui_draw(const tui *t)

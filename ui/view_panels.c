@@ -6,23 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tui.h"
 
-/* Prints into a rectangle's line, clipped to its width. */
+/* A formatted line of a panel, filling its width: a shorter line leaves nothing of the last one. */
 static void put_line(const tui_rect *r, int line, int attr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void put_line(const tui_rect *r, int line, int attr, const char *fmt, ...)
 {
-    if (line >= r->h)
-        return;
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    attrset(attr);
-    mvprintw(r->y + line, r->x, "%-*.*s", r->w, r->w, buf);
-    attrset(A_NORMAL);
+    tui_draw_padded(r, line, 0, r->w, buf, attr);
 }
 
 static void append_input(const tui *t, iv_buf *b, const float *v, bool mark_focus)
