@@ -8,6 +8,7 @@
 
 #include "budget.h"
 #include "files.h"
+#include "gridmap.h"
 #include "handlers.h"
 #include "report.h"
 #include "safetensors.h"
@@ -52,26 +53,24 @@ IV_HANDLER(iv_cmd_sweep)
     double from, to;
     long steps = 21;
     if (iv_parse_double(argv[1], &from) < 0 || iv_parse_double(argv[2], &to) < 0)
-        return iv_error_set(err, "sweep: FROM and TO must be finite numbers");
+        return iv_error_set(err, "FROM and TO must be finite numbers");
     /* Activations are float32: a range past its limits, or whose width overflows, has no steps. */
     if (fabs(from) > FLT_MAX || fabs(to) > FLT_MAX || !isfinite(to - from))
-        return iv_error_set(err, "sweep: %s to %s is out of range: FROM and TO must lie within "
+        return iv_error_set(err, "%s to %s is out of range: FROM and TO must lie within "
                             "+-3.4e38, the range of float32", argv[1], argv[2]);
     if (argc == 4 && iv_parse_int(argv[3], 2, MAX_SWEEP_STEPS, &steps) < 0)
-        return iv_error_set(err, "sweep: STEPS must be a whole number from 2 to %d",
+        return iv_error_set(err, "STEPS must be a whole number from 2 to %d",
                             MAX_SWEEP_STEPS);
-    if (iv_addr_parse(m, argv[0], &addr, err) < 0) {
-        iv_error_prefix(err, "sweep");
+    if (iv_addr_parse(m, argv[0], &addr, err) < 0)
         return -1;
-    }
     if (addr.n != 1) {
         iv_addr_clear(&addr);
-        return iv_error_set(err, "sweep: '%s' addresses %d neurons; sweep one (e.g. h1[0] or "
+        return iv_error_set(err, "'%s' addresses %d neurons; sweep one (e.g. h1[0] or "
                             "input[x])", argv[0], addr.n);
     }
     if (ws->count && iv_workspace_run(ws, err) < 0) { /* statistics for mean / noise / resample */
         iv_addr_clear(&addr);
-        return -1;
+        return IV_ERROR_AS_IS; /* an error of evaluating the workspace */
     }
     long S = iv_list_samples(ws->list, ws->count), rows = steps * S;
     int d = m->n_inputs, out = iv_model_output_site(m), w = iv_model_output_width(m);
@@ -111,7 +110,7 @@ IV_HANDLER(iv_cmd_sweep)
         iv_json_set_str(obj, "sweep", name);
         json_object_object_add(obj, "samples", json_object_new_int64(S));
         iv_json_set(obj, "points", table);
-        iv_emit(sink, obj);
+        iv_emit(sink, IV_RESULT_SWEEP, obj);
         free(name);
         free(yc);
         free(yi);
@@ -121,15 +120,14 @@ IV_HANDLER(iv_cmd_sweep)
     free(input);
     free(value);
     iv_addr_clear(&addr);
-    if (rc < 0)
-        iv_error_prefix(err, "sweep");
     return rc;
 }
 
 /* ---- export ----------------------------------------------------------------------------------- */
 
-static void collect(json_object *obj, void *user)
+static void collect(iv_result_type type, json_object *obj, void *user)
 {
+    (void)type;
     json_object_array_add(user, obj);
 }
 
@@ -189,25 +187,23 @@ static bool write_csv(FILE *f, json_object *obj)
             }
             return true;
         }
-        if (json_object_is_type(first, json_type_array)) { /* a matrix: y down, x across */
-            json_object *xs = json_object_object_get(obj, "x"), *ys = json_object_object_get(obj, "y");
-            const char *xn = json_object_get_string(json_object_object_get(obj, "x_name"));
-            const char *yn = json_object_get_string(json_object_object_get(obj, "y_name"));
-            fprintf(f, "%s\\%s", yn ? yn : "row", xn ? xn : "column");
-            for (size_t c = 0; c < json_object_array_length(first); c++) {
+        iv_gridmap g;
+        if (iv_gridmap_decode(obj, val, &g)) { /* a matrix: y down, x across */
+            fprintf(f, "%s\\%s", g.y_name ? g.y_name : "row", g.x_name ? g.x_name : "column");
+            for (size_t c = 0; c < g.cols; c++) {
                 fputc(',', f);
-                if (xs)
-                    csv_cell(f, json_object_array_get_idx(xs, c));
+                if (g.x)
+                    csv_cell(f, json_object_array_get_idx(g.x, c));
                 else
                     fprintf(f, "%zu", c);
             }
             fputc('\n', f);
-            for (size_t r = 0; r < json_object_array_length(val); r++) {
-                if (ys)
-                    csv_cell(f, json_object_array_get_idx(ys, r));
+            for (size_t r = 0; r < g.rows; r++) {
+                if (g.y)
+                    csv_cell(f, json_object_array_get_idx(g.y, r));
                 else
                     fprintf(f, "%zu", r);
-                json_object *row = json_object_array_get_idx(val, r);
+                json_object *row = json_object_array_get_idx(g.matrix, r);
                 for (size_t c = 0; c < json_object_array_length(row); c++) {
                     fputc(',', f);
                     csv_cell(f, json_object_array_get_idx(row, c));
@@ -233,19 +229,14 @@ static void write_csv_pairs(FILE *f, json_object *obj)
     }
 }
 
-/* export model FILE: the current model, in the text format (or safetensors, by the name). */
-static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
+/* The current model in the text format (or safetensors, by the name). */
+static int write_model(const iv_workspace *ws, const char *path, iv_error *err)
 {
     size_t len = strlen(path);
-    if (len > 12 && strcmp(path + len - 12, ".safetensors") == 0) {
-        if (iv_model_write_safetensors(ws->model, path, err) < 0) {
-            iv_error_prefix(err, "export model");
-            return -1;
-        }
-        return 0;
-    }
+    if (len > 12 && strcmp(path + len - 12, ".safetensors") == 0)
+        return iv_model_write_safetensors(ws->model, path, err);
     if (!(len > 3 && strcmp(path + len - 3, ".nn") == 0))
-        return iv_error_set(err, "export model: '%s' must end in .nn or .safetensors", path);
+        return iv_error_set(err, "'%s' must end in .nn or .safetensors", path);
     iv_atomic_file out;
     FILE *f = iv_atomic_open(&out, path, err);
     int rc = f ? 0 : -1;
@@ -255,9 +246,16 @@ static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
     } else if (rc == 0) {
         rc = iv_atomic_commit(&out, err);
     }
-    if (rc < 0)
-        iv_error_prefix(err, "export model");
     return rc;
+}
+
+/* export model FILE, whose errors name "export model" rather than the command alone. */
+static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
+{
+    if (write_model(ws, path, err) == 0)
+        return 0;
+    iv_error_prefix(err, "export model");
+    return IV_ERROR_AS_IS;
 }
 
 IV_HANDLER(iv_cmd_export)
@@ -269,21 +267,22 @@ IV_HANDLER(iv_cmd_export)
     bool csv = len > 4 && strcmp(path + len - 4, ".csv") == 0;
     bool json = len > 5 && strcmp(path + len - 5, ".json") == 0;
     if (!csv && !json)
-        return iv_error_set(err, "export: '%s' must end in .csv or .json", path);
+        return iv_error_set(err, "'%s' must end in .csv or .json", path);
     char **words;
     int n = iv_words_split(what, &words, err);
     if (n <= 0 || strcmp(words[0], "export") == 0) {
         if (n >= 0)
             iv_words_free(words);
-        return n < 0 ? -1 : iv_error_set(err, "export: name a command whose results to write, e.g. "
-                                         "export effect map.csv");
+        /* COMMAND's words do not split: said as for a line of a script, without a prefix. */
+        return n < 0 ? IV_ERROR_AS_IS : iv_error_set(err, "name a command whose results to write, "
+                                                     "e.g. export effect map.csv");
     }
     json_object *results = json_object_new_array();
     iv_sink capture = {collect, results};
     int rc = iv_command_run(ws, n, words, &capture, err);
     iv_words_free(words);
     if (rc == 0 && json_object_array_length(results) == 0)
-        rc = iv_error_set(err, "export: '%s' reports nothing to write", what);
+        rc = iv_error_set(err, "'%s' reports nothing to write", what);
     iv_atomic_file out;
     FILE *f = rc == 0 ? iv_atomic_open(&out, path, err) : NULL;
     if (rc == 0 && !f)
@@ -307,9 +306,7 @@ IV_HANDLER(iv_cmd_export)
         rc = iv_atomic_commit(&out, err);
     }
     json_object_put(results);
-    if (rc < 0 && strncmp(err->msg, "export", 6) != 0)
-        iv_error_prefix(err, "export");
-    return rc;
+    return rc; /* the command's own error, as iv_command_run prefixed it, then "export: " */
 }
 
 /* ---- linear regions --------------------------------------------------------------------------- */
@@ -342,22 +339,19 @@ IV_HANDLER(iv_cmd_regions)
     const iv_model *m = ws->model;
     int site = iv_model_site_find(m, argv[0]);
     if (site <= 0)
-        return iv_error_set(err, "regions: '%s' is not a layer (e.g. regions h1)", argv[0]);
+        return iv_error_set(err, "'%s' is not a layer (e.g. regions h1)", argv[0]);
     int pre = iv_model_site_kind(m, site) == IV_SITE_PRE ? site : site - 1;
     int width = iv_model_site_width(m, pre);
     if (width > MAX_REGION_WIDTH)
-        return iv_error_set(err, "regions: %s has %d neurons; patterns are shown for at most %d",
+        return iv_error_set(err, "%s has %d neurons; patterns are shown for at most %d",
                             argv[0], width, MAX_REGION_WIDTH);
     iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
-    if (!acts) {
-        iv_error_prefix(err, "regions");
+    if (!acts)
         return -1;
-    }
     long n = ws->data->n, S = acts->n / n;
     int *clean_id = iv_big_alloc((size_t)n, 3 * sizeof(int), "the regions of every example", err);
     if (!clean_id) {
         iv_acts_free(acts);
-        iv_error_prefix(err, "regions");
         return -1;
     }
     int *iv_id = clean_id + n, *flipped = clean_id + 2 * n; /* (n) each, in one block */
@@ -376,7 +370,7 @@ IV_HANDLER(iv_cmd_regions)
         flips += flipped[r];
     }
     char what[80];
-    snprintf(what, sizeof what, "regions: a table of %d patterns", count);
+    snprintf(what, sizeof what, "a table of %d patterns", count);
     if (iv_budget_check((double)count * 5 * IV_RESULT_NUMBER_BYTES, what, err) < 0) {
         for (int i = 0; i < count; i++)
             free(table[i]);
@@ -427,7 +421,7 @@ IV_HANDLER(iv_cmd_regions)
     free(table);
     free(clean_id);
     iv_acts_free(acts);
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_REGIONS, obj);
     return 0;
 }
 
@@ -440,26 +434,24 @@ IV_HANDLER(iv_cmd_activations)
     const iv_model *m = ws->model;
     int site = iv_model_site_find(m, argv[0]);
     if (site < 0)
-        return iv_error_set(err, "activations: unknown site '%s'", argv[0]);
+        return iv_error_set(err, "unknown site '%s'", argv[0]);
     if (!ws->data)
-        return iv_error_set(err, "activations: no reference dataset: set one with 'data'");
+        return iv_error_set(err, "no reference dataset: set one with 'data'");
     long n = ws->data->n;
     if (n > MAX_ACTIVATION_ROWS)
-        return iv_error_set(err, "activations: %ld examples; at most %d are reported", n,
+        return iv_error_set(err, "%ld examples; at most %d are reported", n,
                             MAX_ACTIVATION_ROWS);
     int w = iv_model_site_width(m, site), d = m->n_inputs;
     /* The table is checked before the pass: each number of a result costs far more than 4 bytes. */
     double cells = (double)n * (double)(d + ws->data->n_labels + 2 * w);
     char what[96];
-    snprintf(what, sizeof what, "activations: a table of %ld rows x %ld columns", n,
+    snprintf(what, sizeof what, "a table of %ld rows x %ld columns", n,
              (long)(d + ws->data->n_labels + 2 * w));
     if (iv_budget_check(cells * IV_RESULT_NUMBER_BYTES, what, err) < 0)
         return -1;
     iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
-    if (!acts) {
-        iv_error_prefix(err, "activations");
+    if (!acts)
         return -1;
-    }
     long S = acts->n / n;
     json_object *rows = json_object_new_array_ext((int)n);
     for (long r = 0; r < n; r++) {
@@ -484,6 +476,6 @@ IV_HANDLER(iv_cmd_activations)
     iv_json_set_str(obj, "dataset", ws->data->spec);
     iv_json_set_str(obj, "columns", "inputs, labels, then each neuron clean and (with ') intervened");
     iv_json_set(obj, "rows", rows);
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_ACTIVATIONS, obj);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include "metrics.h"
 #include "report.h"
 
-static int site_arg(const iv_workspace *ws, const char *cmd, const char *name, iv_error *err)
+static int site_arg(const iv_workspace *ws, const char *name, iv_error *err)
 {
     int site = iv_model_site_find(ws->model, name);
     if (site < 0) {
@@ -19,31 +19,36 @@ static int site_arg(const iv_workspace *ws, const char *cmd, const char *name, i
             char site_name[128];
             iv_model_site_name(ws->model, probe.site, site_name, sizeof site_name);
             iv_addr_clear(&probe);
-            return iv_error_set(err, "%s: '%s' is a neuron address; give a site name such as '%s'",
-                                cmd, name, site_name);
+            return iv_error_set(err, "'%s' is a neuron address; give a site name such as '%s'",
+                                name, site_name);
         }
-        iv_error_prefix(err, "%s", cmd);
         return -1;
     }
     return site;
 }
 
+/* One site's values; the output's report adds the change and the target. */
+static void show_site(const iv_workspace *ws, int site, const iv_sink *sink)
+{
+    if (site == iv_model_output_site(ws->model))
+        iv_emit(sink, IV_RESULT_OUTPUT, iv_report_output(ws));
+    else
+        iv_emit(sink, IV_RESULT_SITE, iv_report_site(ws, site));
+}
+
 IV_HANDLER(iv_cmd_show)
 {
     if (!ws->clean || !ws->intervened)
-        return iv_error_set(err, "show: nothing is evaluated (the last run failed; see its message)");
+        return iv_error_set(err, "nothing is evaluated (the last run failed; see its message)");
     if (argc == 1) {
-        int site = site_arg(ws, "show", argv[0], err);
+        int site = site_arg(ws, argv[0], err);
         if (site < 0)
             return -1;
-        json_object *obj = site == iv_model_output_site(ws->model) ? iv_report_output(ws)
-                                                                   : iv_report_site(ws, site);
-        iv_emit(sink, obj);
+        show_site(ws, site, sink);
         return 0;
     }
     for (int s = 0; s < iv_model_site_count(ws->model); s++)
-        iv_emit(sink, s == iv_model_output_site(ws->model) ? iv_report_output(ws)
-                                                           : iv_report_site(ws, s));
+        show_site(ws, s, sink);
     return 0;
 }
 
@@ -106,10 +111,8 @@ static json_object *effect_histogram(const iv_effect *e)
 IV_HANDLER(iv_cmd_effect)
 {
     iv_effect e;
-    if (iv_workspace_effect(ws, &e, err) < 0) {
-        iv_error_prefix(err, "effect");
+    if (iv_workspace_effect(ws, &e, err) < 0)
         return -1;
-    }
     const iv_model *m = ws->model;
     json_object *obj = json_object_new_object(), *ids = json_object_new_array();
     for (int i = 0; i < ws->count; i++)
@@ -141,19 +144,17 @@ IV_HANDLER(iv_cmd_effect)
     else
         iv_json_set(obj, "histogram", effect_histogram(&e));
     iv_effect_free(&e);
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_EFFECT, obj);
     return 0;
 }
 
 IV_HANDLER(iv_cmd_stats)
 {
-    if (iv_workspace_reference(ws, err) < 0) {
-        iv_error_prefix(err, "stats");
+    if (iv_workspace_reference(ws, err) < 0)
         return -1;
-    }
     int first = 0, last = iv_model_site_count(ws->model) - 1;
     if (argc == 1) {
-        first = last = site_arg(ws, "stats", argv[0], err);
+        first = last = site_arg(ws, argv[0], err);
         if (first < 0)
             return -1;
     }
@@ -167,7 +168,7 @@ IV_HANDLER(iv_cmd_stats)
         iv_json_set(obj, "mean", iv_json_doubles(ws->stats->mean[s], w));
         iv_json_set(obj, "std", iv_json_doubles(ws->stats->std[s], w));
         iv_json_set_num(obj, "site_std", ws->stats->site_std[s]);
-        iv_emit(sink, obj);
+        iv_emit(sink, IV_RESULT_STATS, obj);
     }
     return 0;
 }
@@ -179,14 +180,14 @@ IV_HANDLER(iv_cmd_help)
     if (argc == 1) {
         const iv_command *c = iv_command_find(argv[0]);
         if (!c)
-            return iv_error_set(err, "help: no command '%s' (try 'help')", argv[0]);
+            return iv_error_set(err, "no command '%s' (try 'help')", argv[0]);
         json_object *obj = json_object_new_object();
         iv_json_set_str(obj, "command", c->name);
         iv_json_set_str(obj, "usage", c->usage);
         iv_json_set_str(obj, "summary", c->summary);
         if (*c->detail)
             iv_json_set_str(obj, "detail", c->detail);
-        iv_emit(sink, obj);
+        iv_emit(sink, IV_RESULT_HELP, obj);
         return 0;
     }
     json_object *obj = json_object_new_object(), *rows = json_object_new_array();
@@ -198,7 +199,7 @@ IV_HANDLER(iv_cmd_help)
         json_object_array_add(rows, row);
     }
     iv_json_set(obj, "commands", rows);
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_HELP, obj);
     return 0;
 }
 
@@ -211,7 +212,7 @@ IV_HANDLER(iv_cmd_say)
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "say", text.data);
     iv_buf_free(&text);
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_TEXT, obj);
     return 0;
 }
 
@@ -232,10 +233,8 @@ static json_object *comparison_row(const char *neurons, const iv_comparison *c, 
 IV_HANDLER(iv_cmd_compare)
 {
     iv_addr addr;
-    if (iv_addr_parse(ws->model, argv[0], &addr, err) < 0) {
-        iv_error_prefix(err, "compare");
+    if (iv_addr_parse(ws->model, argv[0], &addr, err) < 0)
         return -1;
-    }
     json_object *rows = json_object_new_array();
     int rc = 0;
     /* Each neuron alone (when there are a few), then the set as a whole. */
@@ -260,7 +259,6 @@ IV_HANDLER(iv_cmd_compare)
     iv_addr_clear(&addr);
     if (rc < 0) {
         json_object_put(rows);
-        iv_error_prefix(err, "compare");
         return -1;
     }
     json_object *obj = json_object_new_object();
@@ -271,6 +269,6 @@ IV_HANDLER(iv_cmd_compare)
              (unsigned long long)ws->seed);
     iv_json_set_str(obj, "random", seed);
     iv_json_set(obj, "loss_gaps", rows);
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_COMPARISON, obj);
     return 0;
 }

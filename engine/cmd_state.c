@@ -13,15 +13,16 @@
 
 IV_HANDLER(iv_cmd_model)
 {
+    /* Its errors name the file (or the model's target or data line), not the command. */
     iv_model *m = iv_model_load(argv[0], err);
     if (!m)
-        return -1;
+        return IV_ERROR_AS_IS;
     /* Sessions record the absolute path, so a saved session loads from any directory. */
     char *abs = strncmp(argv[0], "builtin:", 8) ? realpath(argv[0], NULL) : NULL;
     if (abs)
         m->path = iv_arena_strdup(m->arena, abs);
     free(abs);
-    return iv_workspace_set_model(ws, m, err);
+    return iv_workspace_set_model(ws, m, err) < 0 ? IV_ERROR_AS_IS : 0;
 }
 
 IV_HANDLER(iv_cmd_info)
@@ -49,7 +50,7 @@ IV_HANDLER(iv_cmd_info)
     if (m->target)
         iv_json_set_str(obj, "target", m->target);
     iv_json_set_str(obj, "dataset", ws->data ? ws->data->spec : "none");
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_MODEL, obj);
     return 0;
 }
 
@@ -113,36 +114,30 @@ static json_object *input_report(const iv_model *m, const char *key, const float
 IV_HANDLER(iv_cmd_input)
 {
     if (argc == 0) {
-        iv_emit(sink, input_report(ws->model, "input", ws->base));
+        iv_emit(sink, IV_RESULT_INPUT, input_report(ws->model, "input", ws->base));
         return 0;
     }
-    if (parse_input(ws->model, argc, argv, ws->base, err) < 0) {
-        iv_error_prefix(err, "input");
-        return -1;
-    }
-    return 0;
+    return parse_input(ws->model, argc, argv, ws->base, err);
 }
 
 IV_HANDLER(iv_cmd_source)
 {
     if (argc == 0) {
         if (!ws->has_source)
-            return iv_error_set(err, "source: none is set (e.g. 'source 5 3')");
-        iv_emit(sink, input_report(ws->model, "source", ws->source));
+            return iv_error_set(err, "none is set (e.g. 'source 5 3')");
+        iv_emit(sink, IV_RESULT_INPUT, input_report(ws->model, "source", ws->source));
         return 0;
     }
     if (argc == 1 && strcmp(argv[0], "none") == 0) {
         for (int i = 0; i < ws->count; i++)
             if (ws->list[i].kind == IV_PATCH)
-                return iv_error_set(err, "source: intervention #%d patches from it; drop it first",
+                return iv_error_set(err, "intervention #%d patches from it; drop it first",
                                     ws->list[i].id);
         ws->has_source = false;
         return 0;
     }
-    if (parse_input(ws->model, argc, argv, ws->source, err) < 0) {
-        iv_error_prefix(err, "source");
+    if (parse_input(ws->model, argc, argv, ws->source, err) < 0)
         return -1;
-    }
     ws->has_source = true;
     return 0;
 }
@@ -150,7 +145,7 @@ IV_HANDLER(iv_cmd_source)
 IV_HANDLER(iv_cmd_swap)
 {
     if (!ws->has_source)
-        return iv_error_set(err, "swap: there is no source input (e.g. 'source 5 3')");
+        return iv_error_set(err, "there is no source input (e.g. 'source 5 3')");
     float *t = ws->base;
     ws->base = ws->source;
     ws->source = t;
@@ -161,7 +156,7 @@ IV_HANDLER(iv_cmd_data)
 {
     if (argc == 0) {
         if (!ws->data)
-            return iv_error_set(err, "data: none is set (e.g. 'data grid x=0:10:1 y=0:10:1')");
+            return iv_error_set(err, "none is set (e.g. 'data grid x=0:10:1 y=0:10:1')");
         json_object *obj = json_object_new_object();
         iv_json_set_str(obj, "dataset", ws->data->spec);
         json_object_object_add(obj, "examples", json_object_new_int64(ws->data->n));
@@ -169,27 +164,20 @@ IV_HANDLER(iv_cmd_data)
         for (int i = 0; i < ws->data->n_labels; i++)
             json_object_array_add(labels, json_object_new_string(ws->data->label_names[i]));
         iv_json_set(obj, "labels", labels);
-        iv_emit(sink, obj);
+        iv_emit(sink, IV_RESULT_DATASET, obj);
         return 0;
     }
     if (argc == 1 && strcmp(argv[0], "none") == 0) {
         for (int i = 0; i < ws->count; i++)
             if (iv_kind_needs_stats(ws->list[i].kind))
-                return iv_error_set(err, "data: intervention #%d uses the dataset; drop it first",
+                return iv_error_set(err, "intervention #%d uses the dataset; drop it first",
                                     ws->list[i].id);
-        return iv_workspace_replace_data(ws, NULL, err);
+        /* Dropping the dataset fails only in evaluating the workspace again. */
+        return iv_workspace_replace_data(ws, NULL, err) < 0 ? IV_ERROR_AS_IS : 0;
     }
     const iv_model *m = ws->model;
     iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
-    if (!ds) {
-        iv_error_prefix(err, "data");
-        return -1;
-    }
-    if (iv_workspace_replace_data(ws, ds, err) < 0) {
-        iv_error_prefix(err, "data");
-        return -1;
-    }
-    return 0;
+    return ds ? iv_workspace_replace_data(ws, ds, err) : -1;
 }
 
 IV_HANDLER(iv_cmd_seed)
@@ -197,12 +185,12 @@ IV_HANDLER(iv_cmd_seed)
     if (argc == 0) {
         json_object *obj = json_object_new_object();
         json_object_object_add(obj, "seed", json_object_new_uint64(ws->seed));
-        iv_emit(sink, obj);
+        iv_emit(sink, IV_RESULT_SETTING, obj);
         return 0;
     }
     long v;
     if (iv_parse_int(argv[0], 0, LONG_MAX, &v) < 0)
-        return iv_error_set(err, "seed: '%s' is not a whole number >= 0", argv[0]);
+        return iv_error_set(err, "'%s' is not a whole number >= 0", argv[0]);
     ws->seed = (uint64_t)v;
     return 0;
 }
@@ -211,18 +199,18 @@ IV_HANDLER(iv_cmd_metric)
 {
     if (argc == 1) {
         if (strcmp(argv[0], "clean") && strcmp(argv[0], "target"))
-            return iv_error_set(err, "metric: expected clean or target, got '%s'", argv[0]);
+            return iv_error_set(err, "expected clean or target, got '%s'", argv[0]);
         bool target = strcmp(argv[0], "target") == 0;
         if (target && (!ws->target || iv_model_is_classifier(ws->model) ||
                        iv_model_output_width(ws->model) != 1))
-            return iv_error_set(err, "metric: 'target' needs a regression model with one output "
+            return iv_error_set(err, "'target' needs a regression model with one output "
                                 "and a target expression");
         ws->loss_vs_target = target;
     }
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "metric", ws->loss_vs_target ? "target" : "clean");
     iv_json_set_str(obj, "loss", iv_loss_name(ws));
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_SETTING, obj);
     return 0;
 }
 
@@ -230,11 +218,10 @@ IV_HANDLER(iv_cmd_limit)
 {
     (void)ws;
     if (argc == 1 || (argc == 2 && strcmp(argv[0], "memory") != 0))
-        return iv_error_set(err, "limit: expected 'limit' or 'limit memory SIZE'");
+        return iv_error_set(err, "expected 'limit' or 'limit memory SIZE'");
     size_t bytes;
     if (argc == 2 && (iv_parse_size(argv[1], &bytes) < 0 || bytes < ((size_t)1 << 20)))
-        return iv_error_set(err, "limit: '%s' is not a size of at least 1M (e.g. 512M, 4G)",
-                            argv[1]);
+        return iv_error_set(err, "'%s' is not a size of at least 1M (e.g. 512M, 4G)", argv[1]);
     if (argc == 2)
         iv_memory_limit_set(bytes);
     char text[32];
@@ -242,7 +229,7 @@ IV_HANDLER(iv_cmd_limit)
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "memory", text);
     json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)iv_memory_limit()));
-    iv_emit(sink, obj);
+    iv_emit(sink, IV_RESULT_SETTING, obj);
     return 0;
 }
 
@@ -251,10 +238,8 @@ IV_HANDLER(iv_cmd_save)
     char *text = iv_session_script(ws);
     int rc = iv_write_file_atomic(argv[0], text, strlen(text), err);
     free(text);
-    if (rc < 0) {
-        iv_error_prefix(err, "save");
+    if (rc < 0)
         return -1;
-    }
     ws->unsaved = false;
     return 0;
 }
@@ -296,19 +281,17 @@ IV_HANDLER(iv_cmd_load)
 {
     char *real = realpath(argv[0], NULL);
     if (!real) {
-        iv_error_set(err, "load: %s: cannot open: %s", argv[0], strerror(errno));
+        iv_error_set(err, "%s: cannot open: %s", argv[0], strerror(errno));
         return -1;
     }
     if (check_not_running(ws, argv[0], real, err) < 0) {
         free(real);
-        iv_error_prefix(err, "load");
         return -1;
     }
     char *text = iv_read_file(argv[0], 16u << 20, NULL, err);
     if (!text || iv_session_check(text, argv[0], err) < 0) {
         free(text);
         free(real);
-        iv_error_prefix(err, "load");
         return -1;
     }
     /* Replay into a fresh workspace and swap only on success, so a bad file loses nothing. */
@@ -316,7 +299,7 @@ IV_HANDLER(iv_cmd_load)
     if (!fresh) {
         free(text);
         free(real);
-        return -1;
+        return IV_ERROR_AS_IS; /* evaluating the builtin model failed */
     }
     fresh->seed = ws->seed;
     iv_script_frame frame = {argv[0], real, ws->running};
@@ -327,7 +310,6 @@ IV_HANDLER(iv_cmd_load)
     fresh->running = NULL;
     if (failures) {
         iv_workspace_free(fresh);
-        iv_error_prefix(err, "load");
         return -1;
     }
     iv_workspace_adopt(ws, fresh);

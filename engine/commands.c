@@ -7,8 +7,13 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "kinds.h"
 
 /* ---- the table --------------------------------------------------------------------------------- */
+
+/* ablate's usage and its lines on each kind come from the table of kinds (kinds.h): they are
+ * written here on the first use of the command table (fill_from_kinds). */
+static char ablate_usage[256], ablate_detail[4096];
 
 static const iv_command table[] = {
     {"model", "FILE", "open a model (.nn, .onnx, .safetensors, or builtin:max)",
@@ -47,19 +52,7 @@ static const iv_command table[] = {
      "network's (negative when an intervention makes the network more right). Loss gaps,\n"
      "compare and optimal ablation all use it.",
      0, 1, 0, iv_cmd_metric},
-    {"ablate", "ADDR zero|mean|noise|resample|optimal|set V|patch [OPTIONS]",
-     "add an ablation of the addressed neurons",
-     "  zero                 a = 0\n"
-     "  mean                 a = its mean over the reference dataset\n"
-     "  noise                a = a + sigma * N(0, 1); options k=K (sigma = K x std, default 3),\n"
-     "                       std=neuron|site (per-neuron std, or one std for the site),\n"
-     "                       sigma=S (absolute), samples=N (default 10), seed=N\n"
-     "  resample             a = its value on another example of the dataset (samples=, seed=)\n"
-     "  optimal              a = the constant that minimises the loss gap over the dataset\n"
-     "  set V                a = V\n"
-     "  patch                a = its value on the source input\n"
-     "ADDR: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open), h1[\"x-y\"] (label), h1.pre[0].\n"
-     "Example: input 3 5; ablate h1[1] zero; show out",
+    {"ablate", ablate_usage, "add an ablation of the addressed neurons", ablate_detail,
      2, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_ablate},
     {"set", "ADDR VALUE", "set the addressed neurons to a constant", "Same as: ablate ADDR set VALUE",
      2, 2, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_set},
@@ -127,32 +120,47 @@ static const iv_command table[] = {
      iv_cmd_say},
 };
 
+static void fill_from_kinds(void)
+{
+    if (*ablate_usage)
+        return;
+    snprintf(ablate_usage, sizeof ablate_usage, "ADDR %s [OPTIONS]", iv_kinds_usage());
+    char *kinds = iv_kinds_help(2, 23);
+    snprintf(ablate_detail, sizeof ablate_detail, "%s%s", kinds,
+             "ADDR: h1 (all), h1[2], h1[0,3], h1[1:3] (half-open), h1[\"x-y\"] (label), h1.pre[0].\n"
+             "Example: input 3 5; ablate h1[1] zero; show out");
+    free(kinds);
+}
+
 const iv_command *iv_commands(int *count)
 {
+    fill_from_kinds();
     *count = (int)(sizeof table / sizeof table[0]);
     return table;
 }
 
 const iv_command *iv_command_find(const char *name)
 {
+    fill_from_kinds();
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(table[i].name, name) == 0)
             return &table[i];
     return NULL;
 }
 
-static void discard(json_object *obj, void *user)
+static void discard(iv_result_type type, json_object *obj, void *user)
 {
+    (void)type;
     (void)user;
     json_object_put(obj);
 }
 
 const iv_sink iv_sink_discard = {discard, NULL};
 
-void iv_emit(const iv_sink *sink, json_object *result)
+void iv_emit(const iv_sink *sink, iv_result_type type, json_object *result)
 {
     if (sink && sink->emit)
-        sink->emit(result, sink->user);
+        sink->emit(type, result, sink->user);
     else
         json_object_put(result);
 }
@@ -240,13 +248,15 @@ int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink,
     if (changes)
         iv_workspace_save_state(ws, &before);
     int rc = c->run(ws, nargs, argv + 1, sink, err);
+    if (rc < 0 && rc != IV_ERROR_AS_IS)
+        iv_error_prefix(err, "%s", c->name); /* the one place a handler's error gets its name */
     if (rc == 0 && rerun)
         rc = iv_workspace_run(ws, err);
     if (changes && rc < 0)
         iv_workspace_restore_state(ws, &before);
     else if (changes)
         iv_workspace_state_free(&before);
-    return rc;
+    return rc < 0 ? -1 : rc;
 }
 
 /* Finds the end of one command: a ';' or a '#' that starts a word, outside quotes and brackets. */
@@ -370,18 +380,13 @@ char *iv_session_script(const iv_workspace *ws)
     for (int i = 0; i < ws->count; i++) {
         const iv_intervention *iv = &ws->list[i];
         char *addr = iv_addr_format(m, &iv->addr);
-        char *params = iv_intervention_params(iv);
-        if (iv->kind == IV_SET)
-            iv_buf_printf(&b, "ablate %s set %.9g\n", addr, iv->value);
-        else if (iv->kind == IV_OPTIMAL) /* found again from the dataset when replayed */
-            iv_buf_printf(&b, "ablate %s optimal\n", addr);
-        else
-            iv_buf_printf(&b, "ablate %s %s%s%s\n", addr, iv_kind_name(iv->kind), *params ? " " : "",
-                          params);
+        char *words = iv_kind_session_words(iv); /* set's value; optimal's are found again */
+        iv_buf_printf(&b, "ablate %s %s%s%s\n", addr, iv_kind_name(iv->kind), *words ? " " : "",
+                      words);
         if (!iv->enabled) /* ids are renumbered 1, 2, ... in order when the script replays */
             iv_buf_printf(&b, "toggle %d\n", i + 1);
         free(addr);
-        free(params);
+        free(words);
     }
     iv_script_command *cmds;
     int n = iv_script_split(b.data, &cmds);

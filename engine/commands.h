@@ -12,9 +12,30 @@
 
 #include "workspace.h"
 
+/* What a result is, so that a front end can choose how to show it without probing its keys. The
+ * type travels beside the object: it is not part of the JSON. */
+typedef enum iv_result_type {
+    IV_RESULT_TEXT,        /* say: {"say": TEXT}, a caption as written */
+    IV_RESULT_MODEL,       /* info: the model's inputs, layers, target and dataset */
+    IV_RESULT_INPUT,       /* input or source without arguments: {"input"|"source": {NAME: V}} */
+    IV_RESULT_DATASET,     /* data without arguments: the reference dataset */
+    IV_RESULT_SETTING,     /* seed, metric, limit: a setting's value */
+    IV_RESULT_ADDED,       /* ablate, set, patch: {"added": the intervention, "output": ...} */
+    IV_RESULT_LIST,        /* list: {"interventions": [...]} */
+    IV_RESULT_SITE,        /* show: one site's values (iv_report_site) */
+    IV_RESULT_OUTPUT,      /* show: the output's values (iv_report_output) */
+    IV_RESULT_EFFECT,      /* effect: over the dataset, with a "map" (a grid) or a "histogram" */
+    IV_RESULT_STATS,       /* stats: one site's mean and std */
+    IV_RESULT_COMPARISON,  /* compare: a table of loss gaps */
+    IV_RESULT_SWEEP,       /* sweep: {"sweep": ADDR, "points": [...]}, best read as a chart */
+    IV_RESULT_REGIONS,     /* regions: a table of patterns, and maps over a grid */
+    IV_RESULT_ACTIVATIONS, /* activations: a table of one row per example */
+    IV_RESULT_HELP,        /* help: the command list, or one command */
+} iv_result_type;
+
 /* Where results go. emit takes a reference: it must json_object_put the object when done. */
 typedef struct iv_sink {
-    void (*emit)(json_object *result, void *user);
+    void (*emit)(iv_result_type type, json_object *result, void *user);
     void *user;
 } iv_sink;
 
@@ -33,8 +54,16 @@ typedef struct iv_command {
     const char *detail;   /* the rest of `help NAME`: options, defaults, an example */
     int min_args, max_args; /* words after the name; max -1 for any number */
     unsigned flags;
+    /* Returns 0, or -1 with a message that iv_command_run prefixes with "NAME: ", or
+     * IV_ERROR_AS_IS with a message that it leaves as it is. */
     int (*run)(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err);
 } iv_command;
+
+/* What a handler returns for a failure whose message is already whole: it names its own origin (a
+ * model file, or "export model" rather than "export"), or it comes from evaluating the workspace,
+ * whose errors the runner does not prefix after any command. Every other failure (-1) gets the
+ * command's name as its prefix, once, from iv_command_run; handlers do not add it themselves. */
+#define IV_ERROR_AS_IS (-2)
 
 /* The table, in the order help lists it. */
 const iv_command *iv_commands(int *count);
@@ -48,7 +77,9 @@ int iv_words_split(const char *text, char ***argv, iv_error *err);
 void iv_words_free(char **argv);
 
 /* Runs one command given as words; re-runs the workspace when the command changes it. A command
- * that fails (even for want of memory, half way) leaves the workspace as it was. */
+ * that fails (even for want of memory, half way) leaves the workspace as it was, and returns -1
+ * with its message prefixed by the command's name ("ablate: ..."), save where its handler said
+ * IV_ERROR_AS_IS; errors of the re-run are not prefixed. */
 int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err);
 
 /* One command of a script, with the line it starts on. */

@@ -1,5 +1,6 @@
 /* handlers.h - the command handlers, one file per group (engine-private; the table is in
- * commands.c). Each takes the words after the command name. */
+ * commands.c). Each takes the words after the command name. A failing handler does not name its
+ * command: the runner puts "NAME: " before the message (see IV_ERROR_AS_IS for the exceptions). */
 #ifndef IV_HANDLERS_H
 #define IV_HANDLERS_H
 
@@ -44,7 +45,7 @@ IV_HANDLER(iv_cmd_export);
 IV_HANDLER(iv_cmd_regions);
 IV_HANDLER(iv_cmd_activations);
 
-/* Sends a result to the sink (which takes the reference). */
-void iv_emit(const iv_sink *sink, json_object *result);
+/* Sends a result of the given type to the sink (which takes the reference). */
+void iv_emit(const iv_sink *sink, iv_result_type type, json_object *result);
 
 #endif

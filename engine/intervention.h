@@ -13,6 +13,8 @@
 
 /* ---- interventions ------------------------------------------------------------------------------ */
 
+/* What each kind does, in both passes, and how it is read, described and saved, is its entry in
+ * the table of kinds.c (kinds.h); a new kind is a constant here and an entry there. */
 typedef enum {
     IV_ZERO,      /* a = 0 */
     IV_SET,       /* a = value */
@@ -47,10 +49,14 @@ typedef struct iv_intervention {
 void iv_intervention_copy(iv_intervention *dst, const iv_intervention *src);
 void iv_intervention_clear(iv_intervention *iv);
 
+/* From the table of kinds (kinds.h). */
 const char *iv_kind_name(iv_kind k);
 int iv_kind_parse(const char *name, iv_kind *out);
 bool iv_kind_is_stochastic(iv_kind k);    /* noise, resample: results are distributions */
-bool iv_kind_needs_stats(iv_kind k);      /* mean, noise without absolute sigma, resample */
+bool iv_kind_needs_stats(iv_kind k);      /* mean, noise, resample, optimal */
+/* Whether this one reads the reference dataset: as its kind, but noise with an absolute sigma
+ * does not. */
+bool iv_intervention_uses_reference(const iv_intervention *iv);
 /* One-line description of the parameters, e.g. "k=3 (per-neuron std) samples=10 seed=1". */
 char *iv_intervention_params(const iv_intervention *iv);
 
@@ -81,10 +87,23 @@ typedef struct iv_apply_ctx {
     const long *self_row;
     bool batch_is_reference;
     const iv_acts *source;       /* clean source activations: 1 row (broadcast) or one per example */
+    /* For the backward hook, optional: NULL, or (count) entries, each NULL or a buffer (zeroed by
+     * the caller) of one double per parameter of list[i] (trainable kinds: one per addressed
+     * neuron), into which the backward pass adds dL/d(parameter). */
+    double **param_grad;
 } iv_apply_ctx;
 
 /* The forward hook that applies ctx's interventions (user must point to an iv_apply_ctx). */
 void iv_apply_hook(int site, float *values, long n, int width, void *user);
+
+/* The same interventions in the backward pass (user points to the same iv_apply_ctx): grad holds
+ * dL/d(the site's values after the interventions, as the next operation read them), (n, width)
+ * row-major, and becomes dL/d(its values before them). Walks the list in reverse, skipping
+ * disabled ones and those at other sites: a kind that replaces values (zero, set, mean, resample,
+ * patch, optimal) zeroes the gradient at its neurons, noise passes it through, and a trainable one
+ * (optimal) first adds, for each neuron j, the sum over rows of its gradient into
+ * ctx->param_grad[i][j]. */
+void iv_apply_backward_hook(int site, float *grad, long n, int width, void *user);
 
 /* Checks an intervention against the model and what the context can provide, e.g. a patch with no
  * source input, or a mean with no reference dataset. */

@@ -164,16 +164,16 @@ json_object *iv_report_grid_map(const iv_workspace *ws, const iv_map_shape *s)
     for (long j = 0; j < s->cy; j++)
         json_object_array_add(ys, iv_json_num(s->by == 1 ? ds->x[j * s->nx * 2 + 1]
                                               : cell_coordinate(ds, 1, j, s->by, s->ny)));
-    iv_json_set_str(map, "x_name", ws->model->input_names[0]);
-    iv_json_set_str(map, "y_name", ws->model->input_names[1]);
+    iv_json_set_str(map, IV_GRIDMAP_X_NAME, ws->model->input_names[0]);
+    iv_json_set_str(map, IV_GRIDMAP_Y_NAME, ws->model->input_names[1]);
     if (s->bx > 1 || s->by > 1) {
         char text[160];
         snprintf(text, sizeof text, "%ld x %ld grid points in %ld x %ld cells of %ld x %ld; "
                  "axes at cell centres", s->nx, s->ny, s->cx, s->cy, s->bx, s->by);
         iv_json_set_str(map, "binned", text);
     }
-    iv_json_set(map, "x", xs);
-    iv_json_set(map, "y", ys);
+    iv_json_set(map, IV_GRIDMAP_X, xs);
+    iv_json_set(map, IV_GRIDMAP_Y, ys);
     return map;
 }
 

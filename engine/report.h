@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "gridmap.h"
 #include "workspace.h"
 
 /* A number printed with the precision float32 carries (5, 8.99, 1.818182); null when not finite. */
@@ -33,7 +34,7 @@ typedef struct iv_map_shape {
 } iv_map_shape;
 void iv_map_shape_of(const iv_dataset *ds, iv_map_shape *s);
 /* A map before its matrices are added: the axes ("x", "y"; cell centres when binned), their names
- * ("x_name", "y_name"), and "binned" saying how, when it is. */
+ * ("x_name", "y_name"), and "binned" saying how, when it is. Its layout is gridmap.h's. */
 json_object *iv_report_grid_map(const iv_workspace *ws, const iv_map_shape *s);
 /* A matrix (rows y, columns x) of value(example) summarised over each cell: the mean, the largest
  * value, or the value at the cell's first point (for categories such as region ids). */

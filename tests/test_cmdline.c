@@ -18,6 +18,7 @@
 #include <readline/readline.h>
 
 #include "history.h"
+#include "kinds.h"
 #include "tui.h"
 #include "files.h"
 
@@ -368,6 +369,47 @@ static void test_complete_neurons_and_kinds(void **state)
     press(&f->t, 27, 1);
 }
 
+/* The kinds and their options come from the table of kinds: every kind is offered after the
+ * address, and after a kind its KEY= options, with no blank after a lone KEY=. */
+static void test_complete_kinds_from_table(void **state)
+{
+    fixture *f = *state;
+    tui_cmdline_open(&f->t, "ablate h1[0] ");
+    type(&f->t, "\t\t");
+    int n;
+    const iv_kind_info *kinds = iv_kinds(&n);
+    for (int i = 0; i < n; i++) {
+        char word[40];
+        snprintf(word, sizeof word, " %s ", kinds[i].name);
+        char shown[600];
+        snprintf(shown, sizeof shown, " %s ", f->t.message);
+        if (!strstr(shown, word))
+            fail_msg("Tab after 'ablate h1[0]' lists '%s' without %s", f->t.message,
+                     kinds[i].name);
+    }
+    press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] noise s");
+    type(&f->t, "\t\t");
+    assert_string_equal(f->t.message, "samples= seed= sigma= std=neuron std=site");
+    press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] noise k");
+    type(&f->t, "\t");
+    assert_string_equal(rl_line_buffer, "ablate h1[0] noise k=");
+    press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] noise std=s");
+    type(&f->t, "\t");
+    assert_string_equal(rl_line_buffer, "ablate h1[0] noise std=site ");
+    press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] resample samples=3 se");
+    type(&f->t, "\t");
+    assert_string_equal(rl_line_buffer, "ablate h1[0] resample samples=3 seed=");
+    press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] zero "); /* zero takes no options */
+    type(&f->t, "\t");
+    assert_string_equal(rl_line_buffer, "ablate h1[0] zero ");
+    press(&f->t, 27, 1);
+}
+
 static void test_complete_file_names(void **state)
 {
     fixture *f = *state;
@@ -524,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_complete_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complete_sites, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complete_neurons_and_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_complete_kinds_from_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_complete_file_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_utf8_cursor_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_scrolls, setup, teardown),

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "files.h"
 #include "commands.h"
+#include "gridmap.h"
 
 static iv_workspace *max_ws(void)
 {
@@ -23,8 +25,9 @@ static iv_workspace *max_ws(void)
 }
 
 /* A sink that keeps every result as one JSON line. */
-static void collect(json_object *obj, void *user)
+static void collect(iv_result_type type, json_object *obj, void *user)
 {
+    (void)type;
     iv_buf *b = user;
     iv_buf_printf(b, "%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
     json_object_put(obj);
@@ -116,6 +119,283 @@ static void test_argument_counts(void **state)
     assert_non_null(strstr(err.msg, "patch: expected patch ADDR"));
     free(run_collect(ws, "list extra", &failures, &err));
     assert_non_null(strstr(err.msg, "list: expected list"));
+    iv_workspace_free(ws);
+}
+
+/* ---- result types ------------------------------------------------------------------------------- */
+
+/* A sink that records the type of every result, and keeps the last one. */
+typedef struct typed {
+    int n;
+    iv_result_type type[64];
+    json_object *last;
+} typed;
+
+static void record_type(iv_result_type type, json_object *obj, void *user)
+{
+    typed *t = user;
+    if (t->n < 64)
+        t->type[t->n] = type;
+    t->n++;
+    json_object_put(t->last);
+    t->last = obj;
+}
+
+/* Runs one command line (one command) on ws, which must succeed; returns what it emitted. */
+static typed run_typed(iv_workspace *ws, const char *line)
+{
+    typed t = {0};
+    iv_sink sink = {record_type, &t};
+    iv_error err;
+    if (iv_script_run(ws, line, "t", &sink, false, NULL, NULL, &err))
+        fail_msg("'%s': %s", line, err.msg);
+    return t;
+}
+
+/* Whether a command of the table starts one of the n lines. */
+static bool covered(const char *name, const char *const *lines, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(name);
+        if (strncmp(lines[i], name, len) == 0 && (lines[i][len] == ' ' || !lines[i][len]))
+            return true;
+    }
+    return false;
+}
+
+/* Every command says what its results are; the JSON itself carries no type. */
+static void test_result_types(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-types-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *save = iv_xasprintf("save %s/s.iv", dir), *load = iv_xasprintf("load %s/s.iv", dir);
+    char *export = iv_xasprintf("export effect %s/e.json", dir);
+    enum { NONE = -1 };
+    const struct {
+        const char *line;
+        int type; /* of its one result, or NONE when it reports nothing */
+    } cases[] = {
+        {"data grid x=0:4 y=0:2", NONE},
+        {"input 3 5", NONE},
+        {"source 5 3", NONE},
+        {"swap", NONE},
+        {"seed 7", NONE},
+        {"info", IV_RESULT_MODEL},
+        {"input", IV_RESULT_INPUT},
+        {"source", IV_RESULT_INPUT},
+        {"data", IV_RESULT_DATASET},
+        {"seed", IV_RESULT_SETTING},
+        {"metric", IV_RESULT_SETTING},
+        {"limit", IV_RESULT_SETTING},
+        {"ablate h1[1] zero", IV_RESULT_ADDED},
+        {"set h1[0] 2", IV_RESULT_ADDED},
+        {"patch h1[2]", IV_RESULT_ADDED},
+        {"list", IV_RESULT_LIST},
+        {"show h1", IV_RESULT_SITE},
+        {"show out", IV_RESULT_OUTPUT},
+        {"effect", IV_RESULT_EFFECT},
+        {"stats h1", IV_RESULT_STATS},
+        {"compare h1[0]", IV_RESULT_COMPARISON},
+        {"sweep input[x] 0 10 3", IV_RESULT_SWEEP},
+        {"regions h1", IV_RESULT_REGIONS},
+        {"activations h1", IV_RESULT_ACTIVATIONS},
+        {"help", IV_RESULT_HELP},
+        {"help show", IV_RESULT_HELP},
+        {"say a caption", IV_RESULT_TEXT},
+        {"toggle 1", NONE},
+        {"drop 1", NONE},
+        {export, NONE}, /* the results go to the file */
+        {save, NONE},
+        {"clear", NONE},
+        {load, NONE},
+        {"model builtin:max", NONE},
+    };
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    const char *lines[sizeof cases / sizeof cases[0]];
+    iv_workspace *ws = max_ws();
+    for (int i = 0; i < n; i++) {
+        lines[i] = cases[i].line;
+        typed t = run_typed(ws, cases[i].line);
+        if (t.n != (cases[i].type == NONE ? 0 : 1))
+            fail_msg("'%s': %d results", cases[i].line, t.n);
+        if (t.n && (int)t.type[0] != cases[i].type)
+            fail_msg("'%s': type %d, expected %d", cases[i].line, t.type[0], cases[i].type);
+        json_object_put(t.last);
+    }
+    /* show without a site: every site, the output as an output. */
+    typed all = run_typed(ws, "show");
+    assert_int_equal(all.n, iv_model_site_count(ws->model));
+    for (int s = 0; s < all.n; s++)
+        assert_int_equal(all.type[s], s == iv_model_output_site(ws->model) ? IV_RESULT_OUTPUT
+                                                                           : IV_RESULT_SITE);
+    json_object_put(all.last);
+    /* Each command of the table is among the cases. */
+    int count;
+    const iv_command *table = iv_commands(&count);
+    for (int i = 0; i < count; i++)
+        if (!covered(table[i].name, lines, n))
+            fail_msg("no case runs '%s'", table[i].name);
+    iv_workspace_free(ws);
+    char *path = iv_xasprintf("%s/s.iv", dir);
+    unlink(path);
+    free(path);
+    path = iv_xasprintf("%s/e.json", dir);
+    unlink(path);
+    free(path);
+    rmdir(dir);
+    free(save);
+    free(load);
+    free(export);
+}
+
+/* ---- error prefixes ----------------------------------------------------------------------------- */
+
+/* A handler's error carries its command's name once, put there by the runner; errors that name
+ * their origin otherwise (a model file, "export model", an inner command) keep that. */
+static void test_errors_prefixed_once(void **state)
+{
+    (void)state;
+    const struct {
+        const char *line;
+        const char *prefix; /* the message begins with it, and goes on without it */
+        const char *whole;  /* or NULL: the whole message */
+    } cases[] = {
+        {"info x", "info: ", "info: expected info"},
+        {"input 1", "input: ", "input: expected 2 values (x y), got 1"},
+        {"source", "source: ", "source: none is set (e.g. 'source 5 3')"},
+        {"source q=1", "source: ", NULL},
+        {"swap", "swap: ", "swap: there is no source input (e.g. 'source 5 3')"},
+        {"data grid q=0:1", "data: ", NULL},
+        {"data load /nonexistent/d.csv", "data: ", NULL},
+        {"seed abc", "seed: ", "seed: 'abc' is not a whole number >= 0"},
+        {"metric bogus", "metric: ", "metric: expected clean or target, got 'bogus'"},
+        {"limit memory 12", "limit: ", "limit: '12' is not a size of at least 1M (e.g. 512M, 4G)"},
+        {"ablate h1[9] zero", "ablate: ", NULL},
+        {"ablate h1[1] bogus", "ablate: ", NULL},
+        {"set h1[0] abc", "set: ", "set: 'abc' is not a finite number"},
+        {"set h9 1", "set: ", NULL},
+        {"patch h1[0]", "patch: ", NULL},
+        {"list x", "list: ", "list: expected list"},
+        {"toggle abc", "toggle: ", "toggle: 'abc' is not an intervention id (see 'list')"},
+        {"toggle 9", "toggle: ", NULL},
+        {"drop 9", "drop: ", NULL},
+        {"clear x", "clear: ", "clear: expected clear"},
+        {"show q", "show: ", NULL},
+        {"show h1[0]", "show: ", "show: 'h1[0]' is a neuron address; give a site name such as 'h1'"},
+        {"effect x", "effect: ", "effect: expected effect"},
+        {"compare h9", "compare: ", NULL},
+        {"sweep h1[0] a b", "sweep: ", "sweep: FROM and TO must be finite numbers"},
+        {"sweep h1[0] 0 1 1", "sweep: ", "sweep: STEPS must be a whole number from 2 to 10001"},
+        {"regions input", "regions: ", "regions: 'input' is not a layer (e.g. regions h1)"},
+        {"activations q", "activations: ", "activations: unknown site 'q'"},
+        {"stats h1[0]", "stats: ", "stats: 'h1[0]' is a neuron address; give a site name such as 'h1'"},
+        {"export effect out.txt", "export: ", "export: 'out.txt' must end in .csv or .json"},
+        {"export \"seed 3\" x.csv", "export: ", "export: 'seed 3' reports nothing to write"},
+        {"export \"export effect e.csv\" x.csv", "export: ",
+         "export: name a command whose results to write, e.g. export effect map.csv"},
+        {"export \"show q\" x.csv", "export: show: ", NULL},        /* the inner command's own */
+        {"export frob x.csv", "export: ", "export: unknown command 'frob' (try 'help')"},
+        {"export effect /nonexistent/e.csv", "export: /nonexistent/e.csv: ", NULL},
+        {"export model m.txt", "export model: ",
+         "export model: 'm.txt' must end in .nn or .safetensors"},
+        {"export model /nonexistent/m.nn", "export model: /nonexistent/m.nn: ", NULL},
+        {"save /nonexistent/s.iv", "save: /nonexistent/s.iv: ", NULL},
+        {"load /nonexistent/s.iv", "load: /nonexistent/s.iv: ", NULL},
+        {"help nosuch", "help: ", "help: no command 'nosuch' (try 'help')"},
+        {"model /nonexistent/m.nn", "/nonexistent/m.nn: ", NULL}, /* the file, not the command */
+    };
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    const char *lines[sizeof cases / sizeof cases[0]];
+    iv_workspace *ws = max_ws();
+    for (int i = 0; i < n; i++) {
+        lines[i] = cases[i].line;
+        char **argv;
+        iv_error err;
+        int argc = iv_words_split(cases[i].line, &argv, &err);
+        assert_true(argc > 0);
+        int rc = iv_command_run(ws, argc, argv, &iv_sink_discard, &err);
+        iv_words_free(argv);
+        if (rc != -1)
+            fail_msg("'%s' returned %d", cases[i].line, rc);
+        size_t p = strlen(cases[i].prefix);
+        if (strncmp(err.msg, cases[i].prefix, p) != 0 || strncmp(err.msg + p, cases[i].prefix, p) == 0)
+            fail_msg("'%s': '%s' does not begin with '%s' once", cases[i].line, err.msg,
+                     cases[i].prefix);
+        if (cases[i].whole && strcmp(err.msg, cases[i].whole) != 0)
+            fail_msg("'%s': '%s', expected '%s'", cases[i].line, err.msg, cases[i].whole);
+    }
+    int count;
+    const iv_command *table = iv_commands(&count);
+    for (int i = 0; i < count; i++)
+        if (strcmp(table[i].name, "say") != 0 && !covered(table[i].name, lines, n))
+            fail_msg("no case makes '%s' fail", table[i].name);
+    /* In a script: where, the command, then its name once. */
+    iv_error err;
+    assert_int_equal(iv_script_run(ws, "input 3 5\nseed abc", "s", &iv_sink_discard, false, NULL,
+                                   NULL, &err), 1);
+    assert_string_equal(err.msg, "s:2: 'seed abc': seed: 'abc' is not a whole number >= 0");
+    /* A command's re-run of the workspace reports what the run says, without the command. */
+    iv_fault_inject(1);
+    assert_int_equal(iv_script_run(ws, "input 4 5", "s", &iv_sink_discard, false, NULL, NULL, &err),
+                     1);
+    iv_fault_inject(0);
+    if (strncmp(err.msg, "s:1: 'input 4 5': out of memory: ", 33) != 0)
+        fail_msg("%s", err.msg);
+    assert_float_equal(ws->base[0], 3, 0);
+    iv_workspace_free(ws);
+}
+
+/* ---- maps --------------------------------------------------------------------------------------- */
+
+static void test_gridmap_decode(void **state)
+{
+    (void)state;
+    json_object *obj = json_tokener_parse("{\"x_name\": \"a\", \"y_name\": \"b\", \"x\": [0, 1, 2], "
+                                          "\"y\": [5, 6], \"m\": [[1, 2, 3], [4, 5]], "
+                                          "\"v\": [1, 2], \"n\": 3}");
+    assert_non_null(obj);
+    iv_gridmap g;
+    assert_true(iv_gridmap_decode(obj, json_object_object_get(obj, "m"), &g));
+    assert_int_equal(g.rows, 2);
+    assert_int_equal(g.cols, 3);
+    assert_non_null(g.x);
+    assert_non_null(g.y);
+    assert_string_equal(g.x_name, "a");
+    assert_string_equal(g.y_name, "b");
+    assert_int_equal(json_object_get_int(iv_gridmap_cell(&g, 0, 2)), 3);
+    assert_null(iv_gridmap_cell(&g, 1, 2)); /* a short row */
+    assert_false(iv_gridmap_decode(obj, json_object_object_get(obj, "v"), &g));
+    assert_false(iv_gridmap_decode(obj, json_object_object_get(obj, "n"), &g));
+    assert_true(iv_gridmap_is_axis(obj, "x"));
+    assert_true(iv_gridmap_is_axis(obj, "y"));
+    assert_false(iv_gridmap_is_axis(obj, "v"));
+    json_object_put(obj);
+    /* Axes that do not fit are left out; without a matrix, x and y are no axes. */
+    obj = json_tokener_parse("{\"x\": [0, 1], \"y\": [7], \"m\": [[1, 2, 3]]}");
+    assert_true(iv_gridmap_decode(obj, json_object_object_get(obj, "m"), &g));
+    assert_null(g.x);
+    assert_non_null(g.y);
+    assert_null(g.x_name);
+    json_object_put(obj);
+    obj = json_tokener_parse("{\"x\": 3, \"y\": [1, 2]}");
+    assert_false(iv_gridmap_is_axis(obj, "x"));
+    json_object_put(obj);
+    /* effect's map, as report.c writes it, decodes with the grid's axes. */
+    iv_workspace *ws = max_ws();
+    json_object_put(run_typed(ws, "data grid x=0:4 y=0:2").last);
+    json_object_put(run_typed(ws, "ablate h1[1] zero").last);
+    typed t = run_typed(ws, "effect");
+    json_object *map = json_object_object_get(t.last, "map");
+    assert_true(iv_gridmap_decode(map, json_object_object_get(map, "change"), &g));
+    assert_int_equal(g.rows, 3);
+    assert_int_equal(g.cols, 5);
+    assert_string_equal(g.x_name, "x");
+    assert_string_equal(g.y_name, "y");
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(g.x, 4)), 4);
+    assert_int_equal(json_object_get_int(json_object_array_get_idx(g.y, 2)), 2);
+    assert_true(iv_gridmap_decode(map, json_object_object_get(map, "output"), &g));
+    json_object_put(t.last);
     iv_workspace_free(ws);
 }
 
@@ -432,6 +712,9 @@ int main(void)
         cmocka_unit_test(test_script_lines_and_comments),
         cmocka_unit_test(test_keep_going),
         cmocka_unit_test(test_argument_counts),
+        cmocka_unit_test(test_result_types),
+        cmocka_unit_test(test_errors_prefixed_once),
+        cmocka_unit_test(test_gridmap_decode),
         cmocka_unit_test(test_session_round_trip),
         cmocka_unit_test(test_failed_load_keeps_session),
         cmocka_unit_test(test_load_refuses_incomplete_sessions),

@@ -85,8 +85,9 @@ static char *command_text(int i)
     return iv_xstrdup(c);
 }
 
-static void discard(json_object *obj, void *user)
+static void discard(iv_result_type type, json_object *obj, void *user)
 {
+    (void)type;
     (void)user;
     json_object_put(obj);
 }

@@ -474,6 +474,67 @@ static void test_errors_keep_session(void **state)
     finish(&t);
 }
 
+/* The UI's commands get their names on their errors as the engine's do, once; a result's type picks
+ * where it shows: a new intervention on the message line, a caption there, a sweep as a chart. */
+static void test_messages_by_type_and_prefix(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    assert_int_equal(tui_run(&t, "view bogus"), -1);
+    assert_string_equal(t.message, "view: expected intervened, clean, diff, source or next, got "
+                                   "'bogus'");
+    assert_int_equal(tui_run(&t, "cursor h9"), -1);
+    assert_true(t.message_is_error);
+    assert_int_equal(strncmp(t.message, "cursor: ", 8), 0);
+    assert_null(strstr(t.message + 8, "cursor: "));
+    assert_int_equal(tui_run(&t, "select"), -1);
+    assert_string_equal(t.message, "select: expected ADDR or none");
+    assert_int_equal(tui_run(&t, "demo"), -1);
+    assert_string_equal(t.message, "demo: not in lecture mode (start with intervene --demo FILE)");
+    assert_int_equal(tui_run(&t, "seed abc"), -1);
+    assert_string_equal(t.message, "seed: 'abc' is not a whole number >= 0");
+    tui_run(&t, "say a caption");
+    assert_false(t.message_is_error);
+    assert_string_equal(t.message, "a caption");
+    assert_null(t.popup.text);
+    tui_run(&t, "input 3 5; ablate h1[1] zero");
+    assert_non_null(strstr(t.message, "#1 zero h1[1]"));
+    assert_null(t.popup.text);
+    tui_run(&t, "show");
+    assert_non_null(t.popup.text);
+    free(t.popup.text);
+    t.popup.text = NULL;
+    assert_int_equal(tui_run(&t, "q"), -1); /* unsaved: asked, as it is */
+    assert_int_equal(strncmp(t.message, "there are unsaved interventions", 31), 0);
+    finish(&t);
+}
+
+/* A lecture step whose command fails shows that command's message. */
+static void test_demo_step_failure_message(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/iv-demo-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char text[] = "say one\ninput 3 5\n\nsay two\nablate h1[9] zero\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    tui t;
+    start(&t, 24, 80, false);
+    iv_error err;
+    t.demo = tui_demo_load(path, &err);
+    unlink(path);
+    if (!t.demo)
+        fail_msg("%s", err.msg);
+    assert_int_equal(tui_run(&t, "demo next"), 0);
+    assert_int_equal(tui_run(&t, "demo next"), -1);
+    assert_true(t.message_is_error);
+    assert_int_equal(strncmp(t.message, "ablate: ", 8), 0);
+    assert_non_null(strstr(t.message, "no neuron 9"));
+    finish(&t);
+}
+
 /* An error too long for the message line goes on in place of the keys' hint, so its reason shows. */
 static void test_long_error_shows_its_reason(void **state)
 {
@@ -722,6 +783,8 @@ int main(void)
         cmocka_unit_test(test_quit_asks_when_unsaved),
         cmocka_unit_test(test_mouse_hit),
         cmocka_unit_test(test_errors_keep_session),
+        cmocka_unit_test(test_messages_by_type_and_prefix),
+        cmocka_unit_test(test_demo_step_failure_message),
         cmocka_unit_test(test_long_error_shows_its_reason),
         cmocka_unit_test(test_demo_empty_caption),
         cmocka_unit_test(test_demo_steps_back_and_forth),

@@ -3,18 +3,24 @@
 
 #include "render.h"
 
-static void emit(json_object *result, void *user)
+/* Writes rendered lines to the output, and frees them. */
+static void put(ui_batch *b, iv_buf *text)
+{
+    if (text->data)
+        fputs(text->data, b->out);
+    fflush(b->out); /* keep results and error lines in order when both go to a terminal */
+    iv_buf_free(text);
+}
+
+static void emit(iv_result_type type, json_object *result, void *user)
 {
     ui_batch *b = user;
     iv_buf text = {0};
     if (b->json)
         ui_render_json(result, &text);
     else
-        ui_render_text(result, &text);
-    if (text.data)
-        fputs(text.data, b->out);
-    fflush(b->out); /* keep results and error lines in order when both go to a terminal */
-    iv_buf_free(&text);
+        ui_render_text(type, result, &text);
+    put(b, &text);
     json_object_put(result);
 }
 
@@ -29,7 +35,10 @@ static void report_error(const char *where, const char *command, const iv_error 
         json_object_object_add(obj, "error", json_object_new_string(err->msg));
         json_object_object_add(obj, "where", json_object_new_string(where));
         json_object_object_add(obj, "command", json_object_new_string(command));
-        emit(obj, b);
+        iv_buf text = {0};
+        ui_render_json(obj, &text);
+        put(b, &text);
+        json_object_put(obj);
     }
 }
 

@@ -21,6 +21,7 @@
 #include <readline/readline.h>
 
 #include "history.h"
+#include "kinds.h"
 #include "tui.h"
 
 #define HISTORY_MAX 1000 /* lines kept in memory and in the history file */
@@ -263,8 +264,6 @@ void tui_cmdline_open(tui *t, const char *prefill)
 
 /* ---- completion --------------------------------------------------------------------------------- */
 
-static const char *const ablate_kinds[] = {"zero", "mean", "noise", "resample", "optimal", "set",
-                                           "patch", NULL};
 static const char *const data_kinds[] = {"grid", "sample", "load", "none", NULL};
 
 /* The candidates of one completion, matched by prefix in next_candidate. */
@@ -309,6 +308,23 @@ static char *next_candidate(const char *text, int state)
             return iv_xstrdup(c); /* readline frees it */
     }
     return NULL;
+}
+
+/* After ablate ADDR: the kinds, from their table. */
+static void add_kind_names(void)
+{
+    int n;
+    const iv_kind_info *kinds = iv_kinds(&n);
+    for (int i = 0; i < n; i++)
+        cands_add(iv_xstrdup(kinds[i].name));
+}
+
+/* After the kind: what its entry offers (KEY= options), or nothing for a kind that takes none. */
+static void add_kind_options(const char *kind_name)
+{
+    const iv_kind_info *kind = iv_kind_find(kind_name);
+    if (kind && kind->completions)
+        cands_add_list(kind->completions);
 }
 
 static void add_command_names(void)
@@ -407,8 +423,8 @@ static char **complete(const char *text, int start, int end)
 {
     (void)end;
     rl_attempted_completion_over = 1; /* never fall back to file names on readline's own */
-    char words[2][32] = {"", ""};
-    int index = words_before(rl_line_buffer, start, words, 2);
+    char words[3][32] = {"", "", ""};
+    int index = words_before(rl_line_buffer, start, words, 3);
     if (wants_file(index, words))
         return rl_completion_matches(text, rl_filename_completion_function);
     cands_clear();
@@ -417,7 +433,15 @@ static char **complete(const char *text, int start, int end)
     if (index == 0)
         add_command_names();
     else if (index == 2 && !strcmp(words[0], "ablate"))
-        cands_add_list(ablate_kinds);
+        add_kind_names();
+    else if (index >= 3 && !strcmp(words[0], "ablate")) {
+        add_kind_options(words[2]);
+        char **matches = rl_completion_matches(text, next_candidate);
+        /* A lone KEY= match waits for its value: no blank after it. */
+        if (matches && !matches[1] && *matches[0] && matches[0][strlen(matches[0]) - 1] == '=')
+            rl_completion_suppress_append = 1;
+        return matches;
+    }
     else if (index == 1 && !strcmp(words[0], "data"))
         cands_add_list(data_kinds);
     else if (strchr(text, '['))

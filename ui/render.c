@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gridmap.h"
+
 /* ---- scalars ----------------------------------------------------------------------------------- */
 
 static bool is_scalar(json_object *v)
@@ -80,16 +82,6 @@ static bool is_record_list(json_object *v)
     return true;
 }
 
-static bool is_matrix(json_object *v)
-{
-    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
-        return false;
-    for (size_t i = 0; i < json_object_array_length(v); i++)
-        if (!is_scalar_array(json_object_array_get_idx(v, i)))
-            return false;
-    return true;
-}
-
 static void cell_text(json_object *v, char *buf, size_t n)
 {
     iv_buf b = {0};
@@ -135,16 +127,6 @@ static void table_text(json_object *rows, iv_buf *out)
     free(width);
 }
 
-static bool has_matrix(json_object *obj)
-{
-    json_object_object_foreach(obj, key, val) {
-        (void)key;
-        if (is_matrix(val))
-            return true;
-    }
-    return false;
-}
-
 /* A grid cell: four significant digits keep a map readable; JSON keeps full precision. */
 static void grid_cell(json_object *v, char *buf, size_t n)
 {
@@ -156,50 +138,40 @@ static void grid_cell(json_object *v, char *buf, size_t n)
     }
 }
 
-/* A matrix with its row and column axes (sibling arrays "y" and "x" when they fit). */
-static void grid_text(json_object *parent, json_object *matrix, iv_buf *out)
+/* A map's matrix with its row and column axes, when it has them (gridmap.h). */
+static void grid_text(const iv_gridmap *g, iv_buf *out)
 {
-    json_object *xs = json_object_object_get(parent, "x"), *ys = json_object_object_get(parent, "y");
-    size_t nrows = json_object_array_length(matrix);
-    size_t ncols = json_object_array_length(json_object_array_get_idx(matrix, 0));
-    if (xs && json_object_array_length(xs) != ncols)
-        xs = NULL;
-    if (ys && json_object_array_length(ys) != nrows)
-        ys = NULL;
     char cell[64];
     int w = 1;
-    for (size_t r = 0; r < nrows; r++)
-        for (size_t c = 0; c < ncols; c++) {
-            grid_cell(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
-                      sizeof cell);
+    for (size_t r = 0; r < g->rows; r++)
+        for (size_t c = 0; c < g->cols; c++) {
+            grid_cell(iv_gridmap_cell(g, r, c), cell, sizeof cell);
             w = (int)strlen(cell) > w ? (int)strlen(cell) : w;
         }
-    if (xs)
-        for (size_t c = 0; c < ncols; c++) {
-            cell_text(json_object_array_get_idx(xs, c), cell, sizeof cell);
+    if (g->x)
+        for (size_t c = 0; c < g->cols; c++) {
+            cell_text(json_object_array_get_idx(g->x, c), cell, sizeof cell);
             w = (int)strlen(cell) > w ? (int)strlen(cell) : w;
         }
-    const char *xn = json_object_get_string(json_object_object_get(parent, "x_name"));
-    const char *yn = json_object_get_string(json_object_object_get(parent, "y_name"));
     char corner[64];
-    snprintf(corner, sizeof corner, "%s\\%s", yn ? yn : "y", xn ? xn : "x");
+    snprintf(corner, sizeof corner, "%s\\%s", g->y_name ? g->y_name : "y",
+             g->x_name ? g->x_name : "x");
     int head = (int)strlen(corner);
-    if (xs) {
+    if (g->x) {
         iv_buf_printf(out, "  %*s", head, corner);
-        for (size_t c = 0; c < ncols; c++) {
-            cell_text(json_object_array_get_idx(xs, c), cell, sizeof cell);
+        for (size_t c = 0; c < g->cols; c++) {
+            cell_text(json_object_array_get_idx(g->x, c), cell, sizeof cell);
             iv_buf_printf(out, " %*s", w, cell);
         }
         iv_buf_append(out, "\n", 1);
     }
-    for (size_t r = 0; r < nrows; r++) {
-        if (ys) {
-            cell_text(json_object_array_get_idx(ys, r), cell, sizeof cell);
+    for (size_t r = 0; r < g->rows; r++) {
+        if (g->y) {
+            cell_text(json_object_array_get_idx(g->y, r), cell, sizeof cell);
             iv_buf_printf(out, "  %*s", head, cell);
         }
-        for (size_t c = 0; c < ncols; c++) {
-            grid_cell(json_object_array_get_idx(json_object_array_get_idx(matrix, r), c), cell,
-                      sizeof cell);
+        for (size_t c = 0; c < g->cols; c++) {
+            grid_cell(iv_gridmap_cell(g, r, c), cell, sizeof cell);
             iv_buf_printf(out, " %*s", w, cell);
         }
         iv_buf_append(out, "\n", 1);
@@ -216,8 +188,8 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
         if (!is_flat(val) || (json_object_is_type(val, json_type_string) &&
                               strchr(json_object_get_string(val), '\n')))
             continue;
-        if ((!strcmp(key, "x") || !strcmp(key, "y")) && has_matrix(obj))
-            continue; /* axes, drawn with the grid */
+        if (iv_gridmap_is_axis(obj, key))
+            continue; /* drawn with the grid */
         iv_buf_printf(out, "%s%s%s=", any ? " " : "", any ? "" : indent, key);
         flat_text(val, true, out);
         any = true;
@@ -225,6 +197,7 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
     if (any)
         iv_buf_append(out, "\n", 1);
     json_object_object_foreach(obj, k2, v2) {
+        iv_gridmap map;
         if (json_object_is_type(v2, json_type_string) && strchr(json_object_get_string(v2), '\n')) {
             iv_buf_printf(out, "%s%s:\n", indent, k2);
             const char *s = json_object_get_string(v2);
@@ -234,9 +207,9 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
                 iv_buf_printf(out, "%s  %.*s\n", indent, (int)len, s);
                 s += len + (nl ? 1 : 0);
             }
-        } else if (is_matrix(v2)) {
+        } else if (iv_gridmap_decode(obj, v2, &map)) {
             iv_buf_printf(out, "%s%s:\n", indent, k2);
-            grid_text(obj, v2, out);
+            grid_text(&map, out);
         } else if (is_record_list(v2)) {
             table_text(v2, out);
         } else if (json_object_is_type(v2, json_type_object)) {
@@ -261,11 +234,11 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
     }
 }
 
-void ui_render_text(json_object *result, iv_buf *out)
+void ui_render_text(iv_result_type type, json_object *result, iv_buf *out)
 {
-    json_object *say = json_object_object_get(result, "say");
-    if (say && json_object_object_length(result) == 1) {
-        iv_buf_printf(out, "%s\n", json_object_get_string(say)); /* a caption, as written */
+    if (type == IV_RESULT_TEXT) {
+        /* a caption, as written */
+        iv_buf_printf(out, "%s\n", json_object_get_string(json_object_object_get(result, "say")));
         return;
     }
     if (json_object_is_type(result, json_type_object))

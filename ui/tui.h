@@ -108,6 +108,8 @@ int tui_run(tui *t, const char *text);
 /* The UI's own commands, for help and completion: name, usage, summary. */
 typedef struct tui_command {
     const char *name, *usage, *summary;
+    /* Fails as the engine's handlers do: -1 gets "NAME: " put before its message by tui_run,
+     * IV_ERROR_AS_IS (commands.h) is shown as it is. */
     int (*run)(tui *t, int argc, char **argv, iv_error *err);
 } tui_command;
 const tui_command *tui_commands(int *count);

@@ -20,7 +20,7 @@ static int cmd_view(tui *t, int argc, char **argv, iv_error *err)
             t->view = (tui_view)v;
             return 0;
         }
-    return iv_error_set(err, "view: expected intervened, clean, diff, source or next, got '%s'",
+    return iv_error_set(err, "expected intervened, clean, diff, source or next, got '%s'",
                         argv[0]);
 }
 
@@ -28,7 +28,7 @@ static int cmd_view(tui *t, int argc, char **argv, iv_error *err)
 static int cmd_cursor(tui *t, int argc, char **argv, iv_error *err)
 {
     if (argc != 1)
-        return iv_error_set(err, "cursor: expected ADDR, up, down, left or right");
+        return iv_error_set(err, "expected ADDR, up, down, left or right");
     const iv_model *m = t->ws->model;
     int sites[IV_MAX_LAYERS * 2 + 1], n = tui_visible_sites(t, sites, IV_MAX_LAYERS * 2 + 1);
     int row = 0;
@@ -53,10 +53,8 @@ static int cmd_cursor(tui *t, int argc, char **argv, iv_error *err)
         return 0;
     }
     iv_addr a;
-    if (iv_addr_parse(m, d, &a, err) < 0) {
-        iv_error_prefix(err, "cursor");
+    if (iv_addr_parse(m, d, &a, err) < 0)
         return -1;
-    }
     t->cur_site = a.site;
     t->cur_neuron = a.idx[0];
     if (iv_model_site_kind(m, a.site) == IV_SITE_PRE)
@@ -69,16 +67,14 @@ static int cmd_cursor(tui *t, int argc, char **argv, iv_error *err)
 static int cmd_select(tui *t, int argc, char **argv, iv_error *err)
 {
     if (argc != 1)
-        return iv_error_set(err, "select: expected ADDR or none");
+        return iv_error_set(err, "expected ADDR or none");
     if (strcmp(argv[0], "none") == 0) {
         tui_clear_selection(t);
         return 0;
     }
     iv_addr a;
-    if (iv_addr_parse(t->ws->model, argv[0], &a, err) < 0) {
-        iv_error_prefix(err, "select");
+    if (iv_addr_parse(t->ws->model, argv[0], &a, err) < 0)
         return -1;
-    }
     for (int j = 0; j < a.n; j++) {
         bool *cell = &t->selected[t->site_offset[a.site] + a.idx[j]];
         *cell = !*cell;
@@ -99,7 +95,7 @@ static int cmd_focus(tui *t, int argc, char **argv, iv_error *err)
             t->focus_input = i;
             return 0;
         }
-    return iv_error_set(err, "focus: the model has no input '%s'", argv[0]);
+    return iv_error_set(err, "the model has no input '%s'", argv[0]);
 }
 
 static int cmd_map(tui *t, int argc, char **argv, iv_error *err)
@@ -109,7 +105,7 @@ static int cmd_map(tui *t, int argc, char **argv, iv_error *err)
     else if (!strcmp(argv[0], "change") || !strcmp(argv[0], "output"))
         t->map_output = !strcmp(argv[0], "output");
     else
-        return iv_error_set(err, "map: expected change or output");
+        return iv_error_set(err, "expected change or output");
     return 0;
 }
 
@@ -120,7 +116,7 @@ static int cmd_pre(tui *t, int argc, char **argv, iv_error *err)
     else if (!strcmp(argv[0], "on") || !strcmp(argv[0], "off"))
         t->show_pre = !strcmp(argv[0], "on");
     else
-        return iv_error_set(err, "pre: expected on or off");
+        return iv_error_set(err, "expected on or off");
     if (!t->show_pre && iv_model_site_kind(t->ws->model, t->cur_site) == IV_SITE_PRE)
         t->cur_site++; /* from NAME.pre to NAME */
     return 0;
@@ -131,8 +127,9 @@ static int cmd_quit(tui *t, int argc, char **argv, iv_error *err)
     bool force = argc > 0 && strcmp(argv[0], "!") == 0;
     if (t->ws->unsaved && !force && !t->confirm_quit) {
         t->confirm_quit = true;
-        return iv_error_set(err, "there are unsaved interventions: press q again to quit, or "
-                            "':save FILE'");
+        iv_error_set(err, "there are unsaved interventions: press q again to quit, or "
+                     "':save FILE'");
+        return IV_ERROR_AS_IS; /* a question, not a failure of 'quit' */
     }
     t->quit = true;
     return 0;
@@ -141,9 +138,13 @@ static int cmd_quit(tui *t, int argc, char **argv, iv_error *err)
 static int cmd_demo(tui *t, int argc, char **argv, iv_error *err)
 {
     if (!t->demo)
-        return iv_error_set(err, "demo: not in lecture mode (start with intervene --demo FILE)");
+        return iv_error_set(err, "not in lecture mode (start with intervene --demo FILE)");
     int delta = argc && !strcmp(argv[0], "back") ? -1 : 1;
-    return tui_demo_step(t, delta);
+    if (tui_demo_step(t, delta) == 0)
+        return 0;
+    /* A command of the step failed, and its message is on the message line: it stays as it is. */
+    iv_error_set(err, "%s", t->message);
+    return IV_ERROR_AS_IS;
 }
 
 static const tui_command ui_table[] = {
@@ -177,7 +178,7 @@ typedef struct collected {
     iv_buf text;     /* every result rendered as text */
     int rows, cols;  /* the screen, for charts */
     int results;
-    int added;       /* results that report a new intervention */
+    int added;       /* results that report a new intervention (IV_RESULT_ADDED) */
     char summary[512];
 } collected;
 
@@ -204,21 +205,21 @@ static void summarize_added(json_object *obj, char *buf, size_t n)
     iv_buf_free(&b);
 }
 
-static void collect(json_object *obj, void *user)
+static void collect(iv_result_type type, json_object *obj, void *user)
 {
     collected *c = user;
-    if (json_object_object_get(obj, "added")) {
+    if (type == IV_RESULT_ADDED) {
         summarize_added(obj, c->summary, sizeof c->summary);
         c->added++;
     }
     char *chart = NULL;
-    if (json_object_object_get(obj, "sweep")) /* a sweep reads best as a chart */
+    if (type == IV_RESULT_SWEEP) /* a sweep reads best as a chart */
         chart = tui_chart_text(obj, c->cols - 8, c->rows > 30 ? 20 : c->rows - 10);
     if (chart) {
         iv_buf_printf(&c->text, "%s", chart);
         free(chart);
     } else {
-        ui_render_text(obj, &c->text);
+        ui_render_text(type, obj, &c->text);
     }
     c->results++;
     json_object_put(obj);
@@ -293,6 +294,15 @@ static void recompute_effect(tui *t)
         snprintf(t->effect_error, sizeof t->effect_error, "%s", err.msg);
 }
 
+/* Runs a UI command, prefixing its errors with its name as iv_command_run does the engine's. */
+static int run_ui(tui *t, const tui_command *ui, int argc, char **argv, iv_error *err)
+{
+    int rc = ui->run(t, argc, argv, err);
+    if (rc < 0 && rc != IV_ERROR_AS_IS)
+        iv_error_prefix(err, "%s", ui->name);
+    return rc < 0 ? -1 : rc;
+}
+
 /* Runs one command given as words: a UI command, `help` alone (the help screen), or the engine's.
  * Sets *changed when the command may have changed what is evaluated. */
 static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *changed,
@@ -300,9 +310,9 @@ static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *c
 {
     const tui_command *ui = find_ui_command(argv[0]);
     if (ui)
-        return ui->run(t, argc - 1, argv + 1, err);
+        return run_ui(t, ui, argc - 1, argv + 1, err);
     if (strcmp(argv[0], "q") == 0)
-        return find_ui_command("quit")->run(t, argc - 1, argv + 1, err);
+        return run_ui(t, find_ui_command("quit"), argc - 1, argv + 1, err);
     if (strcmp(argv[0], "help") == 0 && argc == 1) {
         char *text = tui_help_text();
         open_popup(t, "help", text);

@@ -184,8 +184,9 @@ void iv_fuzz_model_check(iv_model *m, bool from_text)
 }
 
 /* Rendering each result as JSON walks every value a handler put in it. */
-static void emit_json(json_object *result, void *user)
+static void emit_json(iv_result_type type, json_object *result, void *user)
 {
+    (void)type;
     (void)user;
     (void)json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN);
     json_object_put(result);
