@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "build.h"
 #include "forward.h"
 #include "intervention.h"
 #include "model.h"
@@ -51,39 +52,46 @@ static double min2(double a, double b) { return a < b ? a : b; }
 
 static float uniform(iv_rng *r, float lo, float hi) { return lo + (hi - lo) * (float)iv_rng_uniform(r); }
 
-/* ---- the MLP, built by hand in its own arena ------------------------------------------------------ */
+/* ---- the MLP, made through the builder ----------------------------------------------------------- */
 
 static iv_model *build_mlp(iv_rng *rng)
 {
-    iv_arena *arena = iv_arena_new();
-    iv_model *m = iv_arena_alloc(arena, sizeof *m);
-    m->arena = arena;
-    m->name = iv_arena_strdup(arena, "mlp");
-    m->path = iv_arena_strdup(arena, "bench:mlp");
-    m->n_inputs = mlp_width[0];
-    m->input_names = iv_arena_alloc(arena, sizeof(char *) * (size_t)m->n_inputs); // (n_inputs)
-    for (int i = 0; i < m->n_inputs; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "p%d", i);
-        m->input_names[i] = iv_arena_strdup(arena, name);
+    iv_builder *b = iv_builder_new("bench:mlp", NULL);
+    iv_builder_name(b, "mlp");
+    char **names = iv_xmalloc(sizeof(char *) * (size_t)mlp_width[0]); /* (n_inputs) */
+    for (int i = 0; i < mlp_width[0]; i++)
+        names[i] = iv_xasprintf("p%d", i);
+    static const char *layer_names[MLP_LAYERS] = {"h1", "h2", "out"};
+    iv_error err;
+    if (iv_builder_inputs(b, mlp_width[0], names, NULL, &err) < 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
     }
-    static const char *names[MLP_LAYERS] = {"h1", "h2", "out"};
-    m->n_layers = MLP_LAYERS;
-    m->layers = iv_arena_alloc(arena, sizeof(iv_layer) * MLP_LAYERS); // (n_layers)
     for (int l = 0; l < MLP_LAYERS; l++) {
-        iv_layer *L = &m->layers[l];
-        L->name = iv_arena_strdup(arena, names[l]);
-        L->n_in = mlp_width[l];
-        L->n_out = mlp_width[l + 1];
-        L->act = l + 1 < MLP_LAYERS ? IV_ACT_RELU : IV_ACT_IDENTITY;
-        size_t nw = (size_t)L->n_out * (size_t)L->n_in;
-        L->weight = iv_arena_alloc(arena, sizeof(float) * nw);                // (n_out, n_in)
-        L->bias = iv_arena_alloc(arena, sizeof(float) * (size_t)L->n_out);   // (n_out)
-        float scale = 1.0f / sqrtf((float)L->n_in);
+        int n_in = mlp_width[l], n_out = mlp_width[l + 1];
+        size_t nw = (size_t)n_out * (size_t)n_in;
+        float *w = iv_xmalloc(sizeof(float) * nw), *bias = iv_xmalloc(sizeof(float) * (size_t)n_out);
+        float scale = 1.0f / sqrtf((float)n_in);
         for (size_t i = 0; i < nw; i++)
-            L->weight[i] = uniform(rng, -scale, scale);
-        for (int o = 0; o < L->n_out; o++)
-            L->bias[o] = uniform(rng, -scale, scale);
+            w[i] = uniform(rng, -scale, scale);
+        for (int o = 0; o < n_out; o++)
+            bias[o] = uniform(rng, -scale, scale);
+        iv_dense_spec d = {.name = layer_names[l], .n_in = n_in, .n_out = n_out, .weight = w,
+                           .bias = bias, .act = l + 1 < MLP_LAYERS ? IV_ACT_RELU : IV_ACT_IDENTITY};
+        if (iv_builder_dense(b, &d, &err) < 0) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            exit(1);
+        }
+        free(w);
+        free(bias);
+    }
+    for (int i = 0; i < mlp_width[0]; i++)
+        free(names[i]);
+    free(names);
+    iv_model *m = iv_builder_finish(b, &err);
+    if (!m) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
     }
     return m;
 }

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backward.h"
 #include "budget.h"
 #include "metrics.h"
 #include "optim.h"
@@ -158,7 +157,7 @@ static int search_adam(objective *o, iv_error *err)
     iv_workspace *ws = o->ws;
     const iv_model *m = ws->model;
     int n = o->iv.addr.n, site = o->iv.addr.site;
-    int w_out = iv_model_output_width(m), w_site = iv_model_site_width(m, site);
+    int w_out = iv_model_output_width(m);
     double *v = iv_xmalloc(sizeof(double) * (size_t)n), *g = iv_xcalloc((size_t)n, sizeof(double));
     memcpy(v, o->best_values, sizeof(double) * (size_t)n);
     double lr = 0;
@@ -195,13 +194,12 @@ static int search_adam(objective *o, iv_error *err)
             o->best = gap;
             memcpy(o->best_values, v, sizeof(double) * (size_t)n);
         }
-        iv_backward(m, acts, grad_out, grads, site);
-        for (int j = 0; j < n; j++) {
-            double sum = 0;
-            for (long r = 0; r < acts->n; r++)
-                sum += grads->site[site][r * w_site + o->iv.addr.idx[j]];
-            g[j] = sum / (double)acts->n;
-        }
+        /* The intervention's own backward gives the gradient of its constants, summed over rows. */
+        memset(g, 0, sizeof(double) * (size_t)n);
+        double *param_grad[1] = {g};
+        iv_workspace_backward_data(ws, &o->iv, 1, acts, grad_out, grads, site, param_grad);
+        for (int j = 0; j < n; j++)
+            g[j] /= (double)acts->n;
         iv_adam_step(&adam, v, g);
         free(grad_out);
         iv_acts_free(grads);

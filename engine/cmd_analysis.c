@@ -338,9 +338,10 @@ IV_HANDLER(iv_cmd_regions)
 {
     const iv_model *m = ws->model;
     int site = iv_model_site_find(m, argv[0]);
-    if (site <= 0)
+    int layer = site < 0 ? -1 : iv_model_site_layer(m, site);
+    if (layer < 0)
         return iv_error_set(err, "'%s' is not a layer (e.g. regions h1)", argv[0]);
-    int pre = iv_model_site_kind(m, site) == IV_SITE_PRE ? site : site - 1;
+    int pre = iv_model_layer_pre_site(m, layer);
     int width = iv_model_site_width(m, pre);
     if (width > MAX_REGION_WIDTH)
         return iv_error_set(err, "%s has %d neurons; patterns are shown for at most %d",
@@ -380,10 +381,7 @@ IV_HANDLER(iv_cmd_regions)
         return -1;
     }
     json_object *obj = json_object_new_object(), *list = json_object_new_array();
-    char name[128];
-    iv_model_site_name(m, pre, name, sizeof name);
-    name[strlen(name) - 4] = '\0'; /* the layer: h1.pre -> h1 */
-    iv_json_set_str(obj, "regions", name);
+    iv_json_set_str(obj, "regions", iv_model_layer_name(m, layer));
     iv_json_set_str(obj, "dataset", ws->data->spec);
     json_object_object_add(obj, "flipped", json_object_new_int64(flips));
     for (int i = 0; i < count; i++) {

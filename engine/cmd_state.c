@@ -295,7 +295,8 @@ IV_HANDLER(iv_cmd_load)
         return -1;
     }
     /* Replay into a fresh workspace and swap only on success, so a bad file loses nothing. */
-    iv_workspace *fresh = iv_workspace_new(iv_model_builtin_max(), err);
+    iv_model *builtin = iv_model_load("builtin:max", err);
+    iv_workspace *fresh = builtin ? iv_workspace_new(builtin, err) : NULL;
     if (!fresh) {
         free(text);
         free(real);

@@ -1,8 +1,9 @@
 /* forward.h - the batched forward pass, keeping every site's activations.
  *
- * A batch is n rows; each layer is one sgemm (n, n_in) x (n_in, n_out)^T, so a 10,000-input pass
- * over a 784-512-512-10 MLP runs at BLAS speed. Every site's values are kept: that is what the
- * heatmaps show and what later analyses (probes, DAS, the backward pass) read. */
+ * A batch is n rows; the pass runs the model's operations in order (ops.c), a linear one as one
+ * sgemm (n, n_in) x (n_in, n_out)^T, so a 10,000-input pass over a 784-512-512-10 MLP runs at BLAS
+ * speed. Every site's values are kept: that is what the heatmaps show and what later analyses
+ * (probes, DAS, the backward pass) read. */
 #ifndef IV_FORWARD_H
 #define IV_FORWARD_H
 

@@ -1,4 +1,4 @@
-/* model.c - sites, neuron labels, activations, and freeing a model. */
+/* model.c - questions about a built model: its sites, layers, labels and names; freeing it. */
 #include "model.h"
 
 #include <math.h>
@@ -20,71 +20,64 @@ char *iv_model_name_from_path(iv_arena *a, const char *path)
 
 void iv_model_free(iv_model *m)
 {
-    if (m)
-        iv_arena_free(m->arena); /* the model struct itself lives in its arena */
+    if (!m)
+        return;
+    free(m->params);          /* the one block outside the arena (it may be large) */
+    iv_arena_free(m->arena);  /* the model struct itself lives in its arena */
 }
 
 /* ---- sites ------------------------------------------------------------------------------------- */
 
-int iv_model_site_count(const iv_model *m) { return 1 + 2 * m->n_layers; }
+int iv_model_site_count(const iv_model *m) { return m->n_sites; }
 
-iv_site_kind iv_model_site_kind(const iv_model *m, int site)
-{
-    (void)m;
-    if (site == 0)
-        return IV_SITE_INPUT;
-    return site % 2 ? IV_SITE_PRE : IV_SITE_POST;
-}
+iv_site_kind iv_model_site_kind(const iv_model *m, int site) { return m->sites[site].kind; }
 
-int iv_model_site_layer(const iv_model *m, int site)
-{
-    (void)m;
-    return site == 0 ? -1 : (site - 1) / 2;
-}
+int iv_model_site_layer(const iv_model *m, int site) { return m->sites[site].layer; }
 
-int iv_model_site_width(const iv_model *m, int site)
-{
-    return site == 0 ? m->n_inputs : m->layers[(site - 1) / 2].n_out;
-}
+int iv_model_site_width(const iv_model *m, int site) { return m->sites[site].width; }
 
 void iv_model_site_name(const iv_model *m, int site, char *buf, size_t n)
 {
-    if (site == 0)
-        snprintf(buf, n, "input");
-    else
-        snprintf(buf, n, "%s%s", m->layers[(site - 1) / 2].name, site % 2 ? ".pre" : "");
+    snprintf(buf, n, "%s", m->sites[site].name);
 }
 
 int iv_model_site_find(const iv_model *m, const char *name)
 {
-    if (strcmp(name, "input") == 0)
-        return 0;
-    size_t len = strlen(name);
-    bool pre = len > 4 && strcmp(name + len - 4, ".pre") == 0;
-    if (pre)
-        len -= 4;
-    for (int l = 0; l < m->n_layers; l++)
-        if (strlen(m->layers[l].name) == len && strncmp(m->layers[l].name, name, len) == 0)
-            return 1 + 2 * l + (pre ? 0 : 1);
+    for (int s = 0; s < m->n_sites; s++)
+        if (strcmp(m->sites[s].name, name) == 0)
+            return s;
     return -1;
 }
 
 const char *iv_model_neuron_label(const iv_model *m, int site, int i)
 {
-    if (site == 0)
-        return m->input_names[i];
-    const iv_layer *L = &m->layers[(site - 1) / 2];
-    return L->labels ? L->labels[i] : NULL;
+    char **labels = m->sites[site].labels;
+    return labels ? labels[i] : NULL;
 }
 
-int iv_model_output_site(const iv_model *m) { return 2 * m->n_layers; }
+int iv_model_output_site(const iv_model *m) { return m->n_sites - 1; }
 
-int iv_model_output_width(const iv_model *m) { return m->layers[m->n_layers - 1].n_out; }
+int iv_model_output_width(const iv_model *m) { return m->sites[m->n_sites - 1].width; }
 
 bool iv_model_is_classifier(const iv_model *m)
 {
-    return m->layers[m->n_layers - 1].act == IV_ACT_SOFTMAX;
+    return m->ops[m->n_ops - 1].kind == IV_OP_SOFTMAX;
 }
+
+int iv_model_layer_sites(const iv_model *m, int layer, int *sites, int max)
+{
+    int n = 0;
+    for (int s = 0; s < m->n_sites; s++)
+        if (m->sites[s].layer == layer && n < max)
+            sites[n++] = s;
+    return n;
+}
+
+int iv_model_layer_site(const iv_model *m, int layer) { return m->layers[layer].site; }
+
+int iv_model_layer_pre_site(const iv_model *m, int layer) { return m->layers[layer].pre_site; }
+
+const char *iv_model_layer_name(const iv_model *m, int layer) { return m->layers[layer].name; }
 
 /* ---- activations ------------------------------------------------------------------------------- */
 
@@ -106,51 +99,3 @@ int iv_activation_parse(const char *name, iv_activation *out)
     return -1;
 }
 
-static void softmax_rows(float *x, long rows, int width)
-{
-    for (long r = 0; r < rows; r++) {
-        float *row = x + r * width;
-        float top = row[0];
-        for (int i = 1; i < width; i++)
-            top = fmaxf(top, row[i]);
-        double sum = 0; /* subtracting the max keeps exp from overflowing */
-        for (int i = 0; i < width; i++) {
-            row[i] = expf(row[i] - top);
-            sum += row[i];
-        }
-        for (int i = 0; i < width; i++)
-            row[i] = (float)(row[i] / sum);
-    }
-}
-
-void iv_activation_apply(iv_activation a, float alpha, float *x, long rows, int width)
-{
-    long n = rows * width;
-    switch (a) {
-    case IV_ACT_IDENTITY:
-        break;
-    case IV_ACT_RELU:
-        for (long i = 0; i < n; i++)
-            x[i] = x[i] > 0 ? x[i] : 0;
-        break;
-    case IV_ACT_LEAKY_RELU:
-        for (long i = 0; i < n; i++)
-            x[i] = x[i] < 0 ? alpha * x[i] : x[i];
-        break;
-    case IV_ACT_SIGMOID:
-        for (long i = 0; i < n; i++)
-            x[i] = 1.0f / (1.0f + expf(-x[i]));
-        break;
-    case IV_ACT_TANH:
-        for (long i = 0; i < n; i++)
-            x[i] = tanhf(x[i]);
-        break;
-    case IV_ACT_GELU:
-        for (long i = 0; i < n; i++)
-            x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678f));
-        break;
-    case IV_ACT_SOFTMAX:
-        softmax_rows(x, rows, width);
-        break;
-    }
-}

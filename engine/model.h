@@ -1,12 +1,21 @@
-/* model.h - a network as a sequence of dense layers, its sites, and its text format.
+/* model.h - a network as an ordered list of operations over named sites.
  *
- * A model is `n_layers` dense layers, each y = act(W x + b). Every tensor lives in the model's one
- * arena, so iv_model_free releases everything at once.
+ * A site is a place whose values can be read and edited: a name, a width, a kind and optional
+ * neuron labels. An operation reads one or two sites and writes one; the forward pass runs the
+ * operations in order (forward.c), the backward pass runs them in reverse (backward.c), and each
+ * operation's forward and vector-Jacobian product live together in ops.c. Sites are numbered in the
+ * order the forward pass fills them, so every operation reads sites numbered below the one it
+ * writes. The parameters of all operations live in one block, `params`, as offsets into it; the
+ * model's other tensors, names and labels live in its one arena, so iv_model_free releases all.
  *
- * Sites are the places whose values can be read and edited, in forward order:
- *   site 0                 "input"      width n_inputs (its neuron labels are the input names)
- *   site 1 + 2*l           "NAME.pre"   layer l's pre-activation W x + b (bias included)
- *   site 2 + 2*l           "NAME"       layer l's output act(W x + b) */
+ * Models are made by one builder (build.h), which also runs the one check every model passes.
+ * A dense layer of the file formats, y = act(W x + b), is built as a linear operation writing the
+ * site "NAME.pre" (W x + b) and an activation operation writing "NAME" (act of it); `layers` keeps
+ * that grouping, as the formats and the explorer speak of it:
+ *   "input"      width n_inputs (its neuron labels are the input names)
+ *   "NAME.pre"   a layer's pre-activation W x + b (bias included)
+ *   "NAME"       the layer's output act(W x + b)
+ * Only this file's functions know that layout; everything else asks them. */
 #ifndef IV_MODEL_H
 #define IV_MODEL_H
 
@@ -16,6 +25,7 @@
 /* Limits that keep a hostile file from asking for absurd memory. */
 #define IV_MAX_WIDTH 65536         /* neurons in one layer, or inputs */
 #define IV_MAX_LAYERS 256
+#define IV_MAX_SITES (1 + 2 * IV_MAX_LAYERS) /* the input, and two sites per dense layer */
 #define IV_MAX_PARAMS 100000000L   /* weights + biases in one model (400 MB of float32) */
 #define IV_MAX_MODEL_FILE (1L << 30)
 
@@ -26,9 +36,47 @@ typedef enum {
     IV_ACT_SIGMOID,
     IV_ACT_TANH,
     IV_ACT_GELU,       /* exact: 0.5 x (1 + erf(x / sqrt 2)), as PyTorch's default */
-    IV_ACT_SOFTMAX,    /* only on the last layer */
+    IV_ACT_SOFTMAX,    /* only on the last layer; built as a softmax operation */
 } iv_activation;
 
+/* What a site holds. The transformer kinds are named now so that code switching on kinds is
+ * written for them; no operation writes them yet. */
+typedef enum {
+    IV_SITE_INPUT,     /* the model's input */
+    IV_SITE_PRE,       /* a layer's pre-activation */
+    IV_SITE_POST,      /* a layer's output */
+    IV_SITE_RESID,     /* the residual stream */
+    IV_SITE_ATTN,      /* an attention pattern */
+    IV_SITE_HEAD,      /* one attention head's output */
+} iv_site_kind;
+
+typedef struct iv_site {
+    char *name;        /* "input", "h1.pre", "h1" */
+    int width;
+    iv_site_kind kind;
+    int layer;         /* the layer it belongs to (index into layers), -1 for the input */
+    char **labels;     /* (width) neuron labels, or NULL; an entry may be NULL */
+} iv_site;
+
+typedef enum {
+    IV_OP_LINEAR,      /* out = in W^T + b; W (width out, width in) row-major, b optional */
+    IV_OP_ACTIVATION,  /* out = act(in), element by element */
+    IV_OP_SOFTMAX,     /* out = softmax(in), by rows */
+    IV_OP_ADD,         /* out = in0 + in1 */
+    IV_OP_KIND_COUNT
+} iv_op_kind;
+
+typedef struct iv_op {
+    iv_op_kind kind;
+    int in[2];         /* sites read; in[1] is -1 for operations of one input */
+    int out;           /* site written */
+    long weight, bias; /* IV_OP_LINEAR: offsets into params, bias -1 when there is none */
+    iv_activation act; /* IV_OP_ACTIVATION */
+    float alpha;       /* leaky_relu slope */
+} iv_op;
+
+/* A dense layer as the formats and the explorer name it: a view of its two operations and sites.
+ * weight and bias point into the model's params. */
 typedef struct iv_layer {
     char *name;         /* "h1" */
     int n_in, n_out;
@@ -37,21 +85,27 @@ typedef struct iv_layer {
     iv_activation act;
     float alpha;        /* leaky_relu slope */
     char **labels;      /* (n_out) neuron labels, or NULL; an entry may be NULL */
+    int pre_site, site; /* "NAME.pre" and "NAME" */
+    int linear_op;      /* its linear operation; the activation or softmax follows it */
 } iv_layer;
 
 typedef struct iv_model {
-    iv_arena *arena;    /* owns everything below */
+    iv_arena *arena;    /* owns everything below but params */
     char *name;         /* "max" */
     char *path;         /* file it came from, or "builtin:max" */
-    int n_inputs;
-    char **input_names; /* (n_inputs) */
+    int n_inputs;       /* the input site's width ... */
+    char **input_names; /* ... and its labels (n_inputs) */
+    int n_sites;
+    iv_site *sites;     /* (n_sites) in the order the forward pass fills them */
+    int n_ops;
+    iv_op *ops;         /* (n_ops) in forward order */
+    long n_params;
+    float *params;      /* (n_params) every operation's parameters, one allocation */
     int n_layers;
     iv_layer *layers;   /* (n_layers) */
     char *target;       /* expression over the inputs, e.g. "max(x, y)", or NULL */
     char *dataset;      /* default reference dataset spec, e.g. "grid x=0:10:1 y=0:10:1", or NULL */
 } iv_model;
-
-typedef enum { IV_SITE_INPUT, IV_SITE_PRE, IV_SITE_POST } iv_site_kind;
 
 /* ---- building and freeing ---------------------------------------------------------------------- */
 
@@ -83,12 +137,18 @@ int iv_model_site_find(const iv_model *m, const char *name);
 /* The label of neuron i at a site, or NULL. Pre-activation sites share their layer's labels. */
 const char *iv_model_neuron_label(const iv_model *m, int site, int i);
 int iv_model_output_site(const iv_model *m);
+/* The sites of a layer, in forward order (its pre-activation, then its output), and the one the
+ * explorer shows when pre-activations are hidden. */
+int iv_model_layer_sites(const iv_model *m, int layer, int *sites, int max);
+int iv_model_layer_site(const iv_model *m, int layer);
+int iv_model_layer_pre_site(const iv_model *m, int layer);
+const char *iv_model_layer_name(const iv_model *m, int layer);
 int iv_model_output_width(const iv_model *m);
 bool iv_model_is_classifier(const iv_model *m); /* last layer is softmax */
 
 const char *iv_activation_name(iv_activation a);
 int iv_activation_parse(const char *name, iv_activation *out);
-/* Applies an activation in place to a (rows, width) row-major block. */
+/* Applies an activation in place to a (rows, width) row-major block (ops.c). */
 void iv_activation_apply(iv_activation a, float alpha, float *x, long rows, int width);
 
 #endif

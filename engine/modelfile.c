@@ -2,10 +2,13 @@
  *
  * The parser walks the text one line at a time. Each line is copied, checked and split into tokens
  * (bare words, or double-quoted strings with \" and \\ escapes); its first token is a keyword or,
- * for the rows of a `weights` or `bias` block, a number. The layer being read is kept as a draft
- * in growable heap arrays and copied into the model's arena once it is complete; names, labels and
- * header texts go straight into the arena. On any error the draft, the scratch buffers and the arena
- * are all freed, so a failed parse leaves nothing behind. */
+ * for the rows of a `weights` or `bias` block, a number. The inputs go to the model builder
+ * (build.h) at their line, and the layer being read is kept as a draft in growable heap arrays and
+ * handed to the builder once it is complete; the builder's check judges names, shapes and values,
+ * at the line of the layer they belong to. Header texts and labels are kept in a scratch arena
+ * until the builder copies them. On any error the draft, the scratch buffers, the arena and the
+ * builder are all freed, so a failed parse leaves nothing behind. */
+#include "build.h"
 #include "model.h"
 
 #include <errno.h>
@@ -15,7 +18,6 @@
 #include <string.h>
 
 #define MAX_LINE (1L << 20) /* bytes in one line, newline excluded */
-#define MAX_NAME 64         /* characters in an input or layer name */
 #define MAX_LABEL 255       /* bytes in a neuron label */
 #define BIAS_PER_LINE 16    /* numbers per line when the writer spreads a wide bias over lines */
 #define INDENT_MAX_WIDTH 1024 /* wider rows are written unindented, see write_layer */
@@ -59,8 +61,8 @@ typedef struct parser {
     token *tok;
     int n_tok, tok_cap;
     int header_line[HDR_COUNT]; /* line of each header keyword, 0 if absent */
-    iv_layer *layers;          /* finished layers, heap array copied to the arena at the end */
-    int *layer_line;
+    iv_builder *b;             /* where finished layers go */
+    iv_layer *layers;          /* finished layers' names and widths (the builder has the rest) */
     int n_layers, layers_cap;
     bool in_layer;
     draft cur;
@@ -125,7 +127,6 @@ static void parser_free(parser *p)
     free(p->buf);
     free(p->tok);
     free(p->layers);
-    free(p->layer_line);
 }
 
 static char *arena_strndup(iv_arena *a, const char *s, size_t n)
@@ -237,28 +238,17 @@ static char *rest_of_line(parser *p, int from)
 
 /* ---- names and numbers ------------------------------------------------------------------------- */
 
-static bool is_identifier(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return false;
-    for (s++; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return false;
-    return true;
-}
-
 /* Checks an input or layer name; `what` is "input" or "layer". */
 static int check_name(parser *p, const token *t, const char *what)
 {
     char show[80];
-    if (t->quoted || !is_identifier(t->s))
+    if (t->quoted || !iv_is_identifier(t->s))
         return fail_at(p, p->line, "%s name '%s' is not a valid name (a name starts with a letter "
                        "or '_' and has only letters, digits and '_')", what,
                        shown(t->s, show, sizeof show));
-    if (strlen(t->s) > MAX_NAME)
+    if (strlen(t->s) > IV_MAX_NAME)
         return fail_at(p, p->line, "%s name '%s' is longer than %d characters", what,
-                       shown(t->s, show, sizeof show), MAX_NAME);
+                       shown(t->s, show, sizeof show), IV_MAX_NAME);
     return 0;
 }
 
@@ -341,26 +331,6 @@ static int kw_model(parser *p)
     return 0;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Finds a repeated input name by sorting a copy of the list: inputs may be many. */
-static int check_unique_inputs(parser *p, char **names, int n)
-{
-    char **sorted = iv_xmalloc((size_t)n * sizeof *sorted), show[80];
-    memcpy(sorted, names, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, compare_names);
-    int rc = 0;
-    for (int i = 1; i < n && rc == 0; i++)
-        if (strcmp(sorted[i - 1], sorted[i]) == 0)
-            rc = fail_at(p, p->line, "inputs: '%s' is listed twice",
-                         shown(sorted[i], show, sizeof show));
-    free(sorted);
-    return rc;
-}
-
 static int kw_inputs(parser *p)
 {
     if (header_check(p, HDR_INPUTS) < 0)
@@ -377,11 +347,11 @@ static int kw_inputs(parser *p)
             return -1;
         names[i] = iv_arena_strdup(p->m->arena, p->tok[i + 1].s);
     }
-    if (check_unique_inputs(p, names, n) < 0)
-        return -1;
     p->m->n_inputs = n;
     p->m->input_names = names;
-    return 0;
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", p->file, p->line);
+    return iv_builder_inputs(p->b, n, names, where, p->err);
 }
 
 /* `target` and `data` keep the rest of their line as text; others check it. */
@@ -408,14 +378,13 @@ static void append_layer(parser *p)
     if (p->n_layers == p->layers_cap) {
         p->layers_cap = p->layers_cap ? 2 * p->layers_cap : 8;
         p->layers = iv_xrealloc(p->layers, (size_t)p->layers_cap * sizeof *p->layers);
-        p->layer_line = iv_xrealloc(p->layer_line, (size_t)p->layers_cap * sizeof(int));
     }
-    p->layers[p->n_layers] = p->cur.L;
-    p->layer_line[p->n_layers++] = p->cur.line;
+    p->layers[p->n_layers++] = p->cur.L;
 }
 
-/* Checks the draft's counts, then moves it into the arena and the list of finished layers. */
-static int finish_layer(parser *p, bool last)
+/* Checks the draft's counts, then hands it to the builder; names, shapes and values are the
+ * model check's (build.h), which reports them at the layer's line. */
+static int finish_layer(parser *p)
 {
     draft *d = &p->cur;
     const char *name = d->L.name;
@@ -430,19 +399,17 @@ static int finish_layer(parser *p, bool last)
     if (d->labels_line && d->n_labels != d->rows)
         return fail_at(p, d->labels_line, "layer %s: labels has %d label%s, expected %d (one per "
                        "weight row)", name, d->n_labels, plural(d->n_labels), d->rows);
-    if (!last && d->L.act == IV_ACT_SOFTMAX)
-        return fail_at(p, d->line, "layer %s: softmax is allowed only on the last layer", name);
-    iv_arena *a = p->m->arena;
     d->L.n_out = d->rows;
-    d->L.weight = iv_arena_alloc(a, d->weight.n * sizeof(float));
-    memcpy(d->L.weight, d->weight.v, d->weight.n * sizeof(float));
-    if (d->bias_line) {
-        d->L.bias = iv_arena_alloc(a, d->bias.n * sizeof(float));
-        memcpy(d->L.bias, d->bias.v, d->bias.n * sizeof(float));
-    }
-    if (d->labels_line) {
-        d->L.labels = iv_arena_alloc(a, (size_t)d->n_labels * sizeof(char *));
-        memcpy(d->L.labels, d->labels, (size_t)d->n_labels * sizeof(char *));
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", p->file, d->line);
+    iv_dense_spec spec = {.name = name, .n_in = d->L.n_in, .n_out = d->rows,
+                          .weight = d->weight.v, .bias = d->bias_line ? d->bias.v : NULL,
+                          .act = d->L.act, .alpha = d->L.alpha,
+                          .labels = d->labels_line ? d->labels : NULL, .where = where,
+                          .line = d->line};
+    if (iv_builder_dense(p->b, &spec, p->err) < 0) {
+        iv_error_prefix(p->err, "%s", where);
+        return -1;
     }
     append_layer(p);
     draft_free(d);
@@ -450,21 +417,14 @@ static int finish_layer(parser *p, bool last)
     return 0;
 }
 
-/* A new layer's name must differ from the inputs, the other layers and the input site. */
+/* A new layer's name is checked at its line, by the token's rules and then the model's. */
 static int check_layer_name(parser *p, const token *t)
 {
     if (check_name(p, t, "layer") < 0)
         return -1;
-    if (strcmp(t->s, "input") == 0)
-        return fail_at(p, p->line, "layer name 'input' is reserved (it names the input site)");
-    for (int l = 0; l < p->n_layers; l++)
-        if (strcmp(p->layers[l].name, t->s) == 0)
-            return fail_at(p, p->line, "layer name '%s' is already used by the layer on line %d",
-                           t->s, p->layer_line[l]);
-    for (int i = 0; i < p->m->n_inputs; i++)
-        if (strcmp(p->m->input_names[i], t->s) == 0)
-            return fail_at(p, p->line, "layer name '%s' is already the name of an input", t->s);
-    return 0;
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", p->file, p->line);
+    return iv_builder_check_name(p->b, t->s, where, p->err);
 }
 
 static void activation_list(char *buf, size_t n)
@@ -505,7 +465,7 @@ static int parse_activation(parser *p, draft *d)
 
 static int kw_layer(parser *p)
 {
-    if (p->in_layer && finish_layer(p, false) < 0)
+    if (p->in_layer && finish_layer(p) < 0)
         return -1;
     if (!p->header_line[HDR_INPUTS])
         return fail_at(p, p->line, "missing `inputs` line before the first layer (e.g. `inputs x "
@@ -726,34 +686,39 @@ static int parse_end(parser *p)
     if (!p->in_layer)
         return fail_at(p, last, "the model has no layers (add `layer NAME ACTIVATION` and its "
                        "`weights`)");
-    if (finish_layer(p, true) < 0)
-        return -1;
-    iv_model *m = p->m;
-    m->n_layers = p->n_layers;
-    m->layers = iv_arena_alloc(m->arena, (size_t)p->n_layers * sizeof *m->layers);
-    memcpy(m->layers, p->layers, (size_t)p->n_layers * sizeof *m->layers);
-    return 0;
+    return finish_layer(p);
 }
 
+
+/* Hands the headers to the builder and finishes the model. */
+static iv_model *build(parser *p)
+{
+    const iv_model *h = p->m;
+    if (h->name)
+        iv_builder_name(p->b, h->name);
+    iv_builder_target(p->b, h->target);
+    iv_builder_dataset(p->b, h->dataset);
+    iv_builder *b = p->b;
+    p->b = NULL; /* finishing frees it, whatever the outcome */
+    return iv_builder_finish(b, p->err);
+}
 
 iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err)
 {
     parser p = {.file = filename ? filename : "<model>", .err = err};
+    /* The headers are kept in a scratch model's arena while parsing; the builder copies them. */
     iv_arena *a = iv_arena_new();
     p.m = iv_arena_alloc(a, sizeof *p.m);
     p.m->arena = a;
-    p.m->path = iv_arena_strdup(a, p.file);
+    p.b = iv_builder_new(p.file, p.file);
     int rc = parse_lines(&p, text);
     if (rc == 0)
         rc = parse_end(&p);
+    iv_model *m = rc == 0 ? build(&p) : NULL;
+    iv_builder_free(p.b);
     parser_free(&p);
-    if (rc < 0) {
-        iv_arena_free(a);
-        return NULL;
-    }
-    if (!p.m->name)
-        p.m->name = iv_model_name_from_path(a, p.file);
-    return p.m;
+    iv_arena_free(a);
+    return m;
 }
 
 /* ---- writing ----------------------------------------------------------------------------------- */
@@ -821,11 +786,11 @@ static bool model_writable(const iv_model *m)
         if (texts[i] && !text_reads_back(keywords[i], texts[i]))
             return false;
     for (int i = 0; i < m->n_inputs; i++)
-        if (!is_identifier(m->input_names[i]) || strlen(m->input_names[i]) > MAX_NAME)
+        if (!iv_is_identifier(m->input_names[i]) || strlen(m->input_names[i]) > IV_MAX_NAME)
             return false;
     for (int l = 0; l < m->n_layers; l++) {
         const iv_layer *L = &m->layers[l];
-        if (!is_identifier(L->name) || strlen(L->name) > MAX_NAME)
+        if (!iv_is_identifier(L->name) || strlen(L->name) > IV_MAX_NAME)
             return false;
         for (long k = 0; k < (long)L->n_in * L->n_out; k++)
             if (!isfinite(L->weight[k]))

@@ -59,8 +59,8 @@ static bool has_suffix(const char *s, const char *suffix)
 
 iv_model *iv_model_load(const char *path, iv_error *err)
 {
-    if (strcmp(path, "builtin:max") == 0)
-        return iv_model_builtin_max();
+    if (strcmp(path, "builtin:max") == 0) /* may still fail for want of memory */
+        return iv_model_parse(max_text, "builtin:max", err);
     /* Other formats by their file name; anything else is the text format. */
     if (has_suffix(path, ".onnx"))
         return iv_model_load_onnx(path, err);

@@ -16,6 +16,8 @@
 
 #include "onnx.h"
 
+#include "build.h"
+
 #include "files.h"
 #include "onnx.pb-c.h"
 
@@ -616,10 +618,6 @@ static int walk(importer *im, const char *input, const char *output)
     for (size_t i = 0; i < im->g->n_node; i++)
         if (!im->used[i] && !is_op(im->g->node[i], "Constant"))
             return fail_node(im, im->g->node[i], "is not on the chain from the input to the output");
-    for (int l = 0; l + 1 < im->n_layers; l++)
-        if (im->layers[l].act == IV_ACT_SOFTMAX)
-            return fail(im, "layer '%s': softmax is only supported on the last layer",
-                        im->layers[l].name);
     return 0;
 }
 
@@ -670,9 +668,6 @@ static int import_graph(importer *im)
                     in->name, declared, im->m->n_inputs);
 
     iv_model *m = im->m;
-    m->n_layers = im->n_layers;
-    m->layers = iv_arena_alloc(m->arena, (size_t)im->n_layers * sizeof *m->layers);
-    memcpy(m->layers, im->layers, (size_t)im->n_layers * sizeof *m->layers);
     /* Input names come after the layer names so that make_name can keep them apart. */
     m->input_names = iv_arena_alloc(m->arena, (size_t)m->n_inputs * sizeof *m->input_names);
     for (int i = 0; i < m->n_inputs; i++) {
@@ -681,6 +676,29 @@ static int import_graph(importer *im)
         m->input_names[i] = make_name(im, m->n_inputs == 1 ? in->name : buf, "x");
     }
     return 0;
+}
+
+/* The layers read, through the builder and its check, which names the file in its messages. */
+static iv_model *build(importer *im)
+{
+    const iv_model *m = im->m;
+    iv_builder *b = iv_builder_new(im->file, im->file);
+    iv_builder_name(b, m->name);
+    if (iv_builder_inputs(b, m->n_inputs, m->input_names, im->file, im->err) < 0) {
+        iv_builder_free(b);
+        return NULL;
+    }
+    for (int l = 0; l < im->n_layers; l++) {
+        const iv_layer *L = &im->layers[l];
+        iv_dense_spec d = {.name = L->name, .n_in = L->n_in, .n_out = L->n_out,
+                           .weight = L->weight, .bias = L->bias, .act = L->act,
+                           .alpha = L->alpha, .where = im->file};
+        if (iv_builder_dense(b, &d, im->err) < 0) {
+            iv_builder_free(b);
+            return NULL;
+        }
+    }
+    return iv_builder_finish(b, im->err);
 }
 
 
@@ -710,10 +728,9 @@ iv_model *iv_model_load_onnx(const char *path, iv_error *err)
     im.m->arena = a;
     im.m->path = iv_arena_strdup(a, path);
     im.m->name = iv_model_name_from_path(a, path);
-    if (import_graph(&im) < 0)
-        iv_arena_free(a);
-    else
-        result = im.m;
+    if (import_graph(&im) == 0)
+        result = build(&im);
+    iv_arena_free(a); /* the builder has copied what it keeps */
     free(im.used);
 done:
     onnx__model_proto__free_unpacked(mp, NULL);

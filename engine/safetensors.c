@@ -11,6 +11,8 @@
  * path, and the arena is freed on error, so a failed load leaves nothing behind. */
 #include "safetensors.h"
 
+#include "build.h"
+
 #include "files.h"
 
 #include <errno.h>
@@ -771,38 +773,6 @@ static float *read_tensor(loader *L, tensor *t)
     return out;
 }
 
-static int check_names(loader *L, iv_model *m)
-{
-    for (int i = 0; i < m->n_inputs; i++) {
-        if (!valid_name(m->input_names[i]))
-            return fail(L, "input name '%.80s' is not a valid name (a name starts with a letter "
-                        "or '_', has only letters, digits and '_', at most %d characters)",
-                        m->input_names[i], MAX_NAME);
-        for (int j = 0; j < i; j++)
-            if (strcmp(m->input_names[i], m->input_names[j]) == 0)
-                return fail(L, "inputs: '%s' is listed twice", m->input_names[i]);
-    }
-    for (int l = 0; l < m->n_layers; l++) {
-        const char *name = m->layers[l].name;
-        if (!valid_name(name))
-            return fail(L, "layer name '%.80s' is not a valid name (a name starts with a letter "
-                        "or '_', has only letters, digits and '_', at most %d characters)", name,
-                        MAX_NAME);
-        if (strcmp(name, "input") == 0)
-            return fail(L, "layer name 'input' is reserved (it names the input site)");
-        for (int j = 0; j < l; j++)
-            if (strcmp(name, m->layers[j].name) == 0)
-                return fail(L, "layer name '%s' is used twice", name);
-        for (int i = 0; i < m->n_inputs; i++)
-            if (strcmp(name, m->input_names[i]) == 0)
-                return fail(L, "layer name '%s' is already the name of an input", name);
-        if (m->layers[l].act == IV_ACT_SOFTMAX && l != m->n_layers - 1)
-            return fail(L, "layer %s: softmax is allowed only on the last layer", name);
-    }
-    return 0;
-}
-
-
 static int build(loader *L, iv_model *m, tensor **w, tensor **b)
 {
     arch *A = &L->a;
@@ -869,8 +839,6 @@ static int build(loader *L, iv_model *m, tensor **w, tensor **b)
         if (!L->t[i].used)
             return fail(L, "tensor '%s' is not used by any layer of the architecture",
                         L->t[i].name);
-    if (check_names(L, m) < 0)
-        return -1;
     for (int l = 0; l < n; l++) { /* the data last: only now is every tensor known to fit */
         if (!(m->layers[l].weight = read_tensor(L, w[l])))
             return -1;
@@ -904,6 +872,30 @@ static int load(loader *L, iv_model *m)
     return rc;
 }
 
+/* The layers read, through the builder and its check; messages name the file. */
+static iv_model *through_builder(loader *L, const iv_model *m)
+{
+    iv_builder *b = iv_builder_new(L->path, L->path);
+    iv_builder_name(b, m->name);
+    iv_builder_target(b, m->target);
+    iv_builder_dataset(b, m->dataset);
+    if (iv_builder_inputs(b, m->n_inputs, m->input_names, L->path, L->err) < 0) {
+        iv_builder_free(b);
+        return NULL;
+    }
+    for (int l = 0; l < m->n_layers; l++) {
+        const iv_layer *ly = &m->layers[l];
+        iv_dense_spec d = {.name = ly->name, .n_in = ly->n_in, .n_out = ly->n_out,
+                           .weight = ly->weight, .bias = ly->bias, .act = ly->act,
+                           .alpha = ly->alpha, .labels = ly->labels, .where = L->path};
+        if (iv_builder_dense(b, &d, L->err) < 0) {
+            iv_builder_free(b);
+            return NULL;
+        }
+    }
+    return iv_builder_finish(b, L->err);
+}
+
 iv_model *iv_model_load_safetensors(const char *path, iv_error *err)
 {
     loader L = {.path = path, .err = err};
@@ -921,11 +913,9 @@ iv_model *iv_model_load_safetensors(const char *path, iv_error *err)
     free(L.t);
     free(L.a.layers);
     free((char *)L.a.source);
-    if (rc < 0) {
-        iv_arena_free(L.arena);
-        return NULL;
-    }
-    return m;
+    iv_model *made = rc == 0 ? through_builder(&L, m) : NULL;
+    iv_arena_free(L.arena); /* the builder has copied what it keeps */
+    return made;
 }
 
 /* ---- writing ----------------------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* workspace.c - the state under examination and the passes that evaluate it. */
 #include "workspace.h"
 
+#include "backward.h"
 #include "budget.h"
 
 #include <math.h>
@@ -425,6 +426,19 @@ iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, in
     iv_forward(m, input, acts, iv_apply_hook, &ctx);
     free(input);
     return acts;
+}
+
+void iv_workspace_backward_data(const iv_workspace *ws, const iv_intervention *list, int count,
+                                const iv_acts *acts, const float *grad_out, iv_acts *grads,
+                                int stop_site, double **param_grad)
+{
+    iv_apply_ctx ctx;
+    fill_ctx(ws, &ctx, acts->n / ws->data->n);
+    ctx.list = list;
+    ctx.count = count;
+    ctx.batch_is_reference = true;
+    ctx.param_grad = param_grad;
+    iv_backward_hooked(ws->model, acts, grad_out, grads, stop_site, iv_apply_backward_hook, &ctx);
 }
 
 double iv_workspace_intervened_mean(const iv_workspace *ws, int site, int neuron)

@@ -103,6 +103,14 @@ int iv_workspace_run(iv_workspace *ws, iv_error *err);
  * returns activations of (examples x samples) rows, example-major; NULL with a message on error. */
 iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, int count,
                                iv_error *err);
+/* The backward pass of such a pass: given its activations (from iv_workspace_run_data with the
+ * same list) and dL/d(output) for each row, fills grads (iv_acts_new for the same rows) at every
+ * site at or above stop_site, each intervention rewriting the gradient at its site as its kind
+ * says (backward.h). param_grad is NULL or one entry per intervention of the list, each NULL or a
+ * zeroed buffer into which a trainable intervention adds the gradient of its parameters. */
+void iv_workspace_backward_data(const iv_workspace *ws, const iv_intervention *list, int count,
+                                const iv_acts *acts, const float *grad_out, iv_acts *grads,
+                                int stop_site, double **param_grad);
 /* Rows per example such a pass needs: the largest sample count of the random ones that are on. */
 long iv_list_samples(const iv_intervention *list, int count);
 

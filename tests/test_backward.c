@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backward.h"
+#include "build.h"
 
 /* ---- finite differences ---------------------------------------------------------------------- */
 
@@ -200,9 +201,9 @@ static void assert_away_from_kinks(const problem *p, const iv_acts *a)
         if (L->act != IV_ACT_RELU && L->act != IV_ACT_LEAKY_RELU)
             continue;
         for (long i = 0; i < p->n * L->n_out; i++)
-            if (fabsf(a->site[2 * l + 1][i]) < 0.1f)
+            if (fabsf(a->site[L->pre_site][i]) < 0.1f)
                 fail_msg("layer %s: pre-activation %g is too near the kink for the test", L->name,
-                         a->site[2 * l + 1][i]);
+                         a->site[L->pre_site][i]);
     }
 }
 
@@ -551,6 +552,91 @@ static void test_params(void **state)
     iv_model_free(p.m);
 }
 
+/* ---- operations beyond the dense chain, through the builder's general calls ------------------ */
+
+/* input (2) -> a.pre = W input + b -> a = tanh -> res = a + input -> out.pre = v res -> out: the
+ * input is read twice (by the linear operation and by the add), so its gradient is the sum of two
+ * contributions, the path a chain of dense layers never takes. */
+static iv_model *residual_model(bool bad_width, iv_error *err)
+{
+    iv_builder *b = iv_builder_new("residual", NULL);
+    char *names[] = {"x", "y"};
+    if (iv_builder_inputs(b, 2, names, NULL, err) < 0)
+        fail_msg("%s", err->msg);
+    const float first[] = {0.9f, -0.4f, 0.3f, 0.8f, 0.1f, -0.2f}; /* W (2, 2), then b (2) */
+    const float last[] = {1.2f, -0.7f};                           /* v (1, 2), no bias */
+    int pre = iv_builder_site(b, "a.pre", 2, IV_SITE_PRE, -1, NULL);
+    int act = iv_builder_site(b, "a", 2, IV_SITE_POST, -1, NULL);
+    int res = iv_builder_site(b, "res", bad_width ? 3 : 2, IV_SITE_RESID, -1, NULL);
+    int opre = iv_builder_site(b, "out.pre", 1, IV_SITE_PRE, -1, NULL);
+    int out = iv_builder_site(b, "out", 1, IV_SITE_POST, -1, NULL);
+    iv_op ops[] = {
+        {.kind = IV_OP_LINEAR, .in = {0, -1}, .out = pre, .weight = 0, .bias = 4},
+        {.kind = IV_OP_ACTIVATION, .in = {pre, -1}, .out = act, .weight = -1, .bias = -1,
+         .act = IV_ACT_TANH},
+        {.kind = IV_OP_ADD, .in = {act, 0}, .out = res, .weight = -1, .bias = -1},
+        {.kind = IV_OP_LINEAR, .in = {res, -1}, .out = opre, .weight = 0, .bias = -1},
+        {.kind = IV_OP_ACTIVATION, .in = {opre, -1}, .out = out, .weight = -1, .bias = -1,
+         .act = IV_ACT_IDENTITY},
+    };
+    const float *params[] = {first, NULL, NULL, last, NULL};
+    const long counts[] = {6, 0, 0, 2, 0};
+    for (int k = 0; k < 5; k++)
+        if (iv_builder_op(b, &ops[k], params[k], counts[k], err) < 0)
+            fail_msg("%s", err->msg);
+    return iv_builder_finish(b, err);
+}
+
+static void test_two_readers(void **state)
+{
+    (void)state;
+    iv_error err = {{0}};
+    static const float rows[] = {0.5f, -1.0f, 2.0f, 0.25f, -0.6f, 1.4f};
+    static const float c[] = {1.0f};
+    problem p = {.m = residual_model(false, &err), .n = 3, .input = rows, .c = c,
+                 .shift_site = -1};
+    if (!p.m)
+        fail_msg("%s", err.msg);
+    check_all_sites(&p);
+    /* By hand at the input: dL/dx = W^T (v (.) tanh'(a.pre)) + v, the second term the add's. */
+    iv_acts *a;
+    iv_acts *g = analytic(&p, &a);
+    for (long r = 0; r < p.n; r++) {
+        const float *x = rows + 2 * r;
+        double d[2];
+        for (int o = 0; o < 2; o++) {
+            double pre = (o ? 0.3 * x[0] + 0.8 * x[1] - 0.2 : 0.9 * x[0] - 0.4 * x[1] + 0.1);
+            double t = tanh(pre);
+            d[o] = (o ? -0.7 : 1.2) * (1 - t * t);
+        }
+        double want[2] = {0.9 * d[0] + 0.3 * d[1] + 1.2, -0.4 * d[0] + 0.8 * d[1] - 0.7};
+        for (int i = 0; i < 2; i++)
+            assert_true(fabs(g->site[0][r * 2 + i] - want[i]) < 1e-5);
+    }
+    iv_acts_free(a);
+    iv_acts_free(g);
+    iv_model_free(p.m);
+}
+
+/* The one check judges every operation: an add of unequal widths is refused by name. */
+static void test_check_judges_operations(void **state)
+{
+    (void)state;
+    iv_error err = {{0}};
+    assert_null(residual_model(true, &err));
+    assert_non_null(strstr(err.msg, "operation 2 (add) writing res: it reads a of 2 values into "
+                                    "res of 3"));
+    /* An operation must read sites before the one it writes. */
+    iv_builder *b = iv_builder_new("loop", NULL);
+    char *names[] = {"x"};
+    assert_int_equal(iv_builder_inputs(b, 1, names, NULL, &err), 0);
+    int s1 = iv_builder_site(b, "a", 1, IV_SITE_POST, -1, NULL);
+    iv_op loop = {.kind = IV_OP_ACTIVATION, .in = {s1, -1}, .out = s1, .weight = -1, .bias = -1};
+    assert_int_equal(iv_builder_op(b, &loop, NULL, 0, &err), 0);
+    assert_null(iv_builder_finish(b, &err));
+    assert_non_null(strstr(err.msg, "does not read earlier sites into a later one"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +655,8 @@ int main(void)
         cmocka_unit_test(test_additive_intervention),
         cmocka_unit_test(test_tolerance_catches_wrong_gradients),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_two_readers),
+        cmocka_unit_test(test_check_judges_operations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

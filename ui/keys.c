@@ -111,14 +111,10 @@ static char *expand(const tui *t, const char *command)
             return NULL;
         value = iv_xasprintf("%d", id);
     } else if (!strncmp(brace, "{layer}", 7)) {
-        char site[128];
-        iv_model_site_name(t->ws->model, t->cur_site, site, sizeof site);
-        char *dot = strchr(site, '.');
-        if (dot)
-            *dot = '\0';
-        if (t->cur_site == 0)
+        int layer = iv_model_site_layer(t->ws->model, t->cur_site);
+        if (layer < 0)
             return NULL; /* the input is not a layer */
-        value = iv_xstrdup(site);
+        value = iv_xstrdup(iv_model_layer_name(t->ws->model, layer));
     } else if (!strncmp(brace, "{last}", 6)) {
         if (t->ws->count == 0)
             return NULL;

@@ -119,8 +119,8 @@ void tui_layout_compute(const tui *t, tui_layout *lay)
     int top = 1, height = R - 3;
     int right_w = clamp(C * 36 / 100, 28, 56), left_w = C - right_w - 1;
 
-    int sites[IV_MAX_LAYERS * 2 + 1];
-    int n = tui_visible_sites(t, sites, IV_MAX_LAYERS * 2 + 1);
+    int sites[IV_MAX_SITES];
+    int n = tui_visible_sites(t, sites, IV_MAX_SITES);
     lay->layers = (tui_rect){top, 0, height, left_w};
     size_cells(t, lay, sites, n);
     /* The layers take what they need, leaving the effect map at least 8 lines. */

@@ -30,7 +30,7 @@ static int cmd_cursor(tui *t, int argc, char **argv, iv_error *err)
     if (argc != 1)
         return iv_error_set(err, "expected ADDR, up, down, left or right");
     const iv_model *m = t->ws->model;
-    int sites[IV_MAX_LAYERS * 2 + 1], n = tui_visible_sites(t, sites, IV_MAX_LAYERS * 2 + 1);
+    int sites[IV_MAX_SITES], n = tui_visible_sites(t, sites, IV_MAX_SITES);
     int row = 0;
     while (row < n && sites[row] != t->cur_site)
         row++;
@@ -117,8 +117,10 @@ static int cmd_pre(tui *t, int argc, char **argv, iv_error *err)
         t->show_pre = !strcmp(argv[0], "on");
     else
         return iv_error_set(err, "expected on or off");
-    if (!t->show_pre && iv_model_site_kind(t->ws->model, t->cur_site) == IV_SITE_PRE)
-        t->cur_site++; /* from NAME.pre to NAME */
+    const iv_model *m = t->ws->model;
+    int layer = iv_model_site_layer(m, t->cur_site);
+    if (!t->show_pre && iv_model_site_kind(m, t->cur_site) == IV_SITE_PRE && layer >= 0)
+        t->cur_site = iv_model_layer_site(m, layer); /* to the site the layer shows */
     return 0;
 }
 
