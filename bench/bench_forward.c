@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "build.h"
+#include "formats/formats.h"
 #include "forward.h"
 #include "intervention.h"
 #include "model.h"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "formats/formats.h"
 #include "tui.h"
 
 #define REPS 200

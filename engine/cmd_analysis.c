@@ -8,10 +8,10 @@
 
 #include "budget.h"
 #include "files.h"
+#include "formats/formats.h"
 #include "gridmap.h"
 #include "handlers.h"
 #include "report.h"
-#include "safetensors.h"
 
 #define MAX_SWEEP_STEPS 10001
 
@@ -229,30 +229,10 @@ static void write_csv_pairs(FILE *f, json_object *obj)
     }
 }
 
-/* The current model in the text format (or safetensors, by the name). */
-static int write_model(const iv_workspace *ws, const char *path, iv_error *err)
-{
-    size_t len = strlen(path);
-    if (len > 12 && strcmp(path + len - 12, ".safetensors") == 0)
-        return iv_model_write_safetensors(ws->model, path, err);
-    if (!(len > 3 && strcmp(path + len - 3, ".nn") == 0))
-        return iv_error_set(err, "'%s' must end in .nn or .safetensors", path);
-    iv_atomic_file out;
-    FILE *f = iv_atomic_open(&out, path, err);
-    int rc = f ? 0 : -1;
-    if (rc == 0 && iv_model_write(ws->model, f) < 0) {
-        rc = iv_error_set(err, "%s: write error", path);
-        iv_atomic_abort(&out);
-    } else if (rc == 0) {
-        rc = iv_atomic_commit(&out, err);
-    }
-    return rc;
-}
-
 /* export model FILE, whose errors name "export model" rather than the command alone. */
 static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
 {
-    if (write_model(ws, path, err) == 0)
+    if (iv_model_save(ws->model, path, err) == 0)
         return 0;
     iv_error_prefix(err, "export model");
     return IV_ERROR_AS_IS;

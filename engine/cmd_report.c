@@ -1,5 +1,6 @@
 /* cmd_report.c - commands that look at results: show, effect, stats, help. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

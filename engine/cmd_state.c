@@ -7,6 +7,7 @@
 
 #include "budget.h"
 #include "files.h"
+#include "formats/formats.h"
 #include "handlers.h"
 #include "metrics.h"
 #include "report.h"

@@ -1,4 +1,4 @@
-/* dataset.h - reference datasets: grids, seeded uniform samples and CSV files.
+/* dataset.h - reference datasets: grids, seeded uniform samples and files (CSV, NumPy).
  *
  * A dataset is n examples of the model's d inputs, plus optional named label columns. It is what
  * mean, noise (k x std) and resample ablation take their statistics from, and what `effect`
@@ -33,8 +33,8 @@ typedef struct iv_dataset {
  *                                       NAME=VALUE fixes an input
  *   sample N NAME=LO:HI ... [seed=S]    N uniform draws; inputs not named are drawn from [0, 1];
  *                                       the seed defaults to default_seed
- *   load FILE.csv                       header row names the columns; every input must be present;
- *                                       other numeric columns become labels
+ *   load FILE                           a file read by its name (formats/formats.h): .npy and
+ *                                       .npz as NumPy's, anything else as CSV
  * Errors name the argument (or FILE:LINE for CSV). */
 iv_dataset *iv_dataset_build(int argc, char *const *argv, int n_inputs, char *const *input_names,
                              uint64_t default_seed, iv_error *err);
@@ -46,8 +46,6 @@ iv_dataset *iv_dataset_grid(int argc, char *const *argv, int n_inputs, char *con
                             iv_error *err);
 iv_dataset *iv_dataset_sample(int argc, char *const *argv, int n_inputs, char *const *input_names,
                               uint64_t default_seed, iv_error *err);
-iv_dataset *iv_dataset_load_csv(const char *path, int n_inputs, char *const *input_names,
-                                iv_error *err);
 void iv_dataset_free(iv_dataset *ds);
 
 #endif

@@ -1,10 +1,10 @@
-/* dataspec.c - a dataset from the words of a `data` command or from its spec: grid, sample, or a
- * file loaded by its kind (CSV, or NumPy's .npy / .npz). */
+/* dataspec.c - a dataset from the words of a `data` command or from its spec: grid and sample are
+ * made by dataset.c, and `load FILE` is read by the format its name tells (formats/formats.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dataset.h"
-#include "npy.h"
+#include "formats/formats.h"
 
 iv_dataset *iv_dataset_build(int argc, char *const *argv, int n_inputs, char *const *input_names,
                              uint64_t default_seed, iv_error *err)
@@ -22,10 +22,7 @@ iv_dataset *iv_dataset_build(int argc, char *const *argv, int n_inputs, char *co
             iv_error_set(err, "load: expected one file name, e.g. load data/points.csv");
             return NULL;
         }
-        size_t len = strlen(argv[1]);
-        if (len > 4 && (!strcmp(argv[1] + len - 4, ".npy") || !strcmp(argv[1] + len - 4, ".npz")))
-            return iv_dataset_load_npy(argv[1], n_inputs, input_names, err);
-        return iv_dataset_load_csv(argv[1], n_inputs, input_names, err);
+        return iv_dataset_load(argv[1], n_inputs, input_names, err);
     }
     iv_error_set(err, "data: expected grid, sample or load, got '%s'", argv[0]);
     return NULL;

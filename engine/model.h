@@ -19,7 +19,6 @@
 #ifndef IV_MODEL_H
 #define IV_MODEL_H
 
-#include <stdio.h>
 #include "util.h"
 
 /* Limits that keep a hostile file from asking for absurd memory. */
@@ -27,7 +26,6 @@
 #define IV_MAX_LAYERS 256
 #define IV_MAX_SITES (1 + 2 * IV_MAX_LAYERS) /* the input, and two sites per dense layer */
 #define IV_MAX_PARAMS 100000000L   /* weights + biases in one model (400 MB of float32) */
-#define IV_MAX_MODEL_FILE (1L << 30)
 
 typedef enum {
     IV_ACT_IDENTITY,
@@ -107,19 +105,10 @@ typedef struct iv_model {
     char *dataset;      /* default reference dataset spec, e.g. "grid x=0:10:1 y=0:10:1", or NULL */
 } iv_model;
 
-/* ---- building and freeing ---------------------------------------------------------------------- */
+/* ---- freeing ----------------------------------------------------------------------------------- */
 
-/* Parses the text format (modelfile.c; documented in doc/model-format.md). `filename` is used in
- * messages, which read "FILE:LINE: what was expected". Returns NULL on error. */
-iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err);
-/* Opens a model by its name (modelload.c): "builtin:max" is the built-in lecture network, .onnx
- * and .safetensors files are read as such, anything else as the text format. */
-iv_model *iv_model_load(const char *path, iv_error *err);
-/* The max(x, y) network of the lecture, parsed from the same text as sample_models/max.nn. */
-iv_model *iv_model_builtin_max(void);
-const char *iv_model_builtin_max_text(void);
-/* Writes the model in the text format (round-trips through iv_model_parse). Returns 0 or -1. */
-int iv_model_write(const iv_model *m, FILE *f);
+/* Models are made by the builder (build.h); reading and writing them is the formats'
+ * (engine/formats/). */
 void iv_model_free(iv_model *m);
 /* "dir/net.onnx" -> "net", in the arena: the name of a model whose file does not give one. */
 char *iv_model_name_from_path(iv_arena *a, const char *path);

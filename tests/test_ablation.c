@@ -13,6 +13,8 @@
 #include "ablation.h"
 #include "commands.h"
 #include "effect.h"
+#include "formats/formats.h"
+#include "formats/text.h"
 #include "metrics.h"
 
 static iv_workspace *ws_from(const char *text)

@@ -14,6 +14,8 @@
 
 #include "backward.h"
 #include "build.h"
+#include "formats/formats.h"
+#include "formats/text.h"
 
 /* ---- finite differences ---------------------------------------------------------------------- */
 

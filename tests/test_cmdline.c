@@ -21,6 +21,7 @@
 #include "kinds.h"
 #include "tui.h"
 #include "files.h"
+#include "formats/formats.h"
 
 static char state_dir[] = "/tmp/test_cmdline.XXXXXX";
 

@@ -21,6 +21,7 @@
 
 #include <curses.h>
 
+#include "formats/formats.h"
 #include "tui.h"
 
 #define SCREEN_ROWS 40

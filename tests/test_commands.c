@@ -15,6 +15,7 @@
 #include "files.h"
 #include "commands.h"
 #include "gridmap.h"
+#include "formats/formats.h"
 
 static iv_workspace *max_ws(void)
 {

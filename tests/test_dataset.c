@@ -17,6 +17,7 @@
 
 #include "dataset.h"
 #include "expr.h"
+#include "formats/csv.h"
 #include "rng.h"
 
 static char *const xy[] = {"x", "y"};

@@ -12,6 +12,8 @@
 
 #include "commands.h"
 #include "effect.h"
+#include "formats/formats.h"
+#include "formats/text.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 

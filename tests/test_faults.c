@@ -21,6 +21,7 @@
 
 #include "budget.h"
 #include "commands.h"
+#include "formats/formats.h"
 
 static char *session_dir, *session_file, *export_file;
 

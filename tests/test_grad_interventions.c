@@ -21,6 +21,8 @@
 
 #include "backward.h"
 #include "commands.h"
+#include "formats/formats.h"
+#include "formats/text.h"
 #include "workspace.h"
 
 /* The tolerance of test_backward.c, for the same five-point difference: right to 0.1 % or 1e-4. */

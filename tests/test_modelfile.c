@@ -19,6 +19,8 @@
 
 #include "model.h"
 #include "files.h"
+#include "formats/text.h"
+#include "formats/formats.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 

@@ -19,7 +19,7 @@
 
 #include <zip.h>
 
-#include "npy.h"
+#include "formats/npy.h"
 
 static char *const xy[] = {"x", "y"};
 static char *const x_only[] = {"x"};

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "forward.h"
-#include "onnx.h"
+#include "formats/onnx.h"
 
 static void fixture_path(char *buf, size_t n, const char *name)
 {

@@ -20,7 +20,8 @@
 
 #include "forward.h"
 #include "model.h"
-#include "safetensors.h"
+#include "formats/safetensors.h"
+#include "formats/formats.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 

@@ -18,6 +18,8 @@
 #include "draw.h"
 #include "tui.h"
 #include "files.h"
+#include "formats/text.h"
+#include "formats/formats.h"
 
 /* ---- a headless screen -------------------------------------------------------------------------- */
 

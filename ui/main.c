@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "manpage.h"
 #include "tui.h"
+#include "formats/formats.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"

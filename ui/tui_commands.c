@@ -1,5 +1,6 @@
 /* tui_commands.c - running command text in the explorer: the UI's own commands (view, cursor,
  * selection, focus), then the engine's table; results go to the message line or a popup. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

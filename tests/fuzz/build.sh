@@ -105,8 +105,10 @@ compile() { # SOURCE OBJECT [EXTRA FLAGS...]
 }
 
 engine_objs=() ui_objs=()
-for s in "$src"/engine/*.c; do
-    o=$obj/engine-$(basename "${s%.c}").o
+for s in "$src"/engine/*.c "$src"/engine/formats/*.c; do
+    rel=${s#"$src"/}
+    o=$obj/${rel//\//-} # engine/formats/text.c -> engine-formats-text.o
+    o=${o%.c}.o
     compile "$s" "$o" $warn
     engine_objs+=("$o")
 done

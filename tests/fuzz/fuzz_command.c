@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "budget.h"
+#include "formats/formats.h"
 #include "fuzz_util.h"
 
 #define MAX_INPUT 4096

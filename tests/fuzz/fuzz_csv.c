@@ -2,6 +2,7 @@
  * and y, from a file (the reader takes only a path). */
 #include "budget.h"
 #include "dataset.h"
+#include "formats/csv.h"
 #include "fuzz_util.h"
 
 static char *names[] = {"x", "y", NULL};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "budget.h"
+#include "formats/text.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -3,7 +3,7 @@
  * iv_npz_read and libzip). */
 #include "budget.h"
 #include "fuzz_util.h"
-#include "npy.h"
+#include "formats/npy.h"
 
 static char *names[] = {"x", "y", NULL};
 

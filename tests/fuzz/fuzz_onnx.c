@@ -2,7 +2,7 @@
  * so each input is written to a file first. Accepted models get iv_fuzz_model_check. */
 #include "budget.h"
 #include "fuzz_util.h"
-#include "onnx.h"
+#include "formats/onnx.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -8,7 +8,7 @@
 
 #include "budget.h"
 #include "fuzz_util.h"
-#include "safetensors.h"
+#include "formats/safetensors.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

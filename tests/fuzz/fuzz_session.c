@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "budget.h"
+#include "formats/formats.h"
 #include "fuzz_util.h"
 
 #define MAX_COMMANDS 32

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "budget.h"
+#include "formats/text.h"
 #include "workspace.h"
 
 static char dir[4096];

@@ -1,4 +1,8 @@
-/* safetensors.c - models from and to safetensors files (doc/safetensors.md).
+/* safetensors.c - the safetensors container (doc/safetensors.md): its header JSON, dtypes, data
+ * offsets and tensor data, read into a model and written from one. What the tensors do not say
+ * (the architecture) is written in a small language of its own, parsed and written by
+ * architecture.c; this file only decides where that text comes from and matches its layers to
+ * tensors.
  *
  * Loading runs in stages, each of which can reject a hostile file before the next trusts it:
  *   1. the 8-byte header length and the JSON header (size limits, valid JSON, an object);
@@ -11,8 +15,8 @@
  * path, and the arena is freed on error, so a failed load leaves nothing behind. */
 #include "safetensors.h"
 
+#include "architecture.h"
 #include "build.h"
-
 #include "files.h"
 
 #include <errno.h>
@@ -23,10 +27,7 @@
 #include <string.h>
 
 #define MAX_DIMS 8
-#define MAX_NAME 64
-#define MAX_LABEL 255
 #define MAX_ARCH_FILE (1L << 20)
-#define DEFAULT_ALPHA 0.01f
 #define ARCH_KEY "intervene.architecture"
 
 /* ---- float formats ----------------------------------------------------------------------------- */
@@ -107,25 +108,6 @@ typedef struct tensor {
     bool used;
 } tensor;
 
-typedef struct arch_layer {
-    char *name;
-    iv_activation act;
-    float alpha;
-    char **labels;       /* arena, or NULL */
-    int n_labels;
-} arch_layer;
-
-/* What an architecture text says; every field optional. Strings live in the model's arena. */
-typedef struct arch {
-    const char *source;  /* for messages: "net.arch" or "net.safetensors: __metadata__ ..." */
-    char *model, *target, *data;
-    char **inputs;
-    int n_inputs;        /* 0: not given */
-    arch_layer *layers;  /* heap */
-    int n_layers;        /* 0: not given */
-    bool has_layers;
-} arch;
-
 typedef struct loader {
     const char *path;
     iv_error *err;
@@ -136,13 +118,13 @@ typedef struct loader {
     tensor *t;           /* heap */
     int n_t;
     iv_arena *arena;
-    arch a;
+    char *arch_source;   /* where the architecture was looked for, for messages (heap) */
+    iv_arch a;
 } loader;
 
-/* Sets the error, prefixed with the file it is about: the safetensors file or its .arch. */
-static int fail_in(loader *L, const char *file, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail_in(loader *L, const char *file, const char *fmt, ...)
+/* Sets the error, prefixed with the file it is about. */
+static int fail(loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(loader *L, const char *fmt, ...)
 {
     if (!L->err)
         return -1;
@@ -150,11 +132,9 @@ static int fail_in(loader *L, const char *file, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
     va_end(ap);
-    iv_error_prefix(L->err, "%s", file);
+    iv_error_prefix(L->err, "%s", L->path);
     return -1;
 }
-#define fail(L, ...) fail_in((L), (L)->path, __VA_ARGS__)
-#define arch_fail(L, ...) fail_in((L), (L)->a.source, __VA_ARGS__)
 
 static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
 
@@ -369,199 +349,14 @@ static int read_entries(loader *L, const char **meta)
     return check_overlaps(L);
 }
 
-/* ---- stage 3a: the architecture text ----------------------------------------------------------- */
-
-/* Architecture syntax: items separated by ';' or newlines, each KEY=VALUE; list values separated by
- * ','; a backslash makes the next character literal; spaces around items and list entries are
- * trimmed; an item starting with '#' is a comment. */
-
-
-/* The end of the piece starting at s (length n): the first unescaped separator, or n. */
-static size_t piece_end(const char *s, size_t n, const char *seps)
-{
-    size_t i = 0;
-    while (i < n && !strchr(seps, s[i])) {
-        if (s[i] == '\\' && i + 1 < n)
-            i++;
-        i++;
-    }
-    return i;
-}
-
-/* Resolves escapes and trims unescaped blanks at both ends, into the arena. */
-static char *unescape_trim(iv_arena *a, const char *s, size_t n)
-{
-    char *out = iv_arena_alloc(a, n + 1);
-    size_t o = 0, keep = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool esc = s[i] == '\\' && i + 1 < n;
-        if (esc)
-            i++;
-        if (!esc && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) {
-            if (o > 0)
-                out[o++] = s[i];
-            continue;
-        }
-        out[o++] = s[i];
-        keep = o;
-    }
-    out[keep] = '\0';
-    return out;
-}
-
-/* Splits a list value at unescaped commas into an arena array. */
-static char **split_list(iv_arena *a, const char *s, size_t n, int *count)
-{
-    int k = 1;
-    for (size_t i = 0; i < n; i += piece_end(s + i, n - i, ",") + 1)
-        if (i + piece_end(s + i, n - i, ",") < n)
-            k++;
-    char **v = iv_arena_alloc(a, (size_t)k * sizeof *v);
-    size_t i = 0;
-    for (int j = 0; j < k; j++) {
-        size_t e = piece_end(s + i, n - i, ",");
-        v[j] = unescape_trim(a, s + i, e);
-        i += e + 1;
-    }
-    *count = k;
-    return v;
-}
-
-static bool is_identifier(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return false;
-    for (s++; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return false;
-    return true;
-}
-
-static bool valid_name(const char *s) { return is_identifier(s) && strlen(s) <= MAX_NAME; }
-
-static int arch_layers(loader *L, char **items, int n)
-{
-    arch *A = &L->a;
-    A->layers = iv_xcalloc((size_t)n, sizeof *A->layers);
-    A->n_layers = n;
-    for (int i = 0; i < n; i++) {
-        arch_layer *al = &A->layers[i];
-        char *spec = items[i], *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (!c1)
-            return arch_fail(L, "layers: '%.80s' needs NAME:ACTIVATION, e.g. h1:relu", spec);
-        *c1 = '\0';
-        if (c2)
-            *c2 = '\0';
-        al->name = spec;
-        al->alpha = DEFAULT_ALPHA;
-        if (iv_activation_parse(c1 + 1, &al->act) < 0)
-            return arch_fail(L, "layers: layer %.64s: unknown activation '%.40s' (expected "
-                             "identity, relu, leaky_relu, sigmoid, tanh, gelu or softmax)",
-                             spec, c1 + 1);
-        if (c2) {
-            double alpha;
-            if (al->act != IV_ACT_LEAKY_RELU)
-                return arch_fail(L, "layers: layer %.64s: %s takes no parameter (only "
-                                 "leaky_relu takes an alpha)", spec, c1 + 1);
-            if (iv_parse_double(c2 + 1, &alpha) < 0 || fabs(alpha) > 3.4e38)
-                return arch_fail(L, "layers: layer %.64s: alpha '%.40s' is not a finite number",
-                                 spec, c2 + 1);
-            al->alpha = (float)alpha;
-        }
-    }
-    return 0;
-}
-
-static int arch_item(loader *L, const char *raw, size_t n)
-{
-    arch *A = &L->a;
-    iv_arena *ar = L->arena;
-    size_t eq = piece_end(raw, n, "=");
-    char *key = unescape_trim(ar, raw, eq);
-    if (!*key && eq == n)
-        return 0; /* empty item */
-    if (key[0] == '#')
-        return 0; /* comment */
-    if (eq == n)
-        return arch_fail(L, "item '%.80s' is not KEY=VALUE", key);
-    const char *val = raw + eq + 1;
-    size_t vn = n - eq - 1;
-    char **text = NULL;
-    if (strcmp(key, "model") == 0)
-        text = &A->model;
-    else if (strcmp(key, "target") == 0)
-        text = &A->target;
-    else if (strcmp(key, "data") == 0)
-        text = &A->data;
-    if (text) {
-        if (*text)
-            return arch_fail(L, "duplicate '%s'", key);
-        *text = unescape_trim(ar, val, vn);
-        if (!**text)
-            return arch_fail(L, "'%s' is empty", key);
-        return 0;
-    }
-    int k;
-    if (strcmp(key, "inputs") == 0) {
-        if (A->inputs)
-            return arch_fail(L, "duplicate 'inputs'");
-        A->inputs = split_list(ar, val, vn, &k);
-        if (k > IV_MAX_WIDTH)
-            return arch_fail(L, "inputs: %d inputs, more than the limit of %d", k, IV_MAX_WIDTH);
-        A->n_inputs = k;
-        return 0;
-    }
-    if (strcmp(key, "layers") == 0) {
-        if (A->has_layers)
-            return arch_fail(L, "duplicate 'layers'");
-        A->has_layers = true;
-        char **items = split_list(ar, val, vn, &k);
-        if (k > IV_MAX_LAYERS)
-            return arch_fail(L, "layers: %d layers, more than the limit of %d", k, IV_MAX_LAYERS);
-        return arch_layers(L, items, k);
-    }
-    if (strncmp(key, "labels.", 7) == 0) {
-        if (!A->has_layers)
-            return arch_fail(L, "'%.80s' must come after 'layers'", key);
-        for (int l = 0; l < A->n_layers; l++)
-            if (strcmp(A->layers[l].name, key + 7) == 0) {
-                if (A->layers[l].labels)
-                    return arch_fail(L, "duplicate '%.80s'", key);
-                A->layers[l].labels = split_list(ar, val, vn, &A->layers[l].n_labels);
-                for (int i = 0; i < A->layers[l].n_labels; i++) {
-                    if (strlen(A->layers[l].labels[i]) > MAX_LABEL)
-                        return arch_fail(L, "%s: label %d is longer than %d bytes", key, i + 1,
-                                         MAX_LABEL);
-                    if (!A->layers[l].labels[i][0])
-                        A->layers[l].labels[i] = NULL; /* empty: unlabelled */
-                }
-                return 0;
-            }
-        return arch_fail(L, "'%.80s' names no layer in 'layers'", key);
-    }
-    return arch_fail(L, "unknown key '%.80s' (expected model, inputs, layers, target, data or "
-                     "labels.LAYER)", key);
-}
-
-static int parse_arch(loader *L, const char *text)
-{
-    size_t n = strlen(text), i = 0;
-    while (i <= n) {
-        size_t e = piece_end(text + i, n - i, ";\n");
-        if (arch_item(L, text + i, e) < 0)
-            return -1;
-        i += e + 1;
-    }
-    return 0;
-}
+/* ---- stage 3a: where the architecture comes from (its language is architecture.c's) ------------ */
 
 /* Finds the architecture: metadata, then the companion file. Returns 1 if found, 0 if not. */
 static int find_arch(loader *L, const char *meta)
 {
     if (meta) {
-        L->a.source = iv_xasprintf("%s: __metadata__ \"%s\"", L->path, ARCH_KEY);
-        return parse_arch(L, meta) < 0 ? -1 : 1;
+        L->arch_source = iv_xasprintf("%s: __metadata__ \"%s\"", L->path, ARCH_KEY);
+        return iv_arch_parse(meta, L->arch_source, L->arena, &L->a, L->err) < 0 ? -1 : 1;
     }
     size_t n = strlen(L->path);
     const char *ext = ".safetensors";
@@ -569,7 +364,7 @@ static int find_arch(loader *L, const char *meta)
     char *companion = n > en && strcmp(L->path + n - en, ext) == 0
                           ? iv_xasprintf("%.*s.arch", (int)(n - en), L->path)
                           : iv_xasprintf("%s.arch", L->path);
-    L->a.source = companion;
+    L->arch_source = companion;
     FILE *f = fopen(companion, "r");
     if (!f)
         return errno == ENOENT ? 0 : fail(L, "companion %s: cannot open: %s", companion,
@@ -578,7 +373,7 @@ static int find_arch(loader *L, const char *meta)
     char *text = iv_read_file(companion, (size_t)MAX_ARCH_FILE, NULL, L->err);
     if (!text)
         return -1;
-    int rc = parse_arch(L, text);
+    int rc = iv_arch_parse(text, companion, L->arena, &L->a, L->err);
     free(text);
     return rc < 0 ? -1 : 1;
 }
@@ -624,7 +419,7 @@ static int sequential_modules(loader *L, module **out, bool why)
             if (why)
                 fail(L, "tensor '%s' is not named like an nn.Sequential entry (INDEX.weight or "
                      "INDEX.bias, e.g. '0.weight'), and no architecture was given (neither "
-                     "__metadata__ \"%s\" nor %s)", name, ARCH_KEY, L->a.source);
+                     "__metadata__ \"%s\" nor %s)", name, ARCH_KEY, L->arch_source);
             return -1;
         }
         size_t pl = (size_t)(d - name);
@@ -636,7 +431,7 @@ static int sequential_modules(loader *L, module **out, bool why)
             if (why)
                 fail(L, "tensors '%s' and '%s' have different prefixes, so they are not one "
                      "nn.Sequential, and no architecture was given (neither __metadata__ \"%s\" "
-                     "nor %s)", prefix, name, ARCH_KEY, L->a.source);
+                     "nor %s)", prefix, name, ARCH_KEY, L->arch_source);
             return -1;
         }
         long idx = strtol(d, NULL, 10);
@@ -666,7 +461,7 @@ static int sequential_modules(loader *L, module **out, bool why)
 /* Fills the default architecture of an nn.Sequential with n Linear modules. */
 static void default_layers(loader *L, int n)
 {
-    arch *A = &L->a;
+    iv_arch *A = &L->a;
     A->layers = iv_xcalloc((size_t)n, sizeof *A->layers);
     A->n_layers = n;
     for (int l = 0; l < n; l++) {
@@ -674,7 +469,7 @@ static void default_layers(loader *L, int n)
         snprintf(buf, sizeof buf, l == n - 1 ? "out" : "h%d", l + 1);
         A->layers[l].name = iv_arena_strdup(L->arena, buf);
         A->layers[l].act = l == n - 1 ? IV_ACT_IDENTITY : IV_ACT_RELU;
-        A->layers[l].alpha = DEFAULT_ALPHA;
+        A->layers[l].alpha = IV_ARCH_DEFAULT_ALPHA;
     }
 }
 
@@ -682,7 +477,7 @@ static void default_layers(loader *L, int n)
  * has one, else by position among nn.Sequential modules. */
 static int map_layers(loader *L, int have_arch, tensor **w, tensor **b)
 {
-    arch *A = &L->a;
+    iv_arch *A = &L->a;
     module *mods = NULL;
     if (!have_arch || !A->has_layers) {
         int n = sequential_modules(L, &mods, true);
@@ -775,7 +570,7 @@ static float *read_tensor(loader *L, tensor *t)
 
 static int build(loader *L, iv_model *m, tensor **w, tensor **b)
 {
-    arch *A = &L->a;
+    iv_arch *A = &L->a;
     int n = A->n_layers;
     if (n == 0)
         return fail(L, "the model has no layers");
@@ -785,7 +580,7 @@ static int build(loader *L, iv_model *m, tensor **w, tensor **b)
     char sh[128];
     for (int l = 0; l < n; l++) {
         iv_layer *ly = &m->layers[l];
-        arch_layer *al = &A->layers[l];
+        iv_arch_layer *al = &A->layers[l];
         tensor *tw = w[l], *tb = b[l];
         ly->name = al->name;
         ly->act = al->act;
@@ -856,7 +651,7 @@ static int load(loader *L, iv_model *m)
     int have_arch = find_arch(L, meta);
     if (have_arch < 0)
         return -1;
-    arch *A = &L->a;
+    iv_arch *A = &L->a;
     m->n_inputs = A->n_inputs;
     m->input_names = A->inputs;
     m->target = A->target;
@@ -900,7 +695,6 @@ iv_model *iv_model_load_safetensors(const char *path, iv_error *err)
 {
     loader L = {.path = path, .err = err};
     L.arena = iv_arena_new();
-    L.a.source = NULL;
     iv_model *m = iv_arena_alloc(L.arena, sizeof *m);
     m->arena = L.arena;
     m->path = iv_arena_strdup(L.arena, path);
@@ -911,69 +705,14 @@ iv_model *iv_model_load_safetensors(const char *path, iv_error *err)
         json_object_put(L.root);
     free(L.header);
     free(L.t);
-    free(L.a.layers);
-    free((char *)L.a.source);
+    iv_arch_free(&L.a);
+    free(L.arch_source);
     iv_model *made = rc == 0 ? through_builder(&L, m) : NULL;
     iv_arena_free(L.arena); /* the builder has copied what it keeps */
     return made;
 }
 
 /* ---- writing ----------------------------------------------------------------------------------- */
-
-/* Appends s with backslashes before the characters that would split it (`specials`) and before
- * blanks at either end, which the reader trims. */
-static void put_escaped(iv_buf *b, const char *s, const char *specials)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n; i++) {
-        bool edge = (i == 0 || i == n - 1) && strchr(" \t\r", s[i]);
-        if (s[i] == '\\' || strchr(specials, s[i]) || edge || s[i] == '\n')
-            iv_buf_append(b, "\\", 1);
-        iv_buf_append(b, s + i, 1);
-    }
-}
-
-/* The architecture string of a model (the syntax the loader reads). */
-static void arch_string(const iv_model *m, iv_buf *b)
-{
-    iv_buf_append(b, "", 0);
-    if (m->name) {
-        iv_buf_printf(b, "model=");
-        put_escaped(b, m->name, ";");
-        iv_buf_printf(b, "; ");
-    }
-    iv_buf_printf(b, "inputs=");
-    for (int i = 0; i < m->n_inputs; i++) {
-        iv_buf_printf(b, i ? "," : "");
-        put_escaped(b, m->input_names[i], ";,");
-    }
-    iv_buf_printf(b, "; layers=");
-    for (int l = 0; l < m->n_layers; l++) {
-        const iv_layer *ly = &m->layers[l];
-        iv_buf_printf(b, "%s%s:%s", l ? "," : "", ly->name, iv_activation_name(ly->act));
-        if (ly->act == IV_ACT_LEAKY_RELU)
-            iv_buf_printf(b, ":%.9g", (double)ly->alpha);
-    }
-    if (m->target) {
-        iv_buf_printf(b, "; target=");
-        put_escaped(b, m->target, ";");
-    }
-    if (m->dataset) {
-        iv_buf_printf(b, "; data=");
-        put_escaped(b, m->dataset, ";");
-    }
-    for (int l = 0; l < m->n_layers; l++) {
-        const iv_layer *ly = &m->layers[l];
-        if (!ly->labels)
-            continue;
-        iv_buf_printf(b, "; labels.%s=", ly->name);
-        for (int o = 0; o < ly->n_out; o++) {
-            iv_buf_printf(b, o ? "," : "");
-            if (ly->labels[o])
-                put_escaped(b, ly->labels[o], ";,");
-        }
-    }
-}
 
 static bool all_finite(const float *v, long n)
 {
@@ -1024,7 +763,7 @@ int iv_model_write_safetensors(const iv_model *m, const char *path, iv_error *er
         return iv_error_set(err, "%s: cannot write a model without inputs or layers", path);
     for (int l = 0; l < m->n_layers; l++) {
         const iv_layer *ly = &m->layers[l];
-        if (!valid_name(ly->name))
+        if (!iv_is_identifier(ly->name) || strlen(ly->name) > IV_MAX_NAME)
             return iv_error_set(err, "%s: layer name '%.80s' cannot name a tensor", path,
                                 ly->name);
         if (!all_finite(ly->weight, (long)ly->n_in * ly->n_out) ||
@@ -1033,7 +772,7 @@ int iv_model_write_safetensors(const iv_model *m, const char *path, iv_error *er
                                 ly->name);
     }
     iv_buf text = {0};
-    arch_string(m, &text);
+    iv_arch_write(m, &text);
     json_object *root = json_object_new_object(), *meta = json_object_new_object();
     json_object_object_add(meta, ARCH_KEY, json_object_new_string(text.data));
     json_object_object_add(meta, "format", json_object_new_string("pt"));

@@ -1,13 +1,17 @@
-/* modelload.c - opening a model by its name: the built-in lecture network, ONNX and safetensors
- * files by their extension, and anything else as the text format. The one place that knows every
- * reader, so that the readers and the model code need not know one another. */
+/* formats.c - the one dispatch over the file formats: which reader opens a model, which writer
+ * saves one and which reader loads a dataset, all told by the file's name, and the built-in lecture
+ * network that "builtin:max" names. The one place that knows every format, so that the formats and
+ * the engine's core need not know one another. */
+#include "formats.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "files.h"
-#include "model.h"
+#include "csv.h"
+#include "npy.h"
 #include "onnx.h"
 #include "safetensors.h"
+#include "text.h"
 
 /* ---- the lecture network ----------------------------------------------------------------------- */
 
@@ -51,6 +55,8 @@ iv_model *iv_model_builtin_max(void)
     return m;
 }
 
+/* ---- by the file's name ------------------------------------------------------------------------ */
+
 static bool has_suffix(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -61,15 +67,28 @@ iv_model *iv_model_load(const char *path, iv_error *err)
 {
     if (strcmp(path, "builtin:max") == 0) /* may still fail for want of memory */
         return iv_model_parse(max_text, "builtin:max", err);
-    /* Other formats by their file name; anything else is the text format. */
     if (has_suffix(path, ".onnx"))
         return iv_model_load_onnx(path, err);
     if (has_suffix(path, ".safetensors"))
         return iv_model_load_safetensors(path, err);
-    char *text = iv_read_file(path, (size_t)IV_MAX_MODEL_FILE, NULL, err);
-    if (!text)
-        return NULL;
-    iv_model *m = iv_model_parse(text, path, err);
-    free(text);
-    return m;
+    /* Anything else is the text format: it is the one people write, under any name. */
+    return iv_model_load_text(path, err);
+}
+
+int iv_model_save(const iv_model *m, const char *path, iv_error *err)
+{
+    if (has_suffix(path, ".safetensors"))
+        return iv_model_write_safetensors(m, path, err);
+    /* No fallback, unlike reading: a text model saved as net.onnx could not be opened again. */
+    if (has_suffix(path, ".nn"))
+        return iv_model_write_text(m, path, err);
+    return iv_error_set(err, "'%s' must end in .nn or .safetensors", path);
+}
+
+iv_dataset *iv_dataset_load(const char *path, int n_inputs, char *const *input_names,
+                            iv_error *err)
+{
+    if (has_suffix(path, ".npy") || has_suffix(path, ".npz"))
+        return iv_dataset_load_npy(path, n_inputs, input_names, err);
+    return iv_dataset_load_csv(path, n_inputs, input_names, err);
 }

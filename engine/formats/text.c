@@ -1,4 +1,4 @@
-/* modelfile.c - reading and writing the model text format (doc/model-format.md).
+/* text.c - the model text format (doc/model-format.md): reading it, and writing a model back in it.
  *
  * The parser walks the text one line at a time. Each line is copied, checked and split into tokens
  * (bare words, or double-quoted strings with \" and \\ escapes); its first token is a keyword or,
@@ -7,9 +7,12 @@
  * handed to the builder once it is complete; the builder's check judges names, shapes and values,
  * at the line of the layer they belong to. Header texts and labels are kept in a scratch arena
  * until the builder copies them. On any error the draft, the scratch buffers, the arena and the
- * builder are all freed, so a failed parse leaves nothing behind. */
+ * builder are all freed, so a failed parse leaves nothing behind. The writer puts its texts through
+ * the parser's own line checks, so what it writes always reads back. */
+#include "text.h"
+
 #include "build.h"
-#include "model.h"
+#include "files.h"
 
 #include <errno.h>
 #include <math.h>
@@ -721,6 +724,16 @@ iv_model *iv_model_parse(const char *text, const char *filename, iv_error *err)
     return m;
 }
 
+iv_model *iv_model_load_text(const char *path, iv_error *err)
+{
+    char *text = iv_read_file(path, (size_t)IV_MAX_MODEL_FILE, NULL, err);
+    if (!text)
+        return NULL;
+    iv_model *m = iv_model_parse(text, path, err);
+    free(text);
+    return m;
+}
+
 /* ---- writing ----------------------------------------------------------------------------------- */
 
 /* True when s can be written as a bare token (otherwise it is quoted). */
@@ -878,4 +891,17 @@ int iv_model_write(const iv_model *m, FILE *f)
         if (write_layer(&m->layers[l], f) < 0)
             return -1;
     return ferror(f) ? -1 : 0;
+}
+
+int iv_model_write_text(const iv_model *m, const char *path, iv_error *err)
+{
+    iv_atomic_file out;
+    FILE *f = iv_atomic_open(&out, path, err);
+    if (!f)
+        return -1;
+    if (iv_model_write(m, f) < 0) {
+        iv_atomic_abort(&out);
+        return iv_error_set(err, "%s: write error", path);
+    }
+    return iv_atomic_commit(&out, err);
 }
