@@ -297,6 +297,20 @@ int iv_builder_dense(iv_builder *b, const iv_dense_spec *d, iv_error *err)
     return iv_builder_op(b, &act, NULL, 0, err);
 }
 
+int iv_builder_dense_layers(iv_builder *b, const iv_layer *layers, int n, const char *where,
+                            iv_error *err)
+{
+    for (int l = 0; l < n; l++) {
+        const iv_layer *L = &layers[l];
+        iv_dense_spec d = {.name = L->name, .n_in = L->n_in, .n_out = L->n_out,
+                           .weight = L->weight, .bias = L->bias, .act = L->act,
+                           .alpha = L->alpha, .labels = L->labels, .where = where};
+        if (iv_builder_dense(b, &d, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- the check ---------------------------------------------------------------------------------- */
 
 static int check_values(const dense *D, const float *v, long n, const char *what, iv_error *err)

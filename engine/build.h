@@ -52,6 +52,11 @@ int iv_builder_check_name(const iv_builder *b, const char *name, const char *whe
 /* Adds a dense layer. Returns -1 with a message only when its parameters cannot be held (the
  * memory limit, or more than IV_MAX_PARAMS in all); everything else is for the check. */
 int iv_builder_dense(iv_builder *b, const iv_dense_spec *d, iv_error *err);
+/* Adds n dense layers described as iv_layer values (name, widths, weight, bias, activation, alpha,
+ * labels; the rest is ignored), all with the same `where`: for readers that gather a whole chain
+ * before building. Returns -1 with a message only as iv_builder_dense does. */
+int iv_builder_dense_layers(iv_builder *b, const iv_layer *layers, int n, const char *where,
+                            iv_error *err);
 /* The general calls, which dense layers are made of and other operations will use: a site
  * (returns its number, in the order the forward pass fills them, or -1 past IV_MAX_SITES, which
  * the check reports), and an operation over sites already added, with its parameters: op->weight

@@ -50,8 +50,7 @@ void iv_dataset_free(iv_dataset *ds)
     free(ds);
 }
 
-/* "x, y": the list that error messages show when a name is wrong. */
-static char *join_names(int n, char *const *names)
+char *iv_dataset_join_names(int n, char *const *names)
 {
     iv_buf b = {0};
     for (int i = 0; i < n; i++)
@@ -123,7 +122,7 @@ static int parse_range(const char *cmd, const char *arg, const char *usage, int 
         return bad_range(cmd, arg, usage, err);
     out->input = find_name(arg, (size_t)(eq - arg), n_inputs, input_names);
     if (out->input < 0) {
-        char *list = join_names(n_inputs, input_names);
+        char *list = iv_dataset_join_names(n_inputs, input_names);
         iv_error_set(err, "%s: unknown input '%.*s' (inputs are %s)", cmd, (int)(eq - arg), arg,
                      list);
         free(list);

@@ -3,18 +3,18 @@
 
 #include <string.h>
 
-static bool is_scalar(json_object *v)
+bool iv_json_is_scalar(json_object *v)
 {
     json_type t = json_object_get_type(v);
     return t != json_type_object && t != json_type_array;
 }
 
-static bool is_scalar_array(json_object *v)
+bool iv_json_is_scalar_array(json_object *v)
 {
     if (!json_object_is_type(v, json_type_array))
         return false;
     for (size_t i = 0; i < json_object_array_length(v); i++)
-        if (!is_scalar(json_object_array_get_idx(v, i)))
+        if (!iv_json_is_scalar(json_object_array_get_idx(v, i)))
             return false;
     return true;
 }
@@ -24,7 +24,7 @@ bool iv_gridmap_is_matrix(json_object *v)
     if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
         return false;
     for (size_t i = 0; i < json_object_array_length(v); i++)
-        if (!is_scalar_array(json_object_array_get_idx(v, i)))
+        if (!iv_json_is_scalar_array(json_object_array_get_idx(v, i)))
             return false;
     return true;
 }

@@ -28,6 +28,9 @@ typedef struct iv_gridmap {
 } iv_gridmap;
 
 /* Whether v is a matrix: a non-empty array whose elements are all arrays of scalars. */
+/* A JSON value that is neither an object nor an array; an array of only such values. */
+bool iv_json_is_scalar(json_object *v);
+bool iv_json_is_scalar_array(json_object *v);
 bool iv_gridmap_is_matrix(json_object *v);
 
 /* Decodes the member matrix of map (the object holding it). An axis is kept only when it is an

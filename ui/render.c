@@ -9,23 +9,10 @@
 
 /* ---- scalars ----------------------------------------------------------------------------------- */
 
-static bool is_scalar(json_object *v)
+static bool is_flat(json_object *v)
 {
-    json_type t = json_object_get_type(v);
-    return t != json_type_object && t != json_type_array;
+    return iv_json_is_scalar(v) || iv_json_is_scalar_array(v);
 }
-
-static bool is_scalar_array(json_object *v)
-{
-    if (!json_object_is_type(v, json_type_array))
-        return false;
-    for (size_t i = 0; i < json_object_array_length(v); i++)
-        if (!is_scalar(json_object_array_get_idx(v, i)))
-            return false;
-    return true;
-}
-
-static bool is_flat(json_object *v) { return is_scalar(v) || is_scalar_array(v); }
 
 /* quote: on a key=value line, strings with blanks are quoted so the line splits cleanly. */
 static void scalar_text(json_object *v, bool quote, iv_buf *out)
@@ -45,7 +32,7 @@ static void scalar_text(json_object *v, bool quote, iv_buf *out)
 /* A value on a key=value line: scalars bare, one-element arrays bare, others in brackets. */
 static void flat_text(json_object *v, bool quote, iv_buf *out)
 {
-    if (!is_scalar_array(v)) {
+    if (!iv_json_is_scalar_array(v)) {
         scalar_text(v, quote, out);
         return;
     }

@@ -15,17 +15,6 @@
 
 #define CSV_MAX_BYTES ((size_t)1 << 30)
 
-/* "x, y": the model's inputs as a message lists them. */
-static char *join_names(int n, char *const *names)
-{
-    iv_buf b = {0};
-    for (int i = 0; i < n; i++)
-        iv_buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
-    if (!b.data)
-        iv_buf_append(&b, "(none)", 6);
-    return b.data;
-}
-
 /* The index of name among the first n names, or -1. */
 static int find_name(const char *name, int n, char *const *names)
 {
@@ -116,7 +105,7 @@ static int csv_header(csv *c, char *line, int n_inputs, char *const *input_names
     for (int j = 0; j < n_inputs; j++) {
         c->input_col[j] = find_name(input_names[j], n_cols, c->col_names);
         if (c->input_col[j] < 0) {
-            char *list = join_names(n_inputs, input_names);
+            char *list = iv_dataset_join_names(n_inputs, input_names);
             iv_error_set(err, "%s:%d: no column '%s' (the model's inputs are %s)", c->path, c->line,
                          input_names[j], list);
             free(list);

@@ -684,19 +684,10 @@ static iv_model *build(importer *im)
     const iv_model *m = im->m;
     iv_builder *b = iv_builder_new(im->file, im->file);
     iv_builder_name(b, m->name);
-    if (iv_builder_inputs(b, m->n_inputs, m->input_names, im->file, im->err) < 0) {
+    if (iv_builder_inputs(b, m->n_inputs, m->input_names, im->file, im->err) < 0 ||
+        iv_builder_dense_layers(b, im->layers, im->n_layers, im->file, im->err) < 0) {
         iv_builder_free(b);
         return NULL;
-    }
-    for (int l = 0; l < im->n_layers; l++) {
-        const iv_layer *L = &im->layers[l];
-        iv_dense_spec d = {.name = L->name, .n_in = L->n_in, .n_out = L->n_out,
-                           .weight = L->weight, .bias = L->bias, .act = L->act,
-                           .alpha = L->alpha, .where = im->file};
-        if (iv_builder_dense(b, &d, im->err) < 0) {
-            iv_builder_free(b);
-            return NULL;
-        }
     }
     return iv_builder_finish(b, im->err);
 }

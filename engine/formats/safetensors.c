@@ -674,19 +674,10 @@ static iv_model *through_builder(loader *L, const iv_model *m)
     iv_builder_name(b, m->name);
     iv_builder_target(b, m->target);
     iv_builder_dataset(b, m->dataset);
-    if (iv_builder_inputs(b, m->n_inputs, m->input_names, L->path, L->err) < 0) {
+    if (iv_builder_inputs(b, m->n_inputs, m->input_names, L->path, L->err) < 0 ||
+        iv_builder_dense_layers(b, m->layers, m->n_layers, L->path, L->err) < 0) {
         iv_builder_free(b);
         return NULL;
-    }
-    for (int l = 0; l < m->n_layers; l++) {
-        const iv_layer *ly = &m->layers[l];
-        iv_dense_spec d = {.name = ly->name, .n_in = ly->n_in, .n_out = ly->n_out,
-                           .weight = ly->weight, .bias = ly->bias, .act = ly->act,
-                           .alpha = ly->alpha, .labels = ly->labels, .where = L->path};
-        if (iv_builder_dense(b, &d, L->err) < 0) {
-            iv_builder_free(b);
-            return NULL;
-        }
     }
     return iv_builder_finish(b, L->err);
 }
