@@ -304,6 +304,7 @@ IV_HANDLER(iv_cmd_load)
         return IV_ERROR_AS_IS; /* evaluating the builtin model failed */
     }
     fresh->seed = ws->seed;
+    fresh->job = ws->job; /* a long replay reports progress and can be cancelled too */
     iv_script_frame frame = {argv[0], real, ws->running};
     fresh->running = &frame;
     int failures = iv_script_run(fresh, text, argv[0], &iv_sink_discard, false, NULL, NULL, err);

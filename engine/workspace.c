@@ -108,6 +108,7 @@ void iv_workspace_adopt(iv_workspace *ws, iv_workspace *fresh)
     /* What belongs to the running program rather than to the session carries over; the count of
      * evaluations moves past both, so an undo still sees that the evaluation changed. */
     fresh->running = ws->running;
+    fresh->job = ws->job;
     fresh->evaluations = (ws->evaluations > fresh->evaluations ? ws->evaluations
                                                                : fresh->evaluations) + 1;
     iv_workspace old = *ws;

@@ -10,6 +10,7 @@
 #include "dataset.h"
 #include "expr.h"
 #include "intervention.h"
+#include "job.h"
 
 /* A script file being run (by 'load' or -s), and the one that runs it: the chain that keeps a file
  * from loading itself. */
@@ -48,6 +49,7 @@ typedef struct iv_workspace {
     bool unsaved;             /* interventions changed since the last save or load */
     long evaluations;         /* how many times the evaluation above has been redone */
     const iv_script_frame *running; /* the files being run now, innermost first; NULL for none */
+    iv_job *job;              /* the progress and cancel of the command running now, or NULL (job.h) */
 } iv_workspace;
 
 /* What a command may change, kept so that a command that fails can be undone whole: the
