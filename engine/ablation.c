@@ -8,20 +8,31 @@
 #include "budget.h"
 #include "metrics.h"
 #include "optim.h"
+#include "pass.h"
 
 #define MAX_CANDIDATES 256 /* reference examples tried as constants */
 #define GRID_POINTS 81     /* one-neuron grid, before golden-section refinement */
 #define GOLDEN_STEPS 40
 #define ADAM_STEPS 300
 
+static int add_loss(const iv_pass_chunk *c, void *user, iv_error *err)
+{
+    (void)err;
+    iv_metrics_add(user, c->acts->site[c->acts->n_sites - 1], c->first, c->n, c->samples, false);
+    return 0;
+}
+
 int iv_loss_gap(iv_workspace *ws, const iv_intervention *list, int count, double *gap,
                 iv_error *err)
 {
-    iv_acts *acts = iv_workspace_run_data(ws, list, count, err);
-    if (!acts)
+    iv_metrics_acc acc;
+    if (iv_workspace_reference(ws, err) < 0 || iv_metrics_begin(ws, &acc, err) < 0)
         return -1;
-    int rc = iv_metrics_loss_gap(ws, acts, gap, err);
-    iv_acts_free(acts);
+    int rc = iv_workspace_pass(ws, list, count, iv_model_output_site(ws->model), add_loss, &acc,
+                               err);
+    iv_metrics mt;
+    iv_metrics_end(&acc, &mt);
+    *gap = mt.loss_gap;
     return rc;
 }
 
@@ -216,6 +227,7 @@ int iv_optimal_ablation(iv_workspace *ws, const iv_addr *addr, double *values, d
 {
     if (iv_workspace_reference(ws, err) < 0)
         return -1;
+    iv_workspace_stats_site(ws, addr->site); /* the mean and the spread the search starts from */
     objective o = {.ws = ws, .best = INFINITY};
     o.iv.kind = IV_OPTIMAL;
     o.iv.enabled = true;

@@ -11,6 +11,11 @@ static size_t memory_limit = IV_DEFAULT_MEMORY_LIMIT;
 static long big_allocs; /* large allocations made so far */
 static long fail_at;    /* the value of big_allocs at which one fails; 0 for none */
 
+static size_t pass_limit = IV_DEFAULT_PASS_LIMIT;
+
+size_t iv_pass_limit(void) { return pass_limit; }
+void iv_pass_limit_set(size_t bytes) { pass_limit = bytes; }
+
 size_t iv_memory_limit(void) { return memory_limit; }
 void iv_memory_limit_set(size_t bytes) { memory_limit = bytes; }
 void iv_fault_inject(long nth) { fail_at = nth > 0 ? big_allocs + nth : 0; }

@@ -21,6 +21,11 @@
 
 size_t iv_memory_limit(void);
 void iv_memory_limit_set(size_t bytes);
+/* The working memory of one chunk of a pass over a dataset (pass.h): a pass over more rows than
+ * fit runs in chunks of this size, so its memory does not grow with the dataset or the samples. */
+#define IV_DEFAULT_PASS_LIMIT ((size_t)256 << 20)
+size_t iv_pass_limit(void);
+void iv_pass_limit_set(size_t bytes);
 
 /* count * size bytes, zeroed, for `what` (e.g. "the activations of 10000 examples"); NULL with a
  * message when the product overflows, is over the limit, or cannot be had. Free with free(). */

@@ -85,6 +85,7 @@ IV_HANDLER(iv_cmd_sweep)
         value[r] = (float)(from + (to - from) * (double)(r / S) / (double)(steps - 1));
     }
     if (rc == 0) {
+        iv_workspace_stats_for(ws, ws->list, ws->count);
         iv_apply_ctx apply = {.list = ws->list, .count = ws->count, .samples = S,
                               .stats = ws->stats, .reference = ws->ref_acts,
                               .source = ws->source_acts};

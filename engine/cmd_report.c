@@ -166,6 +166,7 @@ IV_HANDLER(iv_cmd_stats)
         json_object *obj = json_object_new_object();
         iv_json_set_str(obj, "site", name);
         iv_json_set_str(obj, "dataset", ws->data->spec);
+        iv_workspace_stats_site(ws, s);
         iv_json_set(obj, "mean", iv_json_doubles(ws->stats->mean[s], w));
         iv_json_set(obj, "std", iv_json_doubles(ws->stats->std[s], w));
         iv_json_set_num(obj, "site_std", ws->stats->site_std[s]);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "pass.h"
 
 void iv_effect_free(iv_effect *e)
 {
@@ -15,47 +16,69 @@ void iv_effect_free(iv_effect *e)
     memset(e, 0, sizeof *e);
 }
 
-int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
+typedef struct effect_pass {
+    iv_effect *e;
+    iv_metrics_acc metrics;
+    double total;
+} effect_pass;
+
+/* Each example's change, and the metrics, from one chunk of the pass. */
+static int add_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
 {
-    memset(e, 0, sizeof *e);
-    iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
-    if (!acts)
-        return -1;
-    const iv_model *m = ws->model;
-    long n = ws->data->n, S = acts->n / n;
-    int w = iv_model_output_width(m), out = iv_model_output_site(m);
-    e->n = n;
-    e->width = w;
-    e->samples = S;
-    e->clean = iv_big_alloc((size_t)(n * w), sizeof(float), "the clean outputs", err);
-    e->intervened = e->clean ? iv_big_alloc((size_t)(n * w), sizeof(float), "the outputs", err)
-                             : NULL;
-    e->change = e->intervened ? iv_big_alloc((size_t)n, sizeof(double), "the changes", err) : NULL;
-    if (!e->change || iv_metrics_compute(ws, acts, &e->metrics, err) < 0) {
-        iv_effect_free(e);
-        iv_acts_free(acts);
-        return -1;
-    }
-    memcpy(e->clean, ws->ref_acts->site[out], sizeof(float) * (size_t)(n * w));
-    const float *y = acts->site[out]; /* (n * S, w) */
-    double total = 0;
-    for (long r = 0; r < n; r++) {
+    (void)err;
+    effect_pass *p = user;
+    iv_effect *e = p->e;
+    int w = e->width;
+    long S = c->samples;
+    const float *y = c->acts->site[c->acts->n_sites - 1]; /* (c->n * S, w) */
+    iv_metrics_add(&p->metrics, y, c->first, c->n, S, true);
+    for (long k = 0; k < c->n; k++) {
+        long r = c->first + k;
         for (long s = 0; s < S; s++) {
             double sq = 0;
-            for (int k = 0; k < w; k++) {
-                double delta = (double)y[(r * S + s) * w + k] - e->clean[r * w + k];
+            for (int j = 0; j < w; j++) {
+                double delta = (double)y[(k * S + s) * w + j] - e->clean[r * w + j];
                 sq += delta * delta;
-                e->intervened[r * w + k] += (float)(y[(r * S + s) * w + k] / (double)S);
+                e->intervened[r * w + j] += (float)(y[(k * S + s) * w + j] / (double)S);
             }
             e->change[r] += sqrt(sq) / (double)S;
         }
-        total += e->change[r];
+        p->total += e->change[r];
         if (r == 0 || e->change[r] > e->max_change) {
             e->max_change = e->change[r];
             e->argmax = r;
         }
     }
-    e->mean_change = total / (double)n;
-    iv_acts_free(acts);
+    return 0;
+}
+
+int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
+{
+    memset(e, 0, sizeof *e);
+    if (iv_workspace_reference(ws, err) < 0)
+        return -1;
+    const iv_model *m = ws->model;
+    long n = ws->data->n;
+    int w = iv_model_output_width(m), out = iv_model_output_site(m);
+    e->n = n;
+    e->width = w;
+    e->samples = iv_list_samples(ws->list, ws->count);
+    e->clean = iv_big_alloc((size_t)(n * w), sizeof(float), "the clean outputs", err);
+    e->intervened = e->clean ? iv_big_alloc((size_t)(n * w), sizeof(float), "the outputs", err)
+                             : NULL;
+    e->change = e->intervened ? iv_big_alloc((size_t)n, sizeof(double), "the changes", err) : NULL;
+    effect_pass p = {.e = e};
+    if (!e->change || iv_metrics_begin(ws, &p.metrics, err) < 0) {
+        iv_effect_free(e);
+        return -1;
+    }
+    memcpy(e->clean, ws->ref_acts->site[out], sizeof(float) * (size_t)(n * w));
+    if (iv_workspace_pass(ws, ws->list, ws->count, out, add_chunk, &p, err) < 0) {
+        iv_metrics_end(&p.metrics, &e->metrics);
+        iv_effect_free(e);
+        return -1;
+    }
+    iv_metrics_end(&p.metrics, &e->metrics);
+    e->mean_change = p.total / (double)n;
     return 0;
 }

@@ -50,6 +50,23 @@ void iv_acts_free(iv_acts *a)
     free(a);
 }
 
+void iv_forward_from(const iv_model *m, iv_acts *acts, int start, iv_site_hook hook, void *user)
+{
+    long n = acts->n;
+    if (hook)
+        hook(start, acts->site[start], n, m->sites[start].width, user);
+    for (int k = 0; k < m->n_ops; k++) {
+        const iv_op *op = &m->ops[k];
+        if (op->out <= start)
+            continue;
+        iv_op_io io;
+        iv_op_io_of(m, op, acts, &io);
+        iv_op_type_of(op->kind)->forward(m, op, &io);
+        if (hook)
+            hook(op->out, io.out, n, io.out_width, user);
+    }
+}
+
 void iv_forward(const iv_model *m, const float *input, iv_acts *acts, iv_site_hook hook, void *user)
 {
     long n = acts->n;

@@ -31,4 +31,10 @@ typedef void (*iv_site_hook)(int site, float *values, long n, int width, void *u
  * The hook may be NULL. */
 void iv_forward(const iv_model *m, const float *input, iv_acts *acts, iv_site_hook hook, void *user);
 
+/* The same, for a batch whose values at `start` are already in acts (the clean values a pass
+ * starts from): the hook runs at `start`, then every operation that writes a later site runs.
+ * Sites before `start` are neither read nor written, so they may be left out of acts (NULL); start
+ * must come from iv_model_pass_start, which makes sure no later operation reads them. */
+void iv_forward_from(const iv_model *m, iv_acts *acts, int start, iv_site_hook hook, void *user);
+
 #endif

@@ -47,7 +47,7 @@ int iv_intervention_check(const iv_model *m, const iv_intervention *iv, bool hav
 
 /* ---- statistics of the reference dataset ------------------------------------------------------- */
 
-iv_stats *iv_stats_compute(const iv_acts *ref)
+iv_stats *iv_stats_new(const iv_acts *ref)
 {
     iv_stats *st = iv_xcalloc(1, sizeof *st);
     st->n = ref->n;
@@ -55,36 +55,40 @@ iv_stats *iv_stats_compute(const iv_acts *ref)
     st->mean = iv_xcalloc((size_t)ref->n_sites, sizeof(double *));
     st->std = iv_xcalloc((size_t)ref->n_sites, sizeof(double *));
     st->site_std = iv_xcalloc((size_t)ref->n_sites, sizeof(double));
-    for (int s = 0; s < ref->n_sites; s++) {
-        int w = ref->width[s];
-        const float *x = ref->site[s]; /* (n, w) */
-        double *mean = st->mean[s] = iv_xcalloc((size_t)w, sizeof(double));
-        double *var = st->std[s] = iv_xcalloc((size_t)w, sizeof(double));
-        /* Two passes in double: mean first, then squared deviations, which stays accurate when the
-         * values sit far from zero. */
-        for (long r = 0; r < ref->n; r++)
-            for (int i = 0; i < w; i++)
-                mean[i] += x[r * w + i];
-        double grand = 0;
-        for (int i = 0; i < w; i++) {
-            grand += mean[i];
-            mean[i] /= (double)ref->n;
-        }
-        grand /= (double)ref->n * w;
-        double pooled = 0;
-        for (long r = 0; r < ref->n; r++)
-            for (int i = 0; i < w; i++) {
-                double d = x[r * w + i] - mean[i], g = x[r * w + i] - grand;
-                var[i] += d * d;
-                pooled += g * g;
-            }
-        long dof = ref->n > 1 ? ref->n - 1 : 1;
-        for (int i = 0; i < w; i++)
-            var[i] = sqrt(var[i] / (double)dof);
-        long total = ref->n * w;
-        st->site_std[s] = sqrt(pooled / (double)(total > 1 ? total - 1 : 1));
-    }
     return st;
+}
+
+void iv_stats_site(iv_stats *st, const iv_acts *ref, int s)
+{
+    if (st->mean[s])
+        return;
+    int w = ref->width[s];
+    const float *x = ref->site[s]; /* (n, w) */
+    double *mean = st->mean[s] = iv_xcalloc((size_t)w, sizeof(double));
+    double *var = st->std[s] = iv_xcalloc((size_t)w, sizeof(double));
+    /* Two passes in double: mean first, then squared deviations, which stays accurate when the
+     * values sit far from zero. */
+    for (long r = 0; r < ref->n; r++)
+        for (int i = 0; i < w; i++)
+            mean[i] += x[r * w + i];
+    double grand = 0;
+    for (int i = 0; i < w; i++) {
+        grand += mean[i];
+        mean[i] /= (double)ref->n;
+    }
+    grand /= (double)ref->n * w;
+    double pooled = 0;
+    for (long r = 0; r < ref->n; r++)
+        for (int i = 0; i < w; i++) {
+            double d = x[r * w + i] - mean[i], g = x[r * w + i] - grand;
+            var[i] += d * d;
+            pooled += g * g;
+        }
+    long dof = ref->n > 1 ? ref->n - 1 : 1;
+    for (int i = 0; i < w; i++)
+        var[i] = sqrt(var[i] / (double)dof);
+    long total = ref->n * w;
+    st->site_std[s] = sqrt(pooled / (double)(total > 1 ? total - 1 : 1));
 }
 
 void iv_stats_free(iv_stats *st)

@@ -10,6 +10,7 @@
 
 #include "address.h"
 #include "forward.h"
+#include "rng.h"
 
 /* ---- interventions ------------------------------------------------------------------------------ */
 
@@ -70,7 +71,12 @@ typedef struct iv_stats {
     double *site_std;    /* (n_sites) one std over all values of the site */
 } iv_stats;
 
-iv_stats *iv_stats_compute(const iv_acts *reference);
+/* Statistics are computed a site at a time, when something first needs that site: a command
+ * usually reads one, and all sites of a 784-512-512-10 MLP over 10,000 examples cost three
+ * forward passes. iv_stats_new makes them with no site computed; iv_stats_site computes one (once).
+ * mean[s] is NULL until then. */
+iv_stats *iv_stats_new(const iv_acts *reference);
+void iv_stats_site(iv_stats *st, const iv_acts *reference, int site);
 void iv_stats_free(iv_stats *s);
 
 /* ---- applying a list ---------------------------------------------------------------------------- */
@@ -91,7 +97,18 @@ typedef struct iv_apply_ctx {
      * the caller) of one double per parameter of list[i] (trainable kinds: one per addressed
      * neuron), into which the backward pass adds dL/d(parameter). */
     double **param_grad;
+    /* Set by a pass that runs the dataset in chunks (pass.c), so that a chunk draws exactly what
+     * the whole batch would: the chunk's first example, and per entry of the list a random stream
+     * that carries on from chunk to chunk (NULL: each call seeds its own) and resample's plan for
+     * the whole set (NULL: drawn per call). */
+    long first_example;
+    iv_rng *streams;             /* (count) */
+    long **resample_plans;       /* (count), each (samples, reference rows) or NULL */
 } iv_apply_ctx;
+
+/* Resample's derangements of the reference set for every sample, drawn as one pass over the whole
+ * set draws them: (samples, n_ref), row s a derangement. Free with free(). */
+long *iv_resample_plan(const iv_intervention *iv, long n_ref, long samples);
 
 /* The forward hook that applies ctx's interventions (user must point to an iv_apply_ctx). */
 void iv_apply_hook(int site, float *values, long n, int width, void *user);

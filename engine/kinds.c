@@ -173,15 +173,16 @@ static bool noise_uses_reference(const iv_intervention *iv) { return !(iv->sigma
 static void apply_noise(const iv_intervention *iv, const iv_apply_ctx *ctx, int site, float *values,
                         long n, int width)
 {
-    iv_rng rng;
-    iv_rng_seed(&rng, iv->seed);
+    iv_rng own, *rng = ctx->streams ? &ctx->streams[iv - ctx->list] : &own;
+    if (!ctx->streams)
+        iv_rng_seed(&own, iv->seed);
     for (long r = 0; r < n; r++)
         for (int j = 0; j < iv->addr.n; j++) {
             int i = iv->addr.idx[j];
             double sigma = iv->sigma > 0 ? iv->sigma
                          : iv->k * (iv->site_std ? ctx->stats->site_std[site]
                                                  : ctx->stats->std[site][i]);
-            values[r * width + i] += (float)(sigma * iv_rng_normal(&rng));
+            values[r * width + i] += (float)(sigma * iv_rng_normal(rng));
         }
 }
 
@@ -213,24 +214,35 @@ static void random_derangement(iv_rng *rng, long *perm, long n)
     }
 }
 
+long *iv_resample_plan(const iv_intervention *iv, long n_ref, long samples)
+{
+    long *plan = iv_xmalloc(sizeof(long) * (size_t)(samples * n_ref));
+    iv_rng rng;
+    iv_rng_seed(&rng, iv->seed);
+    for (long s = 0; s < samples; s++)
+        random_derangement(&rng, plan + s * n_ref, n_ref);
+    return plan;
+}
+
 /* Picks, for each batch row, the reference row whose value it takes, never the example's own. */
 static long *resample_rows(const iv_intervention *iv, const iv_apply_ctx *ctx, long n)
 {
     long n_ref = ctx->reference->n, S = ctx->samples > 0 ? ctx->samples : 1;
     long *row = iv_xmalloc(sizeof(long) * (size_t)n);
-    iv_rng rng;
-    iv_rng_seed(&rng, iv->seed);
     if (ctx->batch_is_reference && n_ref > 1) {
-        /* One derangement of the whole set per sample, as in resample ablation over a batch. */
-        long *perm = iv_xmalloc(sizeof(long) * (size_t)n_ref);
-        for (long s = 0; s < S; s++) {
-            random_derangement(&rng, perm, n_ref);
+        /* One derangement of the whole set per sample, as in resample ablation over a batch; a
+         * chunk of the set reads its examples' part of the plan of the whole. */
+        const long *given = ctx->resample_plans ? ctx->resample_plans[iv - ctx->list] : NULL;
+        long *plan = given ? (long *)given : iv_resample_plan(iv, n_ref, S);
+        for (long s = 0; s < S; s++)
             for (long e = 0; e < n / S; e++)
-                row[e * S + s] = perm[e];
-        }
-        free(perm);
+                row[e * S + s] = plan[s * n_ref + ctx->first_example + e];
+        if (!given)
+            free(plan);
         return row;
     }
+    iv_rng rng;
+    iv_rng_seed(&rng, iv->seed);
     for (long r = 0; r < n; r++) {
         long self = ctx->self_row ? ctx->self_row[r / S] : -1;
         if (self >= 0 && n_ref > 1) {

@@ -63,24 +63,82 @@ static const float *loss_reference(const iv_workspace *ws, double *clean_loss, f
     return *owned = ref;
 }
 
+int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err)
+{
+    memset(acc, 0, sizeof *acc);
+    acc->ws = ws;
+    acc->ref = loss_reference(ws, &acc->clean_loss, &acc->owned, err);
+    return acc->ref ? 0 : -1;
+}
+
+void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, long S, bool all)
+{
+    const iv_workspace *ws = acc->ws;
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m), d = m->n_inputs;
+    bool classifier = iv_model_is_classifier(m);
+    const float *clean = ws->ref_acts->site[out]; /* (examples, w) */
+    bool has_target = !classifier && ws->target && w == 1;
+    for (long e = 0; e < n; e++) {
+        long r = first + e; /* the example, in the whole set */
+        for (long s = 0; s < S; s++)
+            acc->loss += iv_row_loss(classifier, acc->ref + r * w, y + (e * S + s) * w, w);
+        if (!all)
+            continue;
+        int top = top_class(clean + r * w, w);
+        double target = has_target ? iv_workspace_target(ws, ws->data->x + r * d) : 0;
+        if (has_target)
+            acc->t_clean += (clean[r] - target) * (clean[r] - target) * (double)S;
+        for (long s = 0; s < S; s++) {
+            const float *row = y + (e * S + s) * w;
+            if (classifier) {
+                acc->same += top_class(row, w) == top;
+                acc->logit += log(fmax(row[top], PROB_FLOOR)) - log(fmax(clean[r * w + top],
+                                                                         PROB_FLOOR));
+            }
+            if (has_target)
+                acc->t_int += (row[0] - target) * (row[0] - target);
+        }
+    }
+    acc->rows += n * S;
+}
+
+void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *mt)
+{
+    const iv_workspace *ws = acc->ws;
+    const iv_model *m = ws->model;
+    memset(mt, 0, sizeof *mt);
+    mt->classifier = iv_model_is_classifier(m);
+    mt->has_target = !mt->classifier && ws->target && iv_model_output_width(m) == 1;
+    double rows = (double)acc->rows;
+    mt->loss_gap = acc->loss / rows - acc->clean_loss;
+    mt->accuracy = acc->same / rows;
+    mt->logit_diff = acc->logit / rows;
+    mt->target_mse_clean = acc->t_clean / rows;
+    mt->target_mse = acc->t_int / rows;
+    free(acc->owned);
+    acc->owned = NULL;
+}
+
+/* Over a whole pass held at once: one chunk of all examples. */
+static int whole_pass(const iv_workspace *ws, const iv_acts *acts, bool all, iv_metrics *mt,
+                      iv_error *err)
+{
+    iv_metrics_acc acc;
+    if (iv_metrics_begin(ws, &acc, err) < 0)
+        return -1;
+    long n = ws->data->n;
+    iv_metrics_add(&acc, acts->site[iv_model_output_site(ws->model)], 0, n, acts->n / n, all);
+    iv_metrics_end(&acc, mt);
+    return 0;
+}
+
 int iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts, double *gap, iv_error *err)
 {
-    const iv_model *m = ws->model;
-    int out = iv_model_output_site(m), w = iv_model_output_width(m);
-    long n = ws->data->n, S = acts->n / n;
-    bool classifier = iv_model_is_classifier(m);
-    double clean_loss;
-    float *owned;
-    const float *ref = loss_reference(ws, &clean_loss, &owned, err);
-    if (!ref)
+    iv_metrics mt;
+    if (whole_pass(ws, acts, false, &mt, err) < 0)
         return -1;
-    const float *y = acts->site[out]; /* (n * S, w) */
-    double total = 0;
-    for (long r = 0; r < n; r++)
-        for (long s = 0; s < S; s++)
-            total += iv_row_loss(classifier, ref + r * w, y + (r * S + s) * w, w);
-    free(owned);
-    *gap = total / (double)(n * S) - clean_loss;
+    *gap = mt.loss_gap;
     return 0;
 }
 
@@ -103,37 +161,7 @@ int iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *gra
 
 int iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *mt, iv_error *err)
 {
-    memset(mt, 0, sizeof *mt);
-    const iv_model *m = ws->model;
-    int out = iv_model_output_site(m), w = iv_model_output_width(m), d = m->n_inputs;
-    long n = ws->data->n, S = acts->n / n;
-    const float *clean = ws->ref_acts->site[out], *y = acts->site[out]; /* (n, w), (n * S, w) */
-    mt->classifier = iv_model_is_classifier(m);
-    if (iv_metrics_loss_gap(ws, acts, &mt->loss_gap, err) < 0)
-        return -1;
-    mt->has_target = !mt->classifier && ws->target && w == 1;
-    double same = 0, logit = 0, t_clean = 0, t_int = 0;
-    for (long r = 0; r < n; r++) {
-        int top = top_class(clean + r * w, w);
-        double target = mt->has_target ? iv_workspace_target(ws, ws->data->x + r * d) : 0;
-        if (mt->has_target)
-            t_clean += (clean[r] - target) * (clean[r] - target) * (double)S;
-        for (long s = 0; s < S; s++) {
-            const float *row = y + (r * S + s) * w;
-            if (mt->classifier) {
-                same += top_class(row, w) == top;
-                logit += log(fmax(row[top], PROB_FLOOR)) - log(fmax(clean[r * w + top], PROB_FLOOR));
-            }
-            if (mt->has_target)
-                t_int += (row[0] - target) * (row[0] - target);
-        }
-    }
-    double rows = (double)(n * S);
-    mt->accuracy = same / rows;
-    mt->logit_diff = logit / rows;
-    mt->target_mse_clean = t_clean / rows;
-    mt->target_mse = t_int / rows;
-    return 0;
+    return whole_pass(ws, acts, true, mt, err);
 }
 
 const char *iv_loss_name(const iv_workspace *ws)

@@ -32,6 +32,19 @@ int iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts, double *gap
 int iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad, iv_error *err);
 /* The loss loss gaps are measured in, in words (as results name it). */
 const char *iv_loss_name(const iv_workspace *ws);
+/* The same figures gathered chunk by chunk (pass.h): begin, add the output rows of each chunk
+ * (examples [first, first + n), S rows each; `all` for every metric, else the loss alone), end. */
+typedef struct iv_metrics_acc {
+    const iv_workspace *ws;
+    const float *ref;       /* what each example's output is compared with */
+    float *owned;
+    double clean_loss;
+    double loss, same, logit, t_clean, t_int; /* sums over rows */
+    long rows;
+} iv_metrics_acc;
+int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err);
+void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, long S, bool all);
+void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *out);
 /* Every metric of such a pass. Each returns 0, or -1 with a message when memory runs short. */
 int iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *out, iv_error *err);
 

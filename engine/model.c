@@ -65,6 +65,22 @@ bool iv_model_is_classifier(const iv_model *m)
     return m->ops[m->n_ops - 1].kind == IV_OP_SOFTMAX;
 }
 
+int iv_model_pass_start(const iv_model *m, int site)
+{
+    int start = site;
+    bool moved = true;
+    while (moved) { /* moving the start back may bring in operations that reach back further */
+        moved = false;
+        for (int k = 0; k < m->n_ops; k++)
+            for (int i = 0; i < 2; i++)
+                if (m->ops[k].out > start && m->ops[k].in[i] >= 0 && m->ops[k].in[i] < start) {
+                    start = m->ops[k].in[i];
+                    moved = true;
+                }
+    }
+    return start;
+}
+
 int iv_model_layer_sites(const iv_model *m, int layer, int *sites, int max)
 {
     int n = 0;

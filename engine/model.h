@@ -126,6 +126,10 @@ int iv_model_site_find(const iv_model *m, const char *name);
 /* The label of neuron i at a site, or NULL. Pre-activation sites share their layer's labels. */
 const char *iv_model_neuron_label(const iv_model *m, int site, int i);
 int iv_model_output_site(const iv_model *m);
+/* Where a pass whose first change is at `site` can start: the latest site at or before it such
+ * that every operation writing a later site reads only sites from there on. In a chain of layers
+ * that is the site itself; a residual connection reaching back further moves it earlier. */
+int iv_model_pass_start(const iv_model *m, int site);
 /* The sites of a layer, in forward order (its pre-activation, then its output), and the one the
  * explorer shows when pre-activations are hidden. */
 int iv_model_layer_sites(const iv_model *m, int layer, int *sites, int max);

@@ -123,6 +123,7 @@ void iv_workspace_free(iv_workspace *ws)
         return;
     iv_workspace_clear(ws);
     free(ws->list);
+    free(ws->pass_buffer);
     drop_last_run(ws);
     drop_reference(ws);
     iv_dataset_free(ws->data);
@@ -236,8 +237,21 @@ int iv_workspace_reference(iv_workspace *ws, iv_error *err)
     if (!ws->ref_acts)
         return -1;
     iv_forward(ws->model, ws->data->x, ws->ref_acts, NULL, NULL);
-    ws->stats = iv_stats_compute(ws->ref_acts);
+    ws->stats = iv_stats_new(ws->ref_acts);
     return 0;
+}
+
+void iv_workspace_stats_site(iv_workspace *ws, int site)
+{
+    if (ws->stats)
+        iv_stats_site(ws->stats, ws->ref_acts, site);
+}
+
+void iv_workspace_stats_for(iv_workspace *ws, const iv_intervention *list, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (list[i].enabled && iv_kind_needs_stats(list[i].kind))
+            iv_workspace_stats_site(ws, list[i].addr.site);
 }
 
 /* ---- the intervention list --------------------------------------------------------------------- */
@@ -250,6 +264,8 @@ int iv_workspace_add(iv_workspace *ws, const iv_intervention *iv, iv_error *err)
         return iv_error_set(err, "resample needs a reference dataset of at least 2 examples");
     if (iv_kind_needs_stats(iv->kind) && iv_workspace_reference(ws, err) < 0)
         return -1;
+    if (iv_kind_needs_stats(iv->kind))
+        iv_workspace_stats_site(ws, iv->addr.site);
     if (ws->count == ws->cap) {
         ws->cap = ws->cap ? 2 * ws->cap : 8;
         ws->list = iv_xrealloc(ws->list, sizeof(iv_intervention) * (size_t)ws->cap);
@@ -337,7 +353,7 @@ static float *replicate(const float *row, int width, long times, iv_error *err)
     return out;
 }
 
-static void fill_ctx(const iv_workspace *ws, iv_apply_ctx *ctx, long samples)
+void iv_workspace_apply_ctx(const iv_workspace *ws, iv_apply_ctx *ctx, long samples)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->list = ws->list; /* callers running another list replace these two */
@@ -353,6 +369,7 @@ int iv_workspace_run(iv_workspace *ws, iv_error *err)
     const iv_model *m = ws->model;
     if (needs_reference(ws) && iv_workspace_reference(ws, err) < 0)
         return -1;
+    iv_workspace_stats_for(ws, ws->list, ws->count);
     /* Everything is allocated before anything is replaced: on failure the last evaluation stays. */
     long samples = sample_count(ws);
     iv_acts *clean = iv_acts_new(m, 1, err);
@@ -377,7 +394,7 @@ int iv_workspace_run(iv_workspace *ws, iv_error *err)
         iv_forward(m, ws->source, source, NULL, NULL);
     long self = reference_row_of(ws, ws->base);
     iv_apply_ctx ctx;
-    fill_ctx(ws, &ctx, samples);
+    iv_workspace_apply_ctx(ws, &ctx, samples);
     ctx.self_row = &self;
     iv_forward(m, input, ws->intervened, iv_apply_hook, &ctx);
     free(input);
@@ -400,6 +417,7 @@ iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, in
 {
     if (iv_workspace_reference(ws, err) < 0)
         return NULL;
+    iv_workspace_stats_for(ws, list, count);
     const iv_model *m = ws->model;
     long n = ws->data->n, S = iv_list_samples(list, count);
     int d = m->n_inputs;
@@ -420,7 +438,7 @@ iv_acts *iv_workspace_run_data(iv_workspace *ws, const iv_intervention *list, in
         for (long s = 0; s < S; s++)
             memcpy(input + (r * S + s) * d, ws->data->x + r * d, sizeof(float) * (size_t)d);
     iv_apply_ctx ctx;
-    fill_ctx(ws, &ctx, S);
+    iv_workspace_apply_ctx(ws, &ctx, S);
     ctx.list = list;
     ctx.count = count;
     ctx.batch_is_reference = true;
@@ -434,7 +452,7 @@ void iv_workspace_backward_data(const iv_workspace *ws, const iv_intervention *l
                                 int stop_site, double **param_grad)
 {
     iv_apply_ctx ctx;
-    fill_ctx(ws, &ctx, acts->n / ws->data->n);
+    iv_workspace_apply_ctx(ws, &ctx, acts->n / ws->data->n);
     ctx.list = list;
     ctx.count = count;
     ctx.batch_is_reference = true;

@@ -50,6 +50,9 @@ typedef struct iv_workspace {
     long evaluations;         /* how many times the evaluation above has been redone */
     const iv_script_frame *running; /* the files being run now, innermost first; NULL for none */
     iv_job *job;              /* the progress and cancel of the command running now, or NULL (job.h) */
+    float *pass_buffer;       /* the working memory of a pass (pass.c), kept from pass to pass */
+    size_t pass_buffer_floats;
+    bool pass_busy;           /* a pass is using it */
 } iv_workspace;
 
 /* What a command may change, kept so that a command that fails can be undone whole: the
@@ -95,6 +98,16 @@ int iv_workspace_find(const iv_workspace *ws, int id);
 int iv_workspace_drop(iv_workspace *ws, int id, iv_error *err);
 int iv_workspace_toggle(iv_workspace *ws, int id, iv_error *err);
 void iv_workspace_clear(iv_workspace *ws);
+
+/* Makes sure the statistics of a site, or of every site a list's enabled interventions act on, are
+ * computed (the reference must be there: iv_workspace_reference). */
+void iv_workspace_stats_site(iv_workspace *ws, int site);
+void iv_workspace_stats_for(iv_workspace *ws, const iv_intervention *list, int count);
+
+/* The context that applies the workspace's interventions to a batch of `samples` rows per example
+ * (statistics, reference activations, source run); callers running another list replace list and
+ * count. */
+void iv_workspace_apply_ctx(const iv_workspace *ws, iv_apply_ctx *ctx, long samples);
 
 /* Re-runs clean, source and intervened passes for the base input. */
 int iv_workspace_run(iv_workspace *ws, iv_error *err);

@@ -1,0 +1,131 @@
+/* pass.c - interventions over the reference dataset: from the first changed site on, in chunks. */
+#include "pass.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "budget.h"
+#include "kinds.h"
+
+/* The earliest site an enabled intervention of the list acts on, or `from` when none is earlier. */
+static int first_site(const iv_intervention *list, int count, int from)
+{
+    for (int i = 0; i < count; i++)
+        if (list[i].enabled && list[i].addr.site < from)
+            from = list[i].addr.site;
+    return from;
+}
+
+/* The pass's working memory: the workspace's buffer when it is free and big enough (grown when
+ * not), so that repeated passes - every candidate of compare or of optimal ablation - reuse pages
+ * already faulted in. A nested pass gets its own block. *owned says which. */
+static float *working_memory(iv_workspace *ws, size_t floats, bool *owned, iv_error *err)
+{
+    *owned = ws->pass_busy;
+    if (*owned)
+        return iv_big_alloc(floats, sizeof(float), "the working memory of a pass", err);
+    if (ws->pass_buffer_floats < floats) {
+        free(ws->pass_buffer);
+        ws->pass_buffer = NULL;
+        ws->pass_buffer_floats = 0;
+        ws->pass_buffer = iv_big_alloc(floats, sizeof(float), "the working memory of a pass", err);
+        if (!ws->pass_buffer)
+            return NULL;
+        ws->pass_buffer_floats = floats;
+    }
+    ws->pass_busy = true;
+    return ws->pass_buffer;
+}
+
+/* The random state a pass over all rows at once would have: each noise stream seeded once, each
+ * resample plan drawn for the whole set. */
+static void random_state(const iv_workspace *ws, iv_apply_ctx *ctx, long samples)
+{
+    const iv_intervention *list = ctx->list;
+    ctx->streams = iv_xcalloc((size_t)(ctx->count ? ctx->count : 1), sizeof(iv_rng));
+    ctx->resample_plans = iv_xcalloc((size_t)(ctx->count ? ctx->count : 1), sizeof(long *));
+    for (int i = 0; i < ctx->count; i++) {
+        iv_rng_seed(&ctx->streams[i], list[i].seed);
+        if (list[i].enabled && list[i].kind == IV_RESAMPLE && ws->data->n > 1)
+            ctx->resample_plans[i] = iv_resample_plan(&list[i], ws->data->n, samples);
+    }
+}
+
+static void free_random_state(iv_apply_ctx *ctx)
+{
+    for (int i = 0; i < ctx->count; i++)
+        free(ctx->resample_plans[i]);
+    free(ctx->resample_plans);
+    free(ctx->streams);
+}
+
+int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, int keep_from,
+                      iv_pass_fn fn, void *user, iv_error *err)
+{
+    if (iv_workspace_reference(ws, err) < 0)
+        return -1;
+    iv_workspace_stats_for(ws, list, count);
+    const iv_model *m = ws->model;
+    const iv_acts *ref = ws->ref_acts;
+    long n = ws->data->n, S = iv_list_samples(list, count);
+    int start = iv_model_pass_start(m, first_site(list, count, keep_from));
+
+    /* Rows per chunk: as many whole examples as the pass limit holds, at least one. */
+    size_t per_row = 0; /* floats of one row, at the sites the pass writes */
+    for (int s = start; s < m->n_sites; s++)
+        per_row += (size_t)m->sites[s].width;
+    size_t per_example = per_row * (size_t)S;
+    long chunk = (long)(iv_pass_limit() / sizeof(float) / per_example);
+    chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
+    bool owned;
+    float *block = working_memory(ws, (size_t)chunk * per_example, &owned, err);
+    if (!block)
+        return -1;
+
+    iv_acts acts = {.n_sites = m->n_sites};
+    acts.width = iv_xmalloc(sizeof(int) * (size_t)m->n_sites);
+    acts.site = iv_xcalloc((size_t)m->n_sites, sizeof(float *));
+    for (int s = 0; s < m->n_sites; s++)
+        acts.width[s] = m->sites[s].width;
+    iv_apply_ctx ctx;
+    iv_workspace_apply_ctx(ws, &ctx, S);
+    ctx.list = list;
+    ctx.count = count;
+    ctx.batch_is_reference = true;
+    random_state(ws, &ctx, S);
+
+    int rc = 0;
+    for (long first = 0; first < n && rc == 0; first += chunk) {
+        long ne = n - first < chunk ? n - first : chunk, rows = ne * S;
+        acts.n = rows;
+        float *p = block;
+        for (int s = 0; s < m->n_sites; s++) {
+            int w = acts.width[s];
+            if (s >= start) {
+                acts.site[s] = p;
+                p += (size_t)rows * (size_t)w;
+            } else { /* not recomputed: with one sample per example, the clean rows themselves */
+                acts.site[s] = S == 1 ? ref->site[s] + first * w : NULL;
+            }
+        }
+        int w = acts.width[start];
+        for (long e = 0; e < ne; e++)
+            for (long k = 0; k < S; k++)
+                memcpy(acts.site[start] + (e * S + k) * w, ref->site[start] + (first + e) * w,
+                       sizeof(float) * (size_t)w);
+        ctx.first_example = first;
+        iv_forward_from(m, &acts, start, iv_apply_hook, &ctx);
+        iv_pass_chunk c = {&acts, start, first, ne, S};
+        rc = fn(&c, user, err);
+        if (rc == 0)
+            rc = iv_job_progress(ws->job, (double)(first + ne), (double)n, err);
+    }
+    free_random_state(&ctx);
+    free(acts.width);
+    free(acts.site);
+    if (owned)
+        free(block);
+    else
+        ws->pass_busy = false;
+    return rc;
+}

@@ -1,0 +1,153 @@
+/* test_pass.c - a pass over the dataset gives the same numbers however it is cut into chunks and
+ * wherever it starts: chunked effect and loss gaps equal the whole-batch pass bit for bit, random
+ * interventions included; a pass starts at the first intervened site; a cancelled job stops it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "ablation.h"
+#include "budget.h"
+#include "commands.h"
+#include "effect.h"
+#include "formats/formats.h"
+#include "pass.h"
+
+static void run(iv_workspace *ws, const char *line)
+{
+    char **argv;
+    iv_error err = {{0}};
+    int argc = iv_words_split(line, &argv, &err);
+    if (argc < 0 || iv_command_run(ws, argc, argv, &iv_sink_discard, &err) < 0)
+        fail_msg("'%s': %s", line, err.msg);
+    iv_words_free(argv);
+}
+
+static iv_workspace *max_workspace(void)
+{
+    iv_error err = {{0}};
+    iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    if (!ws)
+        fail_msg("%s", err.msg);
+    run(ws, "data grid x=0:10:1 y=0:10:1");
+    run(ws, "ablate h1[1] mean");
+    run(ws, "ablate h2[0] noise samples=7 seed=3");
+    run(ws, "ablate h1[2] resample samples=5 seed=2");
+    return ws;
+}
+
+static void effect_of(iv_workspace *ws, iv_effect *e)
+{
+    iv_error err = {{0}};
+    if (iv_workspace_effect(ws, e, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+/* One example per chunk, a few per chunk, all in one: every figure the same, to the bit. */
+static void test_chunks_change_nothing(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_workspace();
+    iv_effect whole, cut;
+    effect_of(ws, &whole);
+    size_t sizes[] = {1, 3 * 7 * 9 * sizeof(float), 40 * 7 * 9 * sizeof(float)};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        iv_pass_limit_set(sizes[k]);
+        effect_of(ws, &cut);
+        assert_int_equal(cut.n, whole.n);
+        assert_memory_equal(cut.intervened, whole.intervened, sizeof(float) * (size_t)whole.n);
+        assert_memory_equal(cut.change, whole.change, sizeof(double) * (size_t)whole.n);
+        assert_true(cut.mean_change == whole.mean_change);
+        assert_true(cut.metrics.loss_gap == whole.metrics.loss_gap);
+        assert_true(cut.metrics.target_mse == whole.metrics.target_mse);
+        iv_effect_free(&cut);
+    }
+    iv_pass_limit_set(IV_DEFAULT_PASS_LIMIT);
+    iv_effect_free(&whole);
+    iv_workspace_free(ws);
+}
+
+/* The pass from the first intervened site equals the full forward pass from the input. */
+static void test_start_site_changes_nothing(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_workspace();
+    iv_error err = {{0}};
+    iv_acts *full = iv_workspace_run_data(ws, ws->list, ws->count, &err);
+    double gap_full, gap_pass;
+    assert_int_equal(iv_metrics_loss_gap(ws, full, &gap_full, &err), 0);
+    assert_int_equal(iv_loss_gap(ws, ws->list, ws->count, &gap_pass, &err), 0);
+    assert_true(gap_full == gap_pass);
+    iv_acts_free(full);
+    iv_workspace_free(ws);
+}
+
+typedef struct seen {
+    int start;
+    long chunks;
+    bool aliased;
+} seen;
+
+static int look(const iv_pass_chunk *c, void *user, iv_error *err)
+{
+    (void)err;
+    seen *s = user;
+    s->start = c->start;
+    s->chunks++;
+    s->aliased = c->acts->site[0] != NULL;
+    return 0;
+}
+
+static void test_pass_starts_at_first_site(void **state)
+{
+    (void)state;
+    iv_error err = {{0}};
+    iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    run(ws, "data grid x=0:10:1 y=0:10:1");
+    run(ws, "ablate h2[1] zero");
+    seen s = {0};
+    int out = iv_model_output_site(ws->model);
+    assert_int_equal(iv_workspace_pass(ws, ws->list, ws->count, out, look, &s, &err), 0);
+    assert_int_equal(s.start, iv_model_site_find(ws->model, "h2"));
+    assert_int_equal(s.chunks, 1);
+    assert_true(s.aliased); /* one sample per example: the clean input rows, not a copy */
+    /* With nothing to do before it, a loss pass starts at the output. */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(iv_workspace_pass(ws, ws->list, 0, out, look, &s, &err), 0);
+    assert_int_equal(s.start, out);
+    iv_workspace_free(ws);
+}
+
+static void test_cancel_stops_the_pass(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_workspace();
+    iv_job job;
+    iv_job_init(&job);
+    iv_job_cancel(&job);
+    ws->job = &job;
+    iv_effect e;
+    iv_error err = {{0}};
+    assert_int_equal(iv_workspace_effect(ws, &e, &err), -1);
+    assert_string_equal(err.msg, "cancelled");
+    /* Progress went somewhere before it stopped, and the workspace still works without a job. */
+    assert_true(iv_job_fraction(&job) > 0);
+    ws->job = NULL;
+    effect_of(ws, &e);
+    iv_effect_free(&e);
+    iv_workspace_free(ws);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chunks_change_nothing),
+        cmocka_unit_test(test_start_site_changes_nothing),
+        cmocka_unit_test(test_pass_starts_at_first_site),
+        cmocka_unit_test(test_cancel_stops_the_pass),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
