@@ -52,12 +52,17 @@ void iv_acts_free(iv_acts *a)
 
 void iv_forward_from(const iv_model *m, iv_acts *acts, int start, iv_site_hook hook, void *user)
 {
-    long n = acts->n;
     if (hook)
-        hook(start, acts->site[start], n, m->sites[start].width, user);
+        hook(start, acts->site[start], acts->n, m->sites[start].width, user);
+    iv_forward_after(m, acts, start, hook, user);
+}
+
+void iv_forward_after(const iv_model *m, iv_acts *acts, int site, iv_site_hook hook, void *user)
+{
+    long n = acts->n;
     for (int k = 0; k < m->n_ops; k++) {
         const iv_op *op = &m->ops[k];
-        if (op->out <= start)
+        if (op->out <= site)
             continue;
         iv_op_io io;
         iv_op_io_of(m, op, acts, &io);

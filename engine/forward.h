@@ -36,5 +36,8 @@ void iv_forward(const iv_model *m, const float *input, iv_acts *acts, iv_site_ho
  * Sites before `start` are neither read nor written, so they may be left out of acts (NULL); start
  * must come from iv_model_pass_start, which makes sure no later operation reads them. */
 void iv_forward_from(const iv_model *m, iv_acts *acts, int start, iv_site_hook hook, void *user);
+/* The operations that write sites after `site`, with the hook at each of their sites (not at
+ * `site` itself). */
+void iv_forward_after(const iv_model *m, iv_acts *acts, int site, iv_site_hook hook, void *user);
 
 #endif

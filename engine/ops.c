@@ -78,6 +78,70 @@ static void linear_forward(const iv_model *m, const iv_op *op, const iv_op_io *i
     }
 }
 
+#define SMALL_UPDATE 8 /* columns up to which a rank-k update is written out rather than sgemm */
+
+/* y = c + a x, and y += a x, in blocks of eight so that the compiler vectorizes them at -O2 (as
+ * activate_copy). */
+#define LANES 8
+static void add_scaled_into(float *restrict y, const float *restrict x, float a, int n)
+{
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++)
+            y[i + l] += a * x[i + l];
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+static void add_scaled(float *restrict y, const float *restrict c, const float *restrict x, float a,
+                       int n)
+{
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++)
+            y[i + l] = c[i + l] + a * x[i + l];
+    for (; i < n; i++)
+        y[i] = c[i] + a * x[i];
+}
+
+/* out = clean + delta W[:, idx]^T: (n, k) x (k, n_out), the weights of the k columns gathered. */
+static void linear_update(const iv_model *m, const iv_op *op, const iv_op_io *io,
+                          const float *clean_out, const float *delta, const int *idx, int k)
+{
+    int n_in = io->in_width[0], n_out = io->out_width;
+    const float *W = m->params + op->weight;
+    float *Wk = iv_xmalloc(sizeof(float) * (size_t)n_out * (size_t)k); /* (n_out, k) */
+    for (int o = 0; o < n_out; o++)
+        for (int j = 0; j < k; j++)
+            Wk[o * k + j] = W[(size_t)o * (size_t)n_in + (size_t)idx[j]];
+    if (k > SMALL_UPDATE) {
+        if (io->out != clean_out)
+            memcpy(io->out, clean_out, sizeof(float) * (size_t)(io->n * n_out));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)io->n, n_out, k, 1.0f, delta, k,
+                    Wk, k, 1.0f, io->out, n_out);
+        free(Wk);
+        return;
+    }
+    /* A product of a few columns is mostly sgemm's packing: written out, the inner loop over the
+     * outputs is a plain multiply-add the compiler vectorizes. */
+    float *wt = iv_xmalloc(sizeof(float) * (size_t)k * (size_t)n_out); /* (k, n_out) */
+    for (int j = 0; j < k; j++)
+        for (int o = 0; o < n_out; o++)
+            wt[j * n_out + o] = Wk[o * k + j];
+    for (long r = 0; r < io->n; r++) {
+        /* The first column adds onto the clean row as it is copied: one sweep, not two. */
+        float *y = io->out + r * n_out;
+        if (io->out == clean_out)
+            add_scaled_into(y, wt, delta[r * k], n_out);
+        else
+            add_scaled(y, clean_out + r * n_out, wt, delta[r * k], n_out);
+        for (int j = 1; j < k; j++)
+            add_scaled_into(y, wt + j * n_out, delta[r * k + j], n_out);
+    }
+    free(wt);
+    free(Wk);
+}
+
 /* out = in W^T + b, so dL/d in = dL/d out . W: (n, n_out) x (n_out, n_in). */
 static void linear_backward(const iv_model *m, const iv_op *op, const iv_op_io *x,
                             const float *grad_out, float *const grad_in[2])
@@ -350,12 +414,13 @@ void iv_op_io_of(const iv_model *m, const iv_op *op, const iv_acts *acts, iv_op_
 /* ---- the table ---------------------------------------------------------------------------------- */
 
 static const iv_op_type op_types[IV_OP_KIND_COUNT] = {
-    [IV_OP_LINEAR] = {"linear", 1, linear_forward, linear_backward, linear_check,
+    [IV_OP_LINEAR] = {"linear", 1, linear_forward, linear_backward, linear_check, linear_update,
                       linear_param_grad},
     [IV_OP_ACTIVATION] = {"activation", 1, activation_forward, activation_backward,
-                          same_width_check, NULL},
-    [IV_OP_SOFTMAX] = {"softmax", 1, softmax_forward, softmax_backward, same_width_check, NULL},
-    [IV_OP_ADD] = {"add", 2, add_forward, add_backward, same_width_check, NULL},
+                          same_width_check, NULL, NULL},
+    [IV_OP_SOFTMAX] = {"softmax", 1, softmax_forward, softmax_backward, same_width_check, NULL,
+                       NULL},
+    [IV_OP_ADD] = {"add", 2, add_forward, add_backward, same_width_check, NULL, NULL},
 };
 
 const iv_op_type *iv_op_type_of(iv_op_kind kind) { return &op_types[kind]; }

@@ -32,6 +32,13 @@ typedef struct iv_op_type {
      * asks every operation); NULL when it does, else why not, into why. */
     const char *(*check)(const iv_op *op, const iv_site *sites, long n_params, char *why,
                          size_t n);
+    /* out = its clean output plus the effect of a change to k columns of its input: delta
+     * (n, k) is in - clean in at columns idx. For an operation linear in its input that is a
+     * product of rank k, far cheaper than the whole operation when k is small (every candidate of
+     * compare and optimal ablation changes a few neurons). NULL when the operation has no such
+     * shortcut. */
+    void (*forward_update)(const iv_model *m, const iv_op *op, const iv_op_io *io,
+                           const float *clean_out, const float *delta, const int *idx, int k);
     /* Writes dL/d(its parameters), summed over the batch, at their offsets in dparams (laid out
      * as the model's params); NULL for an operation without parameters. */
     void (*param_grad)(const iv_model *m, const iv_op *op, const iv_op_io *x, const float *grad_out,

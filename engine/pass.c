@@ -6,6 +6,7 @@
 
 #include "budget.h"
 #include "kinds.h"
+#include "ops.h"
 
 /* The earliest site an enabled intervention of the list acts on, or `from` when none is earlier. */
 static int first_site(const iv_intervention *list, int count, int from)
@@ -35,6 +36,85 @@ static float *working_memory(iv_workspace *ws, size_t floats, bool *owned, iv_er
     }
     ws->pass_busy = true;
     return ws->pass_buffer;
+}
+
+/* A rank-k update pays when few of the site's neurons change and the site is wide enough for the
+ * full product to cost something (the lecture network's layers of 2 and 4 are recomputed). */
+#define UPDATE_MIN_WIDTH 32
+#define UPDATE_MAX_SHARE 4 /* at most one neuron in four changed */
+
+/* The one operation that reads `site`, or NULL when none or several do. */
+static const iv_op *only_reader(const iv_model *m, int site)
+{
+    const iv_op *found = NULL;
+    for (int k = 0; k < m->n_ops; k++)
+        for (int i = 0; i < 2; i++)
+            if (m->ops[k].in[i] == site) {
+                if (found)
+                    return NULL;
+                found = &m->ops[k];
+            }
+    return found;
+}
+
+/* The neurons of `site` that the enabled interventions there may change, in order, into idx;
+ * returns how many. Every kind rewrites only the neurons it addresses. */
+static int changed_neurons(const iv_intervention *list, int count, int site, int width, int *idx)
+{
+    bool *mark = iv_xcalloc((size_t)width, sizeof(bool));
+    for (int i = 0; i < count; i++)
+        if (list[i].enabled && list[i].addr.site == site)
+            for (int j = 0; j < list[i].addr.n; j++)
+                mark[list[i].addr.idx[j]] = true;
+    int k = 0;
+    for (int i = 0; i < width; i++)
+        if (mark[i])
+            idx[k++] = i;
+    free(mark);
+    return k;
+}
+
+/* The operation that reads `start`, when the pass can run it as its clean output plus the change
+ * of the k changed neurons because that is cheaper; NULL when it runs as usual. */
+static const iv_op *updatable_reader(const iv_model *m, int start, int k)
+{
+    int w = m->sites[start].width;
+    const iv_op *op = only_reader(m, start);
+    const iv_op_type *type = op ? iv_op_type_of(op->kind) : NULL;
+    if (!type || !type->forward_update || op->in[1] >= 0 || k == 0 || w < UPDATE_MIN_WIDTH ||
+        k * UPDATE_MAX_SHARE > w)
+        return NULL;
+    return op;
+}
+
+/* After the interventions at `start`: the operation op reading it, as its clean output plus the
+ * change of the k neurons idx. */
+static void update_reader(const iv_workspace *ws, const iv_op *op, iv_acts *acts, int start,
+                          long first, long S, const int *idx, int k)
+{
+    const iv_model *m = ws->model;
+    int w = m->sites[start].width;
+    const iv_op_type *type = iv_op_type_of(op->kind);
+    long rows = acts->n;
+    const float *clean_in = ws->ref_acts->site[start], *clean_out = ws->ref_acts->site[op->out];
+    int w_out = m->sites[op->out].width;
+    float *delta = iv_xmalloc(sizeof(float) * (size_t)rows * (size_t)k); /* (rows, k) */
+    for (long r = 0; r < rows; r++) {
+        long e = first + r / S;
+        for (int j = 0; j < k; j++)
+            delta[r * k + j] = acts->site[start][r * w + idx[j]] - clean_in[e * w + idx[j]];
+    }
+    iv_op_io io;
+    iv_op_io_of(m, op, acts, &io);
+    const float *base = clean_out + first * w_out; /* one sample: the clean rows as they are */
+    if (S > 1) {                                   /* else each row's example's, repeated */
+        for (long r = 0; r < rows; r++)
+            memcpy(io.out + r * w_out, clean_out + (first + r / S) * w_out,
+                   sizeof(float) * (size_t)w_out);
+        base = io.out;
+    }
+    type->forward_update(m, op, &io, base, delta, idx, k);
+    free(delta);
 }
 
 /* The random state a pass over all rows at once would have: each noise stream seeded once, each
@@ -93,6 +173,10 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
     ctx.count = count;
     ctx.batch_is_reference = true;
     random_state(ws, &ctx, S);
+    int *changed = iv_xmalloc(sizeof(int) * (size_t)m->sites[start].width);
+    int n_changed = changed_neurons(list, count, start, m->sites[start].width, changed);
+    const iv_op *reader = updatable_reader(m, start, n_changed);
+    bool only_changed = reader && keep_from > start;
 
     int rc = 0;
     for (long first = 0; first < n && rc == 0; first += chunk) {
@@ -110,17 +194,34 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
         }
         int w = acts.width[start];
         for (long e = 0; e < ne; e++)
-            for (long k = 0; k < S; k++)
-                memcpy(acts.site[start] + (e * S + k) * w, ref->site[start] + (first + e) * w,
-                       sizeof(float) * (size_t)w);
+            for (long k = 0; k < S; k++) {
+                float *to = acts.site[start] + (e * S + k) * w;
+                const float *from = ref->site[start] + (first + e) * w;
+                if (!only_changed) {
+                    memcpy(to, from, sizeof(float) * (size_t)w);
+                    continue;
+                }
+                /* Nothing reads the rest of the row: every kind reads and writes only the neurons
+                 * it addresses, the update reads only those, and the consumer starts later. */
+                for (int j = 0; j < n_changed; j++)
+                    to[changed[j]] = from[changed[j]];
+            }
         ctx.first_example = first;
-        iv_forward_from(m, &acts, start, iv_apply_hook, &ctx);
+        iv_apply_hook(start, acts.site[start], rows, w, &ctx);
+        int done = start;
+        if (reader) {
+            update_reader(ws, reader, &acts, start, first, S, changed, n_changed);
+            done = reader->out;
+            iv_apply_hook(done, acts.site[done], rows, acts.width[done], &ctx);
+        }
+        iv_forward_after(m, &acts, done, iv_apply_hook, &ctx);
         iv_pass_chunk c = {&acts, start, first, ne, S};
         rc = fn(&c, user, err);
         if (rc == 0)
             rc = iv_job_progress(ws->job, (double)(first + ne), (double)n, err);
     }
     free_random_state(&ctx);
+    free(changed);
     free(acts.width);
     free(acts.site);
     if (owned)
