@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backward.h"
 #include "budget.h"
 #include "metrics.h"
 #include "optim.h"
@@ -14,6 +15,11 @@
 #define GRID_POINTS 81     /* one-neuron grid, before golden-section refinement */
 #define GOLDEN_STEPS 40
 #define ADAM_STEPS 300
+#define ADAM_FULL_BATCH 4096 /* examples up to which every step reads the whole set */
+#define ADAM_BATCH 1024      /* examples in a minibatch of a larger set */
+#define ADAM_CHECK 25        /* steps between judging the point on the whole set */
+#define ADAM_PATIENCE 3      /* checks without progress before stopping */
+#define ADAM_PROGRESS 1e-4   /* what counts as progress: this fraction of the gap */
 
 static int add_loss(const iv_pass_chunk *c, void *user, iv_error *err)
 {
@@ -44,14 +50,36 @@ typedef struct objective {
     double best;
     double *best_values;
     int evaluations;
+    int planned;        /* evaluations the search expects to make: each is its share of the job */
 } objective;
+
+/* A share of what is left of the job for one more step of the search, so that the bar moves
+ * evenly through the evaluations the search expects (o->planned). */
+static iv_job_range share_begin(objective *o, double *share)
+{
+    *share = o->planned > o->evaluations ? 1.0 / (o->planned - o->evaluations) : 1;
+    return iv_job_part(o->ws->job, 0, *share);
+}
+
+static void share_end(objective *o, iv_job_range was, double share)
+{
+    iv_job *job = o->ws->job;
+    iv_job_restore(job, was);
+    if (job) { /* this step is done: what is left starts after it */
+        job->start += job->span * share;
+        job->span *= 1 - share;
+    }
+}
 
 /* f(values): the gap, remembering the best point seen. */
 static double evaluate(objective *o, const double *values, iv_error *err)
 {
     memcpy(o->iv.values, values, sizeof(double) * (size_t)o->iv.addr.n);
-    double gap;
-    if (iv_loss_gap(o->ws, &o->iv, 1, &gap, err) < 0)
+    double gap, share;
+    iv_job_range was = share_begin(o, &share);
+    int rc = iv_loss_gap(o->ws, &o->iv, 1, &gap, err);
+    share_end(o, was, share);
+    if (rc < 0)
         return NAN;
     o->evaluations++;
     if (gap < o->best) {
@@ -162,13 +190,69 @@ static int search_two(objective *o, iv_error *err)
     return 0;
 }
 
-/* More neurons: Adam on the constants from the best candidate, gradients by the backward pass. */
+/* One step of Adam over a chunk of examples: the loss's gradient at the output of each row, back
+ * to the site, where the intervention's own backward adds its constants' gradient into g. */
+typedef struct adam_pass {
+    objective *o;
+    iv_metrics_acc acc;
+    bool want_gap;      /* the whole set is the batch: the loss of this point comes too */
+    double *g;          /* (addressed neurons) */
+    long rows;          /* rows the gradient was summed over */
+} adam_pass;
+
+static int adam_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
+{
+    adam_pass *p = user;
+    iv_workspace *ws = p->o->ws;
+    const iv_model *m = ws->model;
+    const iv_acts *acts = c->acts;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m);
+    long rows = acts->n;
+    if (p->want_gap)
+        iv_metrics_add(&p->acc, acts->site[out], c->first, c->n, c->samples, false);
+    size_t per_row = 0; /* the gradients of the sites the pass computed */
+    for (int s = c->start; s < m->n_sites; s++)
+        per_row += (size_t)m->sites[s].width;
+    float *block = iv_big_alloc((size_t)rows, per_row * sizeof(float), "the gradients", err);
+    if (!block)
+        return -1;
+    iv_acts grads = {.n = rows, .n_sites = m->n_sites, .width = acts->width, .block = block};
+    grads.site = iv_xcalloc((size_t)m->n_sites, sizeof(float *));
+    float *q = block;
+    for (int s = c->start; s < m->n_sites; s++) {
+        grads.site[s] = q;
+        q += (size_t)rows * (size_t)m->sites[s].width;
+    }
+    iv_metrics_grad(&p->acc, acts->site[out], c->first, c->n, c->samples, grads.site[out]);
+    (void)w;
+    iv_apply_ctx ctx;
+    iv_workspace_apply_ctx(ws, &ctx, c->samples);
+    ctx.list = &p->o->iv;
+    ctx.count = 1;
+    ctx.batch_is_reference = true;
+    double *param_grad[1] = {p->g};
+    ctx.param_grad = param_grad;
+    iv_backward_hooked(m, acts, grads.site[out], &grads, p->o->iv.addr.site,
+                       iv_apply_backward_hook, &ctx);
+    p->rows += rows;
+    free(grads.site);
+    free(block);
+    return 0;
+}
+
+/* More neurons: Adam on the constants from the best candidate, gradients by the backward pass
+ * from the output down to the site only. A set of up to ADAM_FULL_BATCH examples is the batch
+ * itself, and every step's point is a candidate; a larger one is read in minibatches of
+ * ADAM_BATCH, in order, and the point is judged on the whole set every ADAM_CHECK steps, stopping
+ * when that has not improved for ADAM_PATIENCE checks. The best point seen is kept, so the search
+ * never returns anything worse than zero or the mean (the first candidates). */
 static int search_adam(objective *o, iv_error *err)
 {
     iv_workspace *ws = o->ws;
-    const iv_model *m = ws->model;
     int n = o->iv.addr.n, site = o->iv.addr.site;
-    int w_out = iv_model_output_width(m);
+    long examples = ws->data->n;
+    bool full = examples <= ADAM_FULL_BATCH;
+    long batch = full ? examples : ADAM_BATCH;
     double *v = iv_xmalloc(sizeof(double) * (size_t)n), *g = iv_xcalloc((size_t)n, sizeof(double));
     memcpy(v, o->best_values, sizeof(double) * (size_t)n);
     double lr = 0;
@@ -176,46 +260,45 @@ static int search_adam(objective *o, iv_error *err)
         lr = fmax(lr, ws->stats->std[site][o->iv.addr.idx[j]]);
     iv_adam adam;
     iv_adam_init(&adam, n, 0.02 * (lr > 0 ? lr : 1));
-    int rc = 0;
+    int rc = 0, stale = 0;
+    double checked = o->best;
+    int out = iv_model_output_site(ws->model);
     for (int step = 1; step <= ADAM_STEPS && rc == 0; step++) {
         memcpy(o->iv.values, v, sizeof(double) * (size_t)n);
-        iv_acts *acts = iv_workspace_run_data(ws, &o->iv, 1, err);
-        if (!acts) {
-            rc = -1;
+        adam_pass p = {.o = o, .want_gap = full, .g = g};
+        memset(g, 0, sizeof(double) * (size_t)n);
+        long first = full ? 0 : ((long)(step - 1) * batch) % examples;
+        long count = examples - first < batch ? examples - first : batch;
+        double share;
+        iv_job_range was = share_begin(o, &share);
+        rc = iv_metrics_begin(ws, &p.acc, err);
+        if (rc == 0)
+            rc = iv_workspace_pass_range(ws, &o->iv, 1, site, first, count, adam_chunk, &p, err);
+        iv_metrics gap;
+        iv_metrics_end(&p.acc, &gap);
+        share_end(o, was, share);
+        if (rc < 0)
             break;
-        }
-        iv_acts *grads = iv_acts_new(m, acts->n, err);
-        if (!grads) {
-            iv_acts_free(acts);
-            rc = -1;
-            break;
-        }
-        double gap;
-        float *grad_out = iv_big_alloc((size_t)(acts->n * w_out), sizeof(float),
-                                       "the output gradients", err); /* (rows, w_out) */
-        if (!grad_out || iv_metrics_loss_gap(ws, acts, &gap, err) < 0 ||
-            iv_metrics_loss_grad(ws, acts, grad_out, err) < 0) {
-            free(grad_out);
-            iv_acts_free(grads);
-            iv_acts_free(acts);
-            rc = -1;
-            break;
-        }
-        if (gap < o->best) {
-            o->best = gap;
+        o->evaluations++;
+        if (full && gap.loss_gap < o->best) {
+            o->best = gap.loss_gap;
             memcpy(o->best_values, v, sizeof(double) * (size_t)n);
         }
-        /* The intervention's own backward gives the gradient of its constants, summed over rows. */
-        memset(g, 0, sizeof(double) * (size_t)n);
-        double *param_grad[1] = {g};
-        iv_workspace_backward_data(ws, &o->iv, 1, acts, grad_out, grads, site, param_grad);
         for (int j = 0; j < n; j++)
-            g[j] /= (double)acts->n;
+            g[j] /= (double)p.rows;
         iv_adam_step(&adam, v, g);
-        free(grad_out);
-        iv_acts_free(grads);
-        iv_acts_free(acts);
+        if (!full && (step % ADAM_CHECK == 0 || step == ADAM_STEPS)) {
+            if (isnan(evaluate(o, v, err))) {
+                rc = -1;
+                break;
+            }
+            stale = o->best < checked * (1 - ADAM_PROGRESS) ? 0 : stale + 1;
+            checked = fmin(checked, o->best);
+            if (stale >= ADAM_PATIENCE)
+                break;
+        }
     }
+    (void)out;
     free(v);
     free(g);
     iv_adam_free(&adam);
@@ -234,10 +317,18 @@ int iv_optimal_ablation(iv_workspace *ws, const iv_addr *addr, double *values, d
     o.iv.addr = *addr; /* borrowed */
     o.iv.values = iv_xcalloc((size_t)addr->n, sizeof(double));
     o.best_values = iv_xcalloc((size_t)addr->n, sizeof(double));
+    /* What the search will evaluate, so that progress moves evenly (an estimate for Adam, which
+     * may stop early). */
+    long n_ref = ws->ref_acts->n, step = n_ref > MAX_CANDIDATES ? n_ref / MAX_CANDIDATES : 1;
+    o.planned = 2 + (int)((n_ref + step - 1) / step) +
+                (addr->n == 1 ? GRID_POINTS + 2 + GOLDEN_STEPS
+                              : addr->n == 2 ? 8 * 2 * (2 + GOLDEN_STEPS) : ADAM_STEPS);
+    iv_job_range whole = iv_job_part(ws->job, 0, 1);
     int rc = try_candidates(&o, err);
     if (rc == 0)
         rc = addr->n == 1 ? search_one(&o, err) : addr->n == 2 ? search_two(&o, err)
                                                                : search_adam(&o, err);
+    iv_job_restore(ws->job, whole);
     memcpy(values, o.best_values, sizeof(double) * (size_t)addr->n);
     *gap = o.best;
     free(o.iv.values);
@@ -262,10 +353,23 @@ int iv_compare_ablations(iv_workspace *ws, const iv_addr *addr, iv_comparison *c
     if (ws->data->n < 2)
         return iv_error_set(err, "compare needs a reference dataset of at least 2 examples");
     c->optimal_values = iv_xcalloc((size_t)addr->n, sizeof(double));
-    if (gap_of(ws, addr, IV_ZERO, &c->zero, err) < 0 || gap_of(ws, addr, IV_MEAN, &c->mean, err) < 0 ||
-        gap_of(ws, addr, IV_RESAMPLE, &c->resample, err) < 0 ||
-        gap_of(ws, addr, IV_NOISE, &c->noise, err) < 0 ||
-        iv_optimal_ablation(ws, addr, c->optimal_values, &c->optimal, err) < 0) {
+    /* Shares of the job, roughly what each costs: a pass, a pass, ten passes each for the random
+     * kinds (their samples), and the search, which dwarfs them. */
+    iv_job *job = ws->job;
+    iv_job_range r;
+    int rc = 0;
+    r = iv_job_part(job, 0.00, 0.01), rc = rc ? rc : gap_of(ws, addr, IV_ZERO, &c->zero, err);
+    iv_job_restore(job, r);
+    r = iv_job_part(job, 0.01, 0.02), rc = rc ? rc : gap_of(ws, addr, IV_MEAN, &c->mean, err);
+    iv_job_restore(job, r);
+    r = iv_job_part(job, 0.02, 0.07), rc = rc ? rc : gap_of(ws, addr, IV_RESAMPLE, &c->resample, err);
+    iv_job_restore(job, r);
+    r = iv_job_part(job, 0.07, 0.12), rc = rc ? rc : gap_of(ws, addr, IV_NOISE, &c->noise, err);
+    iv_job_restore(job, r);
+    r = iv_job_part(job, 0.12, 1.00);
+    rc = rc ? rc : iv_optimal_ablation(ws, addr, c->optimal_values, &c->optimal, err);
+    iv_job_restore(job, r);
+    if (rc < 0) {
         iv_comparison_free(c);
         return -1;
     }

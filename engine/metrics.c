@@ -103,6 +103,16 @@ void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, lon
     acc->rows += n * S;
 }
 
+void iv_metrics_grad(const iv_metrics_acc *acc, const float *y, long first, long n, long S,
+                     float *grad)
+{
+    const iv_model *m = acc->ws->model;
+    int w = iv_model_output_width(m);
+    bool classifier = iv_model_is_classifier(m);
+    for (long r = 0; r < n * S; r++)
+        iv_row_loss_grad(classifier, acc->ref + (first + r / S) * w, y + r * w, w, grad + r * w);
+}
+
 void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *mt)
 {
     const iv_workspace *ws = acc->ws;

@@ -45,6 +45,9 @@ typedef struct iv_metrics_acc {
 int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err);
 void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, long S, bool all);
 void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *out);
+/* dL/d(output) of a chunk's rows (as iv_metrics_add takes them), into grad (n * S, width). */
+void iv_metrics_grad(const iv_metrics_acc *acc, const float *y, long first, long n, long S,
+                     float *grad);
 /* Every metric of such a pass. Each returns 0, or -1 with a message when memory runs short. */
 int iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *out, iv_error *err);
 

@@ -144,10 +144,19 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
 {
     if (iv_workspace_reference(ws, err) < 0)
         return -1;
+    return iv_workspace_pass_range(ws, list, count, keep_from, 0, ws->data->n, fn, user, err);
+}
+
+int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int count,
+                            int keep_from, long from, long examples, iv_pass_fn fn, void *user,
+                            iv_error *err)
+{
+    if (iv_workspace_reference(ws, err) < 0)
+        return -1;
     iv_workspace_stats_for(ws, list, count);
     const iv_model *m = ws->model;
     const iv_acts *ref = ws->ref_acts;
-    long n = ws->data->n, S = iv_list_samples(list, count);
+    long S = iv_list_samples(list, count);
     int start = iv_model_pass_start(m, first_site(list, count, keep_from));
 
     /* Rows per chunk: as many whole examples as the pass limit holds, at least one. */
@@ -156,7 +165,7 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
         per_row += (size_t)m->sites[s].width;
     size_t per_example = per_row * (size_t)S;
     long chunk = (long)(iv_pass_limit() / sizeof(float) / per_example);
-    chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
+    chunk = chunk < 1 ? 1 : chunk > examples ? examples : chunk;
     bool owned;
     float *block = working_memory(ws, (size_t)chunk * per_example, &owned, err);
     if (!block)
@@ -179,8 +188,9 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
     bool only_changed = reader && keep_from > start;
 
     int rc = 0;
-    for (long first = 0; first < n && rc == 0; first += chunk) {
-        long ne = n - first < chunk ? n - first : chunk, rows = ne * S;
+    long end = from + examples;
+    for (long first = from; first < end && rc == 0; first += chunk) {
+        long ne = end - first < chunk ? end - first : chunk, rows = ne * S;
         acts.n = rows;
         float *p = block;
         for (int s = 0; s < m->n_sites; s++) {
@@ -196,15 +206,15 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
         for (long e = 0; e < ne; e++)
             for (long k = 0; k < S; k++) {
                 float *to = acts.site[start] + (e * S + k) * w;
-                const float *from = ref->site[start] + (first + e) * w;
+                const float *clean = ref->site[start] + (first + e) * w;
                 if (!only_changed) {
-                    memcpy(to, from, sizeof(float) * (size_t)w);
+                    memcpy(to, clean, sizeof(float) * (size_t)w);
                     continue;
                 }
                 /* Nothing reads the rest of the row: every kind reads and writes only the neurons
                  * it addresses, the update reads only those, and the consumer starts later. */
                 for (int j = 0; j < n_changed; j++)
-                    to[changed[j]] = from[changed[j]];
+                    to[changed[j]] = clean[changed[j]];
             }
         ctx.first_example = first;
         iv_apply_hook(start, acts.site[start], rows, w, &ctx);
@@ -218,7 +228,7 @@ int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, 
         iv_pass_chunk c = {&acts, start, first, ne, S};
         rc = fn(&c, user, err);
         if (rc == 0)
-            rc = iv_job_progress(ws->job, (double)(first + ne), (double)n, err);
+            rc = iv_job_progress(ws->job, (double)(first + ne - from), (double)examples, err);
     }
     free_random_state(&ctx);
     free(changed);

@@ -34,4 +34,9 @@ typedef int (*iv_pass_fn)(const iv_pass_chunk *chunk, void *user, iv_error *err)
 int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, int keep_from,
                       iv_pass_fn fn, void *user, iv_error *err);
 
+/* The same over examples [from, from + examples) of the reference set only (a minibatch). */
+int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int count,
+                            int keep_from, long from, long examples, iv_pass_fn fn, void *user,
+                            iv_error *err);
+
 #endif
