@@ -15,7 +15,11 @@
 #define GRID_POINTS 81     /* one-neuron grid, before golden-section refinement */
 #define GOLDEN_STEPS 40
 #define ADAM_STEPS 300
-#define ADAM_FULL_BATCH 4096 /* examples up to which every step reads the whole set */
+#define LARGE_SET 4096       /* examples past which the search screens and Adam takes minibatches */
+#define ADAM_FULL_BATCH LARGE_SET /* examples up to which every step reads the whole set */
+#define SCREEN_EXAMPLES 1024 /* the sample candidates are screened on, in a large set */
+#define SCREEN_BLOCKS 8
+#define SCREEN_KEEP 8        /* screened candidates judged on the whole set */
 #define ADAM_BATCH 1024      /* examples in a minibatch of a larger set */
 #define ADAM_CHECK 25        /* steps between judging the point on the whole set */
 #define ADAM_PATIENCE 3      /* checks without progress before stopping */
@@ -89,7 +93,40 @@ static double evaluate(objective *o, const double *values, iv_error *err)
     return gap;
 }
 
-/* Zero, the mean, and the values of (up to MAX_CANDIDATES evenly spread) reference examples. */
+/* A candidate's loss gap on a sample of a large set: SCREEN_BLOCKS runs of examples spread evenly
+ * over it, SCREEN_EXAMPLES in all, a tenth of the work of the whole set at 10,000 examples. */
+static int screen_gap(objective *o, const double *values, double *gap, iv_error *err)
+{
+    iv_workspace *ws = o->ws;
+    memcpy(o->iv.values, values, sizeof(double) * (size_t)o->iv.addr.n);
+    iv_metrics_acc acc;
+    if (iv_metrics_begin(ws, &acc, err) < 0)
+        return -1;
+    long n = ws->data->n, run = SCREEN_EXAMPLES / SCREEN_BLOCKS;
+    int rc = 0, out = iv_model_output_site(ws->model);
+    for (int b = 0; b < SCREEN_BLOCKS && rc == 0; b++)
+        rc = iv_workspace_pass_range(ws, &o->iv, 1, out, b * (n / SCREEN_BLOCKS), run, add_loss,
+                                     &acc, err);
+    iv_metrics mt;
+    iv_metrics_end(&acc, &mt);
+    *gap = mt.loss_gap;
+    return rc;
+}
+
+typedef struct candidate {
+    double gap;
+    long row;
+} candidate;
+
+static int by_gap(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    return x->gap < y->gap ? -1 : x->gap > y->gap ? 1 : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Zero, the mean, and the values of (up to MAX_CANDIDATES evenly spread) reference examples. On a
+ * large set the examples' values are first screened on a sample of it, and only the best
+ * SCREEN_KEEP are judged on the whole (zero and the mean always are). */
 static int try_candidates(objective *o, iv_error *err)
 {
     const iv_workspace *ws = o->ws;
@@ -102,12 +139,34 @@ static int try_candidates(objective *o, iv_error *err)
     if (rc == 0 && isnan(evaluate(o, v, err)))
         rc = -1;
     long n = ws->ref_acts->n, step = n > MAX_CANDIDATES ? n / MAX_CANDIDATES : 1;
+    bool screen = n > LARGE_SET;
+    candidate *cand = iv_xmalloc(sizeof *cand * (size_t)(n / step + 1));
+    long count = 0;
     for (long r = 0; rc == 0 && r < n; r += step) {
         for (int j = 0; j < a->n; j++)
             v[j] = ws->ref_acts->site[site][r * w + a->idx[j]];
-        if (isnan(evaluate(o, v, err)))
-            rc = -1;
+        if (!screen) {
+            if (isnan(evaluate(o, v, err)))
+                rc = -1;
+            continue;
+        }
+        double share;
+        iv_job_range was = share_begin(o, &share);
+        cand[count].row = r;
+        rc = screen_gap(o, v, &cand[count++].gap, err);
+        share_end(o, was, share);
+        o->evaluations++;
     }
+    if (screen && rc == 0) {
+        qsort(cand, (size_t)count, sizeof *cand, by_gap);
+        for (long c = 0; rc == 0 && c < count && c < SCREEN_KEEP; c++) {
+            for (int j = 0; j < a->n; j++)
+                v[j] = ws->ref_acts->site[site][cand[c].row * w + a->idx[j]];
+            if (isnan(evaluate(o, v, err)))
+                rc = -1;
+        }
+    }
+    free(cand);
     free(v);
     return rc;
 }
@@ -162,10 +221,32 @@ static int search_one(objective *o, iv_error *err)
     double lo, hi, v;
     search_range(o, 0, &lo, &hi);
     double step = (hi - lo) / (GRID_POINTS - 1);
+    bool screen = o->ws->data->n > LARGE_SET;
+    candidate grid[GRID_POINTS];
     for (int g = 0; g < GRID_POINTS; g++) {
         v = lo + g * step;
-        if (isnan(evaluate(o, &v, err)))
+        if (!screen) {
+            if (isnan(evaluate(o, &v, err)))
+                return -1;
+            continue;
+        }
+        /* On a large set the grid is screened on the sample, as the candidates are. */
+        double share;
+        iv_job_range was = share_begin(o, &share);
+        grid[g].row = g;
+        int rc = screen_gap(o, &v, &grid[g].gap, err);
+        share_end(o, was, share);
+        o->evaluations++;
+        if (rc < 0)
             return -1;
+    }
+    if (screen) {
+        qsort(grid, GRID_POINTS, sizeof *grid, by_gap);
+        for (int g = 0; g < SCREEN_KEEP / 2; g++) {
+            v = lo + (double)grid[g].row * step;
+            if (isnan(evaluate(o, &v, err)))
+                return -1;
+        }
     }
     double c = o->best_values[0];
     return golden(o, 0, c - step, c + step, err);
@@ -198,6 +279,8 @@ typedef struct adam_pass {
     bool want_gap;      /* the whole set is the batch: the loss of this point comes too */
     double *g;          /* (addressed neurons) */
     long rows;          /* rows the gradient was summed over */
+    float **block;      /* the gradients' memory, kept from step to step (fresh pages cost) */
+    size_t *block_floats;
 } adam_pass;
 
 static int adam_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
@@ -213,9 +296,15 @@ static int adam_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
     size_t per_row = 0; /* the gradients of the sites the pass computed */
     for (int s = c->start; s < m->n_sites; s++)
         per_row += (size_t)m->sites[s].width;
-    float *block = iv_big_alloc((size_t)rows, per_row * sizeof(float), "the gradients", err);
-    if (!block)
-        return -1;
+    if (*p->block_floats < (size_t)rows * per_row) {
+        free(*p->block);
+        *p->block_floats = 0;
+        *p->block = iv_big_alloc((size_t)rows, per_row * sizeof(float), "the gradients", err);
+        if (!*p->block)
+            return -1;
+        *p->block_floats = (size_t)rows * per_row;
+    }
+    float *block = *p->block;
     iv_acts grads = {.n = rows, .n_sites = m->n_sites, .width = acts->width, .block = block};
     grads.site = iv_xcalloc((size_t)m->n_sites, sizeof(float *));
     float *q = block;
@@ -236,7 +325,6 @@ static int adam_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
                        iv_apply_backward_hook, &ctx);
     p->rows += rows;
     free(grads.site);
-    free(block);
     return 0;
 }
 
@@ -262,10 +350,13 @@ static int search_adam(objective *o, iv_error *err)
     iv_adam_init(&adam, n, 0.02 * (lr > 0 ? lr : 1));
     int rc = 0, stale = 0;
     double checked = o->best;
+    float *block = NULL;
+    size_t block_floats = 0;
     int out = iv_model_output_site(ws->model);
     for (int step = 1; step <= ADAM_STEPS && rc == 0; step++) {
         memcpy(o->iv.values, v, sizeof(double) * (size_t)n);
-        adam_pass p = {.o = o, .want_gap = full, .g = g};
+        adam_pass p = {.o = o, .want_gap = full, .g = g, .block = &block,
+                       .block_floats = &block_floats};
         memset(g, 0, sizeof(double) * (size_t)n);
         long first = full ? 0 : ((long)(step - 1) * batch) % examples;
         long count = examples - first < batch ? examples - first : batch;
@@ -299,6 +390,7 @@ static int search_adam(objective *o, iv_error *err)
         }
     }
     (void)out;
+    free(block);
     free(v);
     free(g);
     iv_adam_free(&adam);

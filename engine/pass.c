@@ -42,6 +42,7 @@ static float *working_memory(iv_workspace *ws, size_t floats, bool *owned, iv_er
  * full product to cost something (the lecture network's layers of 2 and 4 are recomputed). */
 #define UPDATE_MIN_WIDTH 32
 #define UPDATE_MAX_SHARE 4 /* at most one neuron in four changed */
+#define CACHE_BYTES ((size_t)512 << 10) /* a chunk's working set when it should stay in cache */
 
 /* The one operation that reads `site`, or NULL when none or several do. */
 static const iv_op *only_reader(const iv_model *m, int site)
@@ -159,17 +160,28 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
     long S = iv_list_samples(list, count);
     int start = iv_model_pass_start(m, first_site(list, count, keep_from));
 
-    /* Rows per chunk: as many whole examples as the pass limit holds, at least one. */
+    int *changed = iv_xmalloc(sizeof(int) * (size_t)m->sites[start].width);
+    int n_changed = changed_neurons(list, count, start, m->sites[start].width, changed);
+    const iv_op *reader = updatable_reader(m, start, n_changed);
+    bool only_changed = reader && keep_from > start;
+
+    /* Rows per chunk: as many whole examples as the pass limit holds, at least one. When the
+     * largest product is replaced by an update, what is left (an activation, a narrow product, the
+     * loss) is bound by memory, not arithmetic: chunks small enough to stay in cache then save the
+     * trips to memory between one operation and the next. */
     size_t per_row = 0; /* floats of one row, at the sites the pass writes */
     for (int s = start; s < m->n_sites; s++)
         per_row += (size_t)m->sites[s].width;
     size_t per_example = per_row * (size_t)S;
-    long chunk = (long)(iv_pass_limit() / sizeof(float) / per_example);
+    size_t room = reader ? CACHE_BYTES : iv_pass_limit();
+    long chunk = (long)(room / sizeof(float) / per_example);
     chunk = chunk < 1 ? 1 : chunk > examples ? examples : chunk;
     bool owned;
     float *block = working_memory(ws, (size_t)chunk * per_example, &owned, err);
-    if (!block)
+    if (!block) {
+        free(changed);
         return -1;
+    }
 
     iv_acts acts = {.n_sites = m->n_sites};
     acts.width = iv_xmalloc(sizeof(int) * (size_t)m->n_sites);
@@ -182,10 +194,6 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
     ctx.count = count;
     ctx.batch_is_reference = true;
     random_state(ws, &ctx, S);
-    int *changed = iv_xmalloc(sizeof(int) * (size_t)m->sites[start].width);
-    int n_changed = changed_neurons(list, count, start, m->sites[start].width, changed);
-    const iv_op *reader = updatable_reader(m, start, n_changed);
-    bool only_changed = reader && keep_from > start;
 
     int rc = 0;
     long end = from + examples;

@@ -203,6 +203,31 @@ static void test_update_agrees_with_full_pass(void **state)
     }
 }
 
+/* On a set large enough that the search screens its candidates on a sample and Adam takes
+ * minibatches, optimal ablation is still never worse than zero, mean or resample ablation. */
+static void test_large_set_optimal_never_worse(void **state)
+{
+    (void)state;
+    const char *addrs[] = {"a[4]", "a[1,6]", "a[0,2,3,8]"};
+    for (size_t k = 0; k < sizeof addrs / sizeof addrs[0]; k++) {
+        iv_workspace *ws = wide_workspace();
+        run(ws, "data sample 5000 x=-2:2 y=-2:2 z=-2:2");
+        iv_error err = {{0}};
+        iv_addr a;
+        assert_int_equal(iv_addr_parse(ws->model, addrs[k], &a, &err), 0);
+        iv_comparison c;
+        if (iv_compare_ablations(ws, &a, &c, &err) < 0)
+            fail_msg("%s: %s", addrs[k], err.msg);
+        if (!(c.optimal <= c.zero && c.optimal <= c.mean && c.optimal <= c.resample))
+            fail_msg("%s: optimal %g, zero %g, mean %g, resample %g", addrs[k], c.optimal, c.zero,
+                     c.mean, c.resample);
+        assert_true(c.optimal < c.zero); /* and it found something: zero is far from optimal */
+        iv_comparison_free(&c);
+        iv_addr_clear(&a);
+        iv_workspace_free(ws);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_pass_starts_at_first_site),
         cmocka_unit_test(test_cancel_stops_the_pass),
         cmocka_unit_test(test_update_agrees_with_full_pass),
+        cmocka_unit_test(test_large_set_optimal_never_worse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
