@@ -7,6 +7,7 @@
 #include "ablation.h"
 #include "handlers.h"
 #include "kinds.h"
+#include "effect.h"
 #include "report.h"
 
 /* The values an intervention writes, when they are fixed (kinds.h: fixed_value). */
@@ -20,6 +21,24 @@ static json_object *fixed_values(const iv_workspace *ws, const iv_intervention *
     return vals;
 }
 
+/* The loss gap of intervention `id` alone. When it is the only one on, that is the effect of the
+ * whole list, which the explorer's map and `effect` show next: one pass gives both (effect.c
+ * keeps it). */
+static int gap_alone(iv_workspace *ws, int id, double *gap, iv_error *err)
+{
+    int on = 0;
+    for (int i = 0; i < ws->count; i++)
+        on += ws->list[i].enabled;
+    if (on != 1)
+        return iv_loss_gap(ws, &ws->list[iv_workspace_find(ws, id)], 1, gap, err);
+    iv_effect e;
+    if (iv_workspace_effect(ws, &e, err) < 0)
+        return -1;
+    *gap = e.metrics.loss_gap;
+    iv_effect_free(&e);
+    return 0;
+}
+
 /* Adds iv to the workspace and reports it with the output it produces. */
 static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *sink, iv_error *err)
 {
@@ -30,8 +49,7 @@ static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *
     /* On a failure (e.g. too many samples for memory) the command runner takes the intervention
      * back, so the session stays as it was. */
     double gap;
-    if (iv_workspace_run(ws, err) < 0 ||
-        (ws->data && iv_loss_gap(ws, &ws->list[iv_workspace_find(ws, id)], 1, &gap, err) < 0))
+    if (iv_workspace_run(ws, err) < 0 || (ws->data && gap_alone(ws, id, &gap, err) < 0))
         return -1;
     const iv_intervention *added = &ws->list[iv_workspace_find(ws, id)];
     json_object *obj = json_object_new_object();

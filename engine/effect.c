@@ -2,6 +2,7 @@
 #include "effect.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,9 +53,77 @@ static int add_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
     return 0;
 }
 
+/* ---- the last effect, kept ------------------------------------------------------------------- */
+
+/* What the effect depends on: the evaluation count moves with every change of the interventions,
+ * the inputs and the dataset (the command runner re-runs the workspace after each), and the loss
+ * and the model are named besides. */
+static void effect_key(const iv_workspace *ws, long key[4])
+{
+    key[0] = ws->evaluations;
+    key[1] = (long)(intptr_t)ws->model;
+    key[2] = (long)(intptr_t)ws->data;
+    key[3] = ws->loss_vs_target;
+}
+
+static void free_cached(void *p)
+{
+    iv_effect_free(p);
+    free(p);
+}
+
+/* A copy with its own arrays; false (nothing allocated) when they cannot be had. The cache is only
+ * a saving, never a reason for a command to fail, so it asks malloc directly rather than through
+ * the budget's checked path (whose every failure fails the command): its size is that of an
+ * effect the budget has just allowed. */
+static bool copy_effect(iv_effect *to, const iv_effect *from)
+{
+    *to = *from;
+    size_t outs = (size_t)(from->n * from->width);
+    to->clean = malloc(sizeof(float) * outs);
+    to->intervened = malloc(sizeof(float) * outs);
+    to->change = malloc(sizeof(double) * (size_t)from->n);
+    if (!to->clean || !to->intervened || !to->change) {
+        iv_effect_free(to);
+        return false;
+    }
+    memcpy(to->clean, from->clean, sizeof(float) * outs);
+    memcpy(to->intervened, from->intervened, sizeof(float) * outs);
+    memcpy(to->change, from->change, sizeof(double) * (size_t)from->n);
+    return true;
+}
+
+static bool cached(const iv_workspace *ws, iv_effect *e)
+{
+    long key[4];
+    effect_key(ws, key);
+    if (!ws->effect_cache || memcmp(key, ws->effect_key, sizeof key) != 0)
+        return false;
+    return copy_effect(e, ws->effect_cache);
+}
+
+static void keep(iv_workspace *ws, const iv_effect *e)
+{
+    if (ws->effect_cache)
+        ws->effect_free(ws->effect_cache);
+    ws->effect_cache = NULL;
+    iv_effect *copy = iv_xmalloc(sizeof *copy);
+    if (!copy_effect(copy, e)) {
+        free(copy);
+        return;
+    }
+    ws->effect_cache = copy;
+    ws->effect_free = free_cached;
+    effect_key(ws, ws->effect_key);
+}
+
 int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
 {
     memset(e, 0, sizeof *e);
+    if (ws->data && cached(ws, e)) {
+        iv_job_progress(ws->job, 1, 1, NULL); /* done at once: the bar says so */
+        return 0;
+    }
     if (iv_workspace_reference(ws, err) < 0)
         return -1;
     const iv_model *m = ws->model;
@@ -80,5 +149,6 @@ int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
     }
     iv_metrics_end(&p.metrics, &e->metrics);
     e->mean_change = p.total / (double)n;
+    keep(ws, e);
     return 0;
 }

@@ -195,6 +195,7 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
     ctx.batch_is_reference = true;
     random_state(ws, &ctx, S);
 
+    ws->passes++;
     int rc = 0;
     long end = from + examples;
     for (long first = from; first < end && rc == 0; first += chunk) {

@@ -124,6 +124,8 @@ void iv_workspace_free(iv_workspace *ws)
     iv_workspace_clear(ws);
     free(ws->list);
     free(ws->pass_buffer);
+    if (ws->effect_cache)
+        ws->effect_free(ws->effect_cache);
     drop_last_run(ws);
     drop_reference(ws);
     iv_dataset_free(ws->data);

@@ -53,6 +53,13 @@ typedef struct iv_workspace {
     float *pass_buffer;       /* the working memory of a pass (pass.c), kept from pass to pass */
     size_t pass_buffer_floats;
     bool pass_busy;           /* a pass is using it */
+    /* The last effect over the dataset (effect.c), kept so that `ablate` and the explorer's map,
+     * or `ablate` and `effect`, cost one pass, not two; valid while `effect_key` matches. Freed
+     * through effect_free, which effect.c sets: the workspace does not depend on it. */
+    long passes;              /* passes over the dataset run so far (pass.c), for tests and benches */
+    void *effect_cache;
+    void (*effect_free)(void *);
+    long effect_key[4];
 } iv_workspace;
 
 /* What a command may change, kept so that a command that fails can be undone whole: the

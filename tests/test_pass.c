@@ -228,6 +228,33 @@ static void test_large_set_optimal_never_worse(void **state)
     }
 }
 
+/* `ablate` measures its loss gap in the pass the map and `effect` then read: one pass, not three;
+ * any change makes the next effect a new pass. */
+static void test_ablate_and_effect_share_a_pass(void **state)
+{
+    (void)state;
+    iv_error err = {{0}};
+    iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    run(ws, "data grid x=0:10:1 y=0:10:1");
+    long before = ws->passes;
+    run(ws, "ablate h1[1] zero");
+    iv_effect e, again;
+    effect_of(ws, &e);
+    assert_int_equal(ws->passes - before, 1);
+    effect_of(ws, &again);
+    assert_int_equal(ws->passes - before, 1);
+    assert_memory_equal(e.change, again.change, sizeof(double) * (size_t)e.n);
+    assert_true(e.metrics.loss_gap == again.metrics.loss_gap);
+    iv_effect_free(&again);
+    run(ws, "toggle 1");
+    effect_of(ws, &again);
+    assert_int_equal(ws->passes - before, 2);
+    assert_true(again.mean_change == 0);
+    iv_effect_free(&again);
+    iv_effect_free(&e);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_cancel_stops_the_pass),
         cmocka_unit_test(test_update_agrees_with_full_pass),
         cmocka_unit_test(test_large_set_optimal_never_worse),
+        cmocka_unit_test(test_ablate_and_effect_share_a_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
