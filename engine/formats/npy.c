@@ -335,15 +335,31 @@ int iv_npy_parse(const void *data, size_t len, const char *name, iv_npy_array *o
         iv_error_prefix(err, "%s", name);
         return -1;
     }
-    /* An (n, 0) array holds nothing whatever n says: no loop over its empty rows. */
-    for (long i = 0; cols > 0 && i < rows; i++)
-        for (long j = 0; j < cols; j++) {
-            /* Fortran order stores columns one after another: element (i, j) at j*rows + i. */
-            size_t k = h.fortran ? (size_t)j * (size_t)rows + (size_t)i
-                                 : (size_t)i * (size_t)cols + (size_t)j;
-            dst[(size_t)i * (size_t)cols + (size_t)j] =
-                element(src + k * (size_t)h.dtype.size, &h.dtype);
+    /* The common case - C order, little-endian floats on a little-endian host - copies the values
+     * as they lie: the element-by-element assembly below took a quarter of `data load` of a
+     * 10,000 x 784 array. */
+    const uint16_t probe = 1;
+    bool as_they_lie = !h.fortran && !h.dtype.big && h.dtype.kind == 'f' &&
+                       *(const unsigned char *)&probe == 1;
+    if (as_they_lie && h.dtype.size == 4) {
+        for (size_t k = 0; k < count; k++) {
+            float f;
+            memcpy(&f, src + 4 * k, sizeof f);
+            dst[k] = f;
         }
+    } else if (as_they_lie && h.dtype.size == 8) {
+        memcpy(dst, src, sizeof(double) * count);
+    } else {
+        /* An (n, 0) array holds nothing whatever n says: no loop over its empty rows. */
+        for (long i = 0; cols > 0 && i < rows; i++)
+            for (long j = 0; j < cols; j++) {
+                /* Fortran order stores columns one after another: (i, j) at j*rows + i. */
+                size_t k = h.fortran ? (size_t)j * (size_t)rows + (size_t)i
+                                     : (size_t)i * (size_t)cols + (size_t)j;
+                dst[(size_t)i * (size_t)cols + (size_t)j] =
+                    element(src + k * (size_t)h.dtype.size, &h.dtype);
+            }
+    }
     out->ndim = h.ndim;
     out->n_rows = rows;
     out->n_cols = cols;
