@@ -218,18 +218,25 @@ IV_HANDLER(iv_cmd_metric)
 IV_HANDLER(iv_cmd_limit)
 {
     (void)ws;
-    if (argc == 1 || (argc == 2 && strcmp(argv[0], "memory") != 0))
-        return iv_error_set(err, "expected 'limit' or 'limit memory SIZE'");
+    bool memory = argc == 2 && strcmp(argv[0], "memory") == 0;
+    bool pass = argc == 2 && strcmp(argv[0], "pass") == 0;
+    if (argc == 1 || (argc == 2 && !memory && !pass))
+        return iv_error_set(err, "expected 'limit', 'limit memory SIZE' or 'limit pass SIZE'");
     size_t bytes;
     if (argc == 2 && (iv_parse_size(argv[1], &bytes) < 0 || bytes < ((size_t)1 << 20)))
         return iv_error_set(err, "'%s' is not a size of at least 1M (e.g. 512M, 4G)", argv[1]);
-    if (argc == 2)
+    if (memory)
         iv_memory_limit_set(bytes);
-    char text[32];
+    if (pass)
+        iv_pass_limit_set(bytes);
+    char text[32], pass_text[32];
     iv_format_size(text, sizeof text, (double)iv_memory_limit());
+    iv_format_size(pass_text, sizeof pass_text, (double)iv_pass_limit());
     json_object *obj = json_object_new_object();
     iv_json_set_str(obj, "memory", text);
     json_object_object_add(obj, "memory_bytes", json_object_new_int64((int64_t)iv_memory_limit()));
+    iv_json_set_str(obj, "pass", pass_text);
+    json_object_object_add(obj, "pass_bytes", json_object_new_int64((int64_t)iv_pass_limit()));
     iv_emit(sink, IV_RESULT_SETTING, obj);
     return 0;
 }

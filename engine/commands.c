@@ -104,10 +104,13 @@ static const iv_command table[] = {
      2, 2, 0, iv_cmd_export},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
-    {"limit", "[memory SIZE]", "show or set the memory limit of each pass, dataset and result",
-     "A request over the limit is refused at once, naming what it would need. SIZE is a number\n"
-     "of bytes with K, M, G or T (powers of 1024), e.g. limit memory 16G. The default is 2G.\n"
-     "The limit belongs to the running program: sessions do not save it.",
+    {"limit", "[memory SIZE | pass SIZE]", "show or set the memory limit, and a pass's working memory",
+     "memory: a request over the limit (a pass, a dataset, a result) is refused at once, naming\n"
+     "what it would need. The default is 2G.\n"
+     "pass: a pass over the dataset works in chunks of at most this much memory, so that large\n"
+     "datasets and many samples of noise or resample run in bounded memory. The default is 256M.\n"
+     "SIZE is a number of bytes with K, M, G or T (powers of 1024), e.g. limit memory 16G.\n"
+     "The limits belong to the running program: sessions do not save them.",
      0, 2, 0, iv_cmd_limit},
     {"save", "FILE", "save the session (model, inputs, dataset, interventions, seed) as a script",
      "The file is a script of commands: 'load FILE' or 'intervene -s FILE' replays it.", 1, 1, 0,
@@ -252,9 +255,14 @@ int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink,
         iv_error_prefix(err, "%s", c->name); /* the one place a handler's error gets its name */
     if (rc == 0 && rerun)
         rc = iv_workspace_run(ws, err);
-    if (changes && rc < 0)
+    if (changes && rc < 0) {
+        /* Putting the session back may redo its evaluation, which a cancelled job would stop
+         * half done: the undo runs outside the job. */
+        iv_job *job = ws->job;
+        ws->job = NULL;
         iv_workspace_restore_state(ws, &before);
-    else if (changes)
+        ws->job = job;
+    } else if (changes)
         iv_workspace_state_free(&before);
     return rc < 0 ? -1 : rc;
 }
