@@ -255,6 +255,31 @@ static void test_ablate_and_effect_share_a_pass(void **state)
     iv_workspace_free(ws);
 }
 
+/* `limit pass` sets the chunks' memory, refuses sizes under 1M, and effect is the same under it. */
+static void test_limit_pass(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_workspace();
+    iv_effect big, small;
+    effect_of(ws, &big);
+    run(ws, "limit pass 1M");
+    assert_int_equal(iv_pass_limit(), 1 << 20);
+    char **argv;
+    iv_error err = {{0}};
+    int argc = iv_words_split("limit pass 12", &argv, &err);
+    assert_int_equal(iv_command_run(ws, argc, argv, &iv_sink_discard, &err), -1);
+    assert_string_equal(err.msg, "limit: '12' is not a size of at least 1M (e.g. 512M, 4G)");
+    iv_words_free(argv);
+    assert_int_equal(iv_pass_limit(), 1 << 20);
+    run(ws, "toggle 1; toggle 1"); /* a new evaluation: the kept effect does not answer */
+    effect_of(ws, &small);
+    assert_memory_equal(small.change, big.change, sizeof(double) * (size_t)big.n);
+    run(ws, "limit pass 256M");
+    iv_effect_free(&big);
+    iv_effect_free(&small);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_update_agrees_with_full_pass),
         cmocka_unit_test(test_large_set_optimal_never_worse),
         cmocka_unit_test(test_ablate_and_effect_share_a_pass),
+        cmocka_unit_test(test_limit_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
