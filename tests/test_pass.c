@@ -271,7 +271,8 @@ static void test_limit_pass(void **state)
     assert_string_equal(err.msg, "limit: '12' is not a size of at least 1M (e.g. 512M, 4G)");
     iv_words_free(argv);
     assert_int_equal(iv_pass_limit(), 1 << 20);
-    run(ws, "toggle 1; toggle 1"); /* a new evaluation: the kept effect does not answer */
+    run(ws, "toggle 1"); /* new evaluations: the kept effect does not answer */
+    run(ws, "toggle 1");
     effect_of(ws, &small);
     assert_memory_equal(small.change, big.change, sizeof(double) * (size_t)big.n);
     run(ws, "limit pass 256M");
