@@ -46,6 +46,36 @@ static void mean_rows(const iv_acts *a, int site, long steps, long S, int w, dou
         }
 }
 
+#define SWEEP_CHUNK_FLOATS ((size_t)8 << 20) /* activations of one chunk of steps: 32 MiB */
+#define SWEEP_PROGRESS_STEPS 64              /* chunks a long sweep is cut into, at least */
+
+/* Steps per chunk. The steps run in chunks so that memory does not grow with steps x samples and a
+ * cancelled job stops within one chunk; noise draws carry on from chunk to chunk (the streams of
+ * the apply context), so the numbers are those of one batch. Resample draws afresh at every call
+ * of the hook, so under a resample intervention the sweep stays one batch, whose draws are what
+ * they always were. */
+static long sweep_chunk(const iv_model *m, const iv_intervention *list, int count, long steps,
+                        long S)
+{
+    for (int i = 0; i < count; i++)
+        if (list[i].enabled && list[i].kind == IV_RESAMPLE)
+            return steps;
+    size_t row = 0;
+    for (int s = 0; s < iv_model_site_count(m); s++)
+        row += (size_t)iv_model_site_width(m, s);
+    long fit = (long)(SWEEP_CHUNK_FLOATS / (row * (size_t)S));
+    long chunk = (steps + SWEEP_PROGRESS_STEPS - 1) / SWEEP_PROGRESS_STEPS;
+    if (chunk > fit)
+        chunk = fit;
+    return chunk < 1 ? 1 : chunk;
+}
+
+/* The value of step i of FROM..TO, as the activations hold it. */
+static float sweep_value(double from, double to, long i, long steps)
+{
+    return (float)(from + (to - from) * (double)i / (double)(steps - 1));
+}
+
 IV_HANDLER(iv_cmd_sweep)
 {
     const iv_model *m = ws->model;
@@ -72,35 +102,46 @@ IV_HANDLER(iv_cmd_sweep)
         iv_addr_clear(&addr);
         return IV_ERROR_AS_IS; /* an error of evaluating the workspace */
     }
-    long S = iv_list_samples(ws->list, ws->count), rows = steps * S;
+    long S = iv_list_samples(ws->list, ws->count);
+    long chunk = sweep_chunk(m, ws->list, ws->count, steps, S), rows = chunk * S;
     int d = m->n_inputs, out = iv_model_output_site(m), w = iv_model_output_width(m);
     float *input = iv_big_alloc((size_t)(rows * d), sizeof(float), "the sweep's inputs", err);
     float *value = input ? iv_big_alloc((size_t)rows, sizeof(float), "the sweep's values", err)
                          : NULL;                                        /* (rows, d), (rows) */
-    iv_acts *clean = value ? iv_acts_new(m, rows, err) : NULL;
-    iv_acts *intervened = clean ? iv_acts_new(m, rows, err) : NULL;
-    int rc = intervened ? 0 : -1;
-    for (long r = 0; rc == 0 && r < rows; r++) {
-        memcpy(input + r * d, ws->base, sizeof(float) * (size_t)d);
-        value[r] = (float)(from + (to - from) * (double)(r / S) / (double)(steps - 1));
+    iv_acts *acts = value ? iv_acts_new(m, rows, err) : NULL;
+    double *yc = acts ? iv_big_alloc((size_t)(steps * w), sizeof(double), "the sweep's curve", err)
+                      : NULL;
+    double *yi = yc ? iv_big_alloc((size_t)(steps * w), sizeof(double), "the sweep's curve", err)
+                    : NULL;                                             /* (steps, w) each */
+    int rc = yi ? 0 : -1;
+    if (rc == 0)
+        iv_workspace_stats_for(ws, ws->list, ws->count);
+    iv_rng *streams = iv_xcalloc((size_t)(ws->count ? ws->count : 1), sizeof(iv_rng));
+    for (int i = 0; i < ws->count; i++)
+        iv_rng_seed(&streams[i], ws->list[i].seed);
+    iv_apply_ctx apply = {.list = ws->list, .count = ws->count, .samples = S,
+                          .stats = ws->stats, .reference = ws->ref_acts,
+                          .source = ws->source_acts, .streams = streams};
+    for (long first = 0; rc == 0 && first < steps; first += chunk) {
+        long n = steps - first < chunk ? steps - first : chunk;
+        acts->n = n * S; /* the last chunk may be short; each site's block holds a whole one */
+        for (long r = 0; r < n * S; r++) {
+            memcpy(input + r * d, ws->base, sizeof(float) * (size_t)d);
+            value[r] = sweep_value(from, to, first + r / S, steps);
+        }
+        sweep_ctx c = {addr.site, addr.idx[0], value, NULL};
+        iv_forward(m, input, acts, sweep_hook, &c);
+        mean_rows(acts, out, n, S, w, yc + first * w);
+        c.apply = &apply;
+        iv_forward(m, input, acts, sweep_hook, &c);
+        mean_rows(acts, out, n, S, w, yi + first * w);
+        rc = iv_job_progress(ws->job, (double)(first + n), (double)steps, err);
     }
     if (rc == 0) {
-        iv_workspace_stats_for(ws, ws->list, ws->count);
-        iv_apply_ctx apply = {.list = ws->list, .count = ws->count, .samples = S,
-                              .stats = ws->stats, .reference = ws->ref_acts,
-                              .source = ws->source_acts};
-        sweep_ctx c = {addr.site, addr.idx[0], value, NULL};
-        iv_forward(m, input, clean, sweep_hook, &c);
-        c.apply = &apply;
-        iv_forward(m, input, intervened, sweep_hook, &c);
-        double *yc = iv_xmalloc(sizeof(double) * (size_t)(steps * w));
-        double *yi = iv_xmalloc(sizeof(double) * (size_t)(steps * w));
-        mean_rows(clean, out, steps, S, w, yc);
-        mean_rows(intervened, out, steps, S, w, yi);
         json_object *table = json_object_new_array();
         for (long i = 0; i < steps; i++) {
             json_object *row = json_object_new_object();
-            iv_json_set_num(row, "value", value[i * S]);
+            iv_json_set_num(row, "value", sweep_value(from, to, i, steps));
             iv_json_set(row, "clean", w == 1 ? iv_json_num(yc[i]) : iv_json_doubles(yc + i * w, w));
             iv_json_set(row, "intervened",
                         w == 1 ? iv_json_num(yi[i]) : iv_json_doubles(yi + i * w, w));
@@ -113,11 +154,11 @@ IV_HANDLER(iv_cmd_sweep)
         iv_json_set(obj, "points", table);
         iv_emit(sink, IV_RESULT_SWEEP, obj);
         free(name);
-        free(yc);
-        free(yi);
     }
-    iv_acts_free(clean);
-    iv_acts_free(intervened);
+    free(streams);
+    free(yc);
+    free(yi);
+    iv_acts_free(acts);
     free(input);
     free(value);
     iv_addr_clear(&addr);
@@ -260,10 +301,15 @@ IV_HANDLER(iv_cmd_export)
     }
     json_object *results = json_object_new_array();
     iv_sink capture = {collect, results};
+    /* The command is nearly all the work; a cancel that comes as it ends still writes nothing. */
+    iv_job_range whole = iv_job_part(ws->job, 0, 0.95);
     int rc = iv_command_run(ws, n, words, &capture, err);
+    iv_job_restore(ws->job, whole);
     iv_words_free(words);
     if (rc == 0 && json_object_array_length(results) == 0)
         rc = iv_error_set(err, "'%s' reports nothing to write", what);
+    if (rc == 0)
+        rc = iv_job_progress(ws->job, 0.95, 1, err);
     iv_atomic_file out;
     FILE *f = rc == 0 ? iv_atomic_open(&out, path, err) : NULL;
     if (rc == 0 && !f)
@@ -315,6 +361,24 @@ static int region_id(char ***table, int *count, const char *pattern)
 
 static double id_at(long r, const void *user) { return ((const int *)user)[r]; }
 
+#define PROGRESS_ROWS 4096 /* rows of a loop over the dataset between two progress calls */
+
+/* The region of each row's pattern, reporting progress (done + r of total) as it goes: with many
+ * patterns the lookup makes this loop far longer than the pass that fed it. */
+static int regions_of(const float *pre, long n, long stride, int width, char ***table, int *count,
+                      int *id, iv_job *job, long done, long total, iv_error *err)
+{
+    char pattern[MAX_REGION_WIDTH + 1];
+    for (long r = 0; r < n; r++) {
+        if (r % PROGRESS_ROWS == 0 && iv_job_progress(job, (double)(done + r), (double)total,
+                                                      err) < 0)
+            return -1;
+        pattern_of(pre + r * stride * width, width, pattern);
+        id[r] = region_id(table, count, pattern);
+    }
+    return 0;
+}
+
 IV_HANDLER(iv_cmd_regions)
 {
     const iv_model *m = ws->model;
@@ -327,7 +391,10 @@ IV_HANDLER(iv_cmd_regions)
     if (width > MAX_REGION_WIDTH)
         return iv_error_set(err, "%s has %d neurons; patterns are shown for at most %d",
                             argv[0], width, MAX_REGION_WIDTH);
+    /* The pass takes the first half of the bar, the patterns the second. */
+    iv_job_range whole = iv_job_part(ws->job, 0, 0.5);
     iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
+    iv_job_restore(ws->job, whole);
     if (!acts)
         return -1;
     long n = ws->data->n, S = acts->n / n;
@@ -337,23 +404,24 @@ IV_HANDLER(iv_cmd_regions)
         return -1;
     }
     int *iv_id = clean_id + n, *flipped = clean_id + 2 * n; /* (n) each, in one block */
-    char **table = NULL, pattern[MAX_REGION_WIDTH + 1];
+    char **table = NULL;
     int count = 0;
     long flips = 0;
-    for (long r = 0; r < n; r++) {
-        pattern_of(ws->ref_acts->site[pre] + r * width, width, pattern);
-        clean_id[r] = region_id(&table, &count, pattern);
-    }
+    iv_job_range half = iv_job_part(ws->job, 0.5, 1);
+    int rc = regions_of(ws->ref_acts->site[pre], n, 1, width, &table, &count, clean_id, ws->job,
+                        0, 2 * n, err);
     int clean_count = count;
-    for (long r = 0; r < n; r++) { /* the first sample of each example */
-        pattern_of(acts->site[pre] + r * S * width, width, pattern);
-        iv_id[r] = region_id(&table, &count, pattern);
+    if (rc == 0) /* the first sample of each example */
+        rc = regions_of(acts->site[pre], n, S, width, &table, &count, iv_id, ws->job, n, 2 * n,
+                        err);
+    iv_job_restore(ws->job, half);
+    for (long r = 0; rc == 0 && r < n; r++) {
         flipped[r] = iv_id[r] != clean_id[r];
         flips += flipped[r];
     }
     char what[80];
     snprintf(what, sizeof what, "a table of %d patterns", count);
-    if (iv_budget_check((double)count * 5 * IV_RESULT_NUMBER_BYTES, what, err) < 0) {
+    if (rc < 0 || iv_budget_check((double)count * 5 * IV_RESULT_NUMBER_BYTES, what, err) < 0) {
         for (int i = 0; i < count; i++)
             free(table[i]);
         free(table);
@@ -365,20 +433,22 @@ IV_HANDLER(iv_cmd_regions)
     iv_json_set_str(obj, "regions", iv_model_layer_name(m, layer));
     iv_json_set_str(obj, "dataset", ws->data->spec);
     json_object_object_add(obj, "flipped", json_object_new_int64(flips));
+    /* Examples per region, counted in one sweep of the rows rather than one per region. */
+    long *in_region = iv_xcalloc((size_t)count * 2, sizeof(long)); /* clean, then intervened */
+    for (long r = 0; r < n; r++) {
+        in_region[clean_id[r]]++;
+        in_region[count + iv_id[r]]++;
+    }
     for (int i = 0; i < count; i++) {
-        long nc = 0, ni = 0;
-        for (long r = 0; r < n; r++) {
-            nc += clean_id[r] == i;
-            ni += iv_id[r] == i;
-        }
         json_object *row = json_object_new_object();
         json_object_object_add(row, "region", json_object_new_int(i));
         iv_json_set_str(row, "on", table[i]);
-        json_object_object_add(row, "clean", json_object_new_int64(nc));
-        json_object_object_add(row, "intervened", json_object_new_int64(ni));
+        json_object_object_add(row, "clean", json_object_new_int64(in_region[i]));
+        json_object_object_add(row, "intervened", json_object_new_int64(in_region[count + i]));
         iv_json_set_str(row, "new", i >= clean_count ? "new" : "");
         json_object_array_add(list, row);
     }
+    free(in_region);
     iv_json_set(obj, "patterns", list);
     if (m->n_inputs == 2 && ws->data->is_grid) {
         /* Three maps over the grid, rows y, columns x: region ids clean and intervened, and 1
@@ -428,12 +498,21 @@ IV_HANDLER(iv_cmd_activations)
              (long)(d + ws->data->n_labels + 2 * w));
     if (iv_budget_check(cells * IV_RESULT_NUMBER_BYTES, what, err) < 0)
         return -1;
+    /* The pass takes the first half of the bar, building the table the second. */
+    iv_job_range whole = iv_job_part(ws->job, 0, 0.5);
     iv_acts *acts = iv_workspace_run_data(ws, ws->list, ws->count, err);
+    iv_job_restore(ws->job, whole);
     if (!acts)
         return -1;
     long S = acts->n / n;
     json_object *rows = json_object_new_array_ext((int)n);
     for (long r = 0; r < n; r++) {
+        if (r % PROGRESS_ROWS == 0 &&
+            iv_job_progress(ws->job, 0.5 * (1 + (double)r / (double)n), 1, err) < 0) {
+            json_object_put(rows);
+            iv_acts_free(acts);
+            return -1;
+        }
         json_object *row = json_object_new_object();
         for (int i = 0; i < d; i++)
             iv_json_set_num(row, m->input_names[i], ws->data->x[r * d + i]);

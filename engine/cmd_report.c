@@ -239,11 +239,15 @@ IV_HANDLER(iv_cmd_compare)
         return -1;
     json_object *rows = json_object_new_array();
     int rc = 0;
-    /* Each neuron alone (when there are a few), then the set as a whole. */
+    /* Each neuron alone (when there are a few), then the set as a whole; each row its share of
+     * the job's progress. */
+    int parts = addr.n > 1 && addr.n <= 16 ? addr.n + 1 : 1;
     for (int j = 0; addr.n > 1 && addr.n <= 16 && j < addr.n && rc == 0; j++) {
         iv_addr one = {.site = addr.site, .n = 1, .idx = &addr.idx[j]};
         iv_comparison c;
+        iv_job_range was = iv_job_part(ws->job, (double)j / parts, (double)(j + 1) / parts);
         rc = iv_compare_ablations(ws, &one, &c, err);
+        iv_job_restore(ws->job, was);
         if (rc == 0) {
             char *name = iv_addr_format(ws->model, &one);
             json_object_array_add(rows, comparison_row(name, &c, 1));
@@ -252,7 +256,11 @@ IV_HANDLER(iv_cmd_compare)
         }
     }
     iv_comparison c;
-    if (rc == 0 && (rc = iv_compare_ablations(ws, &addr, &c, err)) == 0) {
+    iv_job_range was = iv_job_part(ws->job, (double)(parts - 1) / parts, 1);
+    if (rc == 0)
+        rc = iv_compare_ablations(ws, &addr, &c, err);
+    iv_job_restore(ws->job, was);
+    if (rc == 0) {
         char *name = iv_addr_format(ws->model, &addr);
         json_object_array_add(rows, comparison_row(name, &c, addr.n));
         free(name);

@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 37
+plan 41
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -144,3 +144,33 @@ check "an ONNX model exported by PyTorch opens" eval 'status_is 0 && out_has "re
 iv -c "data grid x=0:2 y=0:1; ablate h1[1] zero; export \"activations h1\" $tmp/h1.csv"
 check "export of activations writes a row per example, clean and intervened columns" \
     eval '[ "$(head -n 1 "$tmp/h1.csv")" = "x,y,h1[0],h1[0]'"'"',h1[1],h1[1]'"'"',h1[2],h1[2]'"'"',h1[3],h1[3]'"'"'" ] && grep -qx "0,1,0,0,1,0,0,0,1,1" "$tmp/h1.csv" && [ "$(wc -l <"$tmp/h1.csv")" -eq 7 ]'
+
+# SIGINT during a long command cancels it: the command fails with "cancelled", having changed
+# nothing, and the program ends with status 130 at once, without running the rest. The sweep
+# (10,001 steps of 10,000 noise samples) takes several seconds; it is stopped after one.
+millis() { date +%s%N | cut -c1-13; }
+before=$(millis)
+"$INTERVENE" -c 'ablate h1 noise samples=10000; sweep input[x] 0 10 10001; show out' \
+    >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+echo $? >"$tmp/status"
+took=$(($(millis) - before))
+check "SIGINT during a command exits 130, saying it was cancelled and interrupted" \
+    eval 'status_is 130 && err_has "cancelled" && err_has "intervene: interrupted" && ! grep -q "^site=out" "$tmp/out"'
+check "SIGINT stops the command at once, not at its end ($took ms)" [ "$took" -lt 4000 ]
+check "with standard error not a terminal, no progress line is written" \
+    eval '! grep -q "\[#*\.*\] *[0-9]*%" "$tmp/err"'
+
+# SIGINT between commands (here: waiting for the script to be written) exits 130 too.
+mkfifo "$tmp/fifo"
+"$INTERVENE" -s "$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.3
+kill -INT "$pid"
+wait "$pid"
+echo $? >"$tmp/status"
+check "SIGINT with no command running exits 130" \
+    eval 'status_is 130 && [ "$(cat "$tmp/err")" = "intervene: interrupted" ]'

@@ -768,6 +768,167 @@ static void test_screen_help(void **state)
     screen_test("help-80x24", 24, 80, false, "help");
 }
 
+/* ---- jobs: a line cancelled part way, and the progress bar -------------------------------------- */
+
+/* Esc as the work would see it: the job is cancelled at its first progress call. */
+static void cancel_at_once(const iv_job *job, void *user)
+{
+    (void)user;
+    iv_job_cancel((iv_job *)job);
+}
+
+/* A cancelled line is undone whole, the map kept as it was, and the message says so. */
+static void test_cancelled_line_changes_nothing(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_run(&t, "input 3 5");
+    assert_true(t.effect_valid);
+    double mean_change = t.effect.mean_change;
+    iv_job job;
+    iv_job_init(&job);
+    job.on_progress = cancel_at_once;
+    /* The ablation itself or the map after it stops; either way the line is undone. */
+    assert_int_equal(tui_run_job(&t, "ablate h1[1] zero", &job), -1);
+    assert_int_equal(t.ws->count, 0);
+    assert_false(t.ws->unsaved);
+    assert_string_equal(t.message, "ablate: cancelled - nothing changed");
+    assert_false(t.message_is_error);
+    assert_null(t.ws->job);
+    assert_true(t.effect_valid);
+    assert_true(t.effect.mean_change == mean_change);
+    assert_float_equal(t.ws->intervened->site[iv_model_output_site(t.ws->model)][0], 5, 0);
+    /* A line of several commands is undone whole, not only the one it stopped in. */
+    iv_job_init(&job);
+    job.on_progress = cancel_at_once;
+    assert_int_equal(tui_run_job(&t, "input 1 2; ablate h1[0] zero; sweep h1[0] 0 1 5", &job), -1);
+    assert_non_null(strstr(t.message, ": cancelled - nothing changed"));
+    assert_int_equal(t.ws->count, 0);
+    assert_float_equal(t.ws->base[0], 3, 0);
+    /* A job that runs to its end is a line like any other. */
+    iv_job_init(&job);
+    assert_int_equal(tui_run_job(&t, "ablate h1[1] zero", &job), 0);
+    assert_int_equal(t.ws->count, 1);
+    assert_non_null(strstr(t.message, "#1 zero h1[1]"));
+    assert_true(t.effect.mean_change > mean_change);
+    finish(&t);
+}
+
+/* The first map, cancelled, is not started again by every key, only by the next change. */
+static void test_cancelled_map_waits_for_a_change(void **state)
+{
+    (void)state;
+    iv_error err;
+    ws = iv_workspace_new(iv_model_builtin_max(), &err);
+    assert_non_null(ws);
+    open_screen(24, 80, false);
+    tui t;
+    tui_init(&t, ws);
+    t.model_arg = iv_xstrdup("builtin:max");
+    t.colour = tui_colour_init();
+    t.rows = 24;
+    t.cols = 80;
+    iv_job job;
+    iv_job_init(&job);
+    job.on_progress = cancel_at_once;
+    assert_int_equal(tui_run_job(&t, "", &job), -1);
+    assert_string_equal(t.message, "effect map: cancelled - nothing changed");
+    assert_false(t.effect_valid);
+    assert_true(t.effect_cancelled);
+    tui_run(&t, "cursor up; view next");
+    assert_false(t.effect_valid);
+    tui_draw(&t); /* the map says why it is missing */
+    char *text = dump(false);
+    assert_non_null(strstr(text, "cancelled"));
+    free(text);
+    tui_run(&t, "input 3 5");
+    assert_true(t.effect_valid);
+    assert_false(t.effect_cancelled);
+    finish(&t);
+}
+
+static void test_progress_text(void **state)
+{
+    (void)state;
+    char buf[512];
+    tui_progress p = {.what = "compare h1[0:2]", .fraction = 0.4, .elapsed = 4};
+    size_t tail = tui_progress_text(&p, 100, buf, sizeof buf);
+    assert_string_equal(buf + tail, "Esc cancels");
+    if (!strstr(buf, "> compare h1[0:2]  [") || !strstr(buf, "]  40%  ~6 s left   Esc cancels"))
+        fail_msg("'%s'", buf);
+    assert_true(tui_text_width(buf) <= 100);
+    /* Until 2% is done the rate says nothing worth a number; at the end no time is left. */
+    p.fraction = 0.01;
+    tui_progress_text(&p, 100, buf, sizeof buf);
+    assert_null(strstr(buf, "left"));
+    assert_non_null(strstr(buf, "   1%"));
+    p.fraction = 0.5;
+    p.elapsed = 200;
+    tui_progress_text(&p, 100, buf, sizeof buf);
+    assert_non_null(strstr(buf, "~3 min 20 s left"));
+    p.busy = true;
+    tail = tui_progress_text(&p, 100, buf, sizeof buf);
+    assert_string_equal(buf + tail, "busy: Esc cancels");
+    p.cancelling = true;
+    tail = tui_progress_text(&p, 100, buf, sizeof buf);
+    assert_string_equal(buf + tail, "cancelling...");
+    assert_null(strstr(buf, "left"));
+    /* A long command is cut to fit, and says so; the line never outgrows the screen. */
+    p = (tui_progress){.what = "ablate layer0[0:200] noise samples=2000 seed=12345678; effect",
+                       .fraction = 0.25, .elapsed = 1};
+    for (int width = 60; width <= 200; width += 7) {
+        tui_progress_text(&p, width, buf, sizeof buf);
+        assert_true(tui_text_width(buf) <= width);
+        assert_non_null(strstr(buf, "25%"));
+        assert_non_null(strstr(buf, "Esc cancels"));
+    }
+    tui_progress_text(&p, 80, buf, sizeof buf);
+    assert_non_null(strstr(buf, "...  ["));
+    p.what = "";
+    tui_progress_text(&p, 80, buf, sizeof buf);
+    assert_non_null(strstr(buf, "> the effect map  ["));
+}
+
+/* Line y of a screen dump, without its newline. */
+static void dump_line(const char *dumped, int y, char *buf, size_t n)
+{
+    for (; y > 0 && dumped; y--) {
+        dumped = strchr(dumped, '\n');
+        dumped = dumped ? dumped + 1 : NULL;
+    }
+    if (!dumped) {
+        buf[0] = '\0';
+        return;
+    }
+    snprintf(buf, n, "%.*s", (int)strcspn(dumped, "\n"), dumped);
+}
+
+/* The bar goes on the message line, above the keys' hint, and nowhere else. */
+static void test_progress_drawn_on_message_line(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_draw(&t);
+    char *before = dump(false);
+    tui_progress p = {.what = "compare h1", .fraction = 0.5, .elapsed = 2};
+    tui_draw_progress(&p, t.colour, 24, 80);
+    char *after = dump(false);
+    for (int y = 0; y < 24; y++) {
+        char was[1024], now[1024];
+        dump_line(before, y, was, sizeof was);
+        dump_line(after, y, now, sizeof now);
+        if (y != 22)
+            assert_string_equal(was, now);
+        else if (!strstr(now, "> compare h1  [") || !strstr(now, "50%  ~2 s left   Esc cancels"))
+            fail_msg("'%s'", now);
+    }
+    free(before);
+    free(after);
+    finish(&t);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -797,6 +958,10 @@ int main(void)
         cmocka_unit_test(test_screen_120x40_source_view),
         cmocka_unit_test(test_screen_too_small),
         cmocka_unit_test(test_screen_help),
+        cmocka_unit_test(test_cancelled_line_changes_nothing),
+        cmocka_unit_test(test_cancelled_map_waits_for_a_change),
+        cmocka_unit_test(test_progress_text),
+        cmocka_unit_test(test_progress_drawn_on_message_line),
     };
     return cmocka_run_group_tests_name("tui", tests, NULL, NULL);
 }

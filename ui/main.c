@@ -1,6 +1,7 @@
 /* main.c - intervene's entry point: options, the model, then batch scripts or the prompt. */
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,10 @@ static int run_jobs(iv_workspace *ws, const job *jobs, int n, ui_batch *b)
         ws->running = NULL;
         free(real);
         free(text);
+        if (b->interrupted) {
+            fprintf(stderr, "intervene: interrupted\n");
+            return 128 + SIGINT;
+        }
         if (failed && !b->keep_going)
             return 2;
     }
@@ -98,7 +103,7 @@ int main(int argc, char **argv)
     int n_jobs = 0, opt;
     const char *demo = NULL;
     bool prompt = false;
-    ui_batch b = {.out = stdout, .errors = stderr};
+    ui_batch b = {.out = stdout, .errors = stderr, .progress = isatty(STDERR_FILENO)};
     while ((opt = getopt_long(argc, argv, "c:s:khV", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
@@ -143,6 +148,9 @@ int main(int argc, char **argv)
     }
     iv_error err;
     const char *model_path = optind < argc ? argv[optind] : "builtin:max";
+    /* Until the explorer installs its own: a SIGINT while the model opens, or in batch mode or at
+     * the prompt, cancels the running command, or ends the program with status 130. */
+    ui_batch_catch_interrupt();
     iv_workspace *ws = NULL;
     /* Opening a model goes through the 'model' command, so the CLI and scripts agree exactly. */
     iv_model *builtin = iv_model_builtin_max();

@@ -114,6 +114,15 @@ void ui_write_manpage(FILE *f, const char *version)
     tagged(f, "-h, --help; -V, --version", "Usage; version.");
     commands_section(f);
     keys_section(f);
+    section(f, "LONG COMMANDS");
+    paragraph(f, "In the explorer a command that takes more than a moment shows a progress bar on "
+                 "the message line: the command, how much is done, the time left, and Esc cancels. "
+                 "Esc or Ctrl-C stops it and undoes the whole line, so nothing changes; other keys "
+                 "are not taken meanwhile. Ctrl-C with nothing running quits, asking first when "
+                 "there are unsaved interventions. In batch mode and at the prompt a progress line is shown on "
+                 "standard error when it is a terminal; SIGINT (Ctrl-C) stops the running "
+                 "command, which then changes nothing: at the prompt, back to the prompt; in batch "
+                 "mode the program ends with status 130.");
     section(f, "ENVIRONMENT");
     tagged(f, "NO_COLOR", "When set and not empty, the explorer shows magnitudes with shade "
                           "glyphs instead of colours.");
@@ -121,7 +130,8 @@ void ui_write_manpage(FILE *f, const char *version)
                                 "$XDG_STATE_HOME/intervene/history (default ~/.local/state).");
     section(f, "EXIT STATUS");
     paragraph(f, "0 on success; 2 when a model file or a command fails (the message names the "
-                 "file and line, or the command); 128 + N after signal N.");
+                 "file and line, or the command); 128 + N after signal N (130 when SIGINT "
+                 "interrupted a run).");
     section(f, "EXAMPLES");
     fputs(".nf\n", f);
     put_text(f, "intervene -c 'input 3 5; ablate h1[1] zero; show out'     # clean 5, intervened 8\n"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -60,7 +61,8 @@ int ui_repl_run(iv_workspace *ws)
     rl_readline_name = "intervene";
     rl_attempted_completion_function = complete;
     printf("intervene: type 'help' for the commands, 'quit' or Ctrl-D to leave.\n");
-    ui_batch b = {.json = false, .keep_going = true, .out = stdout, .errors = stdout};
+    ui_batch b = {.json = false, .keep_going = true, .out = stdout, .errors = stdout,
+                  .progress = isatty(STDERR_FILENO)};
     char *line;
     while ((line = readline("intervene> ")) != NULL) {
         char *t = line;
@@ -74,7 +76,13 @@ int ui_repl_run(iv_workspace *ws)
             free(line);
             break;
         }
+        /* Ctrl-C during a line cancels its command and comes back here; at the prompt itself it
+         * ends the program (ui_batch_catch_interrupt). */
         ui_batch_run(ws, line, "input", &b);
+        if (b.interrupted && b.skipped > 0)
+            printf("interrupted: %d more command%s of the line not run\n", b.skipped,
+                   b.skipped == 1 ? "" : "s");
+        ui_batch_clear_interrupt(&b);
         free(line);
     }
     completing = NULL;

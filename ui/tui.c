@@ -1,17 +1,21 @@
 /* tui.c - the explorer's main loop: the terminal set up and always restored, keys and mouse
- * clicks dispatched, the screen redrawn from the state after each event.
+ * clicks dispatched, the screen redrawn from the state after each event, and each command line
+ * run as a job on a worker thread while this one keeps reading keys and shows its progress.
  *
  * SIGTERM, SIGHUP and SIGINT only set a flag (nothing is drawn from a handler); a resize arrives
- * as KEY_RESIZE from curses itself. The terminal is restored on quit, on Ctrl-C, on SIGTERM /
- * SIGHUP, before the abort message of a fatal error, and as the process dies of a crash signal
- * (SIGSEGV, SIGBUS, SIGABRT, SIGFPE). */
+ * as KEY_RESIZE from curses itself. The terminal is restored on quit, on SIGTERM / SIGHUP, before
+ * the abort message of a fatal error, and as the process dies of a crash signal (SIGSEGV, SIGBUS,
+ * SIGABRT, SIGFPE). */
 #include <curses.h>
+#include <errno.h>
 #include <locale.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tui.h"
@@ -174,20 +178,179 @@ static void mouse_click(tui *t)
     tui_click(t, site, neuron);
 }
 
+#define KEY_CTRL_C 3
+#define KEY_ESCAPE 27
+
+/* How long getch waits for a key, as the main loop last set it, to be set again after a job. */
+static int key_wait_ms;
+
+static void set_key_wait(int ms)
+{
+    key_wait_ms = ms;
+    timeout(ms);
+}
+
 static bool start_curses(void)
 {
     /* newterm rather than initscr, which exits on its own when the terminal is unusable. */
     if (!newterm(NULL, stdout, stdin))
         return false;
-    raw(); /* Ctrl-C arrives as a key: it cancels the command line, or quits */
+    raw(); /* Ctrl-C arrives as a key: it cancels the command line or a job, or asks to quit */
     noecho();
     keypad(stdscr, TRUE);
     set_escdelay(25); /* a lone Escape cancels at once */
-    timeout(200);     /* wake now and then to notice signals */
+    set_key_wait(200); /* wake now and then to notice signals */
     mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
     mouseinterval(0);
     return true;
 }
+
+/* ---- a command line as a job on a worker thread -------------------------------------------------
+ *
+ * The worker runs the line (tui_run_job) and changes the workspace and the explorer's state as it
+ * goes; meanwhile this thread reads neither. It only reads keys, for Esc / Ctrl-C, which cancel
+ * the job, and draws the progress bar on the message line from the job's atomic fraction. The
+ * panels stay as they were drawn before the line, and are drawn again from the state once the
+ * worker has finished (pthread_join orders its writes before the reads that follow). A line that
+ * ends within SHOW_AFTER shows no bar and reads no keys, so quick commands look as they always
+ * did, and keys typed meanwhile wait their turn as before. */
+
+#define SHOW_AFTER 0.15   /* seconds before the bar appears */
+#define POLL_MS 50        /* how often the bar moves and keys are read */
+#define BUSY_SHOWN 1.5    /* seconds "busy: Esc cancels" stays after a key that was not taken */
+
+typedef struct worker {
+    tui *t;
+    const char *text;
+    iv_job job;
+    int rc;
+    bool done;
+    pthread_mutex_t lock;
+    pthread_cond_t finished;
+} worker;
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    int rc = tui_run_job(w->t, w->text, &w->job);
+    pthread_mutex_lock(&w->lock);
+    w->rc = rc;
+    w->done = true;
+    pthread_cond_signal(&w->finished);
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* Waits up to ms for the worker; returns whether it has finished. */
+static bool wait_worker(worker *w, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)ms * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&w->lock);
+    while (!w->done)
+        if (pthread_cond_timedwait(&w->finished, &w->lock, &until) == ETIMEDOUT)
+            break;
+    bool done = w->done;
+    pthread_mutex_unlock(&w->lock);
+    return done;
+}
+
+/* The keys that come while the job runs: Esc and Ctrl-C cancel it, a resize clears the screen for
+ * the bar alone (the panels come back when the job ends); the rest are not taken, and the bar says
+ * so. */
+static void job_keys(worker *w, tui_progress *p, double *busy_since, int *rows, int *cols)
+{
+    int key;
+    while ((key = getch()) != ERR) {
+        if (key == KEY_ESCAPE || key == KEY_CTRL_C) {
+            iv_job_cancel(&w->job);
+        } else if (key == KEY_RESIZE) {
+            getmaxyx(stdscr, *rows, *cols);
+            erase();
+        } else {
+            if (key == KEY_MOUSE) {
+                MEVENT ev;
+                getmouse(&ev); /* taken from the queue, and dropped */
+            }
+            *busy_since = p->elapsed;
+        }
+    }
+}
+
+/* This thread's part while the worker runs. */
+static void follow_job(tui *t, worker *w)
+{
+    double start = seconds_now(), busy_since = -BUSY_SHOWN;
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    tui_progress p = {.what = w->text};
+    bool shown = false;
+    while (!wait_worker(w, POLL_MS)) {
+        p.elapsed = seconds_now() - start;
+        if (p.elapsed < SHOW_AFTER)
+            continue;
+        timeout(0);
+        job_keys(w, &p, &busy_since, &rows, &cols);
+        if (caught_signal) /* SIGTERM / SIGHUP: stop the work, then leave */
+            iv_job_cancel(&w->job);
+        p.fraction = iv_job_fraction(&w->job);
+        p.cancelling = iv_job_cancelled(&w->job);
+        p.busy = p.elapsed - busy_since < BUSY_SHOWN;
+        tui_draw_progress(&p, t->colour, rows, cols);
+        shown = true;
+    }
+    if (shown)
+        timeout(key_wait_ms);
+}
+
+/* tui_run's way of running a line in the event loop (t->background). */
+static int run_in_background(tui *t, const char *text)
+{
+    worker w = {.t = t, .text = text};
+    iv_job_init(&w.job);
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w.finished, &attr);
+    pthread_condattr_destroy(&attr);
+    /* The worker blocks the signals this loop must notice, so that they wake its getch: the
+     * quitting ones, and curses' resize. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    t->in_job = true;
+    pthread_t thread;
+    int failed = pthread_create(&thread, NULL, work, &w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (failed) {
+        w.rc = tui_run_job(t, text, &w.job); /* no thread to be had: as the tests run it */
+    } else {
+        follow_job(t, &w);
+        pthread_join(thread, NULL);
+    }
+    t->in_job = false;
+    pthread_cond_destroy(&w.finished);
+    pthread_mutex_destroy(&w.lock);
+    getmaxyx(stdscr, t->rows, t->cols); /* the screen may have been resized meanwhile */
+    return w.rc;
+}
+
+/* ---- the event loop -------------------------------------------------------------------------- */
 
 /* One key (or mouse event, or resize). */
 static void handle_key(tui *t, int key)
@@ -199,8 +362,8 @@ static void handle_key(tui *t, int key)
         mouse_click(t);
     else if (t->cmdline_open)
         tui_cmdline_key(t, key);
-    else if (key == 3) /* Ctrl-C */
-        t->quit = true;
+    else if (key == KEY_CTRL_C) /* as 'quit': asks first when there is work to lose */
+        tui_run(t, "quit");
     else if (key == 12) /* Ctrl-L: throw away what the terminal shows and draw it all */
         clearok(curscr, TRUE);
     else
@@ -221,10 +384,10 @@ static void event_loop(tui *t)
         handle_key(t, key);
         /* Keys that came faster than a screen can be drawn (a paste, a held key) are all handled
          * before the next draw: a 10,000-character paste costs one redraw, not 10,000. */
-        timeout(0);
+        set_key_wait(0);
         while (!t->quit && !caught_signal && (key = getch()) != ERR)
             handle_key(t, key);
-        timeout(200);
+        set_key_wait(200);
     }
 }
 
@@ -256,6 +419,8 @@ int tui_main(iv_workspace *ws, const char *model_arg, const char *demo_path)
     install_signals();
     t.colour = tui_colour_init();
     tui_cmdline_init(&t);
+    getmaxyx(stdscr, t.rows, t.cols);
+    t.background = run_in_background;
     tui_run(&t, ""); /* computes the effect map */
     if (t.demo)
         tui_demo_step(&t, 1);

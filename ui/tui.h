@@ -62,8 +62,16 @@ typedef struct tui {
     /* the effect over the dataset, recomputed after every change */
     iv_effect effect;
     bool effect_valid;
+    bool effect_cancelled;    /* its refresh was cancelled: it waits for the next change, rather
+                                 than starting again after every key */
     bool map_output;          /* the map shows the intervened output instead of its change */
     char effect_error[512];
+
+    /* Long work: set by the event loop, tui_run hands each line to `background` (tui.c), which
+     * runs it as a job on a worker thread while the screen shows its progress. NULL (the tests):
+     * lines run at once. */
+    int (*background)(struct tui *t, const char *text);
+    bool in_job;              /* a line is running as a job: tui_run within it runs at once */
 
     /* the ':' command line (cmdline.c) */
     bool cmdline_open;
@@ -105,6 +113,11 @@ int tui_popup_max_scroll(const tui *t);
  * UI commands first (view, cursor, select, focus, pre, quit, ...), then the engine's. Sets echo
  * and message, recomputes the effect. Returns 0 or -1; the session survives every error. */
 int tui_run(tui *t, const char *text);
+/* Runs a line as tui_run does, as the job `job`: ws->job is set while it runs, and when the job is
+ * cancelled part way the whole line is undone - the session put back as it was before it and the
+ * effect map kept as it was - and the message says so ("compare: cancelled - nothing changed").
+ * The worker thread of the event loop calls it; it touches no curses. */
+int tui_run_job(tui *t, const char *text, iv_job *job);
 /* The UI's own commands, for help and completion: name, usage, summary. */
 typedef struct tui_command {
     const char *name, *usage, *summary;
@@ -206,6 +219,22 @@ void tui_draw_output(const tui *t, const tui_layout *lay);
 void tui_draw_list(const tui *t, const tui_layout *lay);
 void tui_draw_effect(const tui *t, const tui_layout *lay);
 void tui_draw_popup(const tui *t);
+
+/* A line running as a job, as its progress bar shows it. The bar reads none of the state, which
+ * the worker is changing meanwhile: only this, the colours and the screen's size. */
+typedef struct tui_progress {
+    const char *what;     /* the command line */
+    double fraction;      /* done, 0 to 1 */
+    double elapsed;       /* seconds since it started */
+    bool cancelling;      /* Esc was pressed: waiting for the work to stop */
+    bool busy;            /* a key other than Esc came: say that it was not taken */
+} tui_progress;
+/* The bar as text in at most `width` columns: the command (cut short to fit), [####....], the
+ * percentage, the time left (once more than 2% is done), then "Esc cancels" (or "busy: Esc
+ * cancels", or "cancelling..."). Returns the byte offset in buf of that last part. */
+size_t tui_progress_text(const tui_progress *p, int width, char *buf, size_t size);
+/* Draws it on the message line (rows - 2) of a screen of the given size, and refreshes. */
+void tui_draw_progress(const tui_progress *p, tui_colour_mode colour, int rows, int cols);
 
 /* ---- the command line (cmdline.c) --------------------------------------------------------------- */
 

@@ -286,15 +286,25 @@ char *tui_help_text(void)
 
 /* ---- running a line ------------------------------------------------------------------------------ */
 
-static void recompute_effect(tui *t)
+/* Returns whether the job was cancelled while it ran. */
+static bool recompute_effect(tui *t)
 {
+    iv_effect fresh;
+    iv_error err;
+    if (iv_workspace_effect(t->ws, &fresh, &err) == 0) {
+        iv_effect_free(&t->effect);
+        t->effect = fresh;
+        t->effect_valid = true;
+        t->effect_cancelled = false;
+        return false;
+    }
+    /* Cancelled, the line is undone (tui_run_job), and the map from before it is right again. */
+    if (iv_job_cancelled(t->ws->job))
+        return true;
     iv_effect_free(&t->effect);
     t->effect_valid = false;
-    iv_error err;
-    if (iv_workspace_effect(t->ws, &t->effect, &err) == 0)
-        t->effect_valid = true;
-    else
-        snprintf(t->effect_error, sizeof t->effect_error, "%s", err.msg);
+    snprintf(t->effect_error, sizeof t->effect_error, "%s", err.msg);
+    return false;
 }
 
 /* Runs a UI command, prefixing its errors with its name as iv_command_run does the engine's. */
@@ -328,8 +338,29 @@ static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *c
     return iv_command_run(t->ws, argc, argv, sink, err);
 }
 
-int tui_run(tui *t, const char *text)
+/* A command's share of a job's bar: the engine's commands one each, the UI's own none (they take
+ * no time), a lecture step one. *changes: it may change what the map shows. */
+static double share_of(const char *command, bool *changes)
 {
+    char name[64];
+    size_t len = strcspn(command, " \t");
+    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), command);
+    if (strcmp(name, "demo") == 0) {
+        *changes = true;
+        return 1;
+    }
+    if (find_ui_command(name) || strcmp(name, "q") == 0)
+        return 0;
+    const iv_command *c = iv_command_find(name);
+    if (c && (c->flags & IV_CMD_CHANGES))
+        *changes = true;
+    return c ? 1 : 0;
+}
+
+/* *map_cancelled: the effect map's refresh after the line was cancelled. */
+static int run_line(tui *t, const char *text, bool *map_cancelled)
+{
+    *map_cancelled = false;
     snprintf(t->echo, sizeof t->echo, "%s", text);
     t->message[0] = '\0';
     t->message_is_error = false;
@@ -340,14 +371,29 @@ int tui_run(tui *t, const char *text)
     iv_sink sink = {collect, &c};
     iv_script_command *cmds;
     int n = iv_script_split(text, &cmds), rc = 0;
+    /* Each command, and the map's refresh after them, takes its share of the job's bar, so that
+     * the bar runs once from 0 to 1 over the whole line. */
+    iv_job *job = t->ws->job;
+    bool may_change = false;
+    double total = 0, done = 0;
+    for (int i = 0; i < n; i++)
+        total += share_of(cmds[i].text, &may_change);
+    double map_share = may_change || (!t->effect_valid && !t->effect_cancelled) ? 1 : 0;
+    total += map_share;
     bool changed = false;
     for (int i = 0; i < n && rc == 0; i++) {
+        bool unused;
+        double share = share_of(cmds[i].text, &unused);
+        iv_job_range whole = share > 0 ? iv_job_part(job, done / total, (done + share) / total)
+                                       : iv_job_part(job, 0, 1);
+        done += share;
         char **argv;
         iv_error err;
         int argc = iv_words_split(cmds[i].text, &argv, &err);
         rc = argc < 0 ? -1 : argc == 0 ? 0 : run_words(t, argc, argv, &sink, &changed, &err);
         if (argc >= 0)
             iv_words_free(argv);
+        iv_job_restore(job, whole);
         if (rc < 0)
             set_message(t, true, err.msg);
     }
@@ -357,7 +403,82 @@ int tui_run(tui *t, const char *text)
     if (rc == 0)
         show_results(t, text, &c);
     iv_buf_free(&c.text);
-    if (changed || !t->effect_valid)
-        recompute_effect(t);
+    /* A map whose refresh was cancelled is not tried again until something changes: it would
+     * otherwise start over after every cursor move. */
+    bool stale = changed || (!t->effect_valid && !t->effect_cancelled);
+    if (stale && !iv_job_cancelled(job)) {
+        iv_job_range whole = iv_job_part(job, map_share > 0 ? (total - map_share) / total : 0, 1);
+        *map_cancelled = recompute_effect(t);
+        iv_job_restore(job, whole);
+    }
     return rc;
+}
+
+int tui_run(tui *t, const char *text)
+{
+    if (t->background && !t->in_job)
+        return t->background(t, text);
+    bool map_cancelled;
+    return run_line(t, text, &map_cancelled);
+}
+
+/* What was cancelled: the command's own message ("compare: cancelled") when a command stopped,
+ * else the line's first command, as the user typed it, whose map was being computed. */
+static void cancelled_what(const tui *t, const char *text, int rc, char *buf, size_t n)
+{
+    if (rc < 0 && t->message[0]) {
+        snprintf(buf, n, "%s", t->message);
+        return;
+    }
+    text += strspn(text, " \t");
+    size_t len = strcspn(text, " \t;\n");
+    if (len == 0) /* the empty line: the explorer's first map */
+        snprintf(buf, n, "effect map: cancelled");
+    else
+        snprintf(buf, n, "%.*s: cancelled", (int)(len < 60 ? len : 60), text);
+}
+
+int tui_run_job(tui *t, const char *text, iv_job *job)
+{
+    iv_workspace *ws = t->ws;
+    bool was_in_job = t->in_job;
+    t->in_job = true;
+    ws->job = job;
+    /* The whole line is undone on a cancel, not only the command it stopped in: the user asked
+     * for the line not to happen. */
+    iv_workspace_state before;
+    iv_workspace_save_state(ws, &before);
+    bool had_effect = t->effect_valid, map_cancelled;
+    int rc = run_line(t, text, &map_cancelled);
+    ws->job = NULL;
+    t->in_job = was_in_job;
+    bool stopped = iv_job_cancelled(job) && (rc < 0 || map_cancelled);
+    if (!stopped) {
+        iv_workspace_state_free(&before);
+        return rc;
+    }
+    char what[sizeof t->message];
+    cancelled_what(t, text, rc, what, sizeof what);
+    /* The undo cannot bring back a model or a dataset that a command of the line replaced (the
+     * engine frees the old one): the new one stays, without a map. */
+    bool undone = ws->model == before.model && ws->data == before.data;
+    if (undone) {
+        iv_workspace_restore_state(ws, &before);
+        snprintf(t->message, sizeof t->message, "%.400s - nothing changed", what);
+    } else {
+        iv_workspace_state_free(&before);
+        iv_effect_free(&t->effect);
+        t->effect_valid = false;
+        snprintf(t->message, sizeof t->message, "%.400s - the new %s stays; its map was not "
+                 "computed", what, ws->model != before.model ? "model" : "dataset");
+    }
+    /* The map of before, which recompute_effect kept, is right again; without one (the first map
+     * was cancelled) it waits for a change. */
+    if (!undone || !had_effect) {
+        t->effect_cancelled = true;
+        snprintf(t->effect_error, sizeof t->effect_error, "cancelled: the map is computed again "
+                 "after the next change");
+    }
+    t->message_is_error = false;
+    return -1;
 }

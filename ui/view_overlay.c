@@ -176,3 +176,81 @@ void tui_draw(const tui *t)
     }
     refresh();
 }
+
+/* ---- the progress bar of a long command ------------------------------------------------------ */
+
+static void format_time_left(double seconds, char *buf, size_t n)
+{
+    long s = (long)(seconds + 0.5);
+    if (s < 1)
+        s = 1;
+    if (s < 60)
+        snprintf(buf, n, "~%ld s left", s);
+    else if (s < 3600)
+        snprintf(buf, n, "~%ld min %02ld s left", s / 60, s % 60);
+    else
+        snprintf(buf, n, "~%ld h %02ld min left", s / 3600, s / 60 % 60);
+}
+
+size_t tui_progress_text(const tui_progress *p, int width, char *buf, size_t size)
+{
+    double f = p->fraction < 0 ? 0 : p->fraction > 1 ? 1 : p->fraction;
+    int percent = (int)(f * 100); /* 100% only when it is all done */
+    /* After the percentage: the estimate (before 2% the rate says too little to be worth a
+     * number) and "Esc cancels"; or, for a moment, that a key was not taken; or, once Esc came,
+     * only that. */
+    const char *tail = p->cancelling ? "cancelling..." : p->busy ? "busy: Esc cancels"
+                                                                 : "Esc cancels";
+    char left[48] = "";
+    if (!p->cancelling && !p->busy && f > 0.02 && f < 1)
+        format_time_left(p->elapsed / f * (1 - f), left, sizeof left);
+    const char *what = p->what && *p->what ? p->what : "the effect map";
+
+    /* The command is cut to what is left beside the longest the rest can be, so that it does not
+     * jump about as the estimate and the last part change. */
+    int bar = width / 8 < 10 ? 10 : width / 8 > 20 ? 20 : width / 8;
+    int rest = 2 + bar + 2 + 5 + 2; /* around the bar and the percentage */
+    int room = width - 2 - rest - (int)strlen("~59 min 59 s left   Esc cancels");
+    if (room < 12) { /* a narrow screen: the estimate goes first */
+        room = width - 2 - rest - (int)strlen("busy: Esc cancels");
+        left[0] = '\0';
+    }
+    iv_buf b = {0};
+    if (room >= 4) {
+        int cols;
+        size_t fit = tui_text_fit(what, room, &cols);
+        if (what[fit] && what[fit] != '\n') /* too long: cut, and say so */
+            fit = tui_text_fit(what, room - 3, &cols);
+        iv_buf_printf(&b, "> %.*s%s  ", (int)fit, what, what[fit] ? "..." : "");
+    }
+    int full = (int)(f * bar + 0.5);
+    iv_buf_append(&b, "[", 1);
+    for (int i = 0; i < bar; i++)
+        iv_buf_printf(&b, "%s", tui_glyph(i < full ? TUI_GLYPH_FULL : TUI_GLYPH_LIGHT));
+    iv_buf_printf(&b, "] %3d%%  ", percent);
+    if (left[0])
+        iv_buf_printf(&b, "%s   ", left);
+    size_t at = b.len;
+    iv_buf_printf(&b, "%s", tail);
+    snprintf(buf, size, "%s", b.data);
+    iv_buf_free(&b);
+    return at < size ? at : size - 1;
+}
+
+void tui_draw_progress(const tui_progress *p, tui_colour_mode colour, int rows, int cols)
+{
+    if (rows < 2 || cols < 1)
+        return;
+    char text[1024];
+    size_t tail = tui_progress_text(p, cols, text, sizeof text);
+    tui_rect line = {rows - 2, 0, 1, cols};
+    tui_draw_padded(&line, 0, 0, cols, "", A_NORMAL);
+    char head[sizeof text];
+    snprintf(head, sizeof head, "%.*s", (int)tail, text);
+    int x = tui_draw_text(&line, 0, 0, head, A_NORMAL);
+    int attr = p->busy && !p->cancelling ? tui_attr(colour, TUI_ATTR_ERROR)
+                                         : tui_attr(colour, TUI_ATTR_DIM);
+    tui_draw_text(&line, 0, x, text + tail, attr);
+    curs_set(0);
+    refresh();
+}
