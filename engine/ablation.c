@@ -14,6 +14,7 @@
 #define MAX_CANDIDATES 256 /* reference examples tried as constants */
 #define GRID_POINTS 81     /* one-neuron grid, before golden-section refinement */
 #define GOLDEN_STEPS 40
+#define GOLDEN_TOLERANCE 1e-5 /* of the first bracket: where a large set's search may stop */
 #define ADAM_STEPS 300
 #define LARGE_SET 4096       /* examples past which the search screens and Adam takes minibatches */
 #define ADAM_FULL_BATCH LARGE_SET /* examples up to which every step reads the whole set */
@@ -183,7 +184,10 @@ static int golden(objective *o, int j, double lo, double hi, iv_error *err)
     double fa = evaluate(o, v, err);
     v[j] = b;
     double fb = evaluate(o, v, err);
-    for (int step = 0; step < GOLDEN_STEPS && !isnan(fa) && !isnan(fb); step++) {
+    /* On a large set the search stops once the bracket is a hundred-thousandth of where it began,
+     * far below what the loss can tell apart there; a small set runs every step, as it always has. */
+    double stop = o->ws->data->n > LARGE_SET ? GOLDEN_TOLERANCE * (hi - lo) : 0;
+    for (int step = 0; step < GOLDEN_STEPS && !isnan(fa) && !isnan(fb) && hi - lo > stop; step++) {
         if (fa < fb) {
             hi = b, b = a, fb = fa;
             a = hi - ratio * (hi - lo);
