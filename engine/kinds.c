@@ -376,7 +376,7 @@ static const iv_kind_info kinds[] = {
         .help = "a = its value on another example of the dataset (samples=, seed=)",
         .completions = resample_words,
         .option = random_option,
-        .apply = apply_resample, .backward = backward_replaced,
+        .apply = apply_resample, .backward = backward_replaced, .plan = iv_resample_plan,
         .params = resample_params,
     },
     {

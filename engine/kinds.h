@@ -43,6 +43,9 @@ typedef struct iv_kind_info {
      * its own parameters into ctx->param_grad[index] when that is given. NULL: the identity. */
     void (*backward)(const iv_intervention *iv, const iv_apply_ctx *ctx, int index, int site,
                      float *grad, long n, int width);
+    /* The random choices a pass over the whole reference set makes once for all its chunks
+     * (resample's derangements, iv_resample_plan), or NULL for a kind that makes none. */
+    long *(*plan)(const iv_intervention *iv, long n_ref, long samples);
     /* The value it writes at its j-th neuron, when that is one number for every row (ctx gives
      * stats and the source run, its first row); NULL when the values vary from row to row. */
     double (*fixed_value)(const iv_intervention *iv, const iv_apply_ctx *ctx, int j);

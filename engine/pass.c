@@ -127,8 +127,9 @@ static void random_state(const iv_workspace *ws, iv_apply_ctx *ctx, long samples
     ctx->resample_plans = iv_xcalloc((size_t)(ctx->count ? ctx->count : 1), sizeof(long *));
     for (int i = 0; i < ctx->count; i++) {
         iv_rng_seed(&ctx->streams[i], list[i].seed);
-        if (list[i].enabled && list[i].kind == IV_RESAMPLE && ws->data->n > 1)
-            ctx->resample_plans[i] = iv_resample_plan(&list[i], ws->data->n, samples);
+        const iv_kind_info *kind = iv_kind_info_of(list[i].kind);
+        if (list[i].enabled && kind->plan && ws->data->n > 1)
+            ctx->resample_plans[i] = kind->plan(&list[i], ws->data->n, samples);
     }
 }
 
