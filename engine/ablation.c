@@ -141,6 +141,10 @@ static int try_candidates(objective *o, iv_error *err)
         rc = -1;
     long n = ws->ref_acts->n, step = n > MAX_CANDIDATES ? n / MAX_CANDIDATES : 1;
     bool screen = n > LARGE_SET;
+    /* One neuron on a large set: its examples' values all lie in the range search_one grids more
+     * densely, so only zero and the mean are tried here (a small set tries them all, as always). */
+    if (screen && a->n == 1)
+        n = 0;
     candidate *cand = iv_xmalloc(sizeof *cand * (size_t)(n / step + 1));
     long count = 0;
     for (long r = 0; rc == 0 && r < n; r += step) {
@@ -416,7 +420,8 @@ int iv_optimal_ablation(iv_workspace *ws, const iv_addr *addr, double *values, d
     /* What the search will evaluate, so that progress moves evenly (an estimate for Adam, which
      * may stop early). */
     long n_ref = ws->ref_acts->n, step = n_ref > MAX_CANDIDATES ? n_ref / MAX_CANDIDATES : 1;
-    o.planned = 2 + (int)((n_ref + step - 1) / step) +
+    bool no_examples = n_ref > LARGE_SET && addr->n == 1; /* as try_candidates decides */
+    o.planned = 2 + (no_examples ? 0 : (int)((n_ref + step - 1) / step)) +
                 (addr->n == 1 ? GRID_POINTS + 2 + GOLDEN_STEPS
                               : addr->n == 2 ? 8 * 2 * (2 + GOLDEN_STEPS) : ADAM_STEPS);
     iv_job_range whole = iv_job_part(ws->job, 0, 1);
