@@ -7,11 +7,8 @@
 #ifndef IV_ABLATION_H
 #define IV_ABLATION_H
 
+#include "metrics.h"
 #include "workspace.h"
-
-/* The loss gap of a list of interventions over the dataset (random ones: mean over samples). */
-int iv_loss_gap(iv_workspace *ws, const iv_intervention *list, int count, double *gap,
-                iv_error *err);
 
 /* Optimal ablation: the constants a* (one per addressed neuron, into values) that minimise the loss
  * gap, and that gap. Candidates first (zero, the mean, and the neuron values of reference examples,

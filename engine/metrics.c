@@ -113,6 +113,27 @@ void iv_metrics_grad(const iv_metrics_acc *acc, const float *y, long first, long
         iv_row_loss_grad(classifier, acc->ref + (first + r / S) * w, y + r * w, w, grad + r * w);
 }
 
+int iv_metrics_pass_loss(const iv_pass_chunk *c, void *acc, iv_error *err)
+{
+    (void)err;
+    iv_metrics_add(acc, c->acts->site[c->acts->n_sites - 1], c->first, c->n, c->samples, false);
+    return 0;
+}
+
+int iv_loss_gap(iv_workspace *ws, const iv_intervention *list, int count, double *gap,
+                iv_error *err)
+{
+    iv_metrics_acc acc;
+    if (iv_workspace_reference(ws, err) < 0 || iv_metrics_begin(ws, &acc, err) < 0)
+        return -1;
+    int rc = iv_workspace_pass(ws, list, count, iv_model_output_site(ws->model), iv_metrics_pass_loss, &acc,
+                               err);
+    iv_metrics mt;
+    iv_metrics_end(&acc, &mt);
+    *gap = mt.loss_gap;
+    return rc;
+}
+
 void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *mt)
 {
     const iv_workspace *ws = acc->ws;

@@ -4,6 +4,7 @@
 #ifndef IV_METRICS_H
 #define IV_METRICS_H
 
+#include "pass.h"
 #include "workspace.h"
 
 /* How far the intervened outputs are from the clean ones (and from the target) over the dataset.
@@ -45,6 +46,12 @@ typedef struct iv_metrics_acc {
 int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err);
 void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, long S, bool all);
 void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *out);
+/* The loss gap of a list of interventions over the dataset, measured on its own (random ones:
+ * mean over samples). */
+int iv_loss_gap(iv_workspace *ws, const iv_intervention *list, int count, double *gap,
+                iv_error *err);
+/* A pass consumer (pass.h) that adds each chunk's loss to the accumulator `acc` points to. */
+int iv_metrics_pass_loss(const iv_pass_chunk *chunk, void *acc, iv_error *err);
 /* dL/d(output) of a chunk's rows (as iv_metrics_add takes them), into grad (n * S, width). */
 void iv_metrics_grad(const iv_metrics_acc *acc, const float *y, long first, long n, long S,
                      float *grad);
