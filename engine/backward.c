@@ -14,8 +14,9 @@ static void add_into(float *dst, const float *src, long count)
         dst[i] += src[i];
 }
 
-void iv_backward_hooked(const iv_model *m, const iv_acts *acts, const float *grad_out,
-                        iv_acts *grads, int stop_site, iv_grad_hook hook, void *user)
+static void backward(const iv_model *m, const iv_acts *acts, const float *grad_out,
+                     iv_acts *grads, int stop_site, const int *cols, int n_cols,
+                     iv_grad_hook hook, void *user)
 {
     const long n = acts->n;
     const int out = iv_model_output_site(m);
@@ -57,7 +58,12 @@ void iv_backward_hooked(const iv_model *m, const iv_acts *acts, const float *gra
                 into[i] = scratch[i];
             }
         }
-        iv_op_type_of(op->kind)->backward(m, op, &x, g.out, into);
+        const iv_op_type *type = iv_op_type_of(op->kind);
+        if (cols && op->in[0] == stop_site && op->in[1] < 0 && type->backward_columns &&
+            into[0] == g.in[0])
+            type->backward_columns(m, op, &x, g.out, into[0], cols, n_cols);
+        else
+            type->backward(m, op, &x, g.out, into);
         for (int i = 0; i < 2; i++)
             if (into[i] && into[i] == scratch[i])
                 add_into((float *)g.in[i], scratch[i], n * g.in_width[i]);
@@ -72,6 +78,19 @@ void iv_backward_hooked(const iv_model *m, const iv_acts *acts, const float *gra
         hook(0, grads->site[0], n, m->n_inputs, user);
     }
     free(written);
+}
+
+void iv_backward_hooked(const iv_model *m, const iv_acts *acts, const float *grad_out,
+                        iv_acts *grads, int stop_site, iv_grad_hook hook, void *user)
+{
+    backward(m, acts, grad_out, grads, stop_site, NULL, 0, hook, user);
+}
+
+void iv_backward_columns(const iv_model *m, const iv_acts *acts, const float *grad_out,
+                         iv_acts *grads, int stop_site, const int *cols, int k, iv_grad_hook hook,
+                         void *user)
+{
+    backward(m, acts, grad_out, grads, stop_site, cols, k, hook, user);
 }
 
 void iv_backward(const iv_model *m, const iv_acts *acts, const float *grad_out, iv_acts *grads,

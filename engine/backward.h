@@ -35,6 +35,12 @@ void iv_backward_hooked(const iv_model *m, const iv_acts *acts, const float *gra
                         iv_acts *grads, int stop_site, iv_grad_hook hook, void *user);
 void iv_backward(const iv_model *m, const iv_acts *acts, const float *grad_out, iv_acts *grads,
                  int stop_site);
+/* The same, when only columns cols (k of them) of stop_site's gradient are wanted: where the
+ * operation reading stop_site can compute just those (a linear one), the rest of that site's
+ * gradient is left zero; everything above stop_site is whole. */
+void iv_backward_columns(const iv_model *m, const iv_acts *acts, const float *grad_out,
+                         iv_acts *grads, int stop_site, const int *cols, int k, iv_grad_hook hook,
+                         void *user);
 
 /* dL/d(parameters) summed over the batch, for every operation, into dparams laid out as the
  * model's params (m->n_params floats). grads must hold every site (stop_site 0 or 1). */

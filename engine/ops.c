@@ -174,6 +174,28 @@ void iv_linear_param_grad(long n, int n_in, int n_out, const float *grad_out, co
     free(sum);
 }
 
+/* dL/d in[:, cols] = dL/d out . W[:, cols]: (n, n_out) x (n_out, k), the k columns gathered. */
+static void linear_backward_columns(const iv_model *m, const iv_op *op, const iv_op_io *x,
+                                    const float *grad_out, float *grad_in, const int *cols, int k)
+{
+    int n_in = x->in_width[0], n_out = x->out_width;
+    long n = x->n;
+    const float *W = m->params + op->weight;
+    float *Wk = iv_xmalloc(sizeof(float) * (size_t)n_out * (size_t)k); /* (n_out, k) */
+    float *gk = iv_xmalloc(sizeof(float) * (size_t)n * (size_t)k);     /* (n, k) */
+    for (int o = 0; o < n_out; o++)
+        for (int j = 0; j < k; j++)
+            Wk[o * k + j] = W[(size_t)o * (size_t)n_in + (size_t)cols[j]];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, k, n_out, 1.0f, grad_out, n_out,
+                Wk, k, 0.0f, gk, k);
+    memset(grad_in, 0, sizeof(float) * (size_t)n * (size_t)n_in);
+    for (long r = 0; r < n; r++)
+        for (int j = 0; j < k; j++)
+            grad_in[r * n_in + cols[j]] = gk[r * k + j];
+    free(gk);
+    free(Wk);
+}
+
 static void linear_param_grad(const iv_model *m, const iv_op *op, const iv_op_io *x,
                               const float *grad_out, float *dparams)
 {
@@ -415,7 +437,7 @@ void iv_op_io_of(const iv_model *m, const iv_op *op, const iv_acts *acts, iv_op_
 
 static const iv_op_type op_types[IV_OP_KIND_COUNT] = {
     [IV_OP_LINEAR] = {"linear", 1, linear_forward, linear_backward, linear_check, linear_update,
-                      linear_param_grad},
+                      linear_param_grad, linear_backward_columns},
     [IV_OP_ACTIVATION] = {"activation", 1, activation_forward, activation_backward,
                           same_width_check, NULL, NULL},
     [IV_OP_SOFTMAX] = {"softmax", 1, softmax_forward, softmax_backward, same_width_check, NULL,

@@ -43,6 +43,12 @@ typedef struct iv_op_type {
      * as the model's params); NULL for an operation without parameters. */
     void (*param_grad)(const iv_model *m, const iv_op *op, const iv_op_io *x, const float *grad_out,
                        float *dparams);
+    /* As backward, for input 0 only and only its columns cols (k of them): grad_in keeps the
+     * input's full width, the other columns are zeroed. For a search whose parameters sit on a few
+     * neurons (optimal ablation's constants) that is all the gradient it reads, at a fraction of
+     * the product. NULL: the operation has no such shortcut and backward runs whole. */
+    void (*backward_columns)(const iv_model *m, const iv_op *op, const iv_op_io *x,
+                             const float *grad_out, float *grad_in, const int *cols, int k);
 } iv_op_type;
 
 const iv_op_type *iv_op_type_of(iv_op_kind kind);

@@ -639,6 +639,45 @@ static void test_check_judges_operations(void **state)
     assert_non_null(strstr(err.msg, "does not read earlier sites into a later one"));
 }
 
+/* Only some columns of the gradient at a site: those agree with the whole backward pass, the others
+ * are zero, and every site above is the whole pass's. */
+static void test_columns_only(void **state)
+{
+    (void)state;
+    char *text = wide_text();
+    problem p = {.m = parse(text), .n = 3, .shift_site = -1};
+    free(text);
+    float input[18], c[5] = {1, -0.5f, 0.25f, 2, -1};
+    for (int i = 0; i < 18; i++)
+        input[i] = (float)(0.3 * sin(1.3 * i));
+    p.input = input;
+    p.c = c;
+    iv_acts *a;
+    iv_acts *whole = analytic(&p, &a);
+    int site = p.m->layers[0].site, w = p.m->layers[0].n_out; /* the first hidden layer */
+    int cols[3] = {7, 2, 10};
+    iv_acts *part = acts_new(p.m, p.n);
+    float *gout = grad_out_of(&p);
+    iv_backward_columns(p.m, a, gout, part, site, cols, 3, NULL, NULL);
+    for (long r = 0; r < p.n; r++)
+        for (int i = 0; i < w; i++) {
+            bool wanted = i == 7 || i == 2 || i == 10;
+            float got = part->site[site][r * w + i], want = whole->site[site][r * w + i];
+            if (wanted)
+                assert_true(fabsf(got - want) <= 1e-6f * fabsf(want) + 1e-7f);
+            else
+                assert_true(got == 0);
+        }
+    int out = iv_model_output_site(p.m);
+    for (int s = site + 1; s <= out; s++)
+        assert_memory_equal(part->site[s], whole->site[s], sizeof(float) * (size_t)(p.n * a->width[s]));
+    free(gout);
+    iv_acts_free(part);
+    iv_acts_free(whole);
+    iv_acts_free(a);
+    iv_model_free(p.m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_two_readers),
         cmocka_unit_test(test_check_judges_operations),
+        cmocka_unit_test(test_columns_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
