@@ -28,7 +28,7 @@ int iv_compare_ablations(iv_workspace *ws, const iv_addr *addr, iv_comparison *c
     c->optimal_values = iv_xcalloc((size_t)addr->n, sizeof(double));
     /* Shares of the job, roughly what each costs: a pass, a pass, ten passes each for the random
      * kinds (their samples), and the search, which dwarfs them. */
-    iv_job *job = ws->job;
+    iv_job *job = iv_pass_job(ws);
     iv_job_range r;
     int rc = 0;
     r = iv_job_part(job, 0.00, 0.01), rc = rc ? rc : gap_of(ws, addr, IV_ZERO, &c->zero, err);

@@ -2,14 +2,16 @@
 #include "budget.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static size_t memory_limit = IV_DEFAULT_MEMORY_LIMIT;
-static long big_allocs; /* large allocations made so far */
-static long fail_at;    /* the value of big_allocs at which one fails; 0 for none */
+/* Atomic: compare's helper thread allocates too. */
+static atomic_long big_allocs; /* large allocations made so far */
+static atomic_long fail_at;    /* the value of big_allocs at which one fails; 0 for none */
 
 static size_t pass_limit = IV_DEFAULT_PASS_LIMIT;
 
@@ -18,8 +20,11 @@ void iv_pass_limit_set(size_t bytes) { pass_limit = bytes; }
 
 size_t iv_memory_limit(void) { return memory_limit; }
 void iv_memory_limit_set(size_t bytes) { memory_limit = bytes; }
-void iv_fault_inject(long nth) { fail_at = nth > 0 ? big_allocs + nth : 0; }
-long iv_big_alloc_count(void) { return big_allocs; }
+void iv_fault_inject(long nth)
+{
+    atomic_store(&fail_at, nth > 0 ? atomic_load(&big_allocs) + nth : 0);
+}
+long iv_big_alloc_count(void) { return atomic_load(&big_allocs); }
 
 void iv_format_size(char *buf, size_t n, double bytes)
 {
@@ -62,8 +67,8 @@ static int take_one(size_t bytes, const char *what, iv_error *err)
 {
     if (iv_budget_check((double)bytes, what, err) < 0)
         return -1;
-    if (++big_allocs == fail_at) {
-        fail_at = 0;
+    long armed = atomic_fetch_add(&big_allocs, 1) + 1; /* fails when fail_at is this one */
+    if (atomic_compare_exchange_strong(&fail_at, &armed, 0)) {
         char need[32];
         iv_format_size(need, sizeof need, (double)bytes);
         return iv_error_set(err, "out of memory: %s needs %s (injected failure)", what, need);

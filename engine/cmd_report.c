@@ -1,5 +1,6 @@
 /* cmd_report.c - commands that look at results: show, effect, stats, help. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "handlers.h"
 #include "effect.h"
 #include "metrics.h"
+#include "pass.h"
 #include "report.h"
 
 static int site_arg(const iv_workspace *ws, const char *name, iv_error *err)
@@ -232,6 +234,81 @@ static json_object *comparison_row(const char *neurons, const iv_comparison *c, 
     return row;
 }
 
+/* The neurons compared one by one: every other one on a helper thread, so that the second core
+ * does half of the small passes, which are too small for BLAS to share out (pass.h). */
+typedef struct rows_task {
+    iv_workspace *ws;
+    const iv_addr *addr;
+    iv_comparison *out; /* (addr->n) */
+    int *rc;            /* (addr->n) */
+    iv_error *err;      /* (addr->n) */
+    int first, step;
+} rows_task;
+
+static void compare_rows(rows_task *t)
+{
+    for (int j = t->first; j < t->addr->n; j += t->step) {
+        iv_addr one = {.site = t->addr->site, .n = 1, .idx = &t->addr->idx[j]};
+        t->rc[j] = iv_compare_ablations(t->ws, &one, &t->out[j], &t->err[j]);
+        if (t->rc[j] < 0)
+            break; /* (a cancel, or memory: the other thread sees it too) */
+    }
+}
+
+static void *compare_rows_on_helper(void *arg)
+{
+    iv_pass_helper_begin();
+    compare_rows(arg);
+    iv_pass_helper_end();
+    return NULL;
+}
+
+/* Rows for each neuron of addr; their share of the job is [0, share). */
+static int compare_each(iv_workspace *ws, const iv_addr *addr, double share, json_object *rows,
+                        iv_error *err)
+{
+    /* What the rows read is made before the threads start, so that they only read it. */
+    if (iv_workspace_reference(ws, err) < 0)
+        return -1;
+    iv_workspace_stats_site(ws, addr->site);
+    int n = addr->n;
+    iv_comparison *out = iv_xcalloc((size_t)n, sizeof *out);
+    int *rc = iv_xmalloc(sizeof(int) * (size_t)n);
+    iv_error *errs = iv_xcalloc((size_t)n, sizeof *errs);
+    for (int j = 0; j < n; j++)
+        rc[j] = 1; /* not run */
+    rows_task mine = {ws, addr, out, rc, errs, 0, 2}, theirs = {ws, addr, out, rc, errs, 1, 2};
+    pthread_t helper;
+    bool threaded = n > 1 && pthread_create(&helper, NULL, compare_rows_on_helper, &theirs) == 0;
+    if (!threaded)
+        mine.step = 1;
+    /* This thread's rows move the bar; the helper's take the same time beside them. */
+    iv_job_range was = iv_job_part(ws->job, 0, share);
+    compare_rows(&mine);
+    iv_job_restore(ws->job, was);
+    if (threaded)
+        pthread_join(helper, NULL);
+    int result = 0;
+    for (int j = 0; j < n; j++) {
+        if (result == 0 && rc[j] < 0) {
+            result = -1;
+            *err = errs[j];
+        }
+        if (result == 0 && rc[j] == 0) {
+            iv_addr one = {.site = addr->site, .n = 1, .idx = &addr->idx[j]};
+            char *name = iv_addr_format(ws->model, &one);
+            json_object_array_add(rows, comparison_row(name, &out[j], 1));
+            free(name);
+        }
+        if (rc[j] == 0)
+            iv_comparison_free(&out[j]);
+    }
+    free(out);
+    free(rc);
+    free(errs);
+    return result;
+}
+
 IV_HANDLER(iv_cmd_compare)
 {
     iv_addr addr;
@@ -242,19 +319,8 @@ IV_HANDLER(iv_cmd_compare)
     /* Each neuron alone (when there are a few), then the set as a whole; each row its share of
      * the job's progress. */
     int parts = addr.n > 1 && addr.n <= 16 ? addr.n + 1 : 1;
-    for (int j = 0; addr.n > 1 && addr.n <= 16 && j < addr.n && rc == 0; j++) {
-        iv_addr one = {.site = addr.site, .n = 1, .idx = &addr.idx[j]};
-        iv_comparison c;
-        iv_job_range was = iv_job_part(ws->job, (double)j / parts, (double)(j + 1) / parts);
-        rc = iv_compare_ablations(ws, &one, &c, err);
-        iv_job_restore(ws->job, was);
-        if (rc == 0) {
-            char *name = iv_addr_format(ws->model, &one);
-            json_object_array_add(rows, comparison_row(name, &c, 1));
-            free(name);
-            iv_comparison_free(&c);
-        }
-    }
+    if (addr.n > 1 && addr.n <= 16)
+        rc = compare_each(ws, &addr, (double)(parts - 1) / parts, rows, err);
     iv_comparison c;
     iv_job_range was = iv_job_part(ws->job, (double)(parts - 1) / parts, 1);
     if (rc == 0)

@@ -50,12 +50,12 @@ typedef struct objective {
 static iv_job_range share_begin(objective *o, double *share)
 {
     *share = o->planned > o->evaluations ? 1.0 / (o->planned - o->evaluations) : 1;
-    return iv_job_part(o->ws->job, 0, *share);
+    return iv_job_part(iv_pass_job(o->ws), 0, *share);
 }
 
 static void share_end(objective *o, iv_job_range was, double share)
 {
-    iv_job *job = o->ws->job;
+    iv_job *job = iv_pass_job(o->ws);
     iv_job_restore(job, was);
     if (job) { /* this step is done: what is left starts after it */
         job->start += job->span * share;
@@ -419,12 +419,12 @@ int iv_optimal_ablation(iv_workspace *ws, const iv_addr *addr, double *values, d
     o.planned = 2 + (no_examples ? 0 : (int)((n_ref + step - 1) / step)) +
                 (addr->n == 1 ? GRID_POINTS + 2 + GOLDEN_STEPS
                               : addr->n == 2 ? 8 * 2 * (2 + GOLDEN_STEPS) : ADAM_STEPS);
-    iv_job_range whole = iv_job_part(ws->job, 0, 1);
+    iv_job_range whole = iv_job_part(iv_pass_job(ws), 0, 1);
     int rc = try_candidates(&o, err);
     if (rc == 0)
         rc = addr->n == 1 ? search_one(&o, err) : addr->n == 2 ? search_two(&o, err)
                                                                : search_adam(&o, err);
-    iv_job_restore(ws->job, whole);
+    iv_job_restore(iv_pass_job(ws), whole);
     memcpy(values, o.best_values, sizeof(double) * (size_t)addr->n);
     *gap = o.best;
     free(o.iv.values);

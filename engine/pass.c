@@ -20,8 +20,41 @@ static int first_site(const iv_intervention *list, int count, int from)
 /* The pass's working memory: the workspace's buffer when it is free and big enough (grown when
  * not), so that repeated passes - every candidate of compare or of optimal ablation - reuse pages
  * already faulted in. A nested pass gets its own block. *owned says which. */
+static _Thread_local bool on_helper;
+static _Thread_local float *helper_memory; /* a helper's own buffer, kept between its passes */
+static _Thread_local size_t helper_floats;
+
+void iv_pass_helper_begin(void) { on_helper = true; }
+
+void iv_pass_helper_end(void)
+{
+    free(helper_memory);
+    helper_memory = NULL;
+    helper_floats = 0;
+    on_helper = false;
+}
+
+iv_job *iv_pass_job(const iv_workspace *ws) { return on_helper ? NULL : ws->job; }
+
+/* A helper's working memory: its own buffer, grown when it must be. */
+static float *helper_working_memory(size_t floats, iv_error *err)
+{
+    if (helper_floats < floats) {
+        free(helper_memory);
+        helper_floats = 0;
+        helper_memory = iv_big_alloc(floats, sizeof(float), "the working memory of a pass", err);
+        if (!helper_memory)
+            return NULL;
+        helper_floats = floats;
+    }
+    return helper_memory;
+}
+
 static float *working_memory(iv_workspace *ws, size_t floats, bool *owned, iv_error *err)
 {
+    *owned = false;
+    if (on_helper)
+        return helper_working_memory(floats, err);
     *owned = ws->pass_busy;
     if (*owned)
         return iv_big_alloc(floats, sizeof(float), "the working memory of a pass", err);
@@ -179,6 +212,7 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
     chunk = chunk < 1 ? 1 : chunk > examples ? examples : chunk;
     bool owned;
     float *block = working_memory(ws, (size_t)chunk * per_example, &owned, err);
+    bool from_workspace = !on_helper && !owned;
     if (!block) {
         free(changed);
         return -1;
@@ -196,7 +230,7 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
     ctx.batch_is_reference = true;
     random_state(ws, &ctx, S);
 
-    ws->passes++;
+    atomic_fetch_add(&ws->passes, 1);
     int rc = 0;
     long end = from + examples;
     for (long first = from; first < end && rc == 0; first += chunk) {
@@ -237,8 +271,10 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
         iv_forward_after(m, &acts, done, iv_apply_hook, &ctx);
         iv_pass_chunk c = {&acts, start, first, ne, S};
         rc = fn(&c, user, err);
-        if (rc == 0)
+        if (rc == 0 && !on_helper)
             rc = iv_job_progress(ws->job, (double)(first + ne - from), (double)examples, err);
+        else if (rc == 0 && iv_job_cancelled(ws->job))
+            rc = iv_error_set(err, "cancelled");
     }
     free_random_state(&ctx);
     free(changed);
@@ -246,7 +282,7 @@ int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int c
     free(acts.site);
     if (owned)
         free(block);
-    else
+    else if (from_workspace)
         ws->pass_busy = false;
     return rc;
 }

@@ -34,6 +34,17 @@ typedef int (*iv_pass_fn)(const iv_pass_chunk *chunk, void *user, iv_error *err)
 int iv_workspace_pass(iv_workspace *ws, const iv_intervention *list, int count, int keep_from,
                       iv_pass_fn fn, void *user, iv_error *err);
 
+/* Helper threads. compare works on its neurons two at a time, on the thread that runs the command
+ * and on a helper (cmd_report.c). A helper's passes keep their own working memory (not the
+ * workspace's buffer, which the other thread uses), report no progress (the job's parts belong to
+ * the other thread) and stop with "cancelled" when the job is cancelled. Everything else they read
+ * - the reference activations, statistics computed beforehand - is only read.
+ * iv_pass_helper_begin marks the calling thread as one, iv_pass_helper_end frees its memory;
+ * iv_pass_job is the job a thread's work reports to: ws->job, or NULL on a helper. */
+void iv_pass_helper_begin(void);
+void iv_pass_helper_end(void);
+iv_job *iv_pass_job(const iv_workspace *ws);
+
 /* The same over examples [from, from + examples) of the reference set only (a minibatch). */
 int iv_workspace_pass_range(iv_workspace *ws, const iv_intervention *list, int count,
                             int keep_from, long from, long examples, iv_pass_fn fn, void *user,

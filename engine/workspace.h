@@ -56,7 +56,8 @@ typedef struct iv_workspace {
     /* The last effect over the dataset (effect.c), kept so that `ablate` and the explorer's map,
      * or `ablate` and `effect`, cost one pass, not two; valid while `effect_key` matches. Freed
      * through effect_free, which effect.c sets: the workspace does not depend on it. */
-    long passes;              /* passes over the dataset run so far (pass.c), for tests and benches */
+    atomic_long passes;       /* passes over the dataset run so far (pass.c, helper threads too),
+                                 for tests and benches */
     void *effect_cache;
     void (*effect_free)(void *);
     long effect_key[4];

@@ -19,6 +19,15 @@
 #include "formats/formats.h"
 #include "pass.h"
 
+static void grab(iv_result_type type, json_object *result, void *user)
+{
+    (void)type;
+    json_object **slot = user;
+    if (*slot)
+        json_object_put(*slot);
+    *slot = result;
+}
+
 static void run(iv_workspace *ws, const char *line)
 {
     char **argv;
@@ -281,6 +290,54 @@ static void test_limit_pass(void **state)
     iv_workspace_free(ws);
 }
 
+static void cancel_now(const iv_job *job, void *user)
+{
+    (void)user;
+    iv_job_cancel((iv_job *)job);
+}
+
+/* compare works on its neurons two at a time (one on a helper thread): the rows are those of one
+ * at a time, in order, and a cancel stops both threads. */
+static void test_compare_rows_two_at_a_time(void **state)
+{
+    (void)state;
+    iv_workspace *ws = wide_workspace();
+    iv_error err = {{0}};
+    iv_addr a;
+    assert_int_equal(iv_addr_parse(ws->model, "a[3:6]", &a, &err), 0);
+    iv_comparison alone[3];
+    for (int j = 0; j < 3; j++) {
+        iv_addr one = {.site = a.site, .n = 1, .idx = &a.idx[j]};
+        assert_int_equal(iv_compare_ablations(ws, &one, &alone[j], &err), 0);
+    }
+    json_object *got = NULL;
+    char **argv;
+    int argc = iv_words_split("compare a[3:6]", &argv, &err);
+    iv_sink keep = {grab, &got};
+    assert_int_equal(iv_command_run(ws, argc, argv, &keep, &err), 0);
+    json_object *rows = json_object_object_get(got, "loss_gaps");
+    assert_int_equal(json_object_array_length(rows), 4); /* three neurons, then the set */
+    for (int j = 0; j < 3; j++) {
+        json_object *row = json_object_array_get_idx(rows, j);
+        /* (the result prints float32's digits) */
+        double printed = json_object_get_double(json_object_object_get(row, "optimal"));
+        assert_true(fabs(printed - alone[j].optimal) <= 1e-6 * alone[j].optimal);
+        iv_comparison_free(&alone[j]);
+    }
+    json_object_put(got);
+    /* Cancelled at once: both threads stop, the command fails, nothing is left running. */
+    iv_job job;
+    iv_job_init(&job);
+    job.on_progress = cancel_now;
+    ws->job = &job;
+    assert_int_equal(iv_command_run(ws, argc, argv, &iv_sink_discard, &err), -1);
+    assert_string_equal(err.msg, "compare: cancelled");
+    ws->job = NULL;
+    iv_words_free(argv);
+    iv_addr_clear(&a);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_large_set_optimal_never_worse),
         cmocka_unit_test(test_ablate_and_effect_share_a_pass),
         cmocka_unit_test(test_limit_pass),
+        cmocka_unit_test(test_compare_rows_two_at_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
