@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 41
+plan 43
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -14,6 +14,11 @@ err_has() { grep -qF -- "$1" "$tmp/err"; }
 
 iv --help
 check "--help prints the usage and exits 0" eval 'status_is 0 && out_has "usage: intervene [OPTIONS] [MODEL]"'
+iv -c 'help export'
+want="usage='\"COMMAND\" FILE.csv|FILE.json'"
+check "a usage with double quotes in it is shown in single quotes" eval 'status_is 0 && out_has "$want"'
+iv --demo sample_models/lectures/why-zero-ablation-misleads.demo </dev/null
+check "--demo without a terminal says it needs one and exits 2" eval 'status_is 2 && err_has "intervene: --demo needs the explorer: a terminal, and no -c or -s"'
 iv --version
 check "--version names the program" eval 'status_is 0 && out_has "intervene "'
 iv --frobnicate

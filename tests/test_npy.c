@@ -594,6 +594,29 @@ static void test_empty_rows_parse_at_once(void **state)
     free(buf);
 }
 
+/* A file with hundreds of columns more than the model's inputs is another model's data, not
+ * inputs and labels: refused, naming both counts; a few extra columns are still labels. */
+static void test_dataset_too_many_columns(void **state)
+{
+    tmp *t = *state;
+    float wide[2 * 20], narrow[2 * 5];
+    for (int i = 0; i < 40; i++)
+        wide[i] = (float)i;
+    for (int i = 0; i < 10; i++)
+        narrow[i] = (float)i;
+    const char *path = write_npy(t, "wide.npy",
+                                 "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 20), }",
+                                 wide, sizeof wide);
+    expect_load_error(path, 2, xy, "20 columns, but the model has 2 inputs (the columns after the "
+                                   "inputs are labels, at most 16)");
+    path = write_npy(t, "narrow.npy",
+                     "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 5), }", narrow,
+                     sizeof narrow);
+    iv_dataset *ds = load_ok(path, 2, xy);
+    assert_int_equal(ds->n_labels, 3);
+    iv_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_dataset_npz),
         cmocka_unit_test(test_empty_rows_parse_at_once),
         cmocka_unit_test_setup_teardown(test_dataset_errors, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_dataset_too_many_columns, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 18
+plan 20
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -97,3 +97,8 @@ pid=$(pgrep -P "$(T display-message -p -t b '#{pane_pid}')" | head -1)
 kill -TERM "$pid" 2>/dev/null
 if wait_for b "exit status 143" && wait_for b "icanon echo"; then ok "SIGTERM restores the terminal"
 else not_ok "SIGTERM restores the terminal" "$(screen b)"; fi
+
+# A terminal that cannot move its cursor gets a message that says what to do, not a blank screen.
+start d 100 30 TERM=dumb
+shows d "cannot move the cursor" "TERM=dumb is refused with a message, not a blank screen"
+shows d "exit status 2" "TERM=dumb exits with status 2"

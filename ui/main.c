@@ -20,7 +20,8 @@
 static const char usage_text[] =
     "usage: intervene [OPTIONS] [MODEL]\n"
     "Explore interventions on a neural network: ablate, patch and set neurons, and see what\n"
-    "changes. MODEL is a .nn file; without one, the max(x, y) network of the lecture opens.\n"
+    "changes. MODEL is a model file (the .nn text format, .onnx or .safetensors); without one,\n"
+    "the max(x, y) network of the lecture opens.\n"
     "\n"
     "  -c, --command TEXT   run commands (separated by ';') and print their results\n"
     "  -s, --script FILE    run the commands in FILE ('-' for standard input)\n"
@@ -158,6 +159,12 @@ int main(int argc, char **argv)
     char *words[] = {"model", (char *)model_path, NULL};
     if (!ws || iv_command_run(ws, 2, words, &iv_sink_discard, &err) < 0) {
         fprintf(stderr, "intervene: %s\n", err.msg);
+        iv_workspace_free(ws);
+        free(jobs);
+        return 2;
+    }
+    if (demo && (n_jobs > 0 || !isatty(STDIN_FILENO))) {
+        fprintf(stderr, "intervene: --demo needs the explorer: a terminal, and no -c or -s\n");
         iv_workspace_free(ws);
         free(jobs);
         return 2;

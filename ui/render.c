@@ -23,7 +23,19 @@ static void scalar_text(json_object *v, bool quote, iv_buf *out)
         return;
     }
     if (quote && json_object_is_type(v, json_type_string) && strpbrk(s, " \t=\"")) {
-        iv_buf_printf(out, "\"%s\"", s);
+        /* A text with double quotes in it goes in single ones (usage="COMMAND" ... would read
+         * as an empty string and a stray word); with both kinds, its double quotes are escaped. */
+        if (strchr(s, '"') && !strchr(s, '\'')) {
+            iv_buf_printf(out, "'%s'", s);
+            return;
+        }
+        iv_buf_append(out, "\"", 1);
+        for (const char *c = s; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                iv_buf_append(out, "\\", 1);
+            iv_buf_append(out, c, 1);
+        }
+        iv_buf_append(out, "\"", 1);
         return;
     }
     iv_buf_printf(out, "%s", s);

@@ -195,6 +195,13 @@ static bool start_curses(void)
     /* newterm rather than initscr, which exits on its own when the terminal is unusable. */
     if (!newterm(NULL, stdout, stdin))
         return false;
+    /* A terminal that cannot move its cursor (TERM=dumb, an editor's shell buffer) would show a
+     * blank screen: refuse it, with a message, instead. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (const char *)-1) {
+        endwin();
+        return false;
+    }
     raw(); /* Ctrl-C arrives as a key: it cancels the command line or a job, or asks to quit */
     noecho();
     keypad(stdscr, TRUE);
@@ -408,8 +415,9 @@ int tui_main(iv_workspace *ws, const char *model_arg, const char *demo_path)
     setlocale(LC_ALL, "");
     save_tty_modes();
     if (!start_curses()) {
-        fprintf(stderr, "intervene: cannot use this terminal (TERM=%s); try -c or -s for batch "
-                "mode\n", getenv("TERM") ? getenv("TERM") : "");
+        fprintf(stderr, "intervene: cannot use this terminal (TERM=%s: it cannot move the cursor); "
+                "set TERM (e.g. TERM=xterm-256color), or use --prompt, or -c / -s for batch mode\n",
+                getenv("TERM") ? getenv("TERM") : "");
         tui_free(&t);
         return 2;
     }

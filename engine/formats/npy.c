@@ -588,6 +588,8 @@ static int check_rows(const char *path, const char *what, long n, iv_error *err)
     return 0;
 }
 
+#define MAX_NPY_LABELS 16
+
 /* A plain .npy: inputs are the first columns, the rest are labels. */
 static int plan_npy(const char *path, const iv_npy_array *a, int n_inputs, char *const *names,
                     npy_plan *p, iv_error *err)
@@ -598,6 +600,12 @@ static int plan_npy(const char *path, const iv_npy_array *a, int n_inputs, char 
     if (a->n_cols < n_inputs)
         return iv_error_set(err, "%s: %ld columns, but the model has %d inputs", path, a->n_cols,
                             n_inputs);
+    /* A few columns after the inputs are labels; hundreds mean the file is another model's
+     * inputs (784 pixels into a 2-input model), which silently taking as labels would hide. */
+    if (a->n_cols - n_inputs > MAX_NPY_LABELS)
+        return iv_error_set(err, "%s: %ld columns, but the model has %d inputs (the columns after "
+                            "the inputs are labels, at most %d); is this the data of another "
+                            "model?", path, a->n_cols, n_inputs, MAX_NPY_LABELS);
     if (check_rows(path, "the array", a->n_rows, err) != 0)
         return -1;
     p->n = a->n_rows;
