@@ -125,7 +125,9 @@ IV_HANDLER(iv_cmd_effect)
     iv_json_set_str(obj, "dataset", ws->data->spec);
     json_object_object_add(obj, "examples", json_object_new_int64(e.n));
     json_object_object_add(obj, "samples", json_object_new_int64(e.samples));
-    iv_json_set_num(obj, "mean_change", e.mean_change);
+    iv_json_set_num(obj, "mean_change", e.mean_change); /* of |change|, as its name keeps */
+    if (e.width == 1)
+        iv_json_set_num(obj, "mean_signed_change", e.mean_signed);
     iv_json_set_num(obj, "max_change", e.max_change);
     json_object *at = json_object_new_object();
     for (int i = 0; i < m->n_inputs; i++)

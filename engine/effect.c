@@ -20,7 +20,7 @@ void iv_effect_free(iv_effect *e)
 typedef struct effect_pass {
     iv_effect *e;
     iv_metrics_acc metrics;
-    double total;
+    double total, signed_total;
 } effect_pass;
 
 /* Each example's change, and the metrics, from one chunk of the pass. */
@@ -44,6 +44,8 @@ static int add_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
             }
             e->change[r] += sqrt(sq) / (double)S;
         }
+        if (w == 1)
+            p->signed_total += (double)e->intervened[r] - e->clean[r];
         p->total += e->change[r];
         if (r == 0 || e->change[r] > e->max_change) {
             e->max_change = e->change[r];
@@ -149,6 +151,7 @@ int iv_workspace_effect(iv_workspace *ws, iv_effect *e, iv_error *err)
     }
     iv_metrics_end(&p.metrics, &e->metrics);
     e->mean_change = p.total / (double)n;
+    e->mean_signed = w == 1 ? p.signed_total / (double)n : NAN;
     keep(ws, e);
     return 0;
 }

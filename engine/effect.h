@@ -14,7 +14,10 @@ typedef struct iv_effect {
     float *intervened;      /* (n, width) mean over samples */
     double *change;         /* (n) Euclidean norm of intervened - clean (its absolute value when
                                the output is one number), mean over samples */
-    double mean_change, max_change;
+    double mean_change, max_change; /* of the size of the change: never negative */
+    double mean_signed;     /* one output: the mean of intervened - clean, which says which way
+                               it moved (a mean size of 2 may be +2 everywhere, or -2); NAN for
+                               several outputs */
     long argmax;            /* example with the largest change */
     long samples;
     iv_metrics metrics;

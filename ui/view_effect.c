@@ -163,15 +163,24 @@ static void items_add(items *l, int attr, const char *text)
 static void add_stats(const tui *t, items *l)
 {
     char num[32], at[120], text[200];
+    /* The map's cells are signed; these are sizes, so they say so, and one output's signed mean
+     * says which way it went. */
     iv_format_number(num, sizeof num, t->effect.mean_change);
-    snprintf(text, sizeof text, "mean change %s", num);
+    if (!isnan(t->effect.mean_signed)) {
+        char sgn[32];
+        iv_format_number(sgn, sizeof sgn, t->effect.mean_signed);
+        snprintf(text, sizeof text, "mean |change| %s (signed %s%s)", num,
+                 t->effect.mean_signed > 0 ? "+" : "", sgn);
+    } else {
+        snprintf(text, sizeof text, "mean |change| %s", num);
+    }
     items_add(l, A_NORMAL, text);
     iv_format_number(num, sizeof num, t->effect.max_change);
     example_text(t, t->effect.argmax, at, sizeof at);
     if (at[0] && t->effect.max_change > 0)
-        snprintf(text, sizeof text, "largest %s at %s", num, at);
+        snprintf(text, sizeof text, "largest |change| %s at %s", num, at);
     else
-        snprintf(text, sizeof text, "largest %s", num);
+        snprintf(text, sizeof text, "largest |change| %s", num);
     items_add(l, A_NORMAL, text);
     if (t->effect.samples > 1) {
         snprintf(text, sizeof text, "mean of %ld samples", t->effect.samples);
