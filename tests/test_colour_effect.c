@@ -351,8 +351,10 @@ static void test_map_title(void **state)
     line_at(wide.y, wide.x, wide.w, line, sizeof line);
     assert_non_null(strstr(line, "effect over grid x=0:10:1 y=0:10:1 (121 examples)"));
     char *all = panel_text(&wide);
-    assert_non_null(strstr(all, "mean change 1.363636"));
-    assert_non_null(strstr(all, "largest 9 at x=9 y=10"));
+    /* Sizes, said to be; the one output's signed mean says which way (here: up everywhere). */
+    assert_non_null(strstr(all, "mean |change| 1.363636"));
+    assert_non_null(strstr(all, "signed mean +1.363636"));
+    assert_non_null(strstr(all, "largest |change| 9 at x=9 y=10"));
     assert_null(strstr(all, "no intervention"));
     free(all);
     fixture_free(&f);
@@ -583,7 +585,7 @@ static void test_effect_invalid(void **state)
     draw(&f, wide);
     char *all = panel_text(&wide);
     assert_non_null(strstr(all, "no reference dataset: set one with 'data'"));
-    assert_null(strstr(all, "mean change"));
+    assert_null(strstr(all, "mean |change|"));
     free(all);
     fixture_free(&f);
 }

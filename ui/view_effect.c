@@ -166,15 +166,14 @@ static void add_stats(const tui *t, items *l)
     /* The map's cells are signed; these are sizes, so they say so, and one output's signed mean
      * says which way it went. */
     iv_format_number(num, sizeof num, t->effect.mean_change);
-    if (!isnan(t->effect.mean_signed)) {
-        char sgn[32];
-        iv_format_number(sgn, sizeof sgn, t->effect.mean_signed);
-        snprintf(text, sizeof text, "mean |change| %s (signed %s%s)", num,
-                 t->effect.mean_signed > 0 ? "+" : "", sgn);
-    } else {
-        snprintf(text, sizeof text, "mean |change| %s", num);
-    }
+    snprintf(text, sizeof text, "mean |change| %s", num);
     items_add(l, A_NORMAL, text);
+    if (!isnan(t->effect.mean_signed)) { /* a line of its own: it never breaks mid-number */
+        iv_format_number(num, sizeof num, t->effect.mean_signed);
+        snprintf(text, sizeof text, "signed mean %s%s", t->effect.mean_signed > 0 ? "+" : "",
+                 num);
+        items_add(l, A_NORMAL, text);
+    }
     iv_format_number(num, sizeof num, t->effect.max_change);
     example_text(t, t->effect.argmax, at, sizeof at);
     if (at[0] && t->effect.max_change > 0)
