@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 43
+plan 45
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -179,3 +179,12 @@ wait "$pid"
 echo $? >"$tmp/status"
 check "SIGINT with no command running exits 130" \
     eval 'status_is 130 && [ "$(cat "$tmp/err")" = "intervene: interrupted" ]'
+
+# A list of hundreds does not fill a line: its head, its tail and its length; JSON keeps it all.
+awk 'BEGIN { printf "inputs"; for (i = 0; i < 40; i++) printf " x%d", i; print "";
+             print "layer out identity"; print "  weights"; printf "   ";
+             for (i = 0; i < 40; i++) printf " 1"; print "" }' >"$tmp/wide.nn"
+iv "$tmp/wide.nn" -c info
+check "a long list in text shows its head and tail, and how many" eval 'status_is 0 && out_has "inputs=[x0 x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 ... x36 x37 x38 x39] (40 in all)"'
+iv "$tmp/wide.nn" --json -c info
+check "the same list in JSON is whole" eval 'status_is 0 && out_has "\"x20\"" && out_has "\"x39\""'

@@ -41,6 +41,10 @@ static void scalar_text(json_object *v, bool quote, iv_buf *out)
     iv_buf_printf(out, "%s", s);
 }
 
+#define LIST_MAX 32  /* longer lists are shown by their first LIST_HEAD and last LIST_TAIL */
+#define LIST_HEAD 12
+#define LIST_TAIL 4
+
 /* A value on a key=value line: scalars bare, one-element arrays bare, others in brackets. */
 static void flat_text(json_object *v, bool quote, iv_buf *out)
 {
@@ -53,13 +57,22 @@ static void flat_text(json_object *v, bool quote, iv_buf *out)
         scalar_text(json_object_array_get_idx(v, 0), quote, out);
         return;
     }
+    /* A list of hundreds (the 784 inputs of an image model, a 512-wide site) does not read on one
+     * line: its head and tail, and how many there are; --json and export keep them all. */
+    bool cut = n > LIST_MAX;
     iv_buf_append(out, "[", 1);
     for (size_t i = 0; i < n; i++) {
+        if (cut && i == LIST_HEAD) {
+            iv_buf_append(out, " ...", 4);
+            i = n - LIST_TAIL;
+        }
         if (i)
             iv_buf_append(out, " ", 1);
         scalar_text(json_object_array_get_idx(v, i), quote, out);
     }
     iv_buf_append(out, "]", 1);
+    if (cut)
+        iv_buf_printf(out, " (%zu in all)", n);
 }
 
 /* ---- tables and grids -------------------------------------------------------------------------- */
