@@ -929,6 +929,30 @@ static void test_progress_drawn_on_message_line(void **state)
     finish(&t);
 }
 
+/* A number fits its cell with as many digits as the cell holds: a small one drops its leading
+ * zero, a big one takes a compact exponent, and '#'s come only when nothing fits. */
+static void test_fit_number(void **state)
+{
+    (void)state;
+    struct {
+        double v;
+        int w;
+        const char *want;
+    } cases[] = {
+        {-0.003325, 5, "-.003"},  {0.003325, 5, "0.003"}, {-0.003325, 7, "-0.0033"},
+        {123456789, 5, "1e+08"},  {2e6, 3, "2e6"},        {-2e-7, 5, "-2e-7"},
+        {5, 5, "5"},              {-1.5, 4, "-1.5"},      {0, 1, "0"},
+        {-123456, 3, "-##"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        tui_fit_number(buf, cases[i].w, cases[i].v);
+        if (strcmp(buf, cases[i].want) != 0)
+            fail_msg("%g in %d columns: got '%s', want '%s'", cases[i].v, cases[i].w, buf,
+                     cases[i].want);
+    }
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -952,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_demo_empty_caption),
         cmocka_unit_test(test_demo_steps_back_and_forth),
         cmocka_unit_test(test_draw_clipped_edges),
+        cmocka_unit_test(test_fit_number),
         cmocka_unit_test(test_screen_80x24_colour),
         cmocka_unit_test(test_screen_80x24_no_colour),
         cmocka_unit_test(test_screen_120x40_colour),

@@ -271,4 +271,8 @@ int tui_demo_step(tui *t, int delta);
  * Returns the process exit status. */
 int tui_main(iv_workspace *ws, const char *model_arg, const char *demo_path);
 
+/* A number in at most w columns (view_layers.c): the most digits that fit, then without its leading
+ * zero, then as a compact exponent; '#'s only when nothing fits. */
+void tui_fit_number(char *buf, int w, double v);
+
 #endif

@@ -11,7 +11,30 @@
 #include "tui.h"
 
 /* Formats v in at most w characters, with as many significant digits as fit. */
-static void fit_number(char *buf, int w, double v)
+/* Drops the zero before the point, ".003" for "0.003": a column shorter, the same number. */
+static void drop_leading_zero(char *s)
+{
+    char *z = s[0] == '-' ? s + 1 : s;
+    if (z[0] == '0' && z[1] == '.')
+        memmove(z, z + 1, strlen(z));
+}
+
+/* "-3e-03" -> "-3e-3", "2e+06" -> "2e6": an exponent without its plus sign and padding. */
+static void compact_exponent(char *s)
+{
+    char *e = strchr(s, 'e');
+    if (!e)
+        return;
+    char *p = e + 1, *digits = p;
+    if (*p == '+')
+        memmove(p, p + 1, strlen(p));
+    else if (*p == '-')
+        digits = p + 1;
+    while (digits[0] == '0' && digits[1])
+        memmove(digits, digits + 1, strlen(digits));
+}
+
+void tui_fit_number(char *buf, int w, double v)
 {
     if (w < 1) {
         buf[0] = '\0';
@@ -23,14 +46,22 @@ static void fit_number(char *buf, int w, double v)
     }
     if (v == 0)
         v = 0; /* no "-0" */
-    for (int digits = 6; digits >= 1; digits--) {
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "%.*g", digits, v);
-        if ((int)strlen(tmp) <= w) {
-            memcpy(buf, tmp, strlen(tmp) + 1);
-            return;
+    /* The most digits that fit; then without the leading zero (-0.003325 in a cell of five:
+     * "-.003"); then as a compact exponent ("-3e-3", "2e6"). */
+    for (int pass = 0; pass < 3; pass++)
+        for (int digits = 6; digits >= 1; digits--) {
+            char tmp[64];
+            snprintf(tmp, sizeof tmp, pass < 2 ? "%.*g" : "%.*e", pass < 2 ? digits : digits - 1,
+                     v);
+            if (pass == 1)
+                drop_leading_zero(tmp);
+            if (pass == 2)
+                compact_exponent(tmp);
+            if ((int)strlen(tmp) <= w) {
+                memcpy(buf, tmp, strlen(tmp) + 1);
+                return;
+            }
         }
-    }
     snprintf(buf, (size_t)w + 1, "%s", v < 0 ? "-#########" : "##########"); /* does not fit */
 }
 
@@ -53,12 +84,12 @@ static void draw_value(const tui *t, int y, int x, int w, double v, double scale
     if (t->colour == TUI_COLOUR_NONE) {
         attrset(extra);
         mvaddstr(y, x, tui_colour_shade(v, scale));
-        fit_number(num, w - 1, v);
+        tui_fit_number(num, w - 1, v);
         mvprintw(y, x + 1, "%*s", w - 1, num);
         return;
     }
     attrset(tui_colour_attr(t->colour, v, scale) | extra);
-    fit_number(num, w, v);
+    tui_fit_number(num, w, v);
     mvprintw(y, x, "%*s", w, num);
 }
 
