@@ -183,6 +183,11 @@ static void test_keys_issue_commands(void **state)
     c = tui_key_command(&t, 'm');
     assert_string_equal(c, "ablate h1[1:3] mean");
     free(c);
+    /* A look at the selection (compare) leaves it for the next key; an ablation uses it up. */
+    tui_key_press(&t, 'C');
+    assert_string_equal(t.echo, "compare h1[1:3]");
+    assert_int_equal(tui_selection_count(&t, 2), 2); /* h1[1] and h1[2] still selected */
+    tui_key_press(&t, 27); /* Esc closes compare's table */
     assert_null(tui_key_command(&t, 't')); /* nothing acts on h1[2] yet */
     tui_run(&t, "input 3 5; source 5 3");
     tui_key_press(&t, 'p');

@@ -132,6 +132,17 @@ char *tui_key_command(const tui *t, int key)
     return k && k->command ? expand(t, k->command) : NULL;
 }
 
+/* Whether a command changes the interventions (ablate, set, patch): those use the selection up;
+ * a look at it (compare, sweep) leaves it for the next key. */
+static bool adds_intervention(const char *command)
+{
+    char name[32];
+    size_t n = strcspn(command, " ");
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), command);
+    const iv_command *c = iv_command_find(name);
+    return c && (c->flags & IV_CMD_CHANGES);
+}
+
 /* Runs a cursor or selection command without disturbing the echoed command and its message. */
 static void run_quietly(tui *t, const char *command)
 {
@@ -204,9 +215,10 @@ void tui_key_press(tui *t, int key)
         t->message_is_error = true;
         return;
     }
-    if (is_quiet(command))
+    if (is_quiet(command)) {
         run_quietly(t, command);
-    else if (tui_run(t, command) == 0 && strstr(k->command, "{addr}")) {
+    } else if (tui_run(t, command) == 0 && strstr(k->command, "{addr}") &&
+               adds_intervention(command)) {
         tui_clear_selection(t); /* the next intervention starts a new selection */
     }
     free(command);
