@@ -647,6 +647,31 @@ static int screen_down(void **state)
     return 0;
 }
 
+/* In map mode the title says "output" at every width where the map shows the output, and
+ * "effect" where a dataset that is no grid shows the histogram of the change. */
+static void test_map_output_title(void **state)
+{
+    (void)state;
+    tui f;
+    fixture_init(&f, "ablate h1[1] zero", colour256);
+    f.map_output = true;
+    const tui_rect narrow = {2, 5, 16, 40}; /* too narrow for the spec and the count */
+    draw(&f, narrow);
+    char line[SCREEN_COLS * MB_LEN_MAX + 1];
+    line_at(narrow.y, narrow.x, narrow.w, line, sizeof line);
+    if (strncmp(line, "output over grid", 16) != 0)
+        fail_msg("narrow title: '%s'", line);
+    fixture_free(&f);
+
+    fixture_init(&f, "data sample 50 x=0:10 y=0:10; ablate h1[1] zero", colour256);
+    f.map_output = true;
+    draw(&f, wide);
+    line_at(wide.y, wide.x, wide.w, line, sizeof line);
+    if (strncmp(line, "effect over sample", 18) != 0)
+        fail_msg("histogram title: '%s'", line);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     /* The glyphs are UTF-8: take the user's locale, or C.UTF-8 when that is not UTF-8. */
@@ -661,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_colour_shade),
         cmocka_unit_test(test_colour_named),
         cmocka_unit_test(test_map_title),
+        cmocka_unit_test(test_map_output_title),
         cmocka_unit_test(test_map_cells),
         cmocka_unit_test(test_map_axes),
         cmocka_unit_test(test_map_markers),

@@ -105,19 +105,23 @@ static void title_text(const tui *t, int width, char *buf, size_t n)
     const iv_dataset *d = t->ws->data;
     char spec[300];
     snprintf(spec, sizeof spec, "%s", d ? d->spec : "no dataset");
+    /* The output only where the map shows it: a dataset that is no grid gets the histogram of
+     * the change, whatever `map` says; and every shorter title keeps the same word. */
+    bool output = t->map_output && d && d->is_grid && d->d == 2;
+    const char *what = output ? "output" : "effect";
     char full[400];
     snprintf(full, sizeof full, "%s over %s (%ld examples)",
-             t->map_output ? "output (intervened)" : "effect", spec, t->effect.n);
+             output ? "output (intervened)" : "effect", spec, t->effect.n);
     snprintf(buf, n, "%s", full);
     if (tui_text_width(buf) <= width)
         return;
-    snprintf(buf, n, "effect over %s", spec);
+    snprintf(buf, n, "%s over %s", what, spec);
     if (tui_text_width(buf) <= width)
         return;
-    snprintf(buf, n, "effect (%ld examples)", t->effect.n);
+    snprintf(buf, n, "%s (%ld examples)", what, t->effect.n);
     if (tui_text_width(buf) <= width)
         return;
-    snprintf(buf, n, "effect");
+    snprintf(buf, n, "%s", what);
 }
 
 /* "x=9 y=10": the inputs of an example, for where the largest change is. */
