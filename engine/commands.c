@@ -233,14 +233,63 @@ int iv_words_split(const char *text, char ***out, iv_error *err)
 
 /* ---- running ----------------------------------------------------------------------------------- */
 
+/* Edits (insert, delete, replace, swap two neighbours) between a and b, up to limit + 1. */
+static int edit_distance(const char *a, const char *b, int limit)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 32 || m > 32 || (n > m ? n - m : m - n) > (size_t)limit)
+        return limit + 1;
+    int d[33][33];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
+            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+/* The one command a mistyped name is closest to, or NULL: within one edit for a name of up to
+ * four letters and two for a longer one (two edits turn `frob` into `drop`), ties refused. */
+static const char *nearest_command(const char *name)
+{
+    int limit = strlen(name) <= 4 ? 1 : 2;
+    int count, best = limit + 1, ties = 0;
+    const iv_command *all = iv_commands(&count), *found = NULL;
+    for (int i = 0; i < count; i++) {
+        int dist = edit_distance(name, all[i].name, limit);
+        if (dist < best) {
+            best = dist;
+            found = &all[i];
+            ties = 0;
+        } else if (dist == best) {
+            ties++;
+        }
+    }
+    return found && ties == 0 && best <= limit && strlen(name) > 2 ? found->name : NULL;
+}
+
 int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err)
 {
     if (argc < 1)
         return 0;
     const iv_command *c = iv_command_find(argv[0]);
-    if (!c)
+    if (!c) {
+        const char *near = nearest_command(argv[0]);
+        if (near)
+            return iv_error_set(err, "unknown command '%.40s%s' (did you mean '%s'? try 'help')",
+                                argv[0], strlen(argv[0]) > 40 ? "..." : "", near);
         return iv_error_set(err, "unknown command '%.40s%s' (try 'help')", argv[0],
                             strlen(argv[0]) > 40 ? "..." : "");
+    }
     int nargs = argc - 1;
     if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args))
         return iv_error_set(err, "%s: expected %s%s%s", c->name, c->name, *c->usage ? " " : "",

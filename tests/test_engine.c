@@ -477,7 +477,12 @@ static void test_errors_keep_state(void **state)
     assert_non_null(strstr(run_fails(ws, "ablate h1 zero k=3"), "takes no option 'k'"));
     assert_non_null(strstr(run_fails(ws, "toggle 9"), "no intervention #9"));
     assert_non_null(strstr(run_fails(ws, "model /nonexistent.nn"), "/nonexistent.nn"));
-    assert_non_null(strstr(run_fails(ws, "frobnicate"), "unknown command 'frobnicate'"));
+    assert_non_null(strstr(run_fails(ws, "frobnicate"), "unknown command 'frobnicate' (try"));
+    /* A name two edits from one command says which; one as near to two says nothing. */
+    assert_non_null(strstr(run_fails(ws, "ablat h1[0] zero"),
+                           "unknown command 'ablat' (did you mean 'ablate'? try 'help')"));
+    assert_non_null(strstr(run_fails(ws, "inptu 3 5"), "(did you mean 'input'?"));
+    assert_null(strstr(run_fails(ws, "se"), "did you mean"));
     assert_non_null(strstr(run_fails(ws, "data none; ablate h1 mean"), "needs a reference dataset"));
     /* None of that lost anything. */
     assert_int_equal(ws->count, 1);
