@@ -31,6 +31,8 @@
 #include "model.h"
 #include "rng.h"
 
+#include "mlp.h"
+
 /* OpenBLAS's extension; weak so this still links against a CBLAS without it (then it is NULL). */
 extern int openblas_get_num_threads(void) __attribute__((weak));
 
@@ -39,8 +41,6 @@ extern int openblas_get_num_threads(void) __attribute__((weak));
 #define GRID_SIDE 101      /* 0, 0.1, ..., 10 */
 #define GRID_REPS 200
 
-static const int mlp_width[] = {784, 512, 512, 10}; /* inputs, h1, h2, out */
-#define MLP_LAYERS 3
 
 static double now(void)
 {
@@ -51,50 +51,12 @@ static double now(void)
 
 static double min2(double a, double b) { return a < b ? a : b; }
 
-static float uniform(iv_rng *r, float lo, float hi) { return lo + (hi - lo) * (float)iv_rng_uniform(r); }
-
 /* ---- the MLP, made through the builder ----------------------------------------------------------- */
 
 static iv_model *build_mlp(iv_rng *rng)
 {
-    iv_builder *b = iv_builder_new("bench:mlp", NULL);
-    iv_builder_name(b, "mlp");
-    char **names = iv_xmalloc(sizeof(char *) * (size_t)mlp_width[0]); /* (n_inputs) */
-    for (int i = 0; i < mlp_width[0]; i++)
-        names[i] = iv_xasprintf("p%d", i);
-    static const char *layer_names[MLP_LAYERS] = {"h1", "h2", "out"};
-    iv_error err;
-    if (iv_builder_inputs(b, mlp_width[0], names, NULL, &err) < 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    for (int l = 0; l < MLP_LAYERS; l++) {
-        int n_in = mlp_width[l], n_out = mlp_width[l + 1];
-        size_t nw = (size_t)n_out * (size_t)n_in;
-        float *w = iv_xmalloc(sizeof(float) * nw), *bias = iv_xmalloc(sizeof(float) * (size_t)n_out);
-        float scale = 1.0f / sqrtf((float)n_in);
-        for (size_t i = 0; i < nw; i++)
-            w[i] = uniform(rng, -scale, scale);
-        for (int o = 0; o < n_out; o++)
-            bias[o] = uniform(rng, -scale, scale);
-        iv_dense_spec d = {.name = layer_names[l], .n_in = n_in, .n_out = n_out, .weight = w,
-                           .bias = bias, .act = l + 1 < MLP_LAYERS ? IV_ACT_RELU : IV_ACT_IDENTITY};
-        if (iv_builder_dense(b, &d, &err) < 0) {
-            fprintf(stderr, "bench: %s\n", err.msg);
-            exit(1);
-        }
-        free(w);
-        free(bias);
-    }
-    for (int i = 0; i < mlp_width[0]; i++)
-        free(names[i]);
-    free(names);
-    iv_model *m = iv_builder_finish(b, &err);
-    if (!m) {
-        fprintf(stderr, "bench: %s\n", err.msg);
-        exit(1);
-    }
-    return m;
+    static const char *const names[MLP_LAYERS] = {"h1", "h2", "out"};
+    return mlp_build(rng, names, "bench");
 }
 
 /* The ceiling: the MLP's three layer products as bare sgemms into scratch buffers (bias, hooks and
@@ -136,7 +98,7 @@ static void bench_mlp(void)
 
     float *x = malloc(sizeof(float) * N_ROWS * (size_t)mlp_width[0]); // (N_ROWS, 784)
     for (size_t i = 0; i < (size_t)N_ROWS * (size_t)mlp_width[0]; i++)
-        x[i] = uniform(&rng, 0.0f, 1.0f);
+        x[i] = mlp_uniform(&rng, 0.0f, 1.0f);
     float *buf[MLP_LAYERS]; // (N_ROWS, 512), (N_ROWS, 512), (N_ROWS, 10)
     for (int l = 0; l < MLP_LAYERS; l++)
         buf[l] = calloc((size_t)N_ROWS * (size_t)mlp_width[l + 1], sizeof(float));

@@ -50,6 +50,8 @@
 #include "commands.h"
 #include "model.h"
 #include "rng.h"
+
+#include "mlp.h"
 #include "workspace.h"
 
 #define SEED 20240607
@@ -58,8 +60,6 @@
 #define REPS 3              /* at most, for a measurement quicker than QUICK_SECONDS */
 #define QUICK_SECONDS 5.0
 
-static const int mlp_width[] = {784, 512, 512, 10}; /* inputs, layer0, layer1, layer2 */
-#define MLP_LAYERS 3
 
 static double now(void)
 {
@@ -68,10 +68,6 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static float uniform(iv_rng *r, float lo, float hi)
-{
-    return lo + (hi - lo) * (float)iv_rng_uniform(r);
-}
 
 /* A positive integer from the environment, or the default when unset or empty. */
 static long env_long(const char *name, long def, long max)
@@ -94,45 +90,8 @@ static long env_long(const char *name, long def, long max)
 
 static iv_model *build_mlp(iv_rng *rng)
 {
-    iv_builder *b = iv_builder_new("bench:mlp", NULL);
-    iv_builder_name(b, "mlp");
-    char **names = iv_xmalloc(sizeof(char *) * (size_t)mlp_width[0]); /* (n_inputs) */
-    for (int i = 0; i < mlp_width[0]; i++)
-        names[i] = iv_xasprintf("p%d", i);
-    static const char *layer_names[MLP_LAYERS] = {"layer0", "layer1", "layer2"};
-    iv_error err;
-    if (iv_builder_inputs(b, mlp_width[0], names, NULL, &err) < 0) {
-        fprintf(stderr, "bench_scale: %s\n", err.msg);
-        exit(1);
-    }
-    for (int l = 0; l < MLP_LAYERS; l++) {
-        int n_in = mlp_width[l], n_out = mlp_width[l + 1];
-        size_t nw = (size_t)n_out * (size_t)n_in;
-        float *w = iv_xmalloc(sizeof(float) * nw);
-        float *bias = iv_xmalloc(sizeof(float) * (size_t)n_out);
-        float scale = 1.0f / sqrtf((float)n_in);
-        for (size_t i = 0; i < nw; i++)
-            w[i] = uniform(rng, -scale, scale);
-        for (int o = 0; o < n_out; o++)
-            bias[o] = uniform(rng, -scale, scale);
-        iv_dense_spec d = {.name = layer_names[l], .n_in = n_in, .n_out = n_out, .weight = w,
-                           .bias = bias, .act = l + 1 < MLP_LAYERS ? IV_ACT_RELU : IV_ACT_IDENTITY};
-        if (iv_builder_dense(b, &d, &err) < 0) {
-            fprintf(stderr, "bench_scale: %s\n", err.msg);
-            exit(1);
-        }
-        free(w);
-        free(bias);
-    }
-    for (int i = 0; i < mlp_width[0]; i++)
-        free(names[i]);
-    free(names);
-    iv_model *m = iv_builder_finish(b, &err);
-    if (!m) {
-        fprintf(stderr, "bench_scale: %s\n", err.msg);
-        exit(1);
-    }
-    return m;
+    static const char *const names[MLP_LAYERS] = {"layer0", "layer1", "layer2"};
+    return mlp_build(rng, names, "bench_scale");
 }
 
 /* Writes `rows` inputs uniform in [0, 1) as an .npy file, format 1.0: the magic, the version, a
@@ -161,7 +120,7 @@ static int write_npy(const char *path, long rows, int cols, iv_rng *rng)
     unsigned char *row = iv_xmalloc(4 * (size_t)cols); /* (cols) float32, little-endian */
     for (long r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
-            float v = uniform(rng, 0.0f, 1.0f);
+            float v = mlp_uniform(rng, 0.0f, 1.0f);
             uint32_t u;
             memcpy(&u, &v, sizeof u);
             for (int k = 0; k < 4; k++)
