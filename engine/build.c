@@ -168,12 +168,10 @@ static int reserve_params(iv_builder *b, long more, iv_error *err)
     return 0;
 }
 
-int iv_builder_op(iv_builder *b, const iv_op *op, const float *params, long n_params,
-                  iv_error *err)
+/* Adds an operation whose n_params parameters are already at the end of the block (reserved and
+ * written by the caller). */
+static void push_op(iv_builder *b, const iv_op *op, long n_params)
 {
-    if (n_params < 0 || reserve_params(b, n_params, err) < 0)
-        return n_params < 0 ? fail(err, b->where, "an operation with %ld parameters", n_params)
-                            : -1;
     GROW(b->ops, b->n_ops, b->ops_cap);
     iv_op *o = &b->ops[b->n_ops++];
     *o = *op;
@@ -183,9 +181,18 @@ int iv_builder_op(iv_builder *b, const iv_op *op, const float *params, long n_pa
         o->weight += b->n_params;
     if (o->bias >= 0)
         o->bias += b->n_params;
+    b->n_params += n_params;
+}
+
+int iv_builder_op(iv_builder *b, const iv_op *op, const float *params, long n_params,
+                  iv_error *err)
+{
+    if (n_params < 0 || reserve_params(b, n_params, err) < 0)
+        return n_params < 0 ? fail(err, b->where, "an operation with %ld parameters", n_params)
+                            : -1;
     if (n_params > 0)
         memcpy(b->params + b->n_params, params, sizeof(float) * (size_t)n_params);
-    b->n_params += n_params;
+    push_op(b, op, n_params);
     return 0;
 }
 
@@ -274,21 +281,18 @@ int iv_builder_dense(iv_builder *b, const iv_dense_spec *d, iv_error *err)
                        .pre_site = pre, .site = post, .linear_op = b->n_ops},
                  .where = arena_copy(b, d->where), .line = d->line};
     /* The linear operation's parameters: weights, then the bias. */
-    float *wb = iv_big_alloc((size_t)(n_w + n_b) + 1, sizeof(float), "a layer's parameters", err);
-    if (!wb)
+    /* The weights, then the bias, straight into the block (no copy on the way). */
+    if (reserve_params(b, n_w + n_b, err) < 0)
         return -1;
-    if (n_w)
-        memcpy(wb, d->weight, sizeof(float) * (size_t)n_w);
-    if (n_b)
-        memcpy(wb + n_w, d->bias, sizeof(float) * (size_t)n_b);
     D->weight = b->n_params;
     D->bias = n_b ? b->n_params + n_w : -1;
+    if (n_w)
+        memcpy(b->params + b->n_params, d->weight, sizeof(float) * (size_t)n_w);
+    if (n_b)
+        memcpy(b->params + b->n_params + n_w, d->bias, sizeof(float) * (size_t)n_b);
     iv_op linear = {.kind = IV_OP_LINEAR, .in = {in, -1}, .out = pre, .weight = sized ? 0 : -1,
                     .bias = n_b ? n_w : -1};
-    int rc = iv_builder_op(b, &linear, wb, n_w + n_b, err);
-    free(wb);
-    if (rc < 0)
-        return -1;
+    push_op(b, &linear, n_w + n_b);
     iv_op act = d->act == IV_ACT_SOFTMAX
                     ? (iv_op){.kind = IV_OP_SOFTMAX, .in = {pre, -1}, .out = post, .weight = -1,
                               .bias = -1}
