@@ -103,22 +103,87 @@ static int parse_input(const iv_model *m, int argc, char **argv, float *values, 
     return 0;
 }
 
-static json_object *input_report(const iv_model *m, const char *key, const float *v)
+/* ---- inputs: typed, or a row of the dataset ------------------------------------------------------ */
+
+/* The row `input row WORD` names: a number, or next / prev from the current row, wrapping (from no
+ * row, next is the first and prev the last). */
+static int parse_row(const iv_workspace *ws, const char *word, long current, long *row,
+                     iv_error *err)
 {
+    if (!ws->data)
+        return iv_error_set(err, "row %s: no reference dataset: set one with 'data'", word);
+    long n = ws->data->n;
+    if (strcmp(word, "next") == 0) {
+        *row = current < 0 ? 0 : (current + 1) % n;
+        return 0;
+    }
+    if (strcmp(word, "prev") == 0) {
+        *row = current < 0 ? n - 1 : (current + n - 1) % n;
+        return 0;
+    }
+    long v;
+    if (iv_parse_int(word, 0, LONG_MAX, &v) < 0)
+        return iv_error_set(err, "row '%s': expected a row number (0 to %ld), next or prev", word,
+                            n - 1);
+    if (v >= n)
+        return iv_error_set(err, "row %ld is past the last row, %ld", v, n - 1);
+    *row = v;
+    return 0;
+}
+
+/* `input row WORD` or `source row WORD`: copies that row's inputs into values. */
+static int take_row(iv_workspace *ws, int argc, char **argv, float *values, long *row,
+                    iv_error *err)
+{
+    if (argc != 2)
+        return iv_error_set(err, "expected row N, row next or row prev");
+    long r = -1;
+    if (parse_row(ws, argv[1], *row, &r, err) < 0)
+        return -1;
+    int d = ws->model->n_inputs;
+    memcpy(values, ws->data->x + r * d, sizeof(float) * (size_t)d);
+    *row = r;
+    return 0;
+}
+
+static bool is_row_command(int argc, char **argv)
+{
+    return argc >= 1 && strcmp(argv[0], "row") == 0;
+}
+
+static json_object *input_report(const iv_workspace *ws, const char *key, const float *v, long row)
+{
+    const iv_model *m = ws->model;
     json_object *obj = json_object_new_object(), *vals = json_object_new_object();
     for (int i = 0; i < m->n_inputs; i++)
         iv_json_set_num(vals, m->input_names[i], v[i]);
     iv_json_set(obj, key, vals);
+    if (row < 0 || !ws->data)
+        return obj;
+    json_object_object_add(obj, "row", json_object_new_int64(row));
+    iv_json_set_str(obj, "dataset", ws->data->spec);
+    if (ws->data->n_labels) {
+        json_object *labels = json_object_new_object();
+        for (int i = 0; i < ws->data->n_labels; i++)
+            iv_json_set_num(labels, ws->data->label_names[i],
+                            ws->data->labels[row * ws->data->n_labels + i]);
+        iv_json_set(obj, "labels", labels);
+    }
     return obj;
 }
 
 IV_HANDLER(iv_cmd_input)
 {
     if (argc == 0) {
-        iv_emit(sink, IV_RESULT_INPUT, input_report(ws->model, "input", ws->base));
+        iv_emit(sink, IV_RESULT_INPUT, input_report(ws, "input", ws->base, ws->input_row));
         return 0;
     }
-    return parse_input(ws->model, argc, argv, ws->base, err);
+    if (is_row_command(argc, argv))
+        return take_row(ws, argc, argv, ws->base, &ws->input_row, err);
+    if (parse_input(ws->model, argc, argv, ws->base, err) < 0)
+        return -1;
+    ws->input_row = -1;
+    return 0;
 }
 
 IV_HANDLER(iv_cmd_source)
@@ -126,7 +191,7 @@ IV_HANDLER(iv_cmd_source)
     if (argc == 0) {
         if (!ws->has_source)
             return iv_error_set(err, "none is set (e.g. 'source 5 3')");
-        iv_emit(sink, IV_RESULT_INPUT, input_report(ws->model, "source", ws->source));
+        iv_emit(sink, IV_RESULT_INPUT, input_report(ws, "source", ws->source, ws->source_row));
         return 0;
     }
     if (argc == 1 && strcmp(argv[0], "none") == 0) {
@@ -135,10 +200,17 @@ IV_HANDLER(iv_cmd_source)
                 return iv_error_set(err, "intervention #%d patches from it; drop it first",
                                     ws->list[i].id);
         ws->has_source = false;
+        ws->source_row = -1;
         return 0;
     }
-    if (parse_input(ws->model, argc, argv, ws->source, err) < 0)
-        return -1;
+    if (is_row_command(argc, argv)) {
+        if (take_row(ws, argc, argv, ws->source, &ws->source_row, err) < 0)
+            return -1;
+    } else {
+        if (parse_input(ws->model, argc, argv, ws->source, err) < 0)
+            return -1;
+        ws->source_row = -1;
+    }
     ws->has_source = true;
     return 0;
 }
@@ -150,7 +222,61 @@ IV_HANDLER(iv_cmd_swap)
     float *t = ws->base;
     ws->base = ws->source;
     ws->source = t;
+    long row = ws->input_row;
+    ws->input_row = ws->source_row;
+    ws->source_row = row;
     return 0;
+}
+
+/* "dataset: load x.npy (10000 examples, 784 inputs, labels: y)", or "dataset: none". */
+static void report_dataset_set(const iv_workspace *ws, const char *metric_note, const iv_sink *sink)
+{
+    const iv_dataset *ds = ws->data;
+    json_object *obj = json_object_new_object();
+    iv_buf done = {0};
+    if (!ds) {
+        iv_buf_printf(&done, "dataset: none");
+    } else {
+        iv_buf_printf(&done, "dataset: %s (%ld example%s, %d input%s", ds->spec, ds->n,
+                      ds->n == 1 ? "" : "s", ds->d, ds->d == 1 ? "" : "s");
+        if (ds->n_labels) {
+            char *names = iv_dataset_join_names(ds->n_labels, ds->label_names);
+            iv_buf_printf(&done, ", labels: %s", names);
+            free(names);
+        }
+        iv_buf_printf(&done, ")");
+    }
+    if (metric_note)
+        iv_buf_printf(&done, "; %s", metric_note);
+    iv_json_set_str(obj, "done", done.data);
+    iv_json_set_str(obj, "dataset", ds ? ds->spec : "none");
+    if (ds) {
+        json_object_object_add(obj, "examples", json_object_new_int64(ds->n));
+        json_object_object_add(obj, "inputs", json_object_new_int(ds->d));
+        json_object *labels = json_object_new_array();
+        for (int i = 0; i < ds->n_labels; i++)
+            json_object_array_add(labels, json_object_new_string(ds->label_names[i]));
+        iv_json_set(obj, "labels", labels);
+    }
+    if (metric_note)
+        iv_json_set_str(obj, "metric", ws->label_column >= 0 ? "label" : "clean");
+    iv_buf_free(&done);
+    iv_emit(sink, IV_RESULT_DONE, obj);
+}
+
+/* After the dataset changed (which forgets the label column): measures against the same column of
+ * the new one when it has it and it still fits, else says that loss gaps are back to clean.
+ * Returns the note to report (allocated), or NULL when nothing changed. */
+static char *relabel(iv_workspace *ws, const char *label)
+{
+    if (!label)
+        return NULL;
+    iv_error why;
+    if (ws->data && iv_metrics_set_label(ws, label, &why) == 0)
+        return NULL;
+    iv_workspace_forget_effect(ws);
+    return iv_xasprintf("metric: back to clean (the new dataset has no usable label column '%s')",
+                        label);
 }
 
 IV_HANDLER(iv_cmd_data)
@@ -168,17 +294,30 @@ IV_HANDLER(iv_cmd_data)
         iv_emit(sink, IV_RESULT_DATASET, obj);
         return 0;
     }
+    char *label = ws->label_column >= 0
+                      ? iv_xstrdup(ws->data->label_names[ws->label_column]) : NULL;
+    int rc;
     if (argc == 1 && strcmp(argv[0], "none") == 0) {
         for (int i = 0; i < ws->count; i++)
-            if (iv_kind_needs_stats(ws->list[i].kind))
+            if (iv_kind_needs_stats(ws->list[i].kind)) {
+                free(label);
                 return iv_error_set(err, "intervention #%d uses the dataset; drop it first",
                                     ws->list[i].id);
+            }
         /* Dropping the dataset fails only in evaluating the workspace again. */
-        return iv_workspace_replace_data(ws, NULL, err) < 0 ? IV_ERROR_AS_IS : 0;
+        rc = iv_workspace_replace_data(ws, NULL, err) < 0 ? IV_ERROR_AS_IS : 0;
+    } else {
+        const iv_model *m = ws->model;
+        iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
+        rc = ds ? iv_workspace_replace_data(ws, ds, err) : -1;
     }
-    const iv_model *m = ws->model;
-    iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
-    return ds ? iv_workspace_replace_data(ws, ds, err) : -1;
+    if (rc == 0) {
+        char *note = relabel(ws, label);
+        report_dataset_set(ws, note, sink);
+        free(note);
+    }
+    free(label);
+    return rc;
 }
 
 IV_HANDLER(iv_cmd_seed)
@@ -198,18 +337,37 @@ IV_HANDLER(iv_cmd_seed)
 
 IV_HANDLER(iv_cmd_metric)
 {
-    if (argc == 1) {
+    bool label = argc >= 1 && strcmp(argv[0], "label") == 0;
+    if (label && argc != 2)
+        return iv_error_set(err, "expected metric label COLUMN (a label column of the dataset)");
+    if (!label && argc == 2)
+        return iv_error_set(err, "expected clean, target or label COLUMN, got '%s %s'", argv[0],
+                            argv[1]);
+    if (label) {
+        if (iv_metrics_set_label(ws, argv[1], err) < 0)
+            return -1;
+        iv_workspace_forget_effect(ws); /* the effect's loss was measured another way */
+    } else if (argc == 1) {
         if (strcmp(argv[0], "clean") && strcmp(argv[0], "target"))
-            return iv_error_set(err, "expected clean or target, got '%s'", argv[0]);
+            return iv_error_set(err, "expected clean, target or label COLUMN, got '%s'", argv[0]);
         bool target = strcmp(argv[0], "target") == 0;
         if (target && (!ws->target || iv_model_is_classifier(ws->model) ||
                        iv_model_output_width(ws->model) != 1))
             return iv_error_set(err, "'target' needs a regression model with one output "
                                 "and a target expression");
+        if (ws->label_column >= 0)
+            iv_workspace_forget_effect(ws);
         ws->loss_vs_target = target;
+        ws->label_column = -1;
     }
     json_object *obj = json_object_new_object();
-    iv_json_set_str(obj, "metric", ws->loss_vs_target ? "target" : "clean");
+    if (ws->label_column >= 0) {
+        char *name = iv_xasprintf("label %s", ws->data->label_names[ws->label_column]);
+        iv_json_set_str(obj, "metric", name);
+        free(name);
+    } else {
+        iv_json_set_str(obj, "metric", ws->loss_vs_target ? "target" : "clean");
+    }
     iv_json_set_str(obj, "loss", iv_loss_name(ws));
     iv_emit(sink, IV_RESULT_SETTING, obj);
     return 0;
@@ -241,14 +399,33 @@ IV_HANDLER(iv_cmd_limit)
     return 0;
 }
 
+/* The commands of a saved session, not counting the line that ends it. */
+static int session_command_count(const char *text)
+{
+    iv_script_command *cmds;
+    int n = iv_script_split(text, &cmds);
+    iv_script_free(cmds, n);
+    return n;
+}
+
 IV_HANDLER(iv_cmd_save)
 {
     char *text = iv_session_script(ws);
-    int rc = iv_write_file_atomic(argv[0], text, strlen(text), err);
-    free(text);
-    if (rc < 0)
+    if (iv_write_file_atomic(argv[0], text, strlen(text), err) < 0) {
+        free(text);
         return -1;
+    }
     ws->unsaved = false;
+    json_object *obj = json_object_new_object();
+    int commands = session_command_count(text);
+    char *done = iv_xasprintf("saved session to %s (%d command%s)", argv[0], commands,
+                              commands == 1 ? "" : "s");
+    iv_json_set_str(obj, "done", done);
+    iv_json_set_str(obj, "saved", argv[0]);
+    json_object_object_add(obj, "commands", json_object_new_int(commands));
+    free(done);
+    free(text);
+    iv_emit(sink, IV_RESULT_DONE, obj);
     return 0;
 }
 

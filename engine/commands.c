@@ -15,6 +15,8 @@
  * written here on the first use of the command table (fill_from_kinds). */
 static char ablate_usage[256], ablate_detail[4096];
 
+static IV_HANDLER(export_and_report);
+
 static const iv_command table[] = {
     {"model", "FILE", "open a model (.nn, .onnx, .safetensors, or builtin:max)",
      "Replaces the model: inputs reset to 0, interventions cleared, the model's default dataset\n"
@@ -22,13 +24,15 @@ static const iv_command table[] = {
      1, 1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_model},
     {"info", "", "describe the model: inputs, layers, sites, target, dataset", "", 0, 0, 0,
      iv_cmd_info},
-    {"input", "[V ...] | [NAME=V ...]", "set the base input (no arguments: show it)",
-     "Values in the model's input order, or by name (unnamed inputs keep their values).\n"
-     "Examples: input 3 5    input x=3 y=5    input y=6",
+    {"input", "[V ...] | [NAME=V ...] | row N|next|prev", "set the base input (no arguments: show it)",
+     "Values in the model's input order, or by name (unnamed inputs keep their values), or row N\n"
+     "(0-based) of the reference dataset; next and prev step from the current row, wrapping\n"
+     "(keys . and ,). Examples: input 3 5    input x=3 y=5    input y=6    input row 17",
      0, -1, IV_CMD_CHANGES, iv_cmd_input},
-    {"source", "[V ...] | [NAME=V ...] | none", "set the source input that patches copy from",
+    {"source", "[V ...] | [NAME=V ...] | row N|next|prev | none",
+     "set the source input that patches copy from",
      "The source run is clean (no interventions); 'patch ADDR' copies its values at ADDR into the\n"
-     "base run. Example: input 3 5; source 5 3; patch h1[0:2]",
+     "base run. A row of the dataset as for input. Example: input 3 5; source 5 3; patch h1[0:2]",
      0, -1, IV_CMD_CHANGES, iv_cmd_source},
     {"swap", "", "exchange the base and the source inputs",
      "Patches then copy from what was the base. Needs a source input.", 0, 0, IV_CMD_CHANGES,
@@ -46,12 +50,17 @@ static const iv_command table[] = {
     {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
      "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,
      0, iv_cmd_seed},
-    {"metric", "[clean|target]", "what loss gaps measure: change from clean, or error to target",
+    {"metric", "[clean|target|label COLUMN]",
+     "what loss gaps measure: change from clean, error to target, or to labels",
      "clean (the default): squared error to the clean output (KL for a classifier), the loss gap\n"
      "of Li & Janson. target: squared error to the model's target expression, minus the clean\n"
-     "network's (negative when an intervention makes the network more right). Loss gaps,\n"
-     "compare and optimal ablation all use it.",
-     0, 1, 0, iv_cmd_metric},
+     "network's (negative when an intervention makes the network more right). label COLUMN:\n"
+     "cross-entropy to a label column of the dataset whose values are the classes 0 .. (outputs\n"
+     "- 1), of the softmax of the outputs (log of the outputs when the model ends in softmax),\n"
+     "intervened minus clean; every figure then also gives the accuracy against the labels,\n"
+     "clean and intervened. A dataset without that column puts it back to clean. Loss gaps,\n"
+     "compare and optimal ablation all use it. Example: data load digits.npz; metric label y",
+     0, 2, 0, iv_cmd_metric},
     {"ablate", ablate_usage, "add an ablation of the addressed neurons", ablate_detail,
      2, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_ablate},
     {"set", "ADDR VALUE", "set the addressed neurons to a constant", "Same as: ablate ADDR set VALUE",
@@ -101,7 +110,7 @@ static const iv_command table[] = {
      "          export \"sweep input[x] 0 10\" sweep.csv\n"
      "export model FILE.nn (or FILE.safetensors) writes the current model in the text format (or\n"
      "as safetensors, with its architecture in the metadata).",
-     2, 2, 0, iv_cmd_export},
+     2, -1, 0, export_and_report},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
     {"limit", "[memory SIZE | pass SIZE]", "show or set the memory limit, and a pass's working memory",
@@ -122,6 +131,124 @@ static const iv_command table[] = {
     {"say", "TEXT ...", "print a line of text (captions in scripts and lectures)", "", 0, -1, 0,
      iv_cmd_say},
 };
+
+/* ---- export: the words it needs, and what it wrote ---------------------------------------------- */
+
+static bool names_result_file(const char *word)
+{
+    size_t len = strlen(word);
+    return (len > 4 && strcmp(word + len - 4, ".csv") == 0) ||
+           (len > 5 && strcmp(word + len - 5, ".json") == 0);
+}
+
+/* `export compare h1 out.csv`: the command was meant whole, and wants its quotes. */
+static int export_needs_quotes(int argc, char **argv, iv_error *err)
+{
+    iv_buf cmd = {0};
+    for (int i = 0; i + 1 < argc; i++)
+        iv_buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+    iv_error_set(err, "put the command in quotes: export \"%s\" %s", cmd.data, argv[argc - 1]);
+    iv_buf_free(&cmd);
+    return -1;
+}
+
+/* CSV rows under their headers; the tables of several results are separated by blank lines. */
+static long count_csv_rows(FILE *f)
+{
+    long rows = 0;
+    bool header = true, empty_line = true;
+    for (int c; (c = fgetc(f)) != EOF;) {
+        if (c != '\n') {
+            empty_line = false;
+            continue;
+        }
+        if (empty_line)
+            header = true; /* the next result's table starts */
+        else if (header)
+            header = false;
+        else
+            rows++;
+        empty_line = true;
+    }
+    return rows;
+}
+
+/* JSON results: the members of a top-level array, or one object. */
+static long count_json_results(FILE *f)
+{
+    int depth = 0, c;
+    bool quoted = false, escaped = false, array = false, member = false;
+    long commas = 0;
+    while ((c = fgetc(f)) != EOF) {
+        if (quoted) {
+            escaped = !escaped && c == '\\';
+            quoted = escaped || c != '"';
+            continue;
+        }
+        if (depth == 0 && c == '[')
+            array = true;
+        else if (depth >= 1 && !strchr(" \t\r\n]", c))
+            member = true; /* the array is not empty */
+        if (c == '"')
+            quoted = true;
+        else if (c == '[' || c == '{')
+            depth++;
+        else if (c == ']' || c == '}')
+            depth--;
+        else if (c == ',' && depth == 1)
+            commas++;
+    }
+    return array ? (member ? commas + 1 : 0) : 1;
+}
+
+/* What a written file holds, read back from it as it streams (no copy of it is made), so that
+ * what is said is what landed on disk. -1 when it cannot be read. */
+static long count_written(const char *path, bool csv)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long n = csv ? count_csv_rows(f) : count_json_results(f);
+    fclose(f);
+    return n;
+}
+
+/* "wrote gaps.csv (CSV, 5 rows)", or "wrote model net.nn". */
+static void report_written(const char *what, const char *path, const iv_sink *sink)
+{
+    json_object *obj = json_object_new_object();
+    char *done;
+    if (strcmp(what, "model") == 0) {
+        done = iv_xasprintf("wrote model %s", path);
+        json_object_object_add(obj, "format", json_object_new_string("model"));
+    } else {
+        bool csv = strcmp(path + strlen(path) - 4, ".csv") == 0;
+        long n = count_written(path, csv);
+        const char *unit = csv ? "row" : "result";
+        done = iv_xasprintf("wrote %s (%s, %ld %s%s)", path, csv ? "CSV" : "JSON", n, unit,
+                            n == 1 ? "" : "s");
+        json_object_object_add(obj, "format", json_object_new_string(csv ? "CSV" : "JSON"));
+        json_object_object_add(obj, csv ? "rows" : "results", json_object_new_int64(n));
+    }
+    json_object_object_add(obj, "done", json_object_new_string(done));
+    json_object_object_add(obj, "wrote", json_object_new_string(path));
+    free(done);
+    iv_emit(sink, IV_RESULT_DONE, obj);
+}
+
+static IV_HANDLER(export_and_report)
+{
+    if (argc > 2 && names_result_file(argv[argc - 1]))
+        return export_needs_quotes(argc, argv, err);
+    if (argc != 2) {
+        const iv_command *c = iv_command_find("export");
+        return iv_error_set(err, "expected export %s", c->usage);
+    }
+    int rc = iv_cmd_export(ws, argc, argv, sink, err);
+    if (rc == 0)
+        report_written(argv[0], argv[1], sink);
+    return rc;
+}
 
 static void fill_from_kinds(void)
 {
@@ -277,6 +404,18 @@ static const char *nearest_command(const char *name)
     return found && ties == 0 && best <= limit && strlen(name) > 2 ? found->name : NULL;
 }
 
+/* Every message that says a dataset is missing ends with one that would do, whichever part of the
+ * engine wrote it, so the hint is added here, once. */
+static void add_dataset_hint(const iv_workspace *ws, iv_error *err)
+{
+    if (ws->data || !strstr(err->msg, "set one with 'data'") || strstr(err->msg, "try: data "))
+        return;
+    char *hint = iv_workspace_dataset_try(ws);
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, "; %s", hint);
+    free(hint);
+}
+
 int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err)
 {
     if (argc < 1)
@@ -302,6 +441,8 @@ int iv_command_run(iv_workspace *ws, int argc, char **argv, const iv_sink *sink,
     int rc = c->run(ws, nargs, argv + 1, sink, err);
     if (rc < 0 && rc != IV_ERROR_AS_IS)
         iv_error_prefix(err, "%s", c->name); /* the one place a handler's error gets its name */
+    if (rc < 0)
+        add_dataset_hint(ws, err);
     if (rc == 0 && rerun)
         rc = iv_workspace_run(ws, err);
     if (changes && rc < 0) {
@@ -413,8 +554,12 @@ int iv_script_run(iv_workspace *ws, const char *text, const char *name, const iv
 
 /* ---- sessions ---------------------------------------------------------------------------------- */
 
-static void append_input(iv_buf *b, const char *cmd, const iv_model *m, const float *v)
+static void append_input(iv_buf *b, const char *cmd, const iv_model *m, const float *v, long row)
 {
+    if (row >= 0) { /* replayed after the dataset, so the row names the same input */
+        iv_buf_printf(b, "%s row %ld\n", cmd, row);
+        return;
+    }
     iv_buf_printf(b, "%s", cmd);
     for (int i = 0; i < m->n_inputs; i++)
         iv_buf_printf(b, " %.9g", v[i]); /* %.9g round-trips float32 exactly */
@@ -431,9 +576,11 @@ char *iv_session_script(const iv_workspace *ws)
     if (ws->loss_vs_target)
         iv_buf_printf(&b, "metric target\n");
     iv_buf_printf(&b, "data %s\n", ws->data ? ws->data->spec : "none");
-    append_input(&b, "input", m, ws->base);
+    if (ws->label_column >= 0)
+        iv_buf_printf(&b, "metric label \"%s\"\n", ws->data->label_names[ws->label_column]);
+    append_input(&b, "input", m, ws->base, ws->input_row);
     if (ws->has_source)
-        append_input(&b, "source", m, ws->source);
+        append_input(&b, "source", m, ws->source, ws->source_row);
     for (int i = 0; i < ws->count; i++) {
         const iv_intervention *iv = &ws->list[i];
         char *addr = iv_addr_format(m, &iv->addr);

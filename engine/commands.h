@@ -31,6 +31,8 @@ typedef enum iv_result_type {
     IV_RESULT_REGIONS,     /* regions: a table of patterns, and maps over a grid */
     IV_RESULT_ACTIVATIONS, /* activations: a table of one row per example */
     IV_RESULT_HELP,        /* help: the command list, or one command */
+    IV_RESULT_DONE,        /* save, export, data: what was done, {"done": "saved session to
+                              FILE (7 commands)", ...} with its figures by name */
 } iv_result_type;
 
 /* Where results go. emit takes a reference: it must json_object_put the object when done. */

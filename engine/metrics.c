@@ -31,12 +31,72 @@ void iv_row_loss_grad(bool classifier, const float *clean, const float *y, int w
                              : (float)(2.0 * ((double)y[k] - clean[k]));
 }
 
+double iv_label_loss(const float *y, int w, int label, bool logits)
+{
+    if (!logits)
+        return -log(fmax(y[label], PROB_FLOOR));
+    double top = y[0], sum = 0;
+    for (int k = 1; k < w; k++)
+        top = fmax(top, y[k]);
+    for (int k = 0; k < w; k++)
+        sum += exp((double)y[k] - top); /* shifted by the largest, so exp cannot overflow */
+    return top + log(sum) - y[label];
+}
+
+/* d/dy of -log y[label] (floored as the loss is), or of log-sum-exp minus the label's logit:
+ * softmax(y) minus the label's indicator. */
+void iv_label_loss_grad(const float *y, int w, int label, bool logits, float *grad)
+{
+    if (!logits) {
+        for (int k = 0; k < w; k++)
+            grad[k] = 0;
+        grad[label] = y[label] > PROB_FLOOR ? (float)(-1.0 / y[label]) : 0;
+        return;
+    }
+    double top = y[0], sum = 0;
+    for (int k = 1; k < w; k++)
+        top = fmax(top, y[k]);
+    for (int k = 0; k < w; k++)
+        sum += exp((double)y[k] - top);
+    for (int k = 0; k < w; k++)
+        grad[k] = (float)(exp((double)y[k] - top) / sum - (k == label));
+}
+
 static int top_class(const float *p, int w)
 {
     int top = 0;
     for (int k = 1; k < w; k++)
         top = p[k] > p[top] ? k : top;
     return top;
+}
+
+static bool outputs_are_logits(const iv_model *m) { return !iv_model_is_classifier(m); }
+
+/* The class of example r in the label column (checked by iv_metrics_set_label). */
+static int label_of(const iv_workspace *ws, long r)
+{
+    const iv_dataset *ds = ws->data;
+    return (int)ds->labels[r * ds->n_labels + ws->label_column];
+}
+
+/* 'metric label': each example's class, as floats in a new array (*owned), and the clean
+ * network's mean cross-entropy to them, subtracted so the figure is a gap. */
+static const float *label_reference(const iv_workspace *ws, double *clean_loss, float **owned,
+                                    iv_error *err)
+{
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), w = iv_model_output_width(m);
+    long n = ws->data->n;
+    const float *clean = ws->ref_acts->site[out]; /* (n, w) */
+    float *ref = iv_big_alloc((size_t)n, sizeof(float), "the labels", err); /* (n) */
+    if (!ref)
+        return NULL;
+    bool logits = outputs_are_logits(m);
+    for (long r = 0; r < n; r++) {
+        ref[r] = (float)label_of(ws, r);
+        *clean_loss += iv_label_loss(clean + r * w, w, label_of(ws, r), logits) / (double)n;
+    }
+    return *owned = ref;
 }
 
 /* What each row's output is compared with: the clean outputs themselves, or ('metric target') the
@@ -51,6 +111,8 @@ static const float *loss_reference(const iv_workspace *ws, double *clean_loss, f
     const float *clean = ws->ref_acts->site[out]; /* (n, w) */
     *clean_loss = 0;
     *owned = NULL;
+    if (ws->label_column >= 0)
+        return label_reference(ws, clean_loss, owned, err);
     if (!ws->loss_vs_target || !ws->target || w != 1)
         return clean;
     float *ref = iv_big_alloc((size_t)n, sizeof(float), "the targets", err); /* (n) */
@@ -68,7 +130,26 @@ int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err)
     memset(acc, 0, sizeof *acc);
     acc->ws = ws;
     acc->ref = loss_reference(ws, &acc->clean_loss, &acc->owned, err);
+    acc->labelled = ws->label_column >= 0;
+    acc->logits = outputs_are_logits(ws->model);
     return acc->ref ? 0 : -1;
+}
+
+/* The loss of one output row against what example r is compared with. */
+static double row_loss(const iv_metrics_acc *acc, bool classifier, long r, const float *y, int w)
+{
+    if (acc->labelled)
+        return iv_label_loss(y, w, (int)acc->ref[r], acc->logits);
+    return iv_row_loss(classifier, acc->ref + r * w, y, w);
+}
+
+static void row_loss_grad(const iv_metrics_acc *acc, bool classifier, long r, const float *y,
+                          int w, float *grad)
+{
+    if (acc->labelled)
+        iv_label_loss_grad(y, w, (int)acc->ref[r], acc->logits, grad);
+    else
+        iv_row_loss_grad(classifier, acc->ref + r * w, y, w, grad);
 }
 
 void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, long S, bool all)
@@ -82,10 +163,16 @@ void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, lon
     for (long e = 0; e < n; e++) {
         long r = first + e; /* the example, in the whole set */
         for (long s = 0; s < S; s++)
-            acc->loss += iv_row_loss(classifier, acc->ref + r * w, y + (e * S + s) * w, w);
+            acc->loss += row_loss(acc, classifier, r, y + (e * S + s) * w, w);
         if (!all)
             continue;
         int top = top_class(clean + r * w, w);
+        if (acc->labelled) {
+            int label = (int)acc->ref[r];
+            acc->label_right_clean += (double)S * (top == label);
+            for (long s = 0; s < S; s++)
+                acc->label_right += top_class(y + (e * S + s) * w, w) == label;
+        }
         double target = has_target ? iv_workspace_target(ws, ws->data->x + r * d) : 0;
         if (has_target)
             acc->t_clean += (clean[r] - target) * (clean[r] - target) * (double)S;
@@ -110,7 +197,7 @@ void iv_metrics_grad(const iv_metrics_acc *acc, const float *y, long first, long
     int w = iv_model_output_width(m);
     bool classifier = iv_model_is_classifier(m);
     for (long r = 0; r < n * S; r++)
-        iv_row_loss_grad(classifier, acc->ref + (first + r / S) * w, y + r * w, w, grad + r * w);
+        row_loss_grad(acc, classifier, first + r / S, y + r * w, w, grad + r * w);
 }
 
 int iv_metrics_pass_loss(const iv_pass_chunk *c, void *acc, iv_error *err)
@@ -147,6 +234,9 @@ void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *mt)
     mt->logit_diff = acc->logit / rows;
     mt->target_mse_clean = acc->t_clean / rows;
     mt->target_mse = acc->t_int / rows;
+    mt->labelled = acc->labelled;
+    mt->label_accuracy_clean = acc->label_right_clean / rows;
+    mt->label_accuracy = acc->label_right / rows;
     free(acc->owned);
     acc->owned = NULL;
 }
@@ -175,18 +265,12 @@ int iv_metrics_loss_gap(const iv_workspace *ws, const iv_acts *acts, double *gap
 
 int iv_metrics_loss_grad(const iv_workspace *ws, const iv_acts *acts, float *grad, iv_error *err)
 {
-    const iv_model *m = ws->model;
-    int out = iv_model_output_site(m), w = iv_model_output_width(m);
-    long n = ws->data->n, S = acts->n / n;
-    double clean_loss;
-    float *owned;
-    const float *ref = loss_reference(ws, &clean_loss, &owned, err);
-    if (!ref)
+    iv_metrics_acc acc;
+    if (iv_metrics_begin(ws, &acc, err) < 0)
         return -1;
-    for (long r = 0; r < n * S; r++)
-        iv_row_loss_grad(iv_model_is_classifier(m), ref + (r / S) * w, acts->site[out] + r * w, w,
-                         grad + r * w);
-    free(owned);
+    long n = ws->data->n;
+    iv_metrics_grad(&acc, acts->site[iv_model_output_site(ws->model)], 0, n, acts->n / n, grad);
+    free(acc.owned);
     return 0;
 }
 
@@ -197,8 +281,56 @@ int iv_metrics_compute(const iv_workspace *ws, const iv_acts *acts, iv_metrics *
 
 const char *iv_loss_name(const iv_workspace *ws)
 {
+    if (ws->label_column >= 0)
+        return "cross-entropy to the labels";
     if (iv_model_is_classifier(ws->model))
         return "KL(clean || intervened)";
     return ws->loss_vs_target ? "squared error to the target, minus the clean network's"
                               : "squared error to the clean output";
+}
+
+/* ---- metric label ------------------------------------------------------------------------------- */
+
+static int find_label_column(const iv_dataset *ds, const char *column, iv_error *err)
+{
+    for (int i = 0; i < ds->n_labels; i++)
+        if (strcmp(ds->label_names[i], column) == 0)
+            return i;
+    char *names = iv_dataset_join_names(ds->n_labels, ds->label_names);
+    iv_error_set(err, "label '%s': the dataset (%s) has no such column; its label columns: %s",
+                 column, ds->spec, names);
+    free(names);
+    return -1;
+}
+
+/* Every value of the column a class of the w outputs: an integer 0 .. w-1. */
+static int check_classes(const iv_dataset *ds, int col, const char *column, int w, iv_error *err)
+{
+    for (long r = 0; r < ds->n; r++) {
+        double v = ds->labels[r * ds->n_labels + col];
+        if (v != floor(v) || v < 0)
+            return iv_error_set(err, "label '%s': row %ld holds %.9g, not a class (an integer "
+                                "0 to %d)", column, r, v, w - 1);
+        if (v >= w)
+            return iv_error_set(err, "label '%s': row %ld holds class %.0f, but the model has %d "
+                                "outputs (classes 0 to %d)", column, r, v, w, w - 1);
+    }
+    return 0;
+}
+
+int iv_metrics_set_label(iv_workspace *ws, const char *column, iv_error *err)
+{
+    const iv_dataset *ds = ws->data;
+    if (!ds)
+        return iv_error_set(err, "label '%s': no reference dataset: set one with 'data'", column);
+    int w = iv_model_output_width(ws->model);
+    if (w < 2)
+        return iv_error_set(err, "label '%s': the model has %d output; cross-entropy to labels "
+                            "needs one output per class", column, w);
+    int col = find_label_column(ds, column, err);
+    if (col < 0 || check_classes(ds, col, column, w, err) < 0)
+        return -1;
+    ws->label_column = col;
+    ws->loss_vs_target = false;
+    return 0;
 }

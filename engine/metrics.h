@@ -18,12 +18,23 @@ typedef struct iv_metrics {
     double target_mse_clean, target_mse; /* squared error against the target, before and after */
     double accuracy;        /* classifier: how often the top class is still the clean top class */
     double logit_diff;      /* classifier: mean change of log p(clean top class) */
+    bool labelled;          /* 'metric label COLUMN': the loss is cross-entropy to the labels */
+    double label_accuracy_clean, label_accuracy; /* how often the top output is the label */
 } iv_metrics;
 
 /* Loss of one row: clean and intervened outputs of width w. */
 double iv_row_loss(bool classifier, const float *clean, const float *y, int w);
 /* Its gradient with respect to y, for the backward pass. */
 void iv_row_loss_grad(bool classifier, const float *clean, const float *y, int w, float *grad);
+
+/* Cross-entropy of one output row to a class: -log y[label], or for logits (a model without a
+ * final softmax) -log softmax(y)[label]; and its gradient with respect to y. */
+double iv_label_loss(const float *y, int w, int label, bool logits);
+void iv_label_loss_grad(const float *y, int w, int label, bool logits, float *grad);
+/* 'metric label COLUMN': loss gaps against a label column of the dataset, whose values must be
+ * the classes 0 .. (output width - 1). Returns 0, or -1 naming the columns, the first bad row or
+ * the widths; the workspace is unchanged then. */
+int iv_metrics_set_label(iv_workspace *ws, const char *column, iv_error *err);
 
 /* The mean loss gap of a pass over the dataset (acts from iv_workspace_run_data: examples x
  * samples rows), against the clean outputs of ws->ref_acts, or with 'metric target' the squared
@@ -41,6 +52,8 @@ typedef struct iv_metrics_acc {
     float *owned;
     double clean_loss;
     double loss, same, logit, t_clean, t_int; /* sums over rows */
+    bool labelled, logits;  /* ref holds each example's class (metric label); outputs are logits */
+    double label_right_clean, label_right; /* examples (rows) whose top output is the label */
     long rows;
 } iv_metrics_acc;
 int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err);

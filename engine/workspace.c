@@ -78,6 +78,8 @@ static iv_workspace *workspace_blank(uint64_t seed)
     iv_workspace *ws = iv_xcalloc(1, sizeof *ws);
     ws->seed = seed;
     ws->next_id = 1;
+    ws->label_column = -1;
+    ws->input_row = ws->source_row = -1;
     return ws;
 }
 
@@ -136,11 +138,19 @@ void iv_workspace_free(iv_workspace *ws)
     free(ws);
 }
 
+/* The rows inputs came from, and a label column, belong to the dataset they were read from. */
+static void forget_rows(iv_workspace *ws)
+{
+    ws->input_row = ws->source_row = -1;
+    ws->label_column = -1;
+}
+
 void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds)
 {
     drop_reference(ws);
     iv_dataset_free(ws->data);
     ws->data = ds;
+    forget_rows(ws);
 }
 
 int iv_workspace_replace_data(iv_workspace *ws, iv_dataset *ds, iv_error *err)
@@ -163,7 +173,15 @@ int iv_workspace_replace_data(iv_workspace *ws, iv_dataset *ds, iv_error *err)
     iv_dataset_free(old);
     iv_acts_free(old_ref);
     iv_stats_free(old_stats);
+    forget_rows(ws);
     return 0;
+}
+
+void iv_workspace_forget_effect(iv_workspace *ws)
+{
+    if (ws->effect_cache)
+        ws->effect_free(ws->effect_cache);
+    ws->effect_cache = NULL;
 }
 
 /* ---- undoing a failed command ------------------------------------------------------------------ */
@@ -188,6 +206,9 @@ void iv_workspace_save_state(const iv_workspace *ws, iv_workspace_state *st)
     st->source = copy_floats(ws->source, ws->model->n_inputs);
     st->has_source = ws->has_source;
     st->loss_vs_target = ws->loss_vs_target;
+    st->label_column = ws->label_column;
+    st->input_row = ws->input_row;
+    st->source_row = ws->source_row;
     st->unsaved = ws->unsaved;
     st->seed = ws->seed;
     st->evaluations = ws->evaluations;
@@ -221,6 +242,11 @@ void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
     ws->source = st->source;
     ws->has_source = st->has_source;
     ws->loss_vs_target = st->loss_vs_target;
+    if (ws->label_column != st->label_column)
+        iv_workspace_forget_effect(ws); /* its key does not name the label column */
+    ws->label_column = st->label_column;
+    ws->input_row = st->input_row;
+    ws->source_row = st->source_row;
     ws->unsaved = st->unsaved;
     ws->seed = st->seed;
     /* The evaluation is a function of the state (random draws are seeded): redo it if it moved. */
@@ -229,12 +255,43 @@ void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
     memset(st, 0, sizeof *st);
 }
 
+#define HINT_NAMED_INPUTS 4 /* more inputs than this: only the first two are named */
+
+static int hint_named_inputs(const iv_model *m)
+{
+    return m->n_inputs > HINT_NAMED_INPUTS ? 2 : m->n_inputs;
+}
+
+char *iv_workspace_dataset_hint(const iv_workspace *ws)
+{
+    const iv_model *m = ws->model;
+    iv_buf b = {0};
+    iv_buf_printf(&b, "data sample 1000");
+    for (int i = 0; i < hint_named_inputs(m); i++)
+        iv_buf_printf(&b, " %s=-1:1", m->input_names[i]);
+    return b.data;
+}
+
+char *iv_workspace_dataset_try(const iv_workspace *ws)
+{
+    char *hint = iv_workspace_dataset_hint(ws);
+    char *text = hint_named_inputs(ws->model) < ws->model->n_inputs
+                     ? iv_xasprintf("try: %s (the other inputs are drawn from [0, 1])", hint)
+                     : iv_xasprintf("try: %s", hint);
+    free(hint);
+    return text;
+}
+
 int iv_workspace_reference(iv_workspace *ws, iv_error *err)
 {
     if (ws->stats)
         return 0;
-    if (!ws->data)
-        return iv_error_set(err, "no reference dataset: set one with 'data'");
+    if (!ws->data) {
+        char *hint = iv_workspace_dataset_try(ws);
+        iv_error_set(err, "no reference dataset: set one with 'data'; %s", hint);
+        free(hint);
+        return -1;
+    }
     ws->ref_acts = iv_acts_new(ws->model, ws->data->n, err);
     if (!ws->ref_acts)
         return -1;

@@ -39,6 +39,10 @@ typedef struct iv_workspace {
     uint64_t seed;            /* default seed of new noise / resample interventions and samples */
     bool loss_vs_target;      /* loss gaps against the target instead of the clean output
                                  ('metric target'; regression heads with a target only) */
+    int label_column;         /* loss gaps as cross-entropy to this label column of the dataset
+                                 ('metric label COLUMN'), or -1 */
+    long input_row, source_row; /* the dataset row the base (source) input was taken from
+                                 ('input row N'), or -1 when it was typed */
 
     /* The last evaluation, refreshed by iv_workspace_run after any change. */
     iv_acts *clean;           /* (1 row) base, no interventions */
@@ -73,6 +77,8 @@ typedef struct iv_workspace_state {
     int count, next_id;
     float *base, *source;
     bool has_source, loss_vs_target, unsaved;
+    int label_column;
+    long input_row, source_row;
     uint64_t seed;
     long evaluations;
 } iv_workspace_state;
@@ -96,6 +102,15 @@ void iv_workspace_set_data(iv_workspace *ws, iv_dataset *ds);
 /* The same, with its statistics computed and the evaluation redone; on failure ds is freed and
  * the old dataset, its statistics and the evaluation stay as they were. */
 int iv_workspace_replace_data(iv_workspace *ws, iv_dataset *ds, iv_error *err);
+/* A `data` command that makes a dataset for this model, naming its own inputs, to suggest where
+ * one is missing: "data sample 1000 x=-1:1 y=-1:1". With more than 4 inputs only the first two are
+ * named (the others are drawn from [0, 1]), to keep it short. Allocated; it runs as it is. */
+char *iv_workspace_dataset_hint(const iv_workspace *ws);
+/* The same as the end of a message: "try: data sample ...", with the note about the inputs not
+ * named when there are any. Allocated. */
+char *iv_workspace_dataset_try(const iv_workspace *ws);
+/* Forgets the kept effect (a setting it depends on changed). */
+void iv_workspace_forget_effect(iv_workspace *ws);
 /* Makes sure ref_acts and stats are computed for the current dataset. */
 int iv_workspace_reference(iv_workspace *ws, iv_error *err);
 

@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 45
+plan 49
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -179,6 +179,26 @@ wait "$pid"
 echo $? >"$tmp/status"
 check "SIGINT with no command running exits 130" \
     eval 'status_is 130 && [ "$(cat "$tmp/err")" = "intervene: interrupted" ]'
+
+# Saving, exporting and setting a dataset say what they did, once each.
+iv -c "data grid x=0:2 y=0:2; save $tmp/said.iv; export \"activations h1\" $tmp/said.csv"
+check "save, export and data each say what they did in one line" \
+    eval 'status_is 0 && [ "$(grep -c "^saved session to $tmp/said.iv (4 commands)$" "$tmp/out")" -eq 1 ] &&
+          out_has "wrote $tmp/said.csv (CSV, 9 rows)" &&
+          out_has "dataset: grid x=0:2:1 y=0:2:1 (9 examples, 2 inputs)" && [ "$(wc -l <"$tmp/out")" -eq 3 ]'
+iv -c "export compare h1 $tmp/gaps.csv"
+check "export of a command not in quotes shows the command with its quotes" \
+    eval 'status_is 2 && err_has "export: put the command in quotes: export \"compare h1\" $tmp/gaps.csv"'
+# Without a dataset, the error gives a command that makes one, and that command runs as printed.
+iv -c 'data none; effect'
+hint=$(sed -n 's/.*; try: //p' "$tmp/err")
+iv -c "data none; $hint; effect"
+check "the dataset a missing one calls for runs as printed" \
+    eval 'status_is 0 && [ "$hint" = "data sample 1000 x=-1:1 y=-1:1" ] && out_has "examples=1000"'
+iv -c 'input row 2; input; input row 200'
+check "input row takes a row of the dataset, says so, and refuses one past the end" \
+    eval 'status_is 2 && out_has "input (row 2 of grid x=0:10:1 y=0:10:1): x=2 y=0" &&
+          err_has "input: row 200 is past the last row, 120"'
 
 # A list of hundreds does not fill a line: its head, its tail and its length; JSON keeps it all.
 awk 'BEGIN { printf "inputs"; for (i = 0; i < 40; i++) printf " x%d", i; print "";

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "commands.h"
 #include "gridmap.h"
 #include "formats/formats.h"
+#include "formats/text.h"
+#include "metrics.h"
 
 static iv_workspace *max_ws(void)
 {
@@ -177,7 +180,7 @@ static void test_result_types(void **state)
         const char *line;
         int type; /* of its one result, or NONE when it reports nothing */
     } cases[] = {
-        {"data grid x=0:4 y=0:2", NONE},
+        {"data grid x=0:4 y=0:2", IV_RESULT_DONE},
         {"input 3 5", NONE},
         {"source 5 3", NONE},
         {"swap", NONE},
@@ -206,8 +209,8 @@ static void test_result_types(void **state)
         {"say a caption", IV_RESULT_TEXT},
         {"toggle 1", NONE},
         {"drop 1", NONE},
-        {export, NONE}, /* the results go to the file */
-        {save, NONE},
+        {export, IV_RESULT_DONE}, /* the results go to the file; what was written is said */
+        {save, IV_RESULT_DONE},
         {"clear", NONE},
         {load, NONE},
         {"model builtin:max", NONE},
@@ -270,7 +273,13 @@ static void test_errors_prefixed_once(void **state)
         {"data grid q=0:1", "data: ", NULL},
         {"data load /nonexistent/d.csv", "data: ", NULL},
         {"seed abc", "seed: ", "seed: 'abc' is not a whole number >= 0"},
-        {"metric bogus", "metric: ", "metric: expected clean or target, got 'bogus'"},
+        {"metric bogus", "metric: ", "metric: expected clean, target or label COLUMN, got 'bogus'"},
+        {"metric label", "metric: ", "metric: expected metric label COLUMN (a label column of the "
+                                     "dataset)"},
+        {"input row 121", "input: ", "input: row 121 is past the last row, 120"},
+        {"export compare h1 out.csv", "export: ",
+         "export: put the command in quotes: export \"compare h1\" out.csv"},
+        {"export effect a b", "export: ", "export: expected export \"COMMAND\" FILE.csv|FILE.json"},
         {"limit memory 12", "limit: ", "limit: '12' is not a size of at least 1M (e.g. 512M, 4G)"},
         {"ablate h1[9] zero", "ablate: ", NULL},
         {"ablate h1[1] bogus", "ablate: ", NULL},
@@ -706,6 +715,343 @@ static void test_sample_file_is_builtin(void **state)
     free(path);
 }
 
+/* ---- the dataset a missing one calls for -------------------------------------------------------- */
+
+static iv_workspace *text_ws(const char *text)
+{
+    iv_error err;
+    iv_model *m = iv_model_parse(text, "t.nn", &err);
+    if (!m)
+        fail_msg("model did not parse: %s", err.msg);
+    iv_workspace *ws = iv_workspace_new(m, &err);
+    if (!ws)
+        fail_msg("workspace: %s", err.msg);
+    return ws;
+}
+
+/* Runs one line, failing the test when it fails. */
+static void run_ok(iv_workspace *ws, const char *line)
+{
+    iv_error err;
+    if (iv_script_run(ws, line, "t", &iv_sink_discard, false, NULL, NULL, &err) != 0)
+        fail_msg("'%s' failed: %s", line, err.msg);
+}
+
+/* Runs one line that must fail, and returns its message (static). */
+static const char *run_fails(iv_workspace *ws, const char *line)
+{
+    static iv_error err;
+    if (iv_script_run(ws, line, "t", &iv_sink_discard, false, NULL, NULL, &err) == 0)
+        fail_msg("'%s' did not fail", line);
+    return err.msg;
+}
+
+/* The command after "try: " in a message, up to " (" or its end; static. */
+static const char *hint_in(const char *msg)
+{
+    static char cmd[256];
+    const char *at = strstr(msg, "try: data ");
+    if (!at)
+        fail_msg("no hint in '%s'", msg);
+    snprintf(cmd, sizeof cmd, "%s", at + 5);
+    char *note = strstr(cmd, " (");
+    if (note)
+        *note = '\0';
+    return cmd;
+}
+
+static void test_dataset_hint_runs(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    char *hint = iv_workspace_dataset_hint(ws);
+    assert_string_equal(hint, "data sample 1000 x=-1:1 y=-1:1");
+    free(hint);
+    run_ok(ws, "data none");
+    const char *needs[] = {"effect", "compare h1[0]", "regions h1", "ablate h1[0] mean",
+                           "ablate h1[0] resample", "ablate h1[0] noise", "ablate h1[0] optimal",
+                           "stats h1", "activations h1"};
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++) {
+        const char *msg = run_fails(ws, needs[i]);
+        const char *cmd = hint_in(msg);
+        if (strcmp(cmd, "data sample 1000 x=-1:1 y=-1:1") != 0)
+            fail_msg("'%s': %s", needs[i], msg);
+        /* The message ends with the command. */
+        assert_string_equal(msg + strlen(msg) - strlen(cmd), cmd);
+    }
+    /* Printed as it is, it runs, and then what failed works. */
+    run_ok(ws, "data sample 1000 x=-1:1 y=-1:1");
+    assert_int_equal(ws->data->n, 1000);
+    run_ok(ws, "ablate h1[0] mean; effect");
+    iv_workspace_free(ws);
+
+    /* Six inputs: the first two named, the others said to be drawn from [0, 1]. */
+    iv_workspace *wide = text_ws("model wide\ninputs a b c d e f\n"
+                                 "layer out identity\n  weights\n    1 1 1 1 1 1\n");
+    hint = iv_workspace_dataset_hint(wide);
+    assert_string_equal(hint, "data sample 1000 a=-1:1 b=-1:1");
+    free(hint);
+    const char *msg = run_fails(wide, "effect");
+    assert_non_null(strstr(msg, "try: data sample 1000 a=-1:1 b=-1:1 (the other inputs are drawn "
+                                "from [0, 1])"));
+    char *cmd = iv_xstrdup(hint_in(msg));
+    run_ok(wide, cmd);
+    run_ok(wide, "effect");
+    free(cmd);
+    iv_workspace_free(wide);
+}
+
+/* ---- inputs from dataset rows ----------------------------------------------------------------- */
+
+/* The one result of a line, as JSON text (static), or "" for none. */
+static const char *result_of(iv_workspace *ws, const char *line)
+{
+    static char text[4096];
+    iv_error err;
+    int failures;
+    char *out = run_collect(ws, line, &failures, &err);
+    if (failures)
+        fail_msg("'%s' failed: %s", line, err.msg);
+    snprintf(text, sizeof text, "%s", out);
+    free(out);
+    return text;
+}
+
+static void test_input_row(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws(); /* the 11 x 11 grid: row 17 is x=6, y=1 */
+    run_ok(ws, "input row 17");
+    assert_int_equal(ws->input_row, 17);
+    assert_float_equal(ws->base[0], 6, 0);
+    assert_float_equal(ws->base[1], 1, 0);
+    assert_non_null(strstr(result_of(ws, "input"), "\"row\":17"));
+    run_ok(ws, "input row next");
+    assert_int_equal(ws->input_row, 18);
+    run_ok(ws, "input row 0; input row prev"); /* wraps to the last row */
+    assert_int_equal(ws->input_row, 120);
+    run_ok(ws, "input row next");
+    assert_int_equal(ws->input_row, 0);
+    run_ok(ws, "input x=4"); /* typed: no row */
+    assert_int_equal(ws->input_row, -1);
+    assert_null(strstr(result_of(ws, "input"), "\"row\""));
+    run_ok(ws, "input row next"); /* from no row: the first */
+    assert_int_equal(ws->input_row, 0);
+    run_ok(ws, "source row 5; swap");
+    assert_int_equal(ws->input_row, 5);
+    assert_int_equal(ws->source_row, 0);
+    assert_float_equal(ws->base[0], 5, 0);
+    assert_non_null(strstr(result_of(ws, "source"), "\"row\":0"));
+    assert_string_equal(run_fails(ws, "input row 121"), "t:1: 'input row 121': input: row 121 is "
+                                                        "past the last row, 120");
+    assert_non_null(strstr(run_fails(ws, "input row -1"), "expected a row number (0 to 120)"));
+    assert_int_equal(ws->input_row, 5); /* a failure changes nothing */
+
+    /* Saved and loaded, the rows come back. */
+    char dir[] = "/tmp/iv-rows-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *save = iv_xasprintf("save %s/s.iv", dir), *load = iv_xasprintf("load %s/s.iv", dir);
+    run_ok(ws, save);
+    iv_workspace *back = max_ws();
+    run_ok(back, load);
+    assert_int_equal(back->input_row, 5);
+    assert_int_equal(back->source_row, 0);
+    assert_memory_equal(back->base, ws->base, 2 * sizeof(float));
+    iv_workspace_free(back);
+
+    /* A new dataset forgets them; without one, the error says what to do. */
+    run_ok(ws, "data grid x=0:2 y=0:2");
+    assert_int_equal(ws->input_row, -1);
+    assert_int_equal(ws->source_row, -1);
+    run_ok(ws, "data none");
+    assert_non_null(strstr(run_fails(ws, "input row 3"), "try: data sample 1000 x=-1:1 y=-1:1"));
+
+    /* A row's labels are shown with it. */
+    char *csv = iv_xasprintf("%s/p.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fputs("x,y,bigger\n1,2,1\n4,3,0\n", f);
+    fclose(f);
+    char *data = iv_xasprintf("data load %s; input row 1", csv);
+    run_ok(ws, data);
+    const char *shown = result_of(ws, "input");
+    assert_non_null(strstr(shown, "\"input\":{\"x\":4,\"y\":3},\"row\":1"));
+    assert_non_null(strstr(shown, "\"labels\":{\"bigger\":0}"));
+    unlink(csv);
+    char *path = iv_xasprintf("%s/s.iv", dir);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(data);
+    free(csv);
+    free(save);
+    free(load);
+    iv_workspace_free(ws);
+}
+
+/* ---- what save, export and data report ------------------------------------------------------- */
+
+static void result_has(iv_workspace *ws, const char *line, const char *text)
+{
+    const char *got = result_of(ws, line);
+    if (!strstr(got, text))
+        fail_msg("'%s' gave %s, without '%s'", line, got, text);
+}
+
+static void test_done_messages(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-done-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    iv_workspace *ws = max_ws();
+    char *line = iv_xasprintf("save %s/s.iv", dir), *want;
+    json_object *saved = json_tokener_parse(result_of(ws, line));
+    want = iv_xasprintf("saved session to %s/s.iv (4 commands)", dir); /* model, seed, data, input */
+    assert_string_equal(json_object_get_string(json_object_object_get(saved, "done")), want);
+    assert_int_equal(json_object_get_int(json_object_object_get(saved, "commands")), 4);
+    json_object_put(saved);
+    free(line);
+    free(want);
+    line = iv_xasprintf("export \"activations h1\" %s/a.csv", dir);
+    result_has(ws, line, "a.csv (CSV, 121 rows)\"");
+    free(line);
+    line = iv_xasprintf("export show %s/s.json", dir);
+    result_has(ws, line, "s.json (JSON, 7 results)\""); /* one per site */
+    free(line);
+    line = iv_xasprintf("export \"compare h1[0]\" %s/c.csv", dir);
+    result_has(ws, line, "c.csv (CSV, 1 row)\"");
+    free(line);
+    assert_string_equal(result_of(ws, "data grid x=0:1 y=0:2"),
+                        "{\"done\":\"dataset: grid x=0:1:1 y=0:2:1 (6 examples, 2 inputs)\","
+                        "\"dataset\":\"grid x=0:1:1 y=0:2:1\",\"examples\":6,\"inputs\":2,"
+                        "\"labels\":[]}\n");
+    assert_non_null(strstr(result_of(ws, "data none"), "\"done\":\"dataset: none\""));
+    /* The command not quoted: the fixed command is shown. */
+    assert_non_null(strstr(run_fails(ws, "export compare h1 out.csv"),
+                           "export: put the command in quotes: export \"compare h1\" out.csv"));
+    assert_non_null(strstr(run_fails(ws, "export sweep input[x] 0 10 s.json"),
+                           "export \"sweep input[x] 0 10\" s.json"));
+    const char *files[] = {"s.iv", "a.csv", "s.json", "c.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *p = iv_xasprintf("%s/%s", dir, files[i]);
+        unlink(p);
+        free(p);
+    }
+    rmdir(dir);
+    iv_workspace_free(ws);
+}
+
+/* ---- metric label ------------------------------------------------------------------------------ */
+
+/* Two inputs whose values are the logits (identity) or go through a softmax; labels c in a CSV. */
+static iv_workspace *label_ws(const char *act, const char *csv)
+{
+    char *text = iv_xasprintf("model m\ninputs x y\nlayer out %s\n  weights\n    1 0\n    0 1\n",
+                              act);
+    iv_workspace *ws = text_ws(text);
+    free(text);
+    char *data = iv_xasprintf("data load %s", csv);
+    run_ok(ws, data);
+    free(data);
+    return ws;
+}
+
+static double json_number(const char *json, const char *key)
+{
+    json_object *obj = json_tokener_parse(json);
+    json_object *v = obj ? json_object_object_get(obj, key) : NULL;
+    if (!v)
+        fail_msg("no %s in %s", key, json);
+    double d = json_object_get_double(v);
+    json_object_put(obj);
+    return d;
+}
+
+/* -log softmax(z)[c], by hand. */
+static double hand_ce(double z0, double z1, int c)
+{
+    return log(exp(z0) + exp(z1)) - (c ? z1 : z0);
+}
+
+static void test_metric_label(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/iv-label-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *csv = iv_xasprintf("%s/d.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fputs("x,y,c,half,big\n1,2,1,0.5,0\n4,3,0,1,2\n0,5,0,1,0\n2,1,0,0,0\n", f);
+    fclose(f);
+    const double X[4] = {1, 4, 0, 2}, Y[4] = {2, 3, 5, 1};
+    const int C[4] = {1, 0, 0, 0};
+    double clean = 0, after = 0; /* mean cross-entropy, clean and with the first logit set to 0 */
+    for (int r = 0; r < 4; r++) {
+        clean += hand_ce(X[r], Y[r], C[r]) / 4;
+        after += hand_ce(0, Y[r], C[r]) / 4;
+    }
+    const char *acts[] = {"identity", "softmax"}; /* logits, and a model ending in softmax */
+    for (int a = 0; a < 2; a++) {
+        iv_workspace *ws = label_ws(acts[a], csv);
+        const char *m = result_of(ws, "metric label c");
+        assert_non_null(strstr(m, "\"metric\":\"label c\",\"loss\":\"cross-entropy to the labels\""));
+        run_ok(ws, "set out.pre[0] 0");
+        const char *e = result_of(ws, "effect");
+        assert_float_equal(json_number(e, "loss_gap"), after - clean, 1e-5);
+        /* clean: rows 0, 1 and 3 right; intervened: only row 0 */
+        assert_float_equal(json_number(e, "label_accuracy_clean"), 0.75, 1e-12);
+        assert_float_equal(json_number(e, "label_accuracy"), 0.25, 1e-12);
+        assert_non_null(strstr(e, "\"label_summary\":\"accuracy clean 0.75 -> intervened 0.25\""));
+        assert_non_null(strstr(result_of(ws, "compare out.pre[1]"), "\"label_accuracy_clean\":0.75"));
+        run_ok(ws, "clear; ablate out.pre[0] optimal"); /* a search through the label loss */
+
+        /* The gradient of the loss, against central differences at an output off the clean one. */
+        iv_metrics_acc acc;
+        iv_error err;
+        assert_int_equal(iv_metrics_begin(ws, &acc, &err), 0);
+        float y[8] = {0.3f, 0.7f, 0.6f, 0.4f, 0.2f, 0.8f, 0.9f, 0.1f}, grad[8];
+        iv_metrics_grad(&acc, y, 0, 4, 1, grad);
+        for (int k = 0; k < 8; k++) {
+            const float h = 1e-3f;
+            float up[8], down[8];
+            memcpy(up, y, sizeof y);
+            memcpy(down, y, sizeof y);
+            up[k] += h;
+            down[k] -= h;
+            acc.loss = 0;
+            iv_metrics_add(&acc, up, 0, 4, 1, false);
+            double lu = acc.loss;
+            acc.loss = 0;
+            iv_metrics_add(&acc, down, 0, 4, 1, false);
+            double numeric = (lu - acc.loss) / (2.0 * h);
+            if (fabs(numeric - grad[k]) > 2e-3 * (1 + fabs(numeric)))
+                fail_msg("%s: d/dy[%d] %g, differences %g", acts[a], k, grad[k], numeric);
+        }
+        free(acc.owned);
+
+        /* Errors name what is wrong. */
+        assert_non_null(strstr(run_fails(ws, "metric label q"),
+                               "no such column; its label columns: c, half, big"));
+        assert_non_null(strstr(run_fails(ws, "metric label half"), "row 0 holds 0.5, not a class"));
+        assert_non_null(strstr(run_fails(ws, "metric label big"),
+                               "row 1 holds class 2, but the model has 2 outputs"));
+        assert_int_equal(ws->label_column, 0); /* still c */
+        /* A dataset without the column: back to clean, and said. */
+        run_ok(ws, "clear");
+        assert_non_null(strstr(result_of(ws, "data grid x=0:1 y=0:1"), "metric: back to clean"));
+        assert_int_equal(ws->label_column, -1);
+        assert_non_null(strstr(result_of(ws, "metric"), "\"metric\":\"clean\""));
+        iv_workspace_free(ws);
+    }
+    iv_workspace *one = text_ws("model o\ninputs x y\nlayer out identity\n  weights\n    1 1\n");
+    char *data = iv_xasprintf("data load %s", csv);
+    run_ok(one, data);
+    assert_non_null(strstr(run_fails(one, "metric label c"), "the model has 1 output"));
+    free(data);
+    iv_workspace_free(one);
+    unlink(csv);
+    rmdir(dir);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -723,6 +1069,10 @@ int main(void)
         cmocka_unit_test(test_save_is_atomic),
         cmocka_unit_test(test_help_covers_table),
         cmocka_unit_test(test_sample_file_is_builtin),
+        cmocka_unit_test(test_dataset_hint_runs),
+        cmocka_unit_test(test_input_row),
+        cmocka_unit_test(test_done_messages),
+        cmocka_unit_test(test_metric_label),
     };
     return cmocka_run_group_tests_name("commands", tests, NULL, NULL);
 }

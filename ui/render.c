@@ -246,8 +246,37 @@ static void object_text(json_object *obj, const char *indent, iv_buf *out)
     }
 }
 
+/* An input taken from a dataset row says so in its name: "input (row 17 of load x.npy): x=3 y=5",
+ * then the row's labels; an input typed in is an object like any other. */
+static bool input_row_text(json_object *result, iv_buf *out)
+{
+    json_object *row = json_object_object_get(result, "row");
+    if (!row)
+        return false;
+    const char *key = json_object_object_get(result, "input") ? "input" : "source";
+    iv_buf_printf(out, "%s (row %s of %s):", key, json_object_get_string(row),
+                  json_object_get_string(json_object_object_get(result, "dataset")));
+    iv_buf values = {0};
+    object_text(json_object_object_get(result, key), "", &values);
+    iv_buf_printf(out, " %s", values.data ? values.data : "\n");
+    iv_buf_free(&values);
+    json_object *labels = json_object_object_get(result, "labels");
+    if (labels) {
+        out->data[--out->len] = '\0'; /* the labels go on the same line */
+        iv_buf_printf(out, "; labels: ");
+        object_text(labels, "", out);
+    }
+    return true;
+}
+
 void ui_render_text(iv_result_type type, json_object *result, iv_buf *out)
 {
+    if (type == IV_RESULT_INPUT && input_row_text(result, out))
+        return;
+    if (type == IV_RESULT_DONE) { /* one line saying what was done; the figures are for JSON */
+        iv_buf_printf(out, "%s\n", json_object_get_string(json_object_object_get(result, "done")));
+        return;
+    }
     if (type == IV_RESULT_TEXT) {
         /* a caption, as written */
         iv_buf_printf(out, "%s\n", json_object_get_string(json_object_object_get(result, "say")));
