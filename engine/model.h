@@ -103,6 +103,8 @@ typedef struct iv_model {
     iv_layer *layers;   /* (n_layers) */
     char *target;       /* expression over the inputs, e.g. "max(x, y)", or NULL */
     char *dataset;      /* default reference dataset spec, e.g. "grid x=0:10:1 y=0:10:1", or NULL */
+    int input_rows, input_cols; /* the input as an image, rows x cols = n_inputs, when the file
+                                   gives that shape (an ONNX input of N x 1 x 28 x 28); else 0 */
 } iv_model;
 
 /* ---- freeing ----------------------------------------------------------------------------------- */

@@ -531,13 +531,17 @@ static void test_map_subsampled(void **state)
     tui_rect r = {1, 2, 16, 64};
     draw(&f, r);
     char line[SCREEN_COLS * MB_LEN_MAX + 1];
-    line_at(r.y, r.x, 4, line, sizeof line);
+    /* 101 points each way in room for 60 x 14: every other column (x steps 0.2) and every tenth
+     * row (y steps 1), so the points shown are evenly spaced and every row is labelled. */
+    line_at(r.y + 1, r.x, 4, line, sizeof line);
     assert_string_equal(line, " 10 ");
-    line_at(r.y + 14, r.x, 4, line, sizeof line);
+    line_at(r.y + 2, r.x, 4, line, sizeof line);
+    assert_string_equal(line, "  9 ");
+    line_at(r.y + 11, r.x, 4, line, sizeof line);
     assert_string_equal(line, "  0 ");
-    line_at(r.y + 15, r.x, 50, line, sizeof line);
-    assert_string_equal(line, "y   0   1   2   2.9 3.9 4.9 5.9 6.8 7.8 8.8  10 x ");
-    int left = r.x + 4, right = left + 41, top = r.y, bottom = r.y + 14;
+    line_at(r.y + 12, r.x, 60, line, sizeof line);
+    assert_string_equal(line, "y   0   0.8 1.6 2.4 3.2 4   4.8 5.6 6.4 7.2 8   8.8   10 x  ");
+    int left = r.x + 4, right = left + 50, top = r.y + 1, bottom = r.y + 11;
     int zero = PAIR_NUMBER(tui_colour_attr(colour256, 0, 1));
     /* x = 0 is unchanged, and so is x >= y: the top right corner is on the diagonal, the bottom
      * right below it; the base (0, 0) sits in the bottom left corner. */
@@ -552,7 +556,7 @@ static void test_map_subsampled(void **state)
     assert_false(is_scale_pair(cell_at(top, right + 1).pair));
     char *all = panel_text(&r);
     assert_non_null(strstr(all, "(10201 examples)"));
-    assert_non_null(strstr(all, "showing 42x15 of"));
+    assert_non_null(strstr(all, "showing 51x11 of 101x101"));
     free(all);
     fixture_free(&f);
 }

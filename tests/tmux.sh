@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 20
+plan 24
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -102,3 +102,21 @@ else not_ok "SIGTERM restores the terminal" "$(screen b)"; fi
 start d 100 30 TERM=dumb
 shows d "cannot move the cursor" "TERM=dumb is refused with a message, not a blank screen"
 shows d "exit status 2" "TERM=dumb exits with status 2"
+
+# The output in big digits (O), block characters in UTF-8 and '#'s in ASCII; a site as an image (I).
+start e 80 24 LC_ALL=C.UTF-8
+wait_for e "intervene: max" >/dev/null
+keys e ':' 'input 3 5; ablate h1[1] zero' Enter
+wait_for e ": out 5 -> 8" >/dev/null
+keys e O
+if wait_for e "change +3" && screen e | grep -qF "█▀▀"; then ok "O shows clean -> intervened in big digits"
+else not_ok "O shows clean -> intervened in big digits" "$(screen e)"; fi
+keys e I
+shows e "image of h1 (2 x 2" "I draws the site under the cursor as an image in the effect's place"
+start f 80 24 LC_ALL=C LANG=C
+wait_for f "intervene: max" >/dev/null
+keys f ':' 'input 3 5; ablate h1[1] zero; output big' Enter
+if wait_for f "change +3" && screen f | grep -q "^ .*###  "; then ok "big digits are '#'s under LC_ALL=C"
+else not_ok "big digits are '#'s under LC_ALL=C" "$(screen f)"; fi
+keys f ':' 'output big; output nonsense' Enter
+shows f "output: expected big or table, got 'nonsense'" "a bad argument to output is a one-line error"

@@ -8,6 +8,8 @@
 
 #include "tui.h"
 
+#include "address.h"
+
 /* The first output of a point (a number, or the first element of a vector). */
 static double first_output(json_object *v)
 {
@@ -16,7 +18,112 @@ static double first_output(json_object *v)
     return v ? json_object_get_double(v) : NAN;
 }
 
-char *tui_chart_text(json_object *sweep, int width, int height)
+int tui_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *step)
+{
+    if (max_ticks < 2)
+        max_ticks = 2;
+    if (!(hi > lo)) {
+        ticks[0] = lo;
+        *step = 1;
+        return 1;
+    }
+    /* The smallest step of 1, 2 or 5 times a power of ten that needs no more ticks than allowed. */
+    double raw = (hi - lo) / (max_ticks - 1), p = pow(10, floor(log10(raw)));
+    static const double mult[] = {1, 2, 5, 10};
+    double s = 10 * p;
+    for (int i = 0; i < 4; i++)
+        if (mult[i] * p >= raw * (1 - 1e-9)) {
+            s = mult[i] * p;
+            break;
+        }
+    int n = 0;
+    for (double v = ceil(lo / s - 1e-9) * s; v <= hi + s * 1e-9 && n < max_ticks + 1; v += s)
+        ticks[n++] = fabs(v) < s * 1e-9 ? 0 : v;
+    *step = s;
+    return n;
+}
+
+/* What the sweep runs: an input by its name ("x"), a neuron by its address and its label if it has
+ * one ("h1[2] (x)"); the address as given when the model does not know it. */
+static void sweep_name(json_object *sweep, const iv_model *m, char *buf, size_t n)
+{
+    const char *addr = json_object_get_string(json_object_object_get(sweep, "sweep"));
+    snprintf(buf, n, "%s", addr ? addr : "?");
+    iv_addr a;
+    iv_error err;
+    if (!m || !addr || iv_addr_parse(m, addr, &a, &err) < 0)
+        return;
+    if (a.n == 1) {
+        const char *label = iv_model_neuron_label(m, a.site, a.idx[0]);
+        char site[128];
+        iv_model_site_name(m, a.site, site, sizeof site);
+        if (iv_model_site_kind(m, a.site) == IV_SITE_INPUT)
+            snprintf(buf, n, "%s", label ? label : m->input_names[a.idx[0]]);
+        else if (label)
+            snprintf(buf, n, "%s[%d] (%s)", site, a.idx[0], label);
+        else
+            snprintf(buf, n, "%s[%d]", site, a.idx[0]);
+    }
+    iv_addr_clear(&a);
+}
+
+/* The output axis: from zero when all outputs are of one sign and zero is no more than as far again
+ * as their spread (a chart of 5..10 reads best from 0), then widened to round ticks. */
+static void output_range(double *lo, double *hi, int height, double *ticks, int *n_ticks)
+{
+    if (!(*hi > *lo)) { /* a flat line: give it some room */
+        *lo -= 1;
+        *hi += 1;
+    }
+    if (*lo > 0 && *lo <= *hi - *lo)
+        *lo = 0;
+    else if (*hi < 0 && -*hi <= *hi - *lo)
+        *hi = 0;
+    double step;
+    int max_ticks = height / 2 + 1 < 7 ? height / 2 + 1 : 7;
+    tui_nice_ticks(*lo, *hi, max_ticks, ticks, &step);
+    *lo = floor(*lo / step + 1e-9) * step;
+    *hi = ceil(*hi / step - 1e-9) * step;
+    *n_ticks = tui_nice_ticks(*lo, *hi, max_ticks + 1, ticks, &step);
+}
+
+/* The row of a value on a plot from hi (row 0) to lo (the last row). */
+static int value_row(double v, double lo, double hi, int height)
+{
+    return (int)lround((hi - v) / (hi - lo) * (height - 1));
+}
+
+/* The x axis: its rule, then round ticks under it, each centred on its column where it fits. */
+static void x_axis(iv_buf *b, int label_w, int plot_w, double x0, double x1)
+{
+    iv_buf_printf(b, "%*s +", label_w - 1, "");
+    for (int c = 0; c < plot_w; c++)
+        iv_buf_append(b, "-", 1);
+    iv_buf_append(b, "\n", 1);
+    double ticks[16], step;
+    int most = plot_w / 10 + 1 < 11 ? plot_w / 10 + 1 : 11;
+    int n = x1 > x0 ? tui_nice_ticks(x0, x1, most, ticks, &step) : 0;
+    char line[1024];
+    int len = plot_w + label_w + 8 < (int)sizeof line ? plot_w + label_w + 8 : (int)sizeof line - 1;
+    memset(line, ' ', (size_t)len);
+    line[len] = '\0';
+    int end = 0;
+    for (int i = 0; i < n; i++) {
+        char lab[32];
+        snprintf(lab, sizeof lab, "%g", ticks[i]);
+        int w = (int)strlen(lab);
+        int col = label_w + 1 + (int)lround((ticks[i] - x0) / (x1 - x0) * (plot_w - 1)) - w / 2;
+        if (col < end || col + w > len)
+            continue;
+        memcpy(line + col, lab, (size_t)w);
+        end = col + w + 1;
+    }
+    while (len > 0 && line[len - 1] == ' ')
+        line[--len] = '\0';
+    iv_buf_printf(b, "%s\n", line);
+}
+
+char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int height)
 {
     json_object *points = json_object_object_get(sweep, "points");
     int n = points ? (int)json_object_array_length(points) : 0;
@@ -33,49 +140,45 @@ char *tui_chart_text(json_object *sweep, int width, int height)
         lo = fmin(lo, fmin(yc[i], yi[i]));
         hi = fmax(hi, fmax(yc[i], yi[i]));
     }
-    if (!(hi > lo)) { /* a flat line: give it some room */
-        lo -= 1;
-        hi += 1;
-    }
+    double ticks[16];
+    int n_ticks;
+    output_range(&lo, &hi, height, ticks, &n_ticks);
+    if (n_ticks > 1 && height - 1 >= n_ticks - 1) /* ticks evenly spaced, each on its own row */
+        height = 1 + (height - 1) / (n_ticks - 1) * (n_ticks - 1);
     enum { LABEL = 10 };
     int plot_w = width - LABEL - 1;
+    double x0 = x[0], x1 = x[n - 1];
     /* (height, plot_w) cells: bit 1 the clean curve passes there, bit 2 the intervened one */
     unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
     const char *const glyph[4] = {" ", tui_glyph(TUI_GLYPH_DOT), tui_glyph(TUI_GLYPH_FULL),
                                   tui_glyph(TUI_GLYPH_MEDIUM)};
     for (int i = 0; i < n; i++) {
-        int col = (int)lround((double)i / (n - 1) * (plot_w - 1));
+        double f = x1 != x0 ? (x[i] - x0) / (x1 - x0) : (double)i / (n - 1);
+        int col = (int)lround(f * (plot_w - 1));
         for (int s = 0; s < 2; s++) {
             double y = s ? yi[i] : yc[i];
             if (!isfinite(y))
                 continue;
-            int row = (int)lround((hi - y) / (hi - lo) * (height - 1));
-            grid[row * plot_w + col] |= (unsigned char)(s ? 2 : 1);
+            grid[value_row(y, lo, hi, height) * plot_w + col] |= (unsigned char)(s ? 2 : 1);
         }
     }
     iv_buf b = {0};
-    const char *name = json_object_get_string(json_object_object_get(sweep, "sweep"));
+    char name[256];
+    sweep_name(sweep, m, name, sizeof name);
     iv_buf_printf(&b, "output as %s runs from %g to %g   %s clean   %s intervened   %s both\n",
-                  name, x[0], x[n - 1], glyph[1], glyph[2], glyph[3]);
+                  name, x0, x1, glyph[1], glyph[2], glyph[3]);
+    /* Each tick labels the row it falls on. */
+    char (*labels)[32] = iv_xcalloc((size_t)height, sizeof *labels);
+    for (int k = 0; k < n_ticks; k++)
+        snprintf(labels[value_row(ticks[k], lo, hi, height)], 32, "%g", ticks[k]);
     for (int r = 0; r < height; r++) {
-        char label[32] = "";
-        if (r == 0 || r == height - 1 || r == height / 2)
-            snprintf(label, sizeof label, "%.4g", hi - (hi - lo) * r / (height - 1));
-        iv_buf_printf(&b, "%*s |", LABEL - 1, label);
+        iv_buf_printf(&b, "%*s |", LABEL - 1, labels[r]);
         for (int c = 0; c < plot_w; c++)
             iv_buf_printf(&b, "%s", glyph[grid[r * plot_w + c]]);
         iv_buf_append(&b, "\n", 1);
     }
-    iv_buf_printf(&b, "%*s +", LABEL - 1, "");
-    for (int c = 0; c < plot_w; c++)
-        iv_buf_append(&b, "-", 1);
-    char left[32], mid[32], right[32];
-    snprintf(left, sizeof left, "%g", x[0]);
-    snprintf(mid, sizeof mid, "%g", (x[0] + x[n - 1]) / 2);
-    snprintf(right, sizeof right, "%g", x[n - 1]);
-    iv_buf_printf(&b, "\n%*s  %s%*s%*s\n", LABEL - 1, "", left,
-                  plot_w / 2 - (int)strlen(left) + (int)strlen(mid) / 2, mid,
-                  plot_w - plot_w / 2 - (int)strlen(mid) / 2, right);
+    x_axis(&b, LABEL, plot_w, x0, x1);
+    free(labels);
     free(grid);
     free(x);
     free(yc);

@@ -2,8 +2,9 @@
  *
  * Values are shown on a scale centred at zero: blue for negative, red for positive, pale near zero
  * and saturated at the extreme, so that a lecture hall can read a map from the back row. Every
- * colour has a monochrome twin (shade glyphs for values; reverse, bold, underline and dim for the
- * named attributes), used when the terminal has no colour or NO_COLOR is set.
+ * colour has a monochrome twin (shade glyphs for values, one family for positive values and
+ * another for negative ones; reverse, bold, underline and dim for the named attributes), used
+ * when the terminal has no colour or NO_COLOR is set.
  *
  * Colour pair numbers are fixed (the only state is what curses itself holds):
  *    1 ..  6   positive values, level 1 (just above zero) to 6 (the extreme)
@@ -32,6 +33,9 @@ enum {
     PAIR_OFF,
     PAIR_LAST = PAIR_OFF,
 };
+_Static_assert((int)PAIR_LAST < (int)TUI_PAIRS_BIG && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_CHARTS &&
+                   TUI_PAIRS_CHARTS + 16 <= TUI_PAIRS_IMAGE,
+               "the ranges of colour pairs in tui.h do not overlap");
 
 #define LEVELS 6
 
@@ -180,6 +184,20 @@ const char *tui_colour_shade(double value, double scale)
     if (r <= 0.75)
         return tui_glyph(TUI_GLYPH_DARK);
     return tui_glyph(TUI_GLYPH_FULL);
+}
+
+/* Negative magnitudes by quarter, as dashes that thicken: a row of them reads as minus signs, and
+ * a solid shade beside it as plus, whatever the terminal does with colour. */
+static const char *const negative_utf8[4] = {"╌", "─", "═", "━"};
+static const char *const negative_ascii[4] = {"-", "~", "%", "@"};
+
+const char *tui_colour_signed_shade(double value, double scale)
+{
+    if (!(value < 0))
+        return tui_colour_shade(value, scale); /* positive, zero (blank) and NaN ("?") */
+    double r = magnitude(value, scale);
+    int quarter = r <= 0.25 ? 0 : r <= 0.5 ? 1 : r <= 0.75 ? 2 : 3;
+    return (glyphs == glyph_ascii ? negative_ascii : negative_utf8)[quarter];
 }
 
 /* ---- named attributes ------------------------------------------------------------------------ */

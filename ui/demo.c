@@ -122,6 +122,7 @@ int tui_demo_step(tui *t, int delta)
         free(reset);
         for (int i = 0; i < target; i++)
             tui_run(t, d->commands[i]);
+        tui_popup_free(&t->popup); /* an earlier step's results are not this step's */
     }
     d->current = target;
     int rc = tui_run(t, d->commands[target]);

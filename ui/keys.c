@@ -10,7 +10,8 @@
 #define CTRL(c) ((c) & 0x1f)
 
 /* Placeholders in command text: {addr} the selection (or the cursor neuron), {cur} the cursor
- * neuron, {id} the intervention under the cursor, {last} the newest intervention, {up} / {down}
+ * neuron, {sel-or-site} the selection or else the cursor's whole site, {id} the intervention under
+ * the cursor, {last} the newest intervention, {up} / {down}
  * the focused input stepped up or down. Keys whose text is NULL are handled in tui_key_press. */
 static const tui_key table[] = {
     {'z', "z", "ablate {addr} zero", "zero-ablate the selection, or the neuron under the cursor"},
@@ -23,15 +24,21 @@ static const tui_key table[] = {
     {'u', "u", "drop {last}", "undo: drop the newest intervention"},
     {'c', "c", "clear", "remove every intervention"},
     {'o', "o", "ablate {addr} optimal", "optimal ablation (the constant with the least loss gap)"},
-    {'C', "C", "compare {addr}", "loss gaps of zero, mean, resample, noise, optimal ablation"},
+    {'C', "C", "compare {sel-or-site}", "loss gaps of every kind of ablation: the selection, else "
+     "the whole layer"},
     {'R', "R", "regions {layer}", "the layer's ReLU regions over the dataset, and the flips"},
     {'v', "v", "view next", "view: intervened, clean, difference, base beside source"},
     {'s', "s", "swap", "swap the base and source inputs"},
+    {'.', ".", "input row next", "the next row of the dataset as the base input"},
+    {',', ",", "input row prev", "the previous row of the dataset as the base input"},
     {'+', "+", "{up}", "step the focused input up"},
     {'-', "-", "{down}", "step the focused input down"},
     {'\t', "Tab", "focus next", "focus the next input (for + and -)"},
     {'P', "P", "pre", "show or hide the pre-activation sites"},
+    {'S', "S", "scale", "colour scale: one for every site, or one per site"},
     {'e', "e", "map", "the map over the dataset: output change, or the output itself"},
+    {'O', "O", "output", "the output in big digits (clean -> intervened), or as a table"},
+    {'I', "I", "image", "the site under the cursor (else the input) as an image, or not"},
     {' ', "Space", "select {cur}", "select or unselect the neuron under the cursor"},
     {27, "Esc", "select none", "clear the selection"},
     {KEY_LEFT, "Left h", "cursor left", "move the cursor"},
@@ -115,6 +122,11 @@ static char *expand(const tui *t, const char *command)
         if (layer < 0)
             return NULL; /* the input is not a layer */
         value = iv_xstrdup(iv_model_layer_name(t->ws->model, layer));
+    } else if (!strncmp(brace, "{sel-or-site}", 13)) {
+        /* the selection, else every neuron of the cursor's site: a layer is what one compares */
+        char site[128];
+        iv_model_site_name(t->ws->model, t->cur_site, site, sizeof site);
+        value = tui_selection_count(t, t->cur_site) ? tui_target_address(t) : iv_xstrdup(site);
     } else if (!strncmp(brace, "{last}", 6)) {
         if (t->ws->count == 0)
             return NULL;

@@ -14,17 +14,39 @@
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* Whether a site shows a line of neuron labels under its cells. */
-static bool site_has_labels(const iv_model *m, int site)
+bool tui_site_has_label_line(const iv_model *m, int site)
 {
-    for (int i = 0; i < iv_model_site_width(m, site); i++)
+    int width = iv_model_site_width(m, site);
+    if (width > TUI_INDEX_MIN_WIDTH)
+        return true; /* indices, where a label is missing */
+    for (int i = 0; i < width; i++)
         if (iv_model_neuron_label(m, site, i))
             return true;
     return false;
 }
 
-/* Cell size: wide enough for values like -197.5, bigger on a large screen for a lecture hall. */
-static void size_cells(const tui *t, tui_layout *lay, const int *sites, int n)
+/* Lines of cells a site takes: all it needs, up to TUI_SITE_LINES. */
+static int site_lines(const tui_layout *lay, int width)
+{
+    int lines = (width + lay->per_line - 1) / lay->per_line;
+    return lines < TUI_SITE_LINES ? lines : TUI_SITE_LINES;
+}
+
+/* Screen lines the layers panel needs with cells cell_h lines tall: the title, then each site's
+ * lines of cells, each with its line of labels under it. */
+static int layers_need(const tui *t, const tui_layout *lay, const int *sites, int n, int cell_h)
+{
+    const iv_model *m = t->ws->model;
+    int need = 1;
+    for (int i = 0; i < n; i++)
+        need += site_lines(lay, iv_model_site_width(m, sites[i])) *
+                (cell_h + tui_site_has_label_line(m, sites[i]));
+    return need;
+}
+
+/* Cell width: wide enough for values like -197.5, wider on a wide screen for a lecture hall, as
+ * wide as the room there is allows. */
+static void size_cells_across(const tui *t, tui_layout *lay, const int *sites, int n)
 {
     const iv_model *m = t->ws->model;
     int widest = 1;
@@ -36,28 +58,38 @@ static void size_cells(const tui *t, tui_layout *lay, const int *sites, int n)
         if (iv_model_site_width(m, sites[i]) > widest)
             widest = iv_model_site_width(m, sites[i]);
     }
-    /* Room after the cells for the row's scale ("+-197"), and for "0-20 of 784" when a site is
-     * too wide for one line. */
-    int avail = lay->layers.w - lay->label_w - 7;
-    int min_fit = t->view == TUI_VIEW_SOURCE ? 14 : 8;
-    if (widest * min_fit > avail)
-        avail = lay->layers.w - lay->label_w - 12;
-    int max_w = t->cols >= 160 ? 14 : t->cols >= 120 ? 11 : 8;
+    /* From 160 columns a cell may be wide enough for its value in big digits (a few of them). */
+    int max_w = t->cols >= 160 ? TUI_BIG_CELL_W + 4 : t->cols >= 120 ? 11 : 8;
     int min_w = 8; /* narrower cells cannot show a value such as -0.25 */
     if (t->view == TUI_VIEW_SOURCE) { /* two values side by side in each cell */
         max_w = max_w * 2 - 2;
-        min_w = 14; /* two values of up to four characters, each after a shade glyph */
+        min_w = 11; /* two values of three and four characters, and the bar between them */
     }
+    /* After the cells, room for the row's scale ("+-197"); a site too wide for one line needs
+     * room for "0-20 of 784" instead. When the widest site fits on one line only without its
+     * scale, the scale gives way: a row that wraps would part values from their labels. */
+    int room = lay->layers.w - lay->label_w, tail = 7;
+    if (widest * min_w + tail > room)
+        tail = widest * min_w <= room ? 0 : 12;
+    int avail = room - tail;
     lay->cell_w = clamp(avail / widest, min_w, max_w);
     lay->per_line = avail / lay->cell_w > 0 ? avail / lay->cell_w : 1;
-    lay->cell_h = t->rows >= 40 ? 2 : 1;
 }
 
-/* Lines of cells a site takes: all it needs, up to TUI_SITE_LINES. */
-static int site_lines(const tui_layout *lay, int width)
+/* Cell height, from the room there is: taller cells while the layers take at most half of the
+ * screen between the header and the message line, so the effect map keeps the other half. Three
+ * lines only in a cell wide enough for the value in big three-line digits, which is what the
+ * third line is for. */
+static void size_cells_down(const tui *t, tui_layout *lay, const int *sites, int n, int height)
 {
-    int lines = (width + lay->per_line - 1) / lay->per_line;
-    return lines < TUI_SITE_LINES ? lines : TUI_SITE_LINES;
+    lay->cell_h = 1;
+    for (int h = 2; h <= TUI_BIG_CELL_H; h++) {
+        if (h == TUI_BIG_CELL_H && lay->cell_w < TUI_BIG_CELL_W)
+            break;
+        if (layers_need(t, lay, sites, n, h) > height / 2)
+            break;
+        lay->cell_h = h;
+    }
 }
 
 /* Stacks the site rows in the layers panel, scrolled so that the cursor's site is on screen. */
@@ -72,9 +104,9 @@ static void place_rows(const tui *t, tui_layout *lay, const int *sites, int n)
         for (int i = first; i < n && lay->n_rows < TUI_MAX_ROWS; i++) {
             int width = iv_model_site_width(m, sites[i]);
             int cell_lines = site_lines(lay, width);
-            int lines = cell_lines * lay->cell_h;
-            bool labels = site_has_labels(m, sites[i]);
-            if (y + lines + labels > bottom)
+            bool labels = tui_site_has_label_line(m, sites[i]);
+            int step = lay->cell_h + labels, height = cell_lines * step;
+            if (y + height > bottom)
                 break;
             /* A window of whole lines of cells, holding the cursor when it is on this site. */
             int first_line = 0, total_lines = (width + lay->per_line - 1) / lay->per_line;
@@ -91,12 +123,16 @@ static void place_rows(const tui *t, tui_layout *lay, const int *sites, int n)
                 lay->row[lay->n_rows].shown = cell_lines * lay->per_line;
             lay->row[lay->n_rows].site = sites[i];
             lay->row[lay->n_rows].y = y;
-            lay->row[lay->n_rows].lines = lines;
+            lay->row[lay->n_rows].lines = cell_lines * lay->cell_h;
+            lay->row[lay->n_rows].step = step;
+            lay->row[lay->n_rows].height = height;
             lay->row[lay->n_rows].labels = labels;
             lay->n_rows++;
             cursor_placed |= sites[i] == t->cur_site;
-            y += lines + labels;
+            y += height;
         }
+        lay->sites_above = first;
+        lay->sites_below = n - first - lay->n_rows;
         if (cursor_placed || first + 1 >= n)
             return;
         first++;
@@ -122,18 +158,15 @@ void tui_layout_compute(const tui *t, tui_layout *lay)
     int sites[IV_MAX_SITES];
     int n = tui_visible_sites(t, sites, IV_MAX_SITES);
     lay->layers = (tui_rect){top, 0, height, left_w};
-    size_cells(t, lay, sites, n);
+    size_cells_across(t, lay, sites, n);
+    size_cells_down(t, lay, sites, n, height);
     /* The layers take what they need, leaving the effect map at least 8 lines. */
-    int need = 1;
-    for (int i = 0; i < n; i++) {
-        int width = iv_model_site_width(t->ws->model, sites[i]);
-        need += site_lines(lay, width) * lay->cell_h + site_has_labels(t->ws->model, sites[i]);
-    }
-    lay->layers.h = clamp(need, 3, height - 8);
+    lay->layers.h = clamp(layers_need(t, lay, sites, n, lay->cell_h), 3, height - 8);
     place_rows(t, lay, sites, n);
     lay->effect = (tui_rect){top + lay->layers.h, 0, height - lay->layers.h, left_w};
 
-    int output_h = clamp(height / 3, 7, 10);
+    /* The output panel grows to show every output, up to half the height. */
+    int output_h = clamp(tui_output_lines(t), clamp(height / 3, 7, 10), height / 2);
     lay->output = (tui_rect){top, left_w + 1, output_h, right_w};
     lay->list = (tui_rect){top + output_h, left_w + 1, height - output_h, right_w};
 }
@@ -147,7 +180,7 @@ int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, t
         int k = neuron - lay->row[i].first; /* position in the site's window */
         if (k < 0 || k >= lay->row[i].shown)
             return -1;
-        r->y = lay->row[i].y + (k / lay->per_line) * lay->cell_h;
+        r->y = lay->row[i].y + (k / lay->per_line) * lay->row[i].step;
         r->x = lay->layers.x + lay->label_w + (k % lay->per_line) * lay->cell_w;
         r->h = lay->cell_h;
         r->w = lay->cell_w;
@@ -160,12 +193,15 @@ int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site,
 {
     for (int i = 0; i < lay->n_rows; i++) {
         int s = lay->row[i].site, width = iv_model_site_width(t->ws->model, s);
-        if (y < lay->row[i].y || y >= lay->row[i].y + lay->row[i].lines)
+        if (y < lay->row[i].y || y >= lay->row[i].y + lay->row[i].height)
             continue;
         int col = (x - lay->layers.x - lay->label_w) / lay->cell_w;
         if (x < lay->layers.x + lay->label_w || col >= lay->per_line)
             return -1;
-        int k = ((y - lay->row[i].y) / lay->cell_h) * lay->per_line + col;
+        int line = (y - lay->row[i].y) / lay->row[i].step;
+        if ((y - lay->row[i].y) % lay->row[i].step >= lay->cell_h)
+            return -1; /* a line of labels */
+        int k = line * lay->per_line + col;
         if (k >= lay->row[i].shown || lay->row[i].first + k >= width)
             return -1;
         *site = s;

@@ -171,7 +171,7 @@ static void mouse_click(tui *t)
     if (getmouse(&ev) != OK || !(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
         return;
     tui_layout lay;
-    tui_layout_compute(t, &lay);
+    tui_screen_layout(t, &lay); /* as drawn: a lecture's caption moves the panels */
     int site, neuron;
     if (lay.too_small || tui_layout_hit(t, &lay, ev.y, ev.x, &site, &neuron) < 0)
         return;

@@ -22,11 +22,24 @@ typedef enum {
 
 typedef enum { TUI_COLOUR_NONE, TUI_COLOUR_8, TUI_COLOUR_256 } tui_colour_mode;
 
+/* A drawing in a popup (view_charts.c): draws a result's JSON onto a canvas, which measures it too. */
+struct tui_canvas;
+typedef void (*tui_drawing)(struct tui_canvas *cv, json_object *result);
+
+/* One part of a popup, in order: lines of text, or a result drawn (a map, a chart). */
+typedef struct tui_popup_part {
+    char *text;           /* lines separated by '\n'; NULL for a drawing */
+    json_object *result;  /* what the drawing draws (owned) */
+    tui_drawing draw;
+} tui_popup_part;
+
 /* What a panel holds when a result is too long for the message line (help, list, show, ...). */
 typedef struct tui_popup {
     char *title;
-    char *text;    /* lines separated by '\n'; NULL when no popup is open */
+    char *text;    /* every result as text, as batch mode prints it; NULL when no popup is open */
     int scroll;    /* first line shown */
+    tui_popup_part *parts; /* what the explorer shows; none: the text */
+    int n_parts;
 } tui_popup;
 
 /* A lecture: steps of commands, each with a caption, walked with one key forward and one back. */
@@ -65,6 +78,9 @@ typedef struct tui {
     bool effect_cancelled;    /* its refresh was cancelled: it waits for the next change, rather
                                  than starting again after every key */
     bool map_output;          /* the map shows the intervened output instead of its change */
+    bool output_big;          /* the output panel shows clean -> intervened in big digits */
+    char image_site[128];     /* the site drawn as an image in place of the effect panel, by
+                                 name (it outlives a change of model); "" for none */
     char effect_error[512];
 
     /* Long work: set by the event loop, tui_run hands each line to `background` (tui.c), which
@@ -78,6 +94,7 @@ typedef struct tui {
 
     tui_demo *demo;           /* NULL outside lecture mode */
     tui_colour_mode colour;
+    bool shared_scale;        /* one colour scale for every site shown, not one per site row */
     int rows, cols;           /* terminal size */
 } tui;
 
@@ -98,6 +115,9 @@ char *tui_target_address(const tui *t);
 int tui_visible_sites(const tui *t, int *sites, int max);
 /* The value a cell shows in the current view (for TUI_VIEW_SOURCE: the base's intervened value). */
 double tui_cell_value(const tui *t, int site, int neuron);
+/* The colour scale of a site's cells (its base run, or with `source` its source run): the largest
+ * magnitude the site shows, or with shared_scale the largest over every site shown. */
+double tui_site_scale(const tui *t, int site, bool source);
 /* Whether the intervened value differs from the clean one (marked in every view). */
 bool tui_cell_changed(const tui *t, int site, int neuron);
 /* The id of the last enabled-or-not intervention acting on a neuron, or 0. */
@@ -106,6 +126,8 @@ int tui_intervention_at(const tui *t, int site, int neuron);
  * (its last line at the bottom). */
 int tui_popup_lines(const char *text, int *widest);
 int tui_popup_max_scroll(const tui *t);
+/* Frees what the popup holds (text, parts, title) and closes it. */
+void tui_popup_free(tui_popup *p);
 
 /* ---- commands (tui_commands.c) ------------------------------------------------------------------ */
 
@@ -163,11 +185,14 @@ typedef struct tui_layout {
     int cell_w, cell_h;   /* one neuron */
     int per_line;         /* cells per screen line before a site wraps */
     int n_rows;
+    int sites_above, sites_below; /* visible sites scrolled out of the panel, above and below */
     struct {
         int site;
         int y;            /* first screen line */
-        int lines;        /* screen lines of cells (wrapped), not counting the labels line */
-        bool labels;      /* a line of neuron labels under the cells */
+        int lines;        /* screen lines of cells (wrapped), not counting the labels lines */
+        int step;         /* screen lines from one line of cells to the next (cell_h + labels) */
+        int height;       /* screen lines of the row: its lines of cells, each with its labels */
+        bool labels;      /* a line of neuron labels (or indices) under each line of cells */
         int first;        /* the first neuron shown: a wide site shows a window of at most
                              TUI_SITE_LINES lines, kept around the cursor */
         int shown;        /* neurons shown from `first` */
@@ -175,6 +200,10 @@ typedef struct tui_layout {
 } tui_layout;
 
 #define TUI_SITE_LINES 3 /* lines of cells a wide site shows at most (its window scrolls) */
+#define TUI_INDEX_MIN_WIDTH 8 /* a site without labels wider than this shows its indices: up to
+                                 here one counts the cells at a glance */
+#define TUI_BIG_CELL_H 3  /* a cell this tall shows its value in big three-line digits ... */
+#define TUI_BIG_CELL_W 16 /* ... and needs to be this wide for them */
 #define TUI_MIN_COLS 60
 #define TUI_MIN_ROWS 20
 
@@ -183,9 +212,20 @@ void tui_layout_compute(const tui *t, tui_layout *lay);
 int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron);
 /* The screen rectangle of a neuron's cell, or -1 when it is not on screen. */
 int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui_rect *r);
+/* Whether a site has a line under each line of its cells: labels, or indices where a neuron has
+ * no label (for a site wider than TUI_INDEX_MIN_WIDTH). */
+bool tui_site_has_label_line(const iv_model *m, int site);
 
 /* ---- colour (colour.c) -------------------------------------------------------------------------- */
 
+/* Colour pairs, by who defines them: colour.c's scale and named colours from 1 up, then the views
+ * that set their own (curses puts at most 255 pairs in an attribute). Kept apart, since a pair
+ * redefined while its cells are on screen recolours them. */
+enum {
+    TUI_PAIRS_BIG = 24,    /* bigdigits.c: the change up, down */
+    TUI_PAIRS_CHARTS = 32, /* view_charts.c: two palettes of 8 (regions, kinds of ablation) */
+    TUI_PAIRS_IMAGE = 48,  /* view_image.c: 146 pairs of front and back shades, to 193 */
+};
 /* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs; chooses the glyphs
  * from the locale (UTF-8, or ASCII stand-ins). Call after initscr and setlocale. */
 tui_colour_mode tui_colour_init(void);
@@ -203,6 +243,9 @@ bool tui_glyphs_ascii(void); /* whether the locale is not UTF-8 */
 int tui_colour_attr(tui_colour_mode mode, double value, double scale);
 /* Without colour: a shade glyph for the magnitude (" ", "░", "▒", "▓", "█", or ASCII). */
 const char *tui_colour_shade(double value, double scale);
+/* As tui_colour_shade, with negative values in a family of their own (dashes that thicken: "╌",
+ * "─", "═", "━"; ASCII "-", "~", "%", "@"), so that sign shows without colour. */
+const char *tui_colour_signed_shade(double value, double scale);
 /* Named attributes by meaning. */
 typedef enum {
     TUI_ATTR_TITLE, TUI_ATTR_HEADER, TUI_ATTR_CURSOR, TUI_ATTR_ERROR, TUI_ATTR_DIM, TUI_ATTR_OFF,
@@ -216,9 +259,28 @@ void tui_draw(const tui *t);                       /* everything, then refresh *
 void tui_draw_header(const tui *t, const tui_layout *lay);
 void tui_draw_layers(const tui *t, const tui_layout *lay);
 void tui_draw_output(const tui *t, const tui_layout *lay);
+/* The lines the output panel would take to show every output (view_panels.c), for the layout. */
+int tui_output_lines(const tui *t);
 void tui_draw_list(const tui *t, const tui_layout *lay);
 void tui_draw_effect(const tui *t, const tui_layout *lay);
+/* The image of t->image_site, clean beside intervened and their difference, drawn in the effect
+ * panel's place (view_image.c). */
+void tui_draw_image(const tui *t, const tui_layout *lay);
+/* The image shape of a site: rows and columns whose product is its width (the input's shape as
+ * the model file gives it, else a square). Returns false when it has none. */
+bool tui_image_shape(const iv_model *m, int site, int *rows, int *cols);
 void tui_draw_popup(const tui *t);
+/* The layout of the whole screen as tui_draw draws it: in a lecture the panels make room above the
+ * message line for the step's caption. Clicks are mapped through this too. */
+void tui_screen_layout(const tui *t, tui_layout *lay);
+/* The open popup's box on screen and the content lines inside it: its frame stays between the
+ * header and the caption (or the message line), the title on the frame's top line. */
+void tui_popup_geometry(const tui *t, tui_rect *box, tui_rect *body, int *lines);
+/* The lines inside the tallest popup the screen has room for. */
+int tui_popup_room(const tui *t);
+/* Text word-wrapped to width columns: its lines flow into one paragraph, an empty line starts
+ * another, a word wider than a line is cut. Caller frees. */
+char *tui_wrap_text(const char *text, int width);
 
 /* A line running as a job, as its progress bar shows it. The bar reads none of the state, which
  * the worker is changing meanwhile: only this, the colours and the screen's size. */
@@ -252,8 +314,45 @@ void tui_cmdline_draw(const tui *t, const tui_layout *lay);
 /* ---- charts (chart.c) -------------------------------------------------------------------------- */
 
 /* A sweep result (the 'sweep' command's JSON) as a line chart in plain text lines, width x height
- * characters for the plot; NULL when it has too few points or no room. Caller frees. */
-char *tui_chart_text(json_object *sweep, int width, int height);
+ * characters for the plot, the axis named by the input or neuron of model m (its label too) and
+ * ticked at round numbers; NULL when it has too few points or no room. Caller frees. */
+char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int height);
+/* Round tick values covering lo..hi, at most max_ticks of them (1, 2 or 5 times a power of ten
+ * apart); returns the count, and the step in *step. */
+int tui_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *step);
+
+/* ---- drawings in a popup (view_charts.c) ---------------------------------------------------------- */
+
+/* Where a drawing goes. A drawing writes at content lines and columns from 0; the canvas scrolls
+ * and clips them into the popup's inside, or only measures (nothing drawn, so the key handler can
+ * ask how far a popup scrolls). */
+typedef struct tui_canvas {
+    const tui *t;
+    bool measure;       /* count lines and columns only */
+    tui_rect body;      /* the popup's inside on the screen */
+    int first;          /* the content line shown on the body's first line (the scroll) */
+    int origin;         /* the content line where the part being drawn starts */
+    int width, height;  /* the most the part may take and still be seen whole, without scrolling */
+    int lines, cols;    /* what the part has used so far */
+} tui_canvas;
+/* Draws s at a line and column of the part being drawn; returns the columns it takes. */
+int tui_canvas_put(tui_canvas *cv, int line, int col, const char *s, int attr);
+/* The drawing for a result, or NULL when it reads best as text: a regions result over a 2-input
+ * grid (the maps of patterns), a comparison (the loss gaps as bars, under the table). */
+tui_drawing tui_drawing_for(iv_result_type type, json_object *result, bool *keep_text);
+void tui_draw_regions(tui_canvas *cv, json_object *result);
+void tui_draw_compare_bars(tui_canvas *cv, json_object *result);
+
+/* ---- big digits (bigdigits.c) ------------------------------------------------------------------ */
+
+/* A number drawn in a pixel font several lines tall (block characters; '#'s in ASCII), at size 1
+ * or 2. The text may hold digits, '+', '-', '.', 'e', ' ' and '>' (an arrow). */
+bool tui_big_drawable(const char *s);
+int tui_big_width(const char *s, int size);
+int tui_big_height(int size);
+void tui_big_draw(const tui_rect *r, int row, int col, const char *s, int size, int attr);
+/* The attribute of digits that show a change: red up, blue down (bold without colour). */
+int tui_big_change_attr(tui_colour_mode mode, double change);
 
 /* ---- lecture mode (demo.c) ---------------------------------------------------------------------- */
 

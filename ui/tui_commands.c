@@ -110,6 +110,52 @@ static int cmd_map(tui *t, int argc, char **argv, iv_error *err)
     return 0;
 }
 
+static int cmd_output(tui *t, int argc, char **argv, iv_error *err)
+{
+    if (argc == 0)
+        t->output_big = !t->output_big;
+    else if (!strcmp(argv[0], "big") || !strcmp(argv[0], "table"))
+        t->output_big = !strcmp(argv[0], "big");
+    else
+        return iv_error_set(err, "expected big or table, got '%s'", argv[0]);
+    return 0;
+}
+
+/* With no argument: hides the image, or shows the site under the cursor, else the input. */
+static int cmd_image(tui *t, int argc, char **argv, iv_error *err)
+{
+    const iv_model *m = t->ws->model;
+    int rows, cols;
+    if (argc > 1)
+        return iv_error_set(err, "expected one SITE, input or off");
+    if (argc == 1 && !strcmp(argv[0], "off")) {
+        t->image_site[0] = '\0';
+        return 0;
+    }
+    int site;
+    if (argc == 1) {
+        site = iv_model_site_find(m, argv[0]);
+        if (site < 0)
+            return iv_error_set(err, "no site '%s' (input, a layer's NAME or NAME.pre)", argv[0]);
+        if (!tui_image_shape(m, site, &rows, &cols))
+            return iv_error_set(err, "%s has %d neurons, which is no image (a square number, or "
+                                "the input's shape from the model file)", argv[0],
+                                iv_model_site_width(m, site));
+    } else if (t->image_site[0]) {
+        t->image_site[0] = '\0';
+        return 0;
+    } else if (tui_image_shape(m, t->cur_site, &rows, &cols)) {
+        site = t->cur_site;
+    } else if (tui_image_shape(m, 0, &rows, &cols)) {
+        site = 0;
+    } else {
+        return iv_error_set(err, "neither the site under the cursor nor the input is an image "
+                            "(a square number of neurons); try 'image SITE'");
+    }
+    iv_model_site_name(m, site, t->image_site, sizeof t->image_site);
+    return 0;
+}
+
 static int cmd_pre(tui *t, int argc, char **argv, iv_error *err)
 {
     if (argc == 0)
@@ -122,6 +168,20 @@ static int cmd_pre(tui *t, int argc, char **argv, iv_error *err)
     int layer = iv_model_site_layer(m, t->cur_site);
     if (!t->show_pre && iv_model_site_kind(m, t->cur_site) == IV_SITE_PRE && layer >= 0)
         t->cur_site = iv_model_layer_site(m, layer); /* to the site the layer shows */
+    return 0;
+}
+
+/* One colour scale for every site shown, or each site on its own (the default). */
+static int cmd_scale(tui *t, int argc, char **argv, iv_error *err)
+{
+    if (argc == 0)
+        t->shared_scale = !t->shared_scale;
+    else if (argc > 1)
+        return iv_error_set(err, "expected shared or site, got %d words", argc);
+    else if (!strcmp(argv[0], "shared") || !strcmp(argv[0], "site"))
+        t->shared_scale = !strcmp(argv[0], "shared");
+    else
+        return iv_error_set(err, "expected shared or site, got '%s'", argv[0]);
     return 0;
 }
 
@@ -157,7 +217,12 @@ static const tui_command ui_table[] = {
     {"focus", "[NAME|next]", "the input that + and - step", cmd_focus},
     {"map", "[change|output]", "what the effect map shows over the dataset", cmd_map},
     {"pre", "[on|off]", "show the pre-activation sites (NAME.pre)", cmd_pre},
+    {"output", "[big|table]", "the output panel: clean -> intervened in big digits, or the table",
+     cmd_output},
+    {"image", "[SITE|input|off]", "draw a site (or the input) as an image in the effect panel",
+     cmd_image},
     {"demo", "[next|back]", "step the lecture forward or back", cmd_demo},
+    {"scale", "[shared|site]", "colour every site on one scale, or each on its own", cmd_scale},
     {"quit", "[!]", "leave (asks first when there are unsaved interventions)", cmd_quit},
 };
 
@@ -179,10 +244,15 @@ static const tui_command *find_ui_command(const char *name)
 
 typedef struct collected {
     iv_buf text;     /* every result rendered as text */
-    int rows, cols;  /* the screen, for charts */
+    const tui *t;    /* the screen, for charts; the model, for their axes */
     int results;
     int added;       /* results that report a new intervention (IV_RESULT_ADDED) */
     char summary[512];
+    /* What the popup shows, in order: runs of text, and drawings for the results drawn. */
+    tui_popup_part *parts;
+    int n_parts;
+    size_t text_from; /* where in `text` the text not yet in a part starts */
+    bool drawn;       /* a part is a drawing */
 } collected;
 
 /* A short line for a new intervention: "#1 zero h1[1]: out 5 -> 8". */
@@ -208,6 +278,26 @@ static void summarize_added(json_object *obj, char *buf, size_t n)
     iv_buf_free(&b);
 }
 
+static tui_popup_part *new_part(collected *c)
+{
+    c->parts = iv_xrealloc(c->parts, sizeof *c->parts * (size_t)(c->n_parts + 1));
+    tui_popup_part *p = &c->parts[c->n_parts++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+/* The text collected since the last part, as a part of its own (without its last newline). */
+static void close_text_part(collected *c)
+{
+    if (c->text.len <= c->text_from)
+        return;
+    size_t len = c->text.len - c->text_from;
+    if (c->text.data[c->text.len - 1] == '\n')
+        len--;
+    new_part(c)->text = iv_xasprintf("%.*s", (int)len, c->text.data + c->text_from);
+    c->text_from = c->text.len;
+}
+
 static void collect(iv_result_type type, json_object *obj, void *user)
 {
     collected *c = user;
@@ -215,14 +305,32 @@ static void collect(iv_result_type type, json_object *obj, void *user)
         summarize_added(obj, c->summary, sizeof c->summary);
         c->added++;
     }
+    size_t before = c->text.len;
     char *chart = NULL;
-    if (type == IV_RESULT_SWEEP) /* a sweep reads best as a chart */
-        chart = tui_chart_text(obj, c->cols - 8, c->rows > 30 ? 20 : c->rows - 10);
+    if (type == IV_RESULT_SWEEP) { /* a sweep reads best as a chart, whole in the popup */
+        int room = tui_popup_room(c->t) - 3; /* its legend line and the x axis's two */
+        chart = tui_chart_text(obj, c->t->ws->model, c->t->cols - 8, room < 20 ? room : 20);
+    }
     if (chart) {
         iv_buf_printf(&c->text, "%s", chart);
         free(chart);
     } else {
         ui_render_text(type, obj, &c->text);
+    }
+    /* A result that reads better drawn is drawn in the popup, under its table or in its place;
+     * `text` keeps it as batch mode prints it either way. */
+    bool keep_text;
+    tui_drawing draw = tui_drawing_for(type, obj, &keep_text);
+    if (draw) {
+        size_t after = c->text.len;
+        c->text.len = keep_text ? after : before; /* the part of text before the drawing */
+        close_text_part(c);
+        c->text.len = after;
+        c->text_from = after;
+        tui_popup_part *p = new_part(c);
+        p->draw = draw;
+        p->result = json_object_get(obj);
+        c->drawn = true;
     }
     c->results++;
     json_object_put(obj);
@@ -234,13 +342,46 @@ static void set_message(tui *t, bool error, const char *text)
     t->message_is_error = error;
 }
 
+/* The popup's title: the line that made it, its commands on one line (a lecture step gives
+ * several lines). */
+static char *popup_title(const char *line)
+{
+    iv_buf b = {0};
+    for (const char *p = line; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len)
+            iv_buf_printf(&b, "%s%.*s", b.len ? "; " : "", (int)len, p);
+        p += len + (p[len] ? 1 : 0);
+    }
+    return b.data ? b.data : iv_xstrdup("");
+}
+
+/* Opens a popup of text, or of parts when some of it is drawn (the parts are taken over). */
+static void open_popup_parts(tui *t, const char *title, const char *text, tui_popup_part *parts,
+                             int n_parts)
+{
+    tui_popup_free(&t->popup);
+    t->popup.title = popup_title(title);
+    t->popup.text = iv_xstrdup(text);
+    t->popup.parts = parts;
+    t->popup.n_parts = n_parts;
+    t->popup.scroll = 0;
+}
+
 static void open_popup(tui *t, const char *title, const char *text)
 {
-    free(t->popup.title);
-    free(t->popup.text);
-    t->popup.title = iv_xstrdup(title);
-    t->popup.text = iv_xstrdup(text);
-    t->popup.scroll = 0;
+    open_popup_parts(t, title, text, NULL, 0);
+}
+
+static void free_parts(collected *c)
+{
+    for (int i = 0; i < c->n_parts; i++) {
+        free(c->parts[i].text);
+        json_object_put(c->parts[i].result);
+    }
+    free(c->parts);
+    c->parts = NULL;
+    c->n_parts = 0;
 }
 
 /* Shows what the commands reported: one line in the message line, more in a popup. */
@@ -254,12 +395,19 @@ static void show_results(tui *t, const char *line, collected *c)
     if (!c->text.data || !c->text.len)
         return;
     char *nl = strchr(c->text.data, '\n');
-    if (nl == c->text.data + c->text.len - 1) {
+    if (nl == c->text.data + c->text.len - 1 && !c->drawn) {
         *nl = '\0';
         set_message(t, false, c->text.data);
         return;
     }
-    open_popup(t, line, c->text.data);
+    if (c->drawn) {
+        close_text_part(c);
+        open_popup_parts(t, line, c->text.data, c->parts, c->n_parts);
+        c->parts = NULL; /* the popup has them */
+        c->n_parts = 0;
+    } else {
+        open_popup(t, line, c->text.data);
+    }
     set_message(t, false, "results below; any key closes them");
 }
 
@@ -282,6 +430,21 @@ char *tui_help_text(void)
         iv_buf_printf(&b, "  %-7s %-24s %s\n", ui[i].name, ui[i].usage, ui[i].summary);
     iv_buf_printf(&b, "\nNeurons: h1 (all)  h1[2]  h1[0,3]  h1[1:3] (half-open)  h1[\"x-y\"] (label)\n");
     return b.data;
+}
+
+/* In a lecture the help starts with the step's whole caption, for a screen too small to show it
+ * all under the panels. */
+static char *help_with_caption(const tui *t)
+{
+    char *help = tui_help_text();
+    if (!t->demo || t->demo->current < 0 || !t->demo->caption[t->demo->current][0])
+        return help;
+    char *caption = tui_wrap_text(t->demo->caption[t->demo->current], t->cols - 6);
+    char *text = iv_xasprintf("Step %d of %d\n%s\n\n%s", t->demo->current + 1, t->demo->n_steps,
+                              caption, help);
+    free(caption);
+    free(help);
+    return text;
 }
 
 /* ---- running a line ------------------------------------------------------------------------------ */
@@ -327,7 +490,7 @@ static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *c
     if (strcmp(argv[0], "q") == 0)
         return run_ui(t, find_ui_command("quit"), argc - 1, argv + 1, err);
     if (strcmp(argv[0], "help") == 0 && argc == 1) {
-        char *text = tui_help_text();
+        char *text = help_with_caption(t);
         open_popup(t, "help", text);
         free(text);
         return 0;
@@ -367,7 +530,7 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
     if (strcmp(text, "quit") && strcmp(text, "q"))
         t->confirm_quit = false;
     const iv_model *model_before = t->ws->model;
-    collected c = {.rows = t->rows, .cols = t->cols};
+    collected c = {.t = t};
     iv_sink sink = {collect, &c};
     iv_script_command *cmds;
     int n = iv_script_split(text, &cmds), rc = 0;
@@ -402,6 +565,7 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
         tui_model_changed(t);
     if (rc == 0)
         show_results(t, text, &c);
+    free_parts(&c);
     iv_buf_free(&c.text);
     /* A map whose refresh was cancelled is not tried again until something changes: it would
      * otherwise start over after every cursor move. */

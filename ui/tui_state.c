@@ -20,8 +20,7 @@ void tui_free(tui *t)
     free(t->selected);
     free(t->site_offset);
     free(t->model_arg);
-    free(t->popup.title);
-    free(t->popup.text);
+    tui_popup_free(&t->popup);
     iv_effect_free(&t->effect);
     tui_demo_free(t->demo);
     t->demo = NULL;
@@ -109,6 +108,37 @@ double tui_cell_value(const tui *t, int site, int neuron)
     }
 }
 
+/* The largest magnitude a site shows in the current view, its base run or its source run. */
+static double site_top(const tui *t, int site, bool source)
+{
+    double top = 0;
+    for (int i = 0; i < iv_model_site_width(t->ws->model, site); i++) {
+        double v = source ? t->ws->source_acts->site[site][i] : tui_cell_value(t, site, i);
+        if (isfinite(v) && fabs(v) > top)
+            top = fabs(v);
+    }
+    return top;
+}
+
+double tui_site_scale(const tui *t, int site, bool source)
+{
+    if (source && !t->ws->source_acts)
+        return 1;
+    double top = site_top(t, site, source);
+    if (t->shared_scale) {
+        /* One scale for all: both runs of every site shown, so that equal values look equal. */
+        int sites[IV_MAX_SITES], n = tui_visible_sites(t, sites, IV_MAX_SITES);
+        bool with_source = t->view == TUI_VIEW_SOURCE && t->ws->source_acts;
+        top = 0;
+        for (int k = 0; k < n; k++) {
+            top = fmax(top, site_top(t, sites[k], false));
+            if (with_source)
+                top = fmax(top, site_top(t, sites[k], true));
+        }
+    }
+    return top > 0 ? top : 1;
+}
+
 bool tui_cell_changed(const tui *t, int site, int neuron)
 {
     const iv_workspace *ws = t->ws;
@@ -158,9 +188,8 @@ int tui_popup_lines(const char *text, int *widest)
 
 int tui_popup_max_scroll(const tui *t)
 {
-    int widest, lines = tui_popup_lines(t->popup.text, &widest);
-    /* The box is as view_overlay.c's centred_box sizes it, with the title on its first line. */
-    int h = lines + 2 > t->rows - 2 ? t->rows - 2 : lines + 2;
-    int shown = h - 1;
-    return lines - shown > 0 ? lines - shown : 0;
+    tui_rect box, body;
+    int lines;
+    tui_popup_geometry(t, &box, &body, &lines); /* the box as view_overlay.c draws it */
+    return lines - body.h > 0 ? lines - body.h : 0;
 }

@@ -78,7 +78,7 @@ static bool fills_background(int attr)
 
 static const char *cell_glyph(int attr, double v, double scale)
 {
-    return fills_background(attr) ? " " : tui_colour_shade(v, scale);
+    return fills_background(attr) ? " " : tui_colour_signed_shade(v, scale);
 }
 
 /* ---- what the panel says --------------------------------------------------------------------- */
@@ -167,6 +167,21 @@ static void items_add(items *l, int attr, const char *text)
 static void add_stats(const tui *t, items *l)
 {
     char num[32], at[120], text[200];
+    const iv_metrics *mt = &t->effect.metrics;
+    const iv_workspace *ws = t->ws;
+    if (mt->labelled && ws->data && ws->label_column >= 0) {
+        /* A classifier scored against its labels: what a TA asks first. */
+        char clean[32];
+        iv_format_number(clean, sizeof clean, mt->label_accuracy_clean);
+        iv_format_number(num, sizeof num, mt->label_accuracy);
+        snprintf(text, sizeof text, "accuracy (%s) %s -> %s",
+                 ws->data->label_names[ws->label_column], clean, num);
+        items_add(l, A_BOLD, text);
+        iv_format_number(num, sizeof num, mt->loss_gap);
+        snprintf(text, sizeof text, "loss gap %s%s (cross-entropy)", mt->loss_gap > 0 ? "+" : "",
+                 num);
+        items_add(l, A_NORMAL, text);
+    }
     /* The map's cells are signed; these are sizes, so they say so, and one output's signed mean
      * says which way it went. */
     iv_format_number(num, sizeof num, t->effect.mean_change);
@@ -294,10 +309,11 @@ static long grid_index(const heatmap *hm, int axis, double value)
 }
 
 /* Labels go on every stride-th row (from the top, so the largest y is always labelled) and on the
- * bottom row; a label sits on the middle line of its cell. */
+ * bottom row; a label sits on the middle line of its cell. Every row shown is labelled when the
+ * rows are a subsample or cells are tall. */
 static int y_stride(const heatmap *hm)
 {
-    return hm->ch >= 2 ? 1 : 2;
+    return hm->ch >= 2 || hm->nr < hm->gy ? 1 : 2; /* rows already thinned out: label each */
 }
 
 static bool y_labelled(const heatmap *hm, int i)
@@ -329,6 +345,19 @@ static int at_most(long a, int b)
     return a < b ? (int)a : b;
 }
 
+/* How many of a grid's g points to show in room for n: when not all fit, the most that keep an even
+ * stride (11 points in 10 lines: every other one, 6), so that the rows shown are evenly spaced and
+ * their labels count up evenly; n itself when that would drop more than half. */
+static int even_count(long g, int n)
+{
+    if (n >= g || n < 2)
+        return n;
+    for (int k = n; k >= 2 && 2 * k >= n; k--)
+        if ((g - 1) % (k - 1) == 0)
+            return k;
+    return n;
+}
+
 /* Sets the cell width and the columns shown for the rows already chosen. Returns false when there
  * is no room at all. */
 static bool heat_fit_columns(const tui *t, heatmap *hm, const tui_rect *r, bool side)
@@ -339,7 +368,7 @@ static bool heat_fit_columns(const tui *t, heatmap *hm, const tui_rect *r, bool 
         return false;
     /* A character is about twice as tall as wide: cells 2 ch columns wide are about square. */
     hm->cw = clamp(avail_w / at_most(hm->gx, avail_w), 1, 2 * hm->ch);
-    hm->nc = at_most(hm->gx, avail_w / hm->cw);
+    hm->nc = even_count(hm->gx, at_most(hm->gx, avail_w / hm->cw));
     return true;
 }
 
@@ -361,6 +390,7 @@ static void heat_fit(const tui *t, heatmap *hm, const tui_rect *r, bool title_to
         hm->nr = at_most(hm->gy, avail_h / hm->ch);
         ok = heat_fit_columns(t, hm, r, side);
     }
+    hm->nr = even_count(hm->gy, hm->nr);
     if (!ok || hm->nr < at_most(hm->gy, MAP_MIN) || hm->nc < at_most(hm->gx, MAP_MIN)) {
         hm->nr = hm->nc = 0;
         return;
@@ -493,15 +523,23 @@ static void heat_axes(const tui *t, const tui_rect *r, const heatmap *hm)
     tui_draw_text(r, row, end > map_end ? end : map_end, t->ws->model->input_names[0], title);
 }
 
-/* The colour scale, one line: "-M" [6 blue steps] 0 [6 red steps] "+M" (magnitudes start at 0).
- * Cells come from the same functions as the map's, so the legend cannot disagree with it. */
-static int legend_bar(const tui *t, const tui_rect *r, int row, int col, const heatmap *hm)
+/* The colour scale: "-M" [6 blue steps] 0 [6 red steps] "+M" (magnitudes start at 0). Cells come
+ * from the same functions as the map's, so the legend cannot disagree with it. The bar takes
+ * `cells` columns (at least one per step), each showing the step nearest its place; `zero_mark`
+ * writes the "0" on the zero step itself (the one-line form). */
+static int legend_bar(const tui *t, const tui_rect *r, int row, int col, const heatmap *hm,
+                      int cells, bool zero_mark)
 {
+    int lo = hm->is_signed ? -LEVELS : 0, steps = LEVELS - lo + 1;
+    if (cells < steps)
+        cells = steps;
     int n = 0;
-    for (int k = hm->is_signed ? -LEVELS : 0; k <= LEVELS; k++) {
+    for (int c = 0; c < cells; c++) {
+        int k = lo + (int)lround((double)c * (steps - 1) / (cells - 1));
         double v = hm->scale * k / LEVELS;
         int attr = tui_colour_attr(t->colour, v, hm->scale);
-        n += tui_draw_text(r, row, col + n, k == 0 ? "0" : cell_glyph(attr, v, hm->scale), attr);
+        bool zero = k == 0 && zero_mark;
+        n += tui_draw_text(r, row, col + n, zero ? "0" : cell_glyph(attr, v, hm->scale), attr);
     }
     return n;
 }
@@ -515,12 +553,47 @@ static void legend_labels(const heatmap *hm, char *lo, char *hi, size_t n)
     snprintf(hi, n, "+%.3g", hm->scale);
 }
 
+static int legend_steps(const heatmap *hm)
+{
+    return hm->is_signed ? 2 * LEVELS + 1 : LEVELS + 1;
+}
+
 static int legend_width(const heatmap *hm)
 {
     char lo[32], hi[32];
     legend_labels(hm, lo, hi, sizeof lo);
-    int bar = hm->is_signed ? 2 * LEVELS + 1 : LEVELS + 1;
-    return (lo[0] ? tui_text_width(lo) + 1 : 0) + bar + 1 + tui_text_width(hi);
+    return (lo[0] ? tui_text_width(lo) + 1 : 0) + legend_steps(hm) + 1 + tui_text_width(hi);
+}
+
+/* The two-line form: the bar, and under it its labels, each under the step it names: "-M" at the
+ * left end, "0" under the zero step (the middle, or the left end for magnitudes) and "+M" ending
+ * at the right end. The bar is widened, when there is room, so that the labels never run into
+ * each other. Returns the bar's width. */
+static int legend_two_lines(const tui *t, const tui_rect *r, int row, int col, int width,
+                            const heatmap *hm)
+{
+    char lo[32], hi[32];
+    legend_labels(hm, lo, hi, sizeof lo);
+    int lw = tui_text_width(lo), hw = tui_text_width(hi), steps = legend_steps(hm);
+    /* Signed: "-M 0 +M" with the 0 in the middle needs each half as wide as its label and a
+     * blank; magnitudes: "0 +M". */
+    int need = hm->is_signed ? 2 * ((lw > hw ? lw : hw) + 1) + 1 : hw + 2;
+    int cells = need > steps ? need : steps;
+    if (hm->is_signed && cells % 2 == 0)
+        cells++; /* an odd bar has a middle step */
+    if (cells > width && width >= steps)
+        cells = width;
+    legend_bar(t, r, row, col, hm, cells, false);
+    if (hm->is_signed) {
+        tui_draw_text(r, row + 1, col, lo, A_NORMAL);
+        tui_draw_text(r, row + 1, col + cells / 2, "0", A_NORMAL);
+    } else {
+        tui_draw_text(r, row + 1, col, "0", A_NORMAL);
+    }
+    int hx = col + cells - hw;
+    int zero_end = col + (hm->is_signed ? cells / 2 + 1 : 1);
+    tui_draw_text(r, row + 1, hx > zero_end ? hx : zero_end + 1, hi, A_NORMAL);
+    return cells;
 }
 
 /* Draws the legend in width columns: on one line when it fits, else the bar over its labels.
@@ -532,15 +605,11 @@ static int heat_legend(const tui *t, const tui_rect *r, int row, int col, int wi
     legend_labels(hm, lo, hi, sizeof lo);
     if (legend_width(hm) <= width) {
         int c = col + (lo[0] ? tui_draw_text(r, row, col, lo, A_NORMAL) + 1 : 0);
-        c += legend_bar(t, r, row, c, hm) + 1;
+        c += legend_bar(t, r, row, c, hm, legend_steps(hm), true) + 1;
         tui_draw_text(r, row, c, hi, A_NORMAL);
         return 1;
     }
-    int bar = legend_bar(t, r, row, col, hm);
-    tui_draw_text(r, row + 1, col, lo, A_NORMAL);
-    int hw = tui_text_width(hi);
-    int lw = tui_text_width(lo);
-    tui_draw_text(r, row + 1, col + (bar - hw > lw ? bar - hw : lw + 1), hi, A_NORMAL);
+    legend_two_lines(t, r, row, col, width, hm);
     return 2;
 }
 
@@ -732,8 +801,40 @@ static void draw_histogram(const tui *t, const tui_rect *r)
 
 /* ---- the panel --------------------------------------------------------------------------------- */
 
+/* No dataset (a model opened from a file that names none): how to make one, with the command
+ * spelled out for this model's own inputs, ready to type after ':'. */
+static void draw_no_dataset(const tui *t, const tui_rect *r)
+{
+    tui_draw_text(r, 0, 0, "effect (no dataset)", tui_attr(t->colour, TUI_ATTR_TITLE));
+    int row = 1;
+    row += put_wrapped(r, row, 0, r->w, r->h - row,
+                       "The effect of the interventions is measured over a reference dataset, "
+                       "and this model has none. Make one for its inputs with:", A_NORMAL);
+    char *hint = iv_workspace_dataset_hint(t->ws);
+    char *line = iv_xasprintf(":%s", hint);
+    row += put_wrapped(r, row, 2, r->w - 2, r->h - row, line, A_BOLD);
+    int named = 0; /* the inputs the command names: one '=' each */
+    for (const char *p = hint; (p = strchr(p, '=')); p++)
+        named++;
+    if (named < t->ws->model->n_inputs && row < r->h) {
+        char note[160];
+        snprintf(note, sizeof note, "(the other %d inputs are drawn from [0, 1])",
+                 t->ws->model->n_inputs - named);
+        row += put_wrapped(r, row, 2, r->w - 2, r->h - row, note, tui_attr(t->colour, TUI_ATTR_DIM));
+    }
+    put_wrapped(r, row, 0, r->w, r->h - row,
+                "or load yours: data load FILE (.csv, .npy, .npz)",
+                tui_attr(t->colour, TUI_ATTR_DIM));
+    free(line);
+    free(hint);
+}
+
 static void draw_invalid(const tui *t, const tui_rect *r)
 {
+    if (!t->ws->data) {
+        draw_no_dataset(t, r);
+        return;
+    }
     char title[400] = "effect";
     if (t->ws->data)
         snprintf(title, sizeof title, "effect over %s", t->ws->data->spec);
@@ -749,6 +850,10 @@ void tui_draw_effect(const tui *t, const tui_layout *lay)
     if (r->h <= 0 || r->w <= 0)
         return;
     clear_rect(r);
+    if (t->image_site[0]) {
+        tui_draw_image(t, lay);
+        return;
+    }
     if (!t->effect_valid || t->effect.n <= 0 || !t->effect.change) {
         draw_invalid(t, r);
         return;

@@ -1,7 +1,8 @@
 /* view_layers.c - the heatmap: one row of cells per site, input to output, coloured on a diverging
  * scale centred at zero, with the value printed in the cell and the neuron's label under it.
- * Selected cells carry '+', changed cells '*' (so changes show without colour), the cursor is in
- * reverse video. */
+ * Selected cells carry '+', changed cells '*' (so changes show without colour), the cursor is
+ * bracketed. Without colour a shade glyph stands for the colour, in one family for positive
+ * values and another for negative ones. */
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +11,6 @@
 #include "draw.h"
 #include "tui.h"
 
-/* Formats v in at most w characters, with as many significant digits as fit. */
 /* Drops the zero before the point, ".003" for "0.003": a column shorter, the same number. */
 static void drop_leading_zero(char *s)
 {
@@ -65,36 +65,112 @@ void tui_fit_number(char *buf, int w, double v)
     snprintf(buf, (size_t)w + 1, "%s", v < 0 ? "-#########" : "##########"); /* does not fit */
 }
 
-/* The largest magnitude a site shows in the current view: the colour scale of its row. */
-static double site_scale(const tui *t, int site, bool source)
+/* ---- big digits: a value three lines tall, for cells on a large screen ---------------------------
+ *
+ * Each character is three lines of three columns (a point, one column), with a column between
+ * characters. UTF-8 draws them in half blocks; ASCII in the segments of a calculator. */
+static const char *const big_utf8[12][3] = {
+    {"█▀█", "█ █", "▀▀▀"}, {"▀█ ", " █ ", "▀▀▀"}, {"▀▀█", "█▀▀", "▀▀▀"}, {"▀▀█", " ▀█", "▀▀▀"},
+    {"█ █", "▀▀█", "  ▀"}, {"█▀▀", "▀▀█", "▀▀▀"}, {"█▀▀", "█▀█", "▀▀▀"}, {"▀▀█", "  █", "  ▀"},
+    {"█▀█", "█▀█", "▀▀▀"}, {"█▀█", "▀▀█", "▀▀▀"}, {"   ", "▀▀▀", "   "}, {" ", " ", "▀"},
+};
+static const char *const big_ascii[12][3] = {
+    {" _ ", "| |", "|_|"}, {"   ", "  |", "  |"}, {" _ ", " _|", "|_ "}, {" _ ", " _|", " _|"},
+    {"   ", "|_|", "  |"}, {" _ ", "|_ ", " _|"}, {" _ ", "|_ ", "|_|"}, {" _ ", "  |", "  |"},
+    {" _ ", "|_|", "|_|"}, {" _ ", "|_|", " _|"}, {"   ", " _ ", "   "}, {" ", " ", "."},
+};
+
+/* The glyph index of a character in big digits, or -1 for one they cannot draw ('e', '#', nan). */
+static int big_index(char c)
 {
-    double top = 0;
-    for (int i = 0; i < iv_model_site_width(t->ws->model, site); i++) {
-        double v = source ? t->ws->source_acts->site[site][i] : tui_cell_value(t, site, i);
-        if (isfinite(v) && fabs(v) > top)
-            top = fabs(v);
-    }
-    return top > 0 ? top : 1;
+    return c >= '0' && c <= '9' ? c - '0' : c == '-' ? 10 : c == '.' ? 11 : -1;
 }
 
-/* One value in a w-wide field: colour (or a shade glyph), then the number right-aligned. */
-static void draw_value(const tui *t, int y, int x, int w, double v, double scale, int extra)
+/* Columns the text takes in big digits, or -1 when it has a character they cannot draw. */
+static int big_width(const char *s)
+{
+    int w = 0;
+    for (const char *p = s; *p; p++) {
+        if (big_index(*p) < 0)
+            return -1;
+        w += (*p == '.' ? 1 : 3) + (p[1] ? 1 : 0);
+    }
+    return w;
+}
+
+/* The value as the most digits that fit in a w-wide field drawn big, leaving the field's last
+ * column blank (a big digit's own bars would run into the '|' or '*' after it); false when none
+ * do. */
+static bool big_number(char *buf, int w, double v)
+{
+    w--;
+    for (int chars = 6; chars >= 1; chars--) {
+        tui_fit_number(buf, chars, v);
+        int bw = big_width(buf);
+        if (bw >= 0 && bw <= w)
+            return true;
+    }
+    return false;
+}
+
+/* Draws s in big digits at (y, x) .. (y + 2, x), right-aligned in a w-wide field less its last
+ * column, as big_number fits them. */
+static void draw_big(int y, int x, int w, const char *s, int attr)
+{
+    const char *const (*font)[3] = tui_glyphs_ascii() ? big_ascii : big_utf8;
+    attrset(attr);
+    for (int line = 0; line < 3; line++) {
+        int col = x + w - 1 - big_width(s);
+        for (const char *p = s; *p; p++) {
+            mvaddstr(y + line, col, font[big_index(*p)][line]);
+            col += (*p == '.' ? 1 : 3) + 1;
+        }
+    }
+}
+
+/* ---- cells ------------------------------------------------------------------------------------- */
+
+/* How a row's cells draw their values: a field per value, big digits or one line. */
+typedef struct row_style {
+    double scale, source_scale;
+    bool big; /* every value of the row fits its field in big digits */
+} row_style;
+
+/* The columns of a cell's value fields: the whole inside, or two halves beside a '|'. */
+static int field_width(const tui *t, const tui_rect *r, bool second)
+{
+    int inner = r->w - 3; /* marker, value, marker, gap */
+    if (t->view != TUI_VIEW_SOURCE || !t->ws->source_acts)
+        return inner;
+    int half = (inner - 1) / 2;
+    return second ? inner - 1 - half : half;
+}
+
+/* One value in a w-wide field of a cell of h lines: colour (or a shade glyph down its first
+ * column), then the number right-aligned on the middle line, or in big digits across three. */
+static void draw_value(const tui *t, int top, int h, int x, int w, double v, double scale,
+                       bool big, int extra)
 {
     char num[64];
+    int glyph = 0, attr = extra;
     if (t->colour == TUI_COLOUR_NONE) {
         attrset(extra);
-        mvaddstr(y, x, tui_colour_shade(v, scale));
-        tui_fit_number(num, w - 1, v);
-        mvprintw(y, x + 1, "%*s", w - 1, num);
+        for (int line = 0; line < h; line++)
+            mvaddstr(top + line, x, tui_colour_signed_shade(v, scale));
+        glyph = 1;
+    } else {
+        attr |= tui_colour_attr(t->colour, v, scale);
+    }
+    if (big && big_number(num, w - glyph, v)) {
+        draw_big(top + (h - 3) / 2, x + glyph, w - glyph, num, attr);
         return;
     }
-    attrset(tui_colour_attr(t->colour, v, scale) | extra);
-    tui_fit_number(num, w, v);
-    mvprintw(y, x, "%*s", w, num);
+    attrset(attr);
+    tui_fit_number(num, w - glyph, v);
+    mvprintw(top + (h - 1) / 2, x + glyph, "%*s", w - glyph, num);
 }
 
-static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
-                      double source_scale)
+static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, const row_style *st)
 {
     tui_rect r;
     if (tui_layout_cell(t, lay, site, i, &r) < 0)
@@ -105,12 +181,13 @@ static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, doub
      * the colour the cell is there to show. */
     int extra = cursor ? (int)A_BOLD : 0;
     int inner = r.w - 3; /* marker, value, marker, gap */
-    /* Taller cells (large screens) keep the number on their middle line. */
+    /* Taller cells (large screens) keep the markers on their middle line. */
     int y = r.y + (r.h - 1) / 2;
     double v = tui_cell_value(t, site, i);
     /* The whole block takes the value's colour, so a tall cell reads as one swatch. */
     for (int line = 0; line < r.h; line++) {
-        attrset((t->colour == TUI_COLOUR_NONE ? (int)A_NORMAL : tui_colour_attr(t->colour, v, scale)) |
+        attrset((t->colour == TUI_COLOUR_NONE ? (int)A_NORMAL
+                                              : tui_colour_attr(t->colour, v, st->scale)) |
                 extra);
         mvhline(r.y + line, r.x + 1, ' ', inner);
         attrset(extra);
@@ -121,14 +198,15 @@ static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, doub
     mvaddch(y, r.x, selected ? '+' : ' ');
     if (t->view == TUI_VIEW_SOURCE && t->ws->source_acts) {
         /* base beside source: two half cells */
-        int half = (inner - 1) / 2;
-        draw_value(t, y, r.x + 1, half, tui_cell_value(t, site, i), scale, extra);
+        int half = field_width(t, &r, false);
+        draw_value(t, r.y, r.h, r.x + 1, half, v, st->scale, st->big, extra);
         attrset(extra);
-        mvaddch(y, r.x + 1 + half, '|');
-        draw_value(t, y, r.x + 2 + half, inner - 1 - half, t->ws->source_acts->site[site][i],
-                   source_scale, extra);
+        for (int line = 0; line < r.h; line++)
+            mvaddch(r.y + line, r.x + 1 + half, '|');
+        draw_value(t, r.y, r.h, r.x + 2 + half, field_width(t, &r, true),
+                   t->ws->source_acts->site[site][i], st->source_scale, st->big, extra);
     } else {
-        draw_value(t, y, r.x + 1, inner, v, scale, extra);
+        draw_value(t, r.y, r.h, r.x + 1, inner, v, st->scale, st->big, extra);
     }
     attrset(changed ? tui_attr(t->colour, TUI_ATTR_CHANGED) | extra : extra);
     mvaddch(y, r.x + 1 + inner, changed ? '*' : ' ');
@@ -142,44 +220,142 @@ static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, doub
     attrset(A_NORMAL);
 }
 
-static void draw_labels(const tui *t, const tui_layout *lay, int site, int first, int y)
+/* Whether every value a row shows fits its field in big digits: then the whole row is big, so
+ * that its values read at one size. */
+static bool row_fits_big(const tui *t, const tui_layout *lay, int k)
+{
+    if (lay->cell_h < TUI_BIG_CELL_H)
+        return false;
+    int site = lay->row[k].site, glyph = t->colour == TUI_COLOUR_NONE;
+    bool source = t->view == TUI_VIEW_SOURCE && t->ws->source_acts;
+    for (int i = lay->row[k].first; i < lay->row[k].first + lay->row[k].shown; i++) {
+        tui_rect r;
+        char num[64];
+        if (tui_layout_cell(t, lay, site, i, &r) < 0)
+            continue;
+        if (!big_number(num, field_width(t, &r, false) - glyph, tui_cell_value(t, site, i)))
+            return false;
+        if (source && !big_number(num, field_width(t, &r, true) - glyph,
+                                  t->ws->source_acts->site[site][i]))
+            return false;
+    }
+    return true;
+}
+
+/* ---- labels ------------------------------------------------------------------------------------ */
+
+/* Under each line of cells, each neuron's label; a neuron without one shows its index, and the
+ * cursor's "[37]", as it is addressed. */
+static void draw_labels(const tui *t, const tui_layout *lay, int k)
 {
     const iv_model *m = t->ws->model;
-    int attr = tui_attr(t->colour, TUI_ATTR_DIM);
-    for (int i = 0; i < iv_model_site_width(m, site); i++) {
+    int site = lay->row[k].site, attr = tui_attr(t->colour, TUI_ATTR_DIM);
+    for (int i = lay->row[k].first; i < lay->row[k].first + lay->row[k].shown; i++) {
         tui_rect r;
-        const char *label = iv_model_neuron_label(m, site, i);
-        /* One labels line under the site: a wrapped site labels its first line of cells. */
-        if (!label || i < first || i >= first + lay->per_line ||
-            tui_layout_cell(t, lay, site, i, &r) < 0)
+        if (tui_layout_cell(t, lay, site, i, &r) < 0)
             continue;
+        const char *label = iv_model_neuron_label(m, site, i);
+        char index[32];
+        bool cursor = site == t->cur_site && i == t->cur_neuron;
+        if (!label) {
+            snprintf(index, sizeof index, cursor ? "[%d]" : "%d", i);
+            label = index;
+        }
         int w = r.w - 1, len = tui_text_width(label);
         int pad = len < w ? (w - len) / 2 : 0;
-        tui_rect under = {y, r.x, 1, w}; /* the line under the cell, less the gap after it */
-        tui_draw_text(&under, 0, pad, label, attr);
+        tui_rect under = {r.y + r.h, r.x, 1, w}; /* the line under the cell, less the gap after it */
+        tui_draw_text(&under, 0, pad, label, cursor ? tui_attr(t->colour, TUI_ATTR_HEADER) : attr);
     }
 }
 
-static const char *view_name(tui_view v)
+/* ---- the panel --------------------------------------------------------------------------------- */
+
+static const char *view_name(tui_view v, bool brief)
 {
     static const char *const names[TUI_VIEW_COUNT] = {"intervened", "clean",
                                                       "difference (intervened - clean)",
                                                       "base | source"};
-    return names[v];
+    return brief && v == TUI_VIEW_DIFF ? "difference" : names[v];
+}
+
+/* The neuron under the cursor as the language addresses it, with its value, and its label unless
+ * brief: layer0[37] = 0.53, h1[1] "y-x" = 0. */
+static void cursor_text(const tui *t, bool brief, char *buf, size_t n)
+{
+    const iv_model *m = t->ws->model;
+    char name[128], num[32];
+    iv_model_site_name(m, t->cur_site, name, sizeof name);
+    const char *label = iv_model_neuron_label(m, t->cur_site, t->cur_neuron);
+    tui_fit_number(num, 8, tui_cell_value(t, t->cur_site, t->cur_neuron));
+    if (label && !brief)
+        snprintf(buf, n, "  %s[%d] \"%s\" = %s", name, t->cur_neuron, label, num);
+    else
+        snprintf(buf, n, "  %s[%d] = %s", name, t->cur_neuron, num);
+}
+
+/* The title line's pieces: the view, the cursor's neuron, the sites scrolled out of the panel
+ * and which colour scale is in use; brief, they say the same in fewer columns. */
+enum { PIECE_VIEW, PIECE_CURSOR, PIECE_ABOVE, PIECE_BELOW, PIECE_SCALE, PIECES };
+
+static int title_pieces(const tui *t, const tui_layout *lay, bool brief, char text[PIECES][200])
+{
+    snprintf(text[PIECE_VIEW], 200, " %s%s", view_name(t->view, brief),
+             t->view == TUI_VIEW_SOURCE && !t->ws->source_acts ? " (no source input)" : "");
+    cursor_text(t, brief, text[PIECE_CURSOR], 200);
+    text[PIECE_ABOVE][0] = text[PIECE_BELOW][0] = '\0';
+    const char *sites = brief ? "" : " site", *plural = brief ? "" : "s";
+    if (lay->sites_above)
+        snprintf(text[PIECE_ABOVE], 200, "  ^ %d more%s%s", lay->sites_above, sites,
+                 lay->sites_above > 1 ? plural : "");
+    if (lay->sites_below)
+        snprintf(text[PIECE_BELOW], 200, "  v %d more%s%s", lay->sites_below, sites,
+                 lay->sites_below > 1 ? plural : "");
+    snprintf(text[PIECE_SCALE], 200, "  scale%s%s", brief ? ": " : " ",
+             t->shared_scale ? "shared" : brief ? "site" : "per site");
+    int width = 0;
+    for (int k = 0; k < PIECES; k++)
+        width += tui_text_width(text[k]);
+    return width;
+}
+
+/* The title line: its pieces (brief when they would not fit, and on a very narrow panel only
+ * those that fit whole, the view and the sites out of view first), then the markers' legend when
+ * there is room for it. */
+static void draw_title(const tui *t, const tui_layout *lay)
+{
+    const tui_rect *p = &lay->layers;
+    char text[PIECES][200];
+    if (title_pieces(t, lay, false, text) > p->w)
+        title_pieces(t, lay, true, text);
+    static const int priority[PIECES] = {PIECE_VIEW, PIECE_ABOVE, PIECE_BELOW, PIECE_CURSOR,
+                                         PIECE_SCALE};
+    bool shown[PIECES] = {false};
+    int room = p->w;
+    for (int k = 0; k < PIECES; k++) {
+        int w = tui_text_width(text[priority[k]]);
+        if (w <= room || priority[k] == PIECE_VIEW) {
+            shown[priority[k]] = true;
+            room -= w;
+        }
+    }
+    int title = tui_attr(t->colour, TUI_ATTR_TITLE), header = tui_attr(t->colour, TUI_ATTR_HEADER);
+    int dim = tui_attr(t->colour, TUI_ATTR_DIM);
+    const int attrs[PIECES] = {title, title, header, header, dim};
+    tui_draw_padded(p, 0, 0, p->w, "", A_NORMAL);
+    int used = 0;
+    for (int k = 0; k < PIECES; k++)
+        if (shown[k])
+            used += tui_draw_text(p, 0, used, text[k], attrs[k]);
+    const char *legend = "  * changed  + selected";
+    if (used + tui_text_width(legend) <= p->w)
+        tui_draw_text(p, 0, used, legend, dim);
 }
 
 void tui_draw_layers(const tui *t, const tui_layout *lay)
 {
     const iv_model *m = t->ws->model;
     const tui_rect *p = &lay->layers;
-    char title[160];
-    snprintf(title, sizeof title, " %s%s", view_name(t->view),
-             t->view == TUI_VIEW_SOURCE && !t->ws->source_acts ? " (no source input)" : "");
-    tui_draw_padded(p, 0, 0, p->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
-    int used = tui_text_width(title);
-    if (used + 4 < p->w)
-        tui_draw_text(p, 0, used, "  * changed  + selected  +-M scale",
-                      tui_attr(t->colour, TUI_ATTR_DIM));
+    draw_title(t, lay);
     for (int k = 0; k < lay->n_rows; k++) {
         int site = lay->row[k].site;
         int mid = lay->row[k].y - p->y + (lay->cell_h - 1) / 2; /* the row's middle line, in p */
@@ -188,27 +364,27 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
         snprintf(label, sizeof label, " %s", name);
         tui_draw_padded(p, mid, 0, lay->label_w, label,
                         site == t->cur_site ? tui_attr(t->colour, TUI_ATTR_HEADER) : (int)A_NORMAL);
-        double scale = site_scale(t, site, false);
-        double source_scale = t->ws->source_acts ? site_scale(t, site, true) : 1;
-        for (int i = 0; i < iv_model_site_width(m, site); i++)
-            draw_cell(t, lay, site, i, scale, source_scale);
-        /* The row's colour scale, after its last cell when there is room: the legend's range. */
+        row_style st = {tui_site_scale(t, site, false), tui_site_scale(t, site, true),
+                        row_fits_big(t, lay, k)};
         int width = iv_model_site_width(m, site);
+        for (int i = lay->row[k].first; i < lay->row[k].first + lay->row[k].shown; i++)
+            draw_cell(t, lay, site, i, &st);
+        /* The row's colour scale, after its last cell when there is room: the legend's range. */
         int last_col = (width < lay->per_line ? width : lay->per_line);
         int x = lay->label_w + last_col * lay->cell_w + 1; /* in p */
         if (x + 8 <= p->w) {
             char num[32];
-            snprintf(num, sizeof num, "+-%.3g", scale);
+            snprintf(num, sizeof num, "+-%.3g", st.scale);
             tui_draw_text(p, mid, x, num, tui_attr(t->colour, TUI_ATTR_DIM));
         }
         if (lay->row[k].labels)
-            draw_labels(t, lay, site, lay->row[k].first, lay->row[k].y + lay->row[k].lines);
+            draw_labels(t, lay, k);
         if (lay->row[k].shown < width && x + 8 <= p->w) {
             /* A window onto a wide site: which neurons, under the row's scale. */
             char range[64];
             snprintf(range, sizeof range, "%d-%d of %d", lay->row[k].first,
                      lay->row[k].first + lay->row[k].shown - 1, width);
-            tui_draw_text(p, lay->row[k].y - p->y + lay->cell_h, x, range,
+            tui_draw_text(p, lay->row[k].y - p->y + lay->row[k].step, x, range,
                           tui_attr(t->colour, TUI_ATTR_DIM));
         }
     }

@@ -8,42 +8,292 @@
 #include "draw.h"
 #include "tui.h"
 
-/* A framed box in the middle of the screen; returns its inside. */
-static tui_rect centred_box(const tui *t, int h, int w, const char *title)
+/* ---- word wrapping ------------------------------------------------------------------------------ */
+
+/* Appends one word (len bytes at w) to the wrapped text, starting a new line when it would run
+ * past width; a word wider than the line is cut into pieces that fit. */
+static void wrap_word(iv_buf *out, int *col, const char *w, size_t len, int width)
 {
-    if (h > t->rows - 2)
-        h = t->rows - 2;
-    if (w > t->cols - 4)
-        w = t->cols; /* nearly full width: take all of it, rather than leave slivers beside */
-    tui_rect r = {(t->rows - h) / 2, (t->cols - w) / 2, h, w};
-    attrset(A_NORMAL);
-    for (int y = r.y; y < r.y + r.h; y++)
-        mvhline(y, r.x, ' ', r.w);
-    int attr = tui_attr(t->colour, TUI_ATTR_TITLE);
-    tui_draw_padded(&r, 0, 0, r.w, "", attr);
-    tui_draw_clipped(&r, 0, 1, r.w - 2, title, attr);
-    return (tui_rect){r.y + 1, r.x + 1, r.h - 1, r.w - 2};
+    char word[1024];
+    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), w);
+    int ww = tui_text_width(word);
+    if (*col > 0 && *col + 1 + ww > width) {
+        iv_buf_append(out, "\n", 1);
+        *col = 0;
+    } else if (*col > 0) {
+        iv_buf_append(out, " ", 1);
+        (*col)++;
+    }
+    const char *p = word;
+    while (*col + tui_text_width(p) > width) { /* only a word wider than the whole line */
+        int cols;
+        size_t fit = tui_text_fit(p, width - *col, &cols);
+        if (fit == 0)
+            fit = 1;
+        iv_buf_printf(out, "%.*s\n", (int)fit, p);
+        p += fit;
+        *col = 0;
+    }
+    iv_buf_printf(out, "%s", p);
+    *col += tui_text_width(p);
 }
 
-/* Lines of text into a rectangle, from line `first`. */
-static void put_text(const tui_rect *r, const char *text, int first)
+char *tui_wrap_text(const char *text, int width)
 {
-    int line = 0, y = 0;
-    for (const char *p = text; *p && y < r->h; line++) {
-        if (line >= first)
-            tui_draw_text(r, y++, 0, p, A_NORMAL); /* draws up to the newline */
+    iv_buf out = {0};
+    int col = 0;
+    if (width < 1)
+        width = 1;
+    for (const char *p = text; *p;) {
+        if (*p == '\n' && p[1] == '\n') { /* an empty line: a new paragraph */
+            iv_buf_append(&out, "\n\n", col > 0 ? 2 : 1);
+            col = 0;
+            p += strspn(p, "\n");
+            continue;
+        }
+        if (*p == ' ' || *p == '\t' || *p == '\n') {
+            p++;
+            continue;
+        }
+        size_t len = strcspn(p, " \t\n");
+        wrap_word(&out, &col, p, len, width);
+        p += len;
+    }
+    return out.data ? out.data : iv_xstrdup("");
+}
+
+/* Lines of a text (a last newline ends the last line, it does not start another). */
+static int count_lines(const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    int n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n' && p[1];
+    return n;
+}
+
+/* ---- the lecture's caption ------------------------------------------------------------------------ */
+
+static const char caption_more[] = " ... (more: ? or resize)";
+
+/* The step's caption wrapped to the screen, and how many of its lines are shown: all of them, or
+ * as many as leave the panels the least screen they need (the last one then says there is more).
+ * Returns NULL when there is no caption. Caller frees. */
+static char *caption_wrapped(const tui *t, int *shown, bool *cut)
+{
+    *shown = 0;
+    *cut = false;
+    if (!t->demo || t->demo->current < 0)
+        return NULL;
+    const char *caption = t->demo->caption[t->demo->current];
+    if (!caption || !*caption)
+        return NULL;
+    char *text = tui_wrap_text(caption, t->cols - 2);
+    int lines = count_lines(text), room = t->rows - TUI_MIN_ROWS;
+    if (room < 2)
+        room = 2;
+    *shown = lines < room ? lines : room;
+    *cut = lines > room;
+    return text;
+}
+
+void tui_screen_layout(const tui *t, tui_layout *lay)
+{
+    int shown;
+    bool cut;
+    free(caption_wrapped(t, &shown, &cut));
+    if (shown == 0) {
+        tui_layout_compute(t, lay);
+        return;
+    }
+    /* The panels are laid out on the screen above the caption, so that the caption covers none of
+     * them (the map keeps its axis, the effect panel its labels); the message and command lines
+     * stay at the bottom. */
+    tui above = *t;
+    above.rows = t->rows - shown > TUI_MIN_ROWS ? t->rows - shown : TUI_MIN_ROWS;
+    tui_layout_compute(&above, lay);
+    if (lay->too_small) {
+        tui_layout_compute(t, lay);
+        return;
+    }
+    lay->message.y = t->rows - 2;
+    lay->cmdline.y = t->rows - 1;
+}
+
+/* The first row the caption takes, or the message line's when there is none. */
+static int caption_top(const tui *t)
+{
+    int shown;
+    bool cut;
+    free(caption_wrapped(t, &shown, &cut));
+    return t->rows - 2 - shown;
+}
+
+/* The caption, full width just above the message line: what the lecturer talks to. */
+static void draw_caption(const tui *t)
+{
+    int shown;
+    bool cut;
+    char *text = caption_wrapped(t, &shown, &cut);
+    if (!text)
+        return;
+    int attr = tui_attr(t->colour, TUI_ATTR_HEADER), y = t->rows - 2 - shown;
+    tui_rect screen = {0, 0, t->rows, t->cols};
+    const char *p = text;
+    for (int i = 0; i < shown; i++, y++) {
+        size_t len = strcspn(p, "\n");
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
+        if (cut && i == shown - 1) { /* the last line that fits says that more did not */
+            int room = t->cols - 2 - (int)strlen(caption_more);
+            line[tui_text_fit(line, room > 0 ? room : 0, NULL)] = '\0';
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s", caption_more);
+        }
+        tui_draw_padded(&screen, y, 0, 1, "", attr);
+        tui_draw_padded(&screen, y, 1, t->cols - 1, line, attr);
+        p += len + (p[len] ? 1 : 0);
+    }
+    free(text);
+}
+
+/* ---- popups --------------------------------------------------------------------------------------- */
+
+void tui_popup_free(tui_popup *p)
+{
+    for (int i = 0; i < p->n_parts; i++) {
+        free(p->parts[i].text);
+        json_object_put(p->parts[i].result);
+    }
+    free(p->parts);
+    free(p->title);
+    free(p->text);
+    memset(p, 0, sizeof *p);
+}
+
+/* Lines of text onto the canvas, one a line. */
+static void canvas_text(tui_canvas *cv, const char *text)
+{
+    int line = 0;
+    for (const char *p = text; *p; line++) {
+        tui_canvas_put(cv, line, 0, p, A_NORMAL); /* draws up to the newline */
         const char *nl = strchr(p, '\n');
         p = nl ? nl + 1 : p + strlen(p);
     }
 }
 
+/* Every part of the popup onto the canvas, one after another with a blank line between; returns
+ * the lines they take, and in *widest the widest. Text may use the whole screen's width less the
+ * frame; drawings lay themselves out a little narrower, to keep a margin inside the frame. */
+static int popup_parts(const tui *t, tui_canvas *cv, int *widest)
+{
+    int line = 0, n = t->popup.n_parts ? t->popup.n_parts : 1;
+    *widest = 0;
+    for (int i = 0; i < n; i++) {
+        const tui_popup_part *part = t->popup.n_parts ? &t->popup.parts[i] : NULL;
+        const char *text = part ? part->text : t->popup.text;
+        cv->origin = line;
+        cv->lines = cv->cols = 0;
+        cv->width = text ? t->cols - 2 : t->cols - 4;
+        if (text)
+            canvas_text(cv, text);
+        else
+            part->draw(cv, part->result);
+        if (cv->lines == 0)
+            continue;
+        line += cv->lines + 1;
+        *widest = cv->cols > *widest ? cv->cols : *widest;
+    }
+    return line > 0 ? line - 1 : 0;
+}
+
+/* The rows a popup may take: from under the header to above the caption, or the message line. */
+static tui_rect popup_area(const tui *t)
+{
+    int bottom = caption_top(t);
+    return (tui_rect){1, 0, bottom - 1 > 3 ? bottom - 1 : 3, t->cols};
+}
+
+int tui_popup_room(const tui *t)
+{
+    return popup_area(t).h - 2;
+}
+
+void tui_popup_geometry(const tui *t, tui_rect *box, tui_rect *body, int *lines)
+{
+    tui_rect area = popup_area(t);
+    tui_canvas cv = {.t = t, .measure = true, .height = area.h - 2};
+    int widest;
+    *lines = t->popup.text ? popup_parts(t, &cv, &widest) : 0;
+    int title_w = t->popup.title ? tui_text_width(t->popup.title) : 0;
+    /* A blank column inside the frame on each side, when the screen has room for it. */
+    int pad = widest + 4 <= t->cols ? 1 : 0;
+    int w = widest + 2 + 2 * pad;
+    if (w < title_w + 6)
+        w = title_w + 6;
+    if (w < 40)
+        w = 40;
+    if (w > t->cols - 8)
+        w = t->cols; /* nearly full width: take all of it, rather than leave slivers beside */
+    int h = *lines + 2 < area.h ? *lines + 2 : area.h;
+    *box = (tui_rect){area.y, (t->cols - w) / 2, h, w};
+    *body = (tui_rect){box->y + 1, box->x + 1 + pad, h - 2, w - 2 - 2 * pad};
+}
+
+/* The frame's lines: top with the title, bottom with how to scroll and close. */
+static void frame_line(const tui *t, const tui_rect *box, int row, const char *left,
+                       const char *right, const char *label, int attr)
+{
+    bool ascii = tui_glyphs_ascii();
+    const char *h = ascii ? "-" : "─";
+    tui_draw_text(box, row, 0, left, A_NORMAL);
+    for (int x = 1; x < box->w - 1; x++)
+        tui_draw_text(box, row, x, h, A_NORMAL);
+    tui_draw_text(box, row, box->w - 1, right, A_NORMAL);
+    if (!label || !*label || box->w < 8)
+        return;
+    /* The label after "─ ", cut with "..." when it is longer than the line. */
+    int room = box->w - 6, len = tui_text_width(label);
+    char text[600];
+    if (len > room) {
+        size_t fit = tui_text_fit(label, room - 3 > 0 ? room - 3 : 0, NULL);
+        snprintf(text, sizeof text, " %.*s... ", (int)fit, label);
+    } else {
+        snprintf(text, sizeof text, " %s ", label);
+    }
+    (void)t;
+    tui_draw_text(box, row, 2, text, attr);
+}
+
 void tui_draw_popup(const tui *t)
 {
-    int widest, lines = tui_popup_lines(t->popup.text, &widest);
-    char title[600];
-    snprintf(title, sizeof title, "%s   (Up/Down scroll, any other key closes)", t->popup.title);
-    tui_rect r = centred_box(t, lines + 2, widest + 4, title);
-    put_text(&r, t->popup.text, t->popup.scroll);
+    tui_rect box, body;
+    int lines;
+    tui_popup_geometry(t, &box, &body, &lines);
+    /* The popup owns its whole box: nothing drawn under it shows through. */
+    attrset(A_NORMAL);
+    for (int y = box.y; y < box.y + box.h; y++)
+        mvhline(y, box.x, ' ', box.w);
+    bool ascii = tui_glyphs_ascii();
+    const char *v = ascii ? "|" : "│";
+    for (int row = 1; row < box.h - 1; row++) {
+        tui_draw_text(&box, row, 0, v, A_NORMAL);
+        tui_draw_text(&box, row, box.w - 1, v, A_NORMAL);
+    }
+    frame_line(t, &box, 0, ascii ? "+" : "┌", ascii ? "+" : "┐", t->popup.title,
+               tui_attr(t->colour, TUI_ATTR_TITLE));
+    int below = lines - t->popup.scroll - body.h;
+    char hint[96];
+    if (t->popup.scroll > 0 || below > 0)
+        snprintf(hint, sizeof hint, "Up/Down scroll: %d more below, any other key closes",
+                 below > 0 ? below : 0);
+    else
+        snprintf(hint, sizeof hint, "Up/Down scroll, any other key closes");
+    frame_line(t, &box, box.h - 1, ascii ? "+" : "└", ascii ? "+" : "┘", hint,
+               tui_attr(t->colour, TUI_ATTR_DIM));
+    tui_canvas cv = {.t = t, .body = body, .first = t->popup.scroll, .height = popup_area(t).h - 2};
+    int widest;
+    popup_parts(t, &cv, &widest);
 }
 
 static void draw_too_small(const tui *t, const tui_layout *lay)
@@ -125,29 +375,10 @@ static void draw_hint(const tui *t, const tui_layout *lay)
     tui_draw_padded(&lay->cmdline, 0, 0, lay->cmdline.w, hint, tui_attr(t->colour, TUI_ATTR_DIM));
 }
 
-/* The demo step's caption, full width just above the message line: what the lecturer talks to. */
-static void draw_caption(const tui *t, const tui_layout *lay)
-{
-    const char *caption = t->demo->caption[t->demo->current];
-    if (!caption || !*caption)
-        return;
-    int lines = 1;
-    for (const char *p = caption; *p; p++)
-        lines += *p == '\n';
-    int y = lay->message.y - lines, attr = tui_attr(t->colour, TUI_ATTR_HEADER);
-    tui_rect screen = {0, 0, t->rows, t->cols};
-    for (const char *p = caption; y < lay->message.y; y++) {
-        tui_draw_padded(&screen, y, 0, 1, "", attr);
-        tui_draw_padded(&screen, y, 1, t->cols - 1, p, attr); /* draws up to the newline */
-        size_t len = strcspn(p, "\n");
-        p += len + (p[len] ? 1 : 0);
-    }
-}
-
 void tui_draw(const tui *t)
 {
     tui_layout lay;
-    tui_layout_compute(t, &lay);
+    tui_screen_layout(t, &lay);
     if (lay.too_small) {
         draw_too_small(t, &lay);
         refresh();
@@ -160,11 +391,9 @@ void tui_draw(const tui *t)
     tui_draw_output(t, &lay);
     tui_draw_list(t, &lay);
     size_t shown = draw_message(t, &lay);
+    draw_caption(t);
     if (t->popup.text)
-        tui_draw_popup(t);
-    /* In a lecture the caption stays readable, above any popup of the step's results. */
-    if (t->demo && t->demo->current >= 0)
-        draw_caption(t, &lay);
+        tui_draw_popup(t); /* between the header and the caption: it covers neither */
     if (t->cmdline_open)
         tui_cmdline_draw(t, &lay);
     else {

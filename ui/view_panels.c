@@ -40,8 +40,12 @@ void tui_draw_header(const tui *t, const tui_layout *lay)
     const iv_workspace *ws = t->ws;
     iv_buf b = {0};
     iv_buf_printf(&b, " intervene: %s  | base", ws->model->name ? ws->model->name : "model");
+    if (ws->input_row >= 0) /* taken from the dataset: its row says more than its values */
+        iv_buf_printf(&b, " row %ld:", ws->input_row);
     append_input(t, &b, ws->base, true);
     iv_buf_printf(&b, "  | source");
+    if (ws->has_source && ws->source_row >= 0)
+        iv_buf_printf(&b, " row %ld:", ws->source_row);
     if (ws->has_source)
         append_input(t, &b, ws->source, false);
     else
@@ -98,48 +102,240 @@ static double sample_spread(const iv_acts *a, int site, int k, double mean, doub
     return sqrt(var);
 }
 
-/* One output neuron as a table row: name, clean, intervened, change; the top class marked. */
-static void output_row(const tui *t, const tui_rect *r, int line, int k, double clean, double mean,
-                       bool top)
+/* The columns of the output table: a name, then clean, intervened and change, each a number
+ * right-aligned in num_w columns after a blank. Sized from the panel, so no column is cut. */
+typedef struct out_columns {
+    int name_w, num_w;
+} out_columns;
+
+static void output_name(const iv_model *m, int k, char *buf, size_t n)
 {
-    const char *label = iv_model_neuron_label(t->ws->model, iv_model_output_site(t->ws->model), k);
-    char name[16];
+    const char *label = iv_model_neuron_label(m, iv_model_output_site(m), k);
     if (label)
-        snprintf(name, sizeof name, "%.5s", label);
+        snprintf(buf, n, "%s", label);
     else
-        snprintf(name, sizeof name, "[%d]", k);
-    /* Four digits keep the three columns inside a narrow panel. */
-    int attr = mean != clean ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL;
-    put_line(r, line, attr, " %-5s %-7.4g %-7.4g %+.3g%s", name, clean, mean, mean - clean,
-             top ? " <" : "");
+        snprintf(buf, n, "[%d]", k);
 }
 
-void tui_draw_output(const tui *t, const tui_layout *lay)
+static out_columns output_columns(const iv_model *m, int panel_w)
+{
+    out_columns c = {.name_w = 3};
+    for (int k = 0; k < iv_model_output_width(m); k++) {
+        char name[64];
+        output_name(m, k, name, sizeof name);
+        if (tui_text_width(name) > c.name_w)
+            c.name_w = tui_text_width(name);
+    }
+    if (c.name_w > panel_w / 4)
+        c.name_w = panel_w / 4;
+    /* One column for the top class's mark, the name, then three blanks and three numbers. */
+    c.num_w = (panel_w - 1 - c.name_w - 3) / 3;
+    if (c.num_w > 9)
+        c.num_w = 9;
+    return c;
+}
+
+/* A change with its sign: "+3", "-0.0033", "0". */
+static void signed_number(char *buf, int w, double v)
+{
+    if (v > 0) {
+        buf[0] = '+';
+        tui_fit_number(buf + 1, w - 1, v);
+    } else {
+        tui_fit_number(buf, w, v);
+    }
+}
+
+/* One output neuron as a table row: name, clean, intervened, change; '>' marks the top class. */
+static void output_row(const tui *t, const tui_rect *r, int line, const out_columns *c, int k,
+                       double clean, double mean, bool top)
+{
+    char name[64], cv[32], iv[32], dv[32];
+    output_name(t->ws->model, k, name, sizeof name);
+    tui_fit_number(cv, c->num_w, clean);
+    tui_fit_number(iv, c->num_w, mean);
+    signed_number(dv, c->num_w, mean - clean);
+    int attr = mean != clean ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL;
+    tui_draw_padded(r, line, 0, r->w, top ? ">" : " ", attr);
+    tui_draw_clipped(r, line, 1, c->name_w, name, attr);
+    char nums[128];
+    snprintf(nums, sizeof nums, " %*s %*s %*s", c->num_w, cv, c->num_w, iv, c->num_w, dv);
+    tui_draw_text(r, line, 1 + c->name_w, nums, attr);
+}
+
+static void output_table_header(const tui *t, const tui_rect *r, int line, const out_columns *c,
+                                bool sampled)
+{
+    const char *iv = sampled ? "mean" : c->num_w >= 10 ? "intervened" : "interv";
+    char text[128];
+    snprintf(text, sizeof text, " %*s %*s %*s %*s", c->name_w, "", c->num_w, "clean", c->num_w,
+             iv, c->num_w, "change");
+    put_line(r, line, tui_attr(t->colour, TUI_ATTR_DIM), "%s", text);
+}
+
+/* The lines the panel below the title takes besides the outputs: the target, the samples. */
+static int output_extra_lines(const tui *t)
 {
     const iv_workspace *ws = t->ws;
-    const tui_rect *r = &lay->output;
-    int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model), line = 0;
-    bool classifier = iv_model_is_classifier(ws->model);
-    put_line(r, line++, tui_attr(t->colour, TUI_ATTR_TITLE), " output%s",
-             classifier ? " (probabilities, < top)" : "");
-    if (!ws->clean || !ws->intervened) {
-        put_line(r, line, tui_attr(t->colour, TUI_ATTR_ERROR), " not evaluated");
-        return;
-    }
-    const iv_acts *a = ws->intervened;
+    return (ws->target ? 1 : 0) + (ws->intervened && ws->intervened->n > 1 ? 2 : 0);
+}
+
+int tui_output_lines(const tui *t)
+{
+    int w = iv_model_output_width(t->ws->model);
+    /* The title, then three lines for one output, or the header and one line per output. */
+    return 1 + (w == 1 ? 3 : 1 + w) + output_extra_lines(t);
+}
+
+/* The rows of a table of w outputs: as many as fit, then "... N more (show out)". */
+static int output_table(const tui *t, const tui_rect *r, int line, const double *mean, int top)
+{
+    const iv_workspace *ws = t->ws;
+    int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
     const float *clean = ws->clean->site[out];
-    double *mean = iv_xcalloc((size_t)w, sizeof(double));
-    int top = 0, spread_k = 0; /* the top class; the neuron whose samples spread the most */
-    double lo, hi, widest = -1;
-    for (int k = 0; k < w; k++) {
-        mean[k] = iv_workspace_intervened_mean(ws, out, k);
-        top = mean[k] > mean[top] ? k : top;
-        double sd = a->n > 1 ? sample_spread(a, out, k, mean[k], &lo, &hi) : 0;
-        if (sd > widest) {
-            widest = sd;
-            spread_k = k;
-        }
+    out_columns c = output_columns(ws->model, r->w);
+    output_table_header(t, r, line++, &c, ws->intervened->n > 1);
+    int room = r->h - line - output_extra_lines(t);
+    int shown = w <= room ? w : room - 1;
+    for (int k = 0; k < shown; k++)
+        output_row(t, r, line++, &c, k, clean[k], mean[k], iv_model_is_classifier(ws->model) &&
+                   k == top);
+    if (shown < w && shown >= 0) {
+        char site[128];
+        iv_model_site_name(ws->model, out, site, sizeof site);
+        put_line(r, line++, tui_attr(t->colour, TUI_ATTR_DIM), " ... %d more (show %s)", w - shown,
+                 site);
     }
+    return line;
+}
+
+/* ---- big digits -------------------------------------------------------------------------------- */
+
+/* clean -> intervened as the big display draws it: the numbers, and the size of the font. */
+typedef struct big_display {
+    char clean[32], intervened[32];
+    int size, width, lines;
+} big_display;
+
+static int big_width(const big_display *b, int size)
+{
+    /* the two numbers and the arrow, a blank of two font columns between each */
+    return tui_big_width(b->clean, size) + tui_big_width(">", size) +
+           tui_big_width(b->intervened, size) + 4 * size;
+}
+
+/* Chooses the most digits, then the largest font, that fit width x lines. Returns false with
+ * *need the columns the smallest form needs (0 when the numbers cannot be drawn, or when the
+ * lines are too few whatever the width). */
+static bool big_fit(double clean, double intervened, int width, int lines, big_display *b,
+                    int *need)
+{
+    *need = 0;
+    if (tui_big_height(1) > lines)
+        return false;
+    for (int chars = 6; chars >= 4; chars--) {
+        tui_fit_number(b->clean, chars, clean);
+        tui_fit_number(b->intervened, chars, intervened);
+        if (!tui_big_drawable(b->clean) || !tui_big_drawable(b->intervened))
+            return false;
+        for (int size = 2; size >= 1; size--) {
+            b->size = size;
+            b->width = big_width(b, size);
+            b->lines = tui_big_height(size);
+            if (b->width <= width && b->lines <= lines)
+                return true;
+        }
+        *need = b->width;
+    }
+    return false;
+}
+
+/* What the big display shows: the one output, or the clean top class of a classifier. */
+static int big_neuron(const iv_workspace *ws)
+{
+    int out = iv_model_output_site(ws->model), top = 0;
+    for (int k = 1; k < iv_model_output_width(ws->model); k++)
+        if (ws->clean->site[out][k] > ws->clean->site[out][top])
+            top = k;
+    return top;
+}
+
+/* Draws the big display from `line` on; false (and *why) when it does not fit or apply. */
+static bool draw_big(const tui *t, const tui_rect *r, int line, const double *mean, int top,
+                     char *why, size_t n)
+{
+    const iv_workspace *ws = t->ws;
+    const iv_model *m = ws->model;
+    bool classifier = iv_model_is_classifier(m);
+    if (iv_model_output_width(m) > 1 && !classifier) {
+        snprintf(why, n, "big: for one output or a classifier");
+        return false;
+    }
+    int k = big_neuron(ws), out = iv_model_output_site(m);
+    double clean = ws->clean->site[out][k], change = mean[k] - clean;
+    /* Lines: the class, the digits, the change; the target only where there is room. */
+    int lines = r->h - line - (classifier ? 1 : 0) - 1;
+    big_display b;
+    int need;
+    if (!big_fit(clean, mean[k], r->w - 1, lines, &b, &need)) {
+        if (need > 0)
+            snprintf(why, n, "big: needs %d columns", need + 1);
+        else if (lines < tui_big_height(1))
+            snprintf(why, n, "big: needs %d lines", r->h - lines + tui_big_height(1));
+        else
+            snprintf(why, n, "big: not a finite number");
+        return false;
+    }
+    if (classifier) {
+        char name[64], now[96] = "";
+        output_name(m, k, name, sizeof name);
+        if (top != k) {
+            char other[64];
+            output_name(m, top, other, sizeof other);
+            snprintf(now, sizeof now, "; top now %s", other);
+        }
+        put_line(r, line++, (int)A_NORMAL, " class %s%s", name, now);
+    }
+    int col = 1, gap = 2 * b.size;
+    tui_big_draw(r, line, col, b.clean, b.size, A_BOLD);
+    col += tui_big_width(b.clean, b.size) + gap;
+    tui_big_draw(r, line, col, ">", b.size, tui_attr(t->colour, TUI_ATTR_DIM));
+    col += tui_big_width(">", b.size) + gap;
+    int attr = tui_big_change_attr(t->colour, change);
+    tui_big_draw(r, line, col, b.intervened, b.size, attr);
+    line += b.lines;
+    char d[32];
+    signed_number(d, 12, change);
+    put_line(r, line++, change != 0 ? attr : (int)A_NORMAL, " change %s%s", d,
+             ws->intervened->n > 1 ? " (mean over samples)" : "");
+    if (ws->target && line < r->h) {
+        char v[32];
+        iv_format_number(v, sizeof v, iv_workspace_target(ws, ws->base));
+        put_line(r, line++, (int)A_NORMAL, " target %s = %s", v, m->target);
+    }
+    return true;
+}
+
+/* ---- the panel ---------------------------------------------------------------------------------- */
+
+static void output_title(const tui *t, const tui_rect *r, const char *note)
+{
+    bool classifier = iv_model_is_classifier(t->ws->model);
+    const char *kind = !classifier ? "" : r->w >= 30 ? " (probabilities, > top)" : " (probs, > top)";
+    if (note[0])
+        kind = classifier ? " (> top)" : "";
+    put_line(r, 0, tui_attr(t->colour, TUI_ATTR_TITLE), " output%s", kind);
+    if (note[0]) /* why big mode shows the table: after the title, where there is room */
+        tui_draw_text(r, 0, tui_text_width(kind) + 8, note, tui_attr(t->colour, TUI_ATTR_DIM));
+}
+
+static void draw_values(const tui *t, const tui_rect *r, int line, const double *mean, int top,
+                        int spread_k)
+{
+    const iv_workspace *ws = t->ws;
+    const iv_acts *a = ws->intervened;
+    int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
+    const float *clean = ws->clean->site[out];
     const char *avg = a->n > 1 ? " (mean)" : "";
     if (w == 1) {
         char c[32], v[32], d[32];
@@ -152,12 +348,7 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
                                                 : (int)A_NORMAL,
                  " change      %s%s", mean[0] > clean[0] ? "+" : "", d);
     } else {
-        put_line(r, line++, tui_attr(t->colour, TUI_ATTR_DIM), " %-5s %-7s %-7s change", "",
-                 "clean", a->n > 1 ? "mean" : "interv.");
-        /* Leave room for the target and the sample lines below. */
-        int room = r->h - line - (ws->target ? 1 : 0) - (a->n > 1 ? 2 : 0);
-        for (int k = 0; k < w && k < room; k++)
-            output_row(t, r, line++, k, clean[k], mean[k], classifier && k == top);
+        line = output_table(t, r, line, mean, top);
     }
     if (ws->target) {
         char v[32];
@@ -165,7 +356,7 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
         put_line(r, line++, (int)A_NORMAL, " target      %s  = %s", v, ws->model->target);
     }
     if (a->n > 1) {
-        double sd = sample_spread(a, out, spread_k, mean[spread_k], &lo, &hi);
+        double lo, hi, sd = sample_spread(a, out, spread_k, mean[spread_k], &lo, &hi);
         char hist[128];
         sample_histogram(a, out, spread_k, hist, sizeof hist);
         char which[32] = "";
@@ -175,6 +366,47 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
                  a->n);
         put_line(r, line++, (int)A_NORMAL, " %s", hist);
     }
+}
+
+void tui_draw_output(const tui *t, const tui_layout *lay)
+{
+    const iv_workspace *ws = t->ws;
+    const tui_rect *r = &lay->output;
+    int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
+    if (!ws->clean || !ws->intervened) {
+        output_title(t, r, "");
+        put_line(r, 1, tui_attr(t->colour, TUI_ATTR_ERROR), " not evaluated");
+        return;
+    }
+    const iv_acts *a = ws->intervened;
+    double *mean = iv_xcalloc((size_t)w, sizeof(double));
+    int top = 0, spread_k = 0; /* the top class; the neuron whose samples spread the most */
+    double lo, hi, widest = -1;
+    for (int k = 0; k < w; k++) {
+        mean[k] = iv_workspace_intervened_mean(ws, out, k);
+        top = mean[k] > mean[top] ? k : top;
+        double sd = a->n > 1 ? sample_spread(a, out, k, mean[k], &lo, &hi) : 0;
+        if (sd > widest) {
+            widest = sd;
+            spread_k = k;
+        }
+    }
+    char why[64] = "";
+    if (t->output_big) {
+        /* Drawn below a plain title; the table replaces it when the digits do not fit. */
+        for (int i = 0; i < r->h; i++)
+            put_line(r, i, (int)A_NORMAL, "%s", "");
+        if (draw_big(t, r, 1, mean, top, why, sizeof why)) {
+            output_title(t, r, "");
+            free(mean);
+            return;
+        }
+    }
+    char note[80] = "";
+    if (why[0])
+        snprintf(note, sizeof note, "(%s)", why);
+    output_title(t, r, note);
+    draw_values(t, r, 1, mean, top, spread_k);
     free(mean);
 }
 

@@ -39,6 +39,7 @@ typedef struct importer {
     int n_layers;
     bool pending;         /* layers[n_layers - 1] still waits for its activation */
     long params;
+    int image_rows, image_cols; /* the input's declared image shape, or 0 */
 } importer;
 
 static const char *str(const char *s) { return s ? s : ""; }
@@ -640,6 +641,22 @@ static long declared_width(const Onnx__ValueInfoProto *v)
     return s->n_dim >= 2 ? w : 0;
 }
 
+/* The declared image shape of the input: its last two dims, when it has more than two (a batch,
+ * maybe channels, rows, columns) and every dim between the batch and the rows is 1. */
+static void declared_image(importer *im, const Onnx__ValueInfoProto *v)
+{
+    if (!declared_width(v))
+        return;
+    const Onnx__TensorShapeProto *s = v->type->tensor_type->shape;
+    if (s->n_dim < 3)
+        return;
+    for (size_t d = 1; d + 2 < s->n_dim; d++)
+        if (s->dim[d]->dim_value != 1)
+            return;
+    im->image_rows = (int)s->dim[s->n_dim - 2]->dim_value;
+    im->image_cols = (int)s->dim[s->n_dim - 1]->dim_value;
+}
+
 static int import_graph(importer *im)
 {
     const Onnx__GraphProto *g = im->g;
@@ -666,6 +683,8 @@ static int import_graph(importer *im)
     if (declared && declared != im->m->n_inputs)
         return fail(im, "the input '%.80s' has %ld features but the first layer takes %d",
                     in->name, declared, im->m->n_inputs);
+    if (declared)
+        declared_image(im, in);
 
     iv_model *m = im->m;
     /* Input names come after the layer names so that make_name can keep them apart. */
@@ -721,6 +740,10 @@ iv_model *iv_model_load_onnx(const char *path, iv_error *err)
     im.m->name = iv_model_name_from_path(a, path);
     if (import_graph(&im) == 0)
         result = build(&im);
+    if (result) {
+        result->input_rows = im.image_rows;
+        result->input_cols = im.image_cols;
+    }
     iv_arena_free(a); /* the builder has copied what it keeps */
     free(im.used);
 done:
