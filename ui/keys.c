@@ -24,8 +24,8 @@ static const tui_key table[] = {
     {'u', "u", "drop {last}", "undo: drop the newest intervention"},
     {'c', "c", "clear", "remove every intervention"},
     {'o', "o", "ablate {addr} optimal", "optimal ablation (the constant with the least loss gap)"},
-    {'C', "C", "compare {sel-or-site}", "loss gaps of every kind of ablation: the selection, else "
-     "the whole layer"},
+    {'C', "C", "compare {sel-or-site}", "loss gaps of every ablation kind: the selection, else the "
+     "layer"},
     {'R', "R", "regions {layer}", "the layer's ReLU regions over the dataset, and the flips"},
     {'v', "v", "view next", "view: intervened, clean, difference, base beside source"},
     {'s', "s", "swap", "swap the base and source inputs"},

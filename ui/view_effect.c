@@ -169,7 +169,8 @@ static void add_stats(const tui *t, items *l)
     char num[32], at[120], text[200];
     const iv_metrics *mt = &t->effect.metrics;
     const iv_workspace *ws = t->ws;
-    if (mt->labelled && ws->data && ws->label_column >= 0) {
+    bool labelled = mt->labelled && ws->data && ws->label_column >= 0;
+    if (labelled) {
         /* A classifier scored against its labels: what a TA asks first. */
         char clean[32];
         iv_format_number(clean, sizeof clean, mt->label_accuracy_clean);
@@ -177,11 +178,15 @@ static void add_stats(const tui *t, items *l)
         snprintf(text, sizeof text, "accuracy (%s) %s -> %s",
                  ws->data->label_names[ws->label_column], clean, num);
         items_add(l, A_BOLD, text);
-        iv_format_number(num, sizeof num, mt->loss_gap);
-        snprintf(text, sizeof text, "loss gap %s%s (cross-entropy)", mt->loss_gap > 0 ? "+" : "",
-                 num);
-        items_add(l, A_NORMAL, text);
     }
+    /* The loss gap is the number compare and the lectures quote; the loss it is measured in is
+     * named unless it is the default's mean squared change. */
+    iv_format_number(num, sizeof num, mt->loss_gap);
+    const char *loss = labelled ? " (cross-entropy)" : ws->loss_vs_target ? " (error to target)"
+                       : mt->classifier ? " (KL)" : "";
+    snprintf(text, sizeof text, "loss gap %s%s%s", labelled && mt->loss_gap > 0 ? "+" : "", num,
+             loss);
+    items_add(l, A_NORMAL, text);
     /* The map's cells are signed; these are sizes, so they say so, and one output's signed mean
      * says which way it went. */
     iv_format_number(num, sizeof num, t->effect.mean_change);

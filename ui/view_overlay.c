@@ -98,6 +98,20 @@ static char *caption_wrapped(const tui *t, int *shown, bool *cut)
     return text;
 }
 
+/* On a short screen (a projector's large font) a lecture's caption takes the line of key hints:
+ * the message line moves down to the last row, and the line it frees goes to the panels, which
+ * are what the audience reads (at 80 x 24 that is the effect map's last row). */
+static bool hints_give_way(const tui *t, int caption_lines)
+{
+    return caption_lines > 0 && t->rows < 30;
+}
+
+/* The row under the caption: the message line's. */
+static int caption_bottom(const tui *t, int caption_lines)
+{
+    return t->rows - (hints_give_way(t, caption_lines) ? 1 : 2);
+}
+
 void tui_screen_layout(const tui *t, tui_layout *lay)
 {
     int shown;
@@ -111,13 +125,15 @@ void tui_screen_layout(const tui *t, tui_layout *lay)
      * them (the map keeps its axis, the effect panel its labels); the message and command lines
      * stay at the bottom. */
     tui above = *t;
-    above.rows = t->rows - shown > TUI_MIN_ROWS ? t->rows - shown : TUI_MIN_ROWS;
+    int bottom = caption_bottom(t, shown);
+    /* A screen whose last two lines would be the message and command lines, just under the panels */
+    above.rows = bottom - shown + 2 > TUI_MIN_ROWS ? bottom - shown + 2 : TUI_MIN_ROWS;
     tui_layout_compute(&above, lay);
     if (lay->too_small) {
         tui_layout_compute(t, lay);
         return;
     }
-    lay->message.y = t->rows - 2;
+    lay->message.y = bottom;
     lay->cmdline.y = t->rows - 1;
 }
 
@@ -127,7 +143,7 @@ static int caption_top(const tui *t)
     int shown;
     bool cut;
     free(caption_wrapped(t, &shown, &cut));
-    return t->rows - 2 - shown;
+    return caption_bottom(t, shown) - shown;
 }
 
 /* The caption, full width just above the message line: what the lecturer talks to. */
@@ -138,7 +154,7 @@ static void draw_caption(const tui *t)
     char *text = caption_wrapped(t, &shown, &cut);
     if (!text)
         return;
-    int attr = tui_attr(t->colour, TUI_ATTR_HEADER), y = t->rows - 2 - shown;
+    int attr = tui_attr(t->colour, TUI_ATTR_HEADER), y = caption_bottom(t, shown) - shown;
     tui_rect screen = {0, 0, t->rows, t->cols};
     const char *p = text;
     for (int i = 0; i < shown; i++, y++) {
@@ -171,14 +187,34 @@ void tui_popup_free(tui_popup *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Lines of text onto the canvas, one a line. */
+/* Lines of text onto the canvas. A line wider than the canvas (a result's key=value header, a
+ * table's last column) goes on over the next lines, indented, broken at a space where there is
+ * one: cut at the edge, its end would be lost. */
 static void canvas_text(tui_canvas *cv, const char *text)
 {
+    enum { INDENT = 2 };
     int line = 0;
-    for (const char *p = text; *p; line++) {
-        tui_canvas_put(cv, line, 0, p, A_NORMAL); /* draws up to the newline */
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        char *rest = iv_xasprintf("%.*s", (int)len, p), *q = rest;
+        int col = 0;
+        while (cv->width - col > 8 && tui_text_width(q) > cv->width - col) {
+            size_t fit = tui_text_fit(q, cv->width - col, NULL), cut = fit;
+            for (size_t k = fit; k > fit / 2; k--)
+                if (q[k - 1] == ' ') {
+                    cut = k;
+                    break;
+                }
+            char keep = q[cut];
+            q[cut] = '\0';
+            tui_canvas_put(cv, line++, col, q, A_NORMAL);
+            q[cut] = keep;
+            q += cut + strspn(q + cut, " ");
+            col = INDENT;
+        }
+        tui_canvas_put(cv, line++, col, q, A_NORMAL);
+        free(rest);
+        p += len + (p[len] == '\n');
     }
 }
 
@@ -397,7 +433,9 @@ void tui_draw(const tui *t)
     if (t->cmdline_open)
         tui_cmdline_draw(t, &lay);
     else {
-        if (t->message_is_error && shown < strlen(t->message))
+        if (lay.cmdline.y == lay.message.y)
+            ; /* the hints gave their line to the caption */
+        else if (t->message_is_error && shown < strlen(t->message))
             draw_error_rest(t, &lay, shown);
         else
             draw_hint(t, &lay);
