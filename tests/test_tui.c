@@ -319,12 +319,37 @@ static void test_help_popup_scrolls(void **state)
 }
 
 /* A sweep shows as a chart: with no intervention the two curves coincide (only '▒'); with h1[1]
- * zeroed at y = 5 they part for 0 < x < 5 (intervened x + 5 above clean 5). */
+ * zeroed at y = 5 they part for 0 < x < 5 (intervened x + 5 above clean 5) and meet from x = 5 on
+ * (at x = 5 both are 10: the diagonal's 2 x 5). The curves are lines between the 11 points. */
 static int count_of(const char *from, const char *to, const char *glyph)
 {
     int n = 0;
     for (const char *p = strstr(from, glyph); p && p < to; p = strstr(p + 1, glyph))
         n++;
+    return n;
+}
+
+/* The chart's plot as rows of wide characters (the cells right of '|'), top row first, and the
+ * rows that hold the value `label` ("10"). Returns the rows. */
+static int chart_rows(const char *text, wchar_t rows[][256], int max, const char *label, int *at)
+{
+    const char *p = strstr(text, "▒ both\n");
+    assert_non_null(p);
+    p = strchr(p, '\n') + 1;
+    int n = 0;
+    *at = -1;
+    for (const char *nl; n < max && (nl = strchr(p, '\n')); p = nl + 1) {
+        char whole[1024];
+        snprintf(whole, sizeof whole, "%.*s", (int)(nl - p), p);
+        char *bar = strchr(whole, '|');
+        if (!bar || strstr(whole, "+--")) /* the x axis ends the plot */
+            break;
+        mbstowcs(rows[n], bar + 1, 255);
+        *bar = '\0';
+        if (*at < 0 && strstr(whole, label))
+            *at = n;
+        n++;
+    }
     return n;
 }
 
@@ -339,21 +364,37 @@ static void test_sweep_chart(void **state)
     const char *legend = "▒ both\n"; /* the plot starts after the legend line */
     const char *plot = strstr(t.popup.text, legend) + strlen(legend), *end = plot + strlen(plot);
     assert_int_equal(count_of(plot, end, "█"), 0);
-    assert_int_equal(count_of(plot, end, "▒"), 11);
-    free(t.popup.text);
-    t.popup.text = NULL;
+    assert_int_equal(count_of(plot, end, "·"), 0);
+    assert_true(count_of(plot, end, "▒") > 11); /* the points and the lines between them */
+    tui_popup_free(&t.popup);
     tui_run(&t, "ablate h1[1] zero; sweep input[x] 0 10 11");
-    plot = strstr(t.popup.text, legend) + strlen(legend);
-    end = plot + strlen(plot);
-    /* x = 1..4 part (4 points each); at x = 0 (0 + 5 = 5) and x = 5..10 they coincide (7) */
-    assert_int_equal(count_of(plot, end, "█"), 4);
-    assert_int_equal(count_of(plot, end, "·"), 4);
-    assert_int_equal(count_of(plot, end, "▒"), 7);
-    /* The top row is the largest value, 10: both curves reach it at x = 10 and the intervened one
-     * at x = 5 too (5 + 5), where clean is 10 as well (the diagonal: 2 x 5). */
-    const char *top = strstr(plot, "10 |");
-    assert_non_null(top);
-    assert_int_equal(count_of(top, strchr(top, '\n'), "▒"), 2);
+    static wchar_t rows[64][256];
+    int top;
+    int n = chart_rows(t.popup.text, rows, 64, "10", &top);
+    assert_true(n > 10);
+    int width = (int)wcslen(rows[0]), x5 = -1;
+    /* x = 5 is the column where the curves reach the top row together */
+    for (int c = 0; c < width && x5 < 0; c++)
+        if (rows[top][c] == L'▒')
+            x5 = c;
+    assert_true(x5 > width / 3 && x5 < width * 2 / 3);
+    int parted = 0;
+    for (int c = 0; c < width; c++) {
+        int intervened = -1, clean = -1;
+        for (int r = 0; r < n; r++) {
+            if (rows[r][c] == L'█' && intervened < 0)
+                intervened = r;
+            if (rows[r][c] == L'·')
+                clean = r;
+        }
+        if (c > x5) /* from x = 5 on, one curve */
+            assert_true(intervened < 0 && clean < 0);
+        if (intervened >= 0 && clean >= 0) {
+            assert_true(intervened < clean); /* x + 5 above 5 */
+            parted++;
+        }
+    }
+    assert_true(parted > width / 4);
     finish(&t);
 }
 
@@ -1934,6 +1975,27 @@ static void test_caption_too_long_says_so(void **state)
 
 /* Regions over the grid: three maps, y up (the largest at the top), each region its own letter
  * without colour and its own colour with it. */
+/* On a projector's screen the regions maps get larger cells: at 160 x 48 each grid point is 4
+ * columns by 2 lines, its letter on the lower line, y labelled beside it. */
+static void test_regions_map_grows(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 48, 160, false);
+    tui_run(&t, "input 3 5; ablate h1[1] zero; regions h2");
+    tui_draw(&t);
+    int top = find_row(0, "│ 10 "), bottom = find_row(top, "│  0 ");
+    assert_true(top > 0 && bottom > top);
+    assert_int_equal(bottom - top, 20); /* 11 rows of 2 lines */
+    char *r = screen_row(top);
+    assert_non_null(strstr(r, "│ 10 c   c   c   c   c   c   c   c   c   c   d   "));
+    free(r);
+    r = screen_row(top - 1); /* the upper line of the same cells: no letters */
+    assert_null(strchr(r + 10, 'c'));
+    free(r);
+    finish(&t);
+}
+
 static void test_regions_map(void **state)
 {
     (void)state;
@@ -2128,6 +2190,7 @@ int main(void)
         cmocka_unit_test(test_captions_whole_at_80x24),
         cmocka_unit_test(test_caption_too_long_says_so),
         cmocka_unit_test(test_regions_map),
+        cmocka_unit_test(test_regions_map_grows),
         cmocka_unit_test(test_compare_bars),
         cmocka_unit_test(test_sweep_chart_axes),
     };

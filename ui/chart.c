@@ -152,15 +152,31 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
     unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
     const char *const glyph[4] = {" ", tui_glyph(TUI_GLYPH_DOT), tui_glyph(TUI_GLYPH_FULL),
                                   tui_glyph(TUI_GLYPH_MEDIUM)};
+    /* Each point in its column, and the straight line between two points: in each column the
+     * rows the line crosses there, so a wide chart's curve and a steep step both read as lines. */
+    int prev_col = -1;
     for (int i = 0; i < n; i++) {
         double f = x1 != x0 ? (x[i] - x0) / (x1 - x0) : (double)i / (n - 1);
         int col = (int)lround(f * (plot_w - 1));
         for (int s = 0; s < 2; s++) {
-            double y = s ? yi[i] : yc[i];
-            if (!isfinite(y))
+            const double *y = s ? yi : yc;
+            unsigned char bit = (unsigned char)(s ? 2 : 1);
+            if (!isfinite(y[i]))
                 continue;
-            grid[value_row(y, lo, hi, height) * plot_w + col] |= (unsigned char)(s ? 2 : 1);
+            grid[value_row(y[i], lo, hi, height) * plot_w + col] |= bit;
+            if (i == 0 || !isfinite(y[i - 1]) || col <= prev_col)
+                continue;
+            for (int c = prev_col; c <= col; c++) {
+                /* the line over this column's width, [c - 1/2, c + 1/2], within the segment */
+                double ta = fmax(0, (c - 0.5 - prev_col) / (col - prev_col));
+                double tb = fmin(1, (c + 0.5 - prev_col) / (col - prev_col));
+                int ra = value_row(y[i - 1] + ta * (y[i] - y[i - 1]), lo, hi, height);
+                int rb = value_row(y[i - 1] + tb * (y[i] - y[i - 1]), lo, hi, height);
+                for (int r = ra < rb ? ra : rb; r <= (ra < rb ? rb : ra); r++)
+                    grid[r * plot_w + c] |= bit;
+            }
         }
+        prev_col = col;
     }
     iv_buf b = {0};
     char name[256];

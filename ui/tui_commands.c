@@ -309,7 +309,7 @@ static void collect(iv_result_type type, json_object *obj, void *user)
     char *chart = NULL;
     if (type == IV_RESULT_SWEEP) { /* a sweep reads best as a chart, whole in the popup */
         int room = tui_popup_room(c->t) - 3; /* its legend line and the x axis's two */
-        chart = tui_chart_text(obj, c->t->ws->model, c->t->cols - 8, room < 20 ? room : 20);
+        chart = tui_chart_text(obj, c->t->ws->model, c->t->cols - 8, room < 32 ? room : 32);
     }
     if (chart) {
         iv_buf_printf(&c->text, "%s", chart);

@@ -96,7 +96,8 @@ typedef struct region_layout {
     int n_regions;
     bool letters;        /* cells show the region's character: no colour, or too few colours */
     int lab_w;           /* y tick labels and the blank after them */
-    int cw, nc, nr;      /* cell width, columns and rows shown (evenly subsampled when fewer) */
+    int cw, ch, nc, nr;  /* cell width and height, columns and rows shown (evenly subsampled
+                            when fewer) */
     int map_w, gap;      /* one map's columns, and the columns between two */
     int base_i, base_j;  /* the base input's cell, or -1 */
 } region_layout;
@@ -177,10 +178,18 @@ static bool region_prepare(tui_canvas *cv, json_object *result, region_layout *L
     L->nc = (int)(L->gx < room / L->cw ? L->gx : room / L->cw);
     if (L->nc < 2)
         return false;
-    L->map_w = L->nc * L->cw;
-    /* Every row while the maps fit the popup (12 rows at least: it scrolls), else evenly fewer. */
-    int rows_room = cv->height - 4 > 12 ? cv->height - 4 : 12;
+    /* Every row while the maps fit the popup (12 rows at least: it scrolls), else evenly fewer.
+     * The head, the titles, the ticks and two lines of key take 6 of the popup's lines. */
+    int rows_room = cv->height - 6 > 12 ? cv->height - 6 : 12;
     L->nr = (int)(L->gy < rows_room ? L->gy : rows_room);
+    /* A large screen (a projector) gets larger cells, k lines by 2k columns, up to 3. */
+    L->ch = 1;
+    if (L->cw == 2 && L->nc == L->gx && L->nr == L->gy)
+        for (int k = 2; k <= 3 && room >= 2 * k * L->gx && rows_room >= k * L->gy; k++) {
+            L->cw = 2 * k;
+            L->ch = k;
+        }
+    L->map_w = L->nc * L->cw;
     L->base_i = L->base_j = -1;
     const iv_workspace *ws = cv->t->ws;
     if (ws->model->n_inputs == 2) {
@@ -194,25 +203,34 @@ static bool region_prepare(tui_canvas *cv, json_object *result, region_layout *L
     return true;
 }
 
-/* One cell of region k (k < 0: a point that did not flip, on the flips map). */
+/* One cell of region k (k < 0: a point that did not flip, on the flips map), ch lines of cw
+ * columns from (line, col); its mark (letter, dot, base) at the start of the middle line. */
 static void region_cell(tui_canvas *cv, const region_layout *L, int line, int col, int k,
                         bool base)
 {
-    char text[8] = "";
+    char mark[8];
     int attr = A_NORMAL;
     if (k < 0) {
-        snprintf(text, sizeof text, "%s%s", tui_glyph(TUI_GLYPH_DOT), L->cw > 1 ? " " : "");
+        snprintf(mark, sizeof mark, "%s", tui_glyph(TUI_GLYPH_DOT));
         attr = tui_attr(cv->t->colour, TUI_ATTR_DIM);
     } else {
         attr = L->letters ? (int)A_NORMAL : region_attr(cv, k);
-        char c = L->letters ? region_char(k) : ' ';
-        snprintf(text, sizeof text, "%c%s", c, L->cw > 1 ? " " : "");
+        snprintf(mark, sizeof mark, "%c", L->letters ? region_char(k) : ' ');
     }
     if (base) {
-        text[0] = '+';
+        snprintf(mark, sizeof mark, "+");
         attr |= A_BOLD;
     }
-    tui_canvas_put(cv, line, col, text, attr);
+    char blank[16];
+    snprintf(blank, sizeof blank, "%*s", L->cw, "");
+    for (int r = 0; r < L->ch; r++) {
+        char text[32];
+        if (r == L->ch / 2)
+            snprintf(text, sizeof text, "%s%*s", mark, L->cw - 1, "");
+        else
+            snprintf(text, sizeof text, "%s", blank);
+        tui_canvas_put(cv, line + r, col, text, attr);
+    }
 }
 
 /* A map at column x0 from line y0: its title, its cells, its x ticks. flips: cells that did not
@@ -230,11 +248,11 @@ static void region_map(tui_canvas *cv, const region_layout *L, int y0, int x0,
             if (into)
                 k = k ? cell_value(into, iy, ix) : -1;
             bool base = !into && i == L->base_i && j == L->base_j;
-            region_cell(cv, L, y0 + 1 + i, x0 + j * L->cw, k, base);
+            region_cell(cv, L, y0 + 1 + i * L->ch, x0 + j * L->cw, k, base);
         }
     }
     /* x ticks: both ends, and between them as many as fit with a blank between neighbours. */
-    int line = y0 + 1 + L->nr, end = x0;
+    int line = y0 + 1 + L->nr * L->ch, end = x0;
     char lab[32], last[32];
     tick(L->xs, shown_col(L, L->nc - 1), last, sizeof last);
     int last_x = x0 + L->map_w - tui_text_width(last);
@@ -251,16 +269,17 @@ static void region_y_axis(tui_canvas *cv, const region_layout *L, int y0)
 {
     char lab[32];
     for (int i = 0; i < L->nr; i++) {
-        if (i % 2 && i != L->nr - 1 && L->nr > 6)
+        if (i % 2 && i != L->nr - 1 && L->nr > 6 && L->ch == 1)
             continue; /* every other row, as the effect map labels its rows */
         tick(L->ys, shown_row(L, i), lab, sizeof lab);
-        tui_canvas_put(cv, y0 + 1 + i, L->lab_w - 1 - tui_text_width(lab), lab, A_NORMAL);
+        tui_canvas_put(cv, y0 + 1 + i * L->ch + L->ch / 2, L->lab_w - 1 - tui_text_width(lab), lab,
+                       A_NORMAL);
     }
     int title = tui_attr(cv->t->colour, TUI_ATTR_TITLE);
     if (L->y_name)
         tui_canvas_put(cv, y0, 0, L->y_name, title);
     if (L->x_name)
-        tui_canvas_put(cv, y0 + 1 + L->nr, 0, L->x_name, title);
+        tui_canvas_put(cv, y0 + 1 + L->nr * L->ch, 0, L->x_name, title);
 }
 
 /* The key: each pattern's swatch, its on/off pattern and its examples clean -> intervened, packed
@@ -324,7 +343,7 @@ void tui_draw_regions(tui_canvas *cv, json_object *result)
     for (int m = 0; m < 3; m++)
         if (maps[m].cells)
             region_map(cv, &L, y0, L.lab_w + m * (L.map_w + L.gap), &maps[m], m == 2 ? into : NULL);
-    region_key(cv, &L, y0 + L.nr + 2, json_object_object_get(result, "patterns"), layer);
+    region_key(cv, &L, y0 + L.nr * L.ch + 2, json_object_object_get(result, "patterns"), layer);
 }
 
 /* ---- compare: the loss gaps as bars ------------------------------------------------------------- */
