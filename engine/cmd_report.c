@@ -348,6 +348,9 @@ static int compare_each(iv_workspace *ws, const iv_addr *addr, double share, jso
     return result;
 }
 
+/* Neurons up to which compare gives each its own row as well as the set's. */
+#define COMPARE_EACH_MAX 64
+
 IV_HANDLER(iv_cmd_compare)
 {
     iv_addr addr;
@@ -355,10 +358,11 @@ IV_HANDLER(iv_cmd_compare)
         return -1;
     json_object *rows = json_object_new_array();
     int rc = 0;
-    /* Each neuron alone (when there are a few), then the set as a whole; each row its share of
-     * the job's progress. */
-    int parts = addr.n > 1 && addr.n <= 16 ? addr.n + 1 : 1;
-    if (addr.n > 1 && addr.n <= 16)
+    /* Each neuron alone (a student's hidden layer of up to 64), then the set as a whole; each row
+     * its share of the job's progress. */
+    bool each = addr.n > 1 && addr.n <= COMPARE_EACH_MAX;
+    int parts = each ? addr.n + 1 : 1;
+    if (each)
         rc = compare_each(ws, &addr, (double)(parts - 1) / parts, rows, err);
     iv_comparison c;
     iv_job_range was = iv_job_part(ws->job, (double)(parts - 1) / parts, 1);
@@ -371,6 +375,9 @@ IV_HANDLER(iv_cmd_compare)
         free(name);
         iv_comparison_free(&c);
     }
+    int addr_n = addr.n;
+    char site_name[128];
+    iv_model_site_name(ws->model, addr.site, site_name, sizeof site_name);
     iv_addr_clear(&addr);
     if (rc < 0) {
         json_object_put(rows);
@@ -383,6 +390,12 @@ IV_HANDLER(iv_cmd_compare)
     snprintf(seed, sizeof seed, "noise k=3, resample: %d samples, seed %llu", IV_DEFAULT_SAMPLES,
              (unsigned long long)ws->seed);
     iv_json_set_str(obj, "random", seed);
+    if (addr_n > COMPARE_EACH_MAX) {
+        char note[320];
+        snprintf(note, sizeof note, "%d neurons: the set as a whole only (a row each for up to %d, "
+                 "e.g. compare %s[0:%d])", addr_n, COMPARE_EACH_MAX, site_name, COMPARE_EACH_MAX);
+        iv_json_set_str(obj, "note", note);
+    }
     if (ws->label_column >= 0)
         report_label_accuracy(ws, clean_label_accuracy(ws), -1, obj);
     iv_json_set(obj, "loss_gaps", rows);

@@ -83,7 +83,7 @@ static const iv_command table[] = {
      "grid, y down the rows.",
      0, 0, 0, iv_cmd_effect},
     {"compare", "ADDR", "loss gaps of zero, mean, resample, noise and optimal ablation",
-     "For each addressed neuron (up to 16) and for the set as a whole, the loss gap over the\n"
+     "For each addressed neuron (up to 64) and for the set as a whole, the loss gap over the\n"
      "reference dataset of each kind of ablation, measured alone: squared error to the clean\n"
      "output (KL for a classifier). Optimal ablation is never worse than the others; where zero\n"
      "ablation's gap is far above it, zero is not a neutral value for that neuron.\n"

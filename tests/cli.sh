@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 49
+plan 51
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -208,3 +208,18 @@ iv "$tmp/wide.nn" -c info
 check "a long list in text shows its head and tail, and how many" eval 'status_is 0 && out_has "inputs=[x0 x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 ... x36 x37 x38 x39] (40 in all)"'
 iv "$tmp/wide.nn" --json -c info
 check "the same list in JSON is whole" eval 'status_is 0 && out_has "\"x20\"" && out_has "\"x39\""'
+
+# compare gives every neuron of a student-sized layer its own row, up to 64, and says so beyond.
+{
+    printf 'model wide\ninputs x y\ndata grid x=0:2 y=0:2\n\nlayer h relu\n  weights\n'
+    i=0; while [ $i -lt 70 ]; do printf '    %d.5 -1\n' $((i % 5)); i=$((i + 1)); done
+    printf '\nlayer out identity\n  weights\n   '
+    i=0; while [ $i -lt 70 ]; do printf ' 0.1'; i=$((i + 1)); done
+    printf '\n'
+} >"$tmp/wide.nn"
+iv "$tmp/wide.nn" -c 'compare h[0:64]'
+check "compare h[0:64] has a row for each of the 64 neurons and one for the set" \
+    eval 'status_is 0 && [ "$(grep -c "^h\[" "$tmp/out")" = 65 ] && ! out_has "note="'
+iv "$tmp/wide.nn" -c 'compare h'
+check "compare of 70 neurons gives the set's row and says how to get one each" \
+    eval 'status_is 0 && [ "$(grep -c "^h" "$tmp/out")" = 1 ] && out_has "70 neurons: the set as a whole only (a row each for up to 64, e.g. compare h[0:64])"'
