@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forward.h"
 #include "formats/onnx.h"
+#include "onnx.pb-c.h"
 
 static void fixture_path(char *buf, size_t n, const char *name)
 {
@@ -245,6 +247,144 @@ static void test_truncated_and_garbage(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/x.onnx"));
 }
 
+/* ---- an image input, built here with the generated ONNX structs --------------------------------- */
+
+/* Writes a model: input "x" of shape dims (a batch first), Flatten, then Gemm to 2 outputs (weights
+ * all 0.5, no bias). Returns the file's path (static). */
+static const char *write_image_model(const int64_t *dims, size_t n_dims)
+{
+    static char path[64];
+    long width = 1;
+    for (size_t d = 1; d < n_dims; d++)
+        width *= (long)dims[d];
+    Onnx__TensorShapeProto__Dimension dim[4], *dimp[4];
+    for (size_t d = 0; d < n_dims; d++) {
+        onnx__tensor_shape_proto__dimension__init(&dim[d]);
+        dim[d].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        dim[d].dim_value = dims[d];
+        dimp[d] = &dim[d];
+    }
+    Onnx__TensorShapeProto shape;
+    onnx__tensor_shape_proto__init(&shape);
+    shape.n_dim = n_dims;
+    shape.dim = dimp;
+    Onnx__TypeProto__Tensor tensor_type;
+    onnx__type_proto__tensor__init(&tensor_type);
+    tensor_type.has_elem_type = 1;
+    tensor_type.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tensor_type.shape = &shape;
+    Onnx__TypeProto type;
+    onnx__type_proto__init(&type);
+    type.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    type.tensor_type = &tensor_type;
+    Onnx__ValueInfoProto input, output, *inputs[] = {&input}, *outputs[] = {&output};
+    onnx__value_info_proto__init(&input);
+    input.name = "x";
+    input.type = &type;
+    onnx__value_info_proto__init(&output);
+    output.name = "y";
+
+    float *w = malloc(sizeof(float) * 2 * (size_t)width);
+    assert_non_null(w);
+    for (long k = 0; k < 2 * width; k++)
+        w[k] = 0.5f;
+    int64_t wdims[] = {2, width};
+    Onnx__TensorProto weight, *inits[] = {&weight};
+    onnx__tensor_proto__init(&weight);
+    weight.name = "w";
+    weight.has_data_type = 1;
+    weight.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    weight.n_dims = 2;
+    weight.dims = wdims;
+    weight.n_float_data = (size_t)(2 * width);
+    weight.float_data = w;
+
+    Onnx__AttributeProto trans_b, *attrs[] = {&trans_b};
+    onnx__attribute_proto__init(&trans_b);
+    trans_b.name = "transB";
+    trans_b.has_type = 1;
+    trans_b.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    trans_b.has_i = 1;
+    trans_b.i = 1;
+    char *flat_in[] = {"x"}, *flat_out[] = {"f"}, *gemm_in[] = {"f", "w"}, *gemm_out[] = {"y"};
+    Onnx__NodeProto flatten, gemm, *nodes[] = {&flatten, &gemm};
+    onnx__node_proto__init(&flatten);
+    flatten.op_type = "Flatten";
+    flatten.name = "flatten";
+    flatten.n_input = 1;
+    flatten.input = flat_in;
+    flatten.n_output = 1;
+    flatten.output = flat_out;
+    onnx__node_proto__init(&gemm);
+    gemm.op_type = "Gemm";
+    gemm.name = "fc";
+    gemm.n_input = 2;
+    gemm.input = gemm_in;
+    gemm.n_output = 1;
+    gemm.output = gemm_out;
+    gemm.n_attribute = 1;
+    gemm.attribute = attrs;
+
+    Onnx__GraphProto graph;
+    onnx__graph_proto__init(&graph);
+    graph.name = "image";
+    graph.n_node = 2;
+    graph.node = nodes;
+    graph.n_initializer = 1;
+    graph.initializer = inits;
+    graph.n_input = 1;
+    graph.input = inputs;
+    graph.n_output = 1;
+    graph.output = outputs;
+    Onnx__ModelProto model;
+    onnx__model_proto__init(&model);
+    model.has_ir_version = 1;
+    model.ir_version = 8;
+    model.graph = &graph;
+
+    size_t len = onnx__model_proto__get_packed_size(&model);
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    onnx__model_proto__pack(&model, buf);
+    snprintf(path, sizeof path, "/tmp/iv-image-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, len), (ssize_t)len);
+    close(fd);
+    free(buf);
+    free(w);
+    return path;
+}
+
+/* An input declared (1, 1, 4, 6) is a 4 x 6 image of 24 inputs, which the explorer draws as one;
+ * (1, 3, 4, 4) has channels, and (1, 16) no shape beyond its width: neither is an image. */
+static void test_image_shape(void **state)
+{
+    (void)state;
+    const struct {
+        int64_t dims[4];
+        size_t n;
+        int inputs, rows, cols;
+    } cases[] = {
+        {{1, 1, 4, 6}, 4, 24, 4, 6},
+        {{1, 4, 6}, 3, 24, 4, 6},
+        {{1, 3, 4, 4}, 4, 48, 0, 0},
+        {{1, 16}, 2, 16, 0, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *path = write_image_model(cases[c].dims, cases[c].n);
+        iv_error err;
+        iv_model *m = iv_model_load_onnx(path, &err);
+        unlink(path);
+        if (!m)
+            fail_msg("case %zu: %s", c, err.msg);
+        assert_int_equal(m->n_inputs, cases[c].inputs);
+        assert_int_equal(m->input_rows, cases[c].rows);
+        assert_int_equal(m->input_cols, cases[c].cols);
+        iv_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_structure),
         cmocka_unit_test(test_conv_refused),
         cmocka_unit_test(test_truncated_and_garbage),
+        cmocka_unit_test(test_image_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
