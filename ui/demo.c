@@ -1,25 +1,12 @@
-/* demo.c - lecture mode: a script of steps, each with a caption, walked with one key forward and
- * one back. Going back replays from the start, so every number is the same as the first time. */
+/* demo.c - lecture mode's file: a script of steps, each with a caption. Reading it checks that every
+ * command is one the explorer knows, so a typo is found at start, by FILE:LINE. (The `demo`
+ * command, in tui_commands.c, walks the steps.) */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tui.h"
 
 #include "files.h"
-
-void tui_demo_free(tui_demo *d)
-{
-    if (!d)
-        return;
-    for (int i = 0; i < d->n_steps; i++) {
-        free(d->caption[i]);
-        free(d->commands[i]);
-    }
-    free(d->caption);
-    free(d->commands);
-    free(d->path);
-    free(d);
-}
 
 /* Whether the first word of a command line names a command of the engine or of the UI. */
 static bool known_command(const char *line)
@@ -103,35 +90,4 @@ tui_demo *tui_demo_load(const char *path, iv_error *err)
         return NULL;
     }
     return d;
-}
-
-int tui_demo_step(tui *t, int delta)
-{
-    tui_demo *d = t->demo;
-    int target = d->current + delta;
-    if (target < 0 || target >= d->n_steps) {
-        snprintf(t->message, sizeof t->message, "%s", target < 0 ? "this is the first step"
-                                                                  : "that was the last step");
-        t->message_is_error = false;
-        return 0;
-    }
-    if (delta < 0) {
-        /* Start over from the model and replay every earlier step. */
-        char *reset = iv_xasprintf("model \"%s\"; clear", t->model_arg);
-        tui_run(t, reset);
-        free(reset);
-        for (int i = 0; i < target; i++)
-            tui_run(t, d->commands[i]);
-        tui_popup_free(&t->popup); /* an earlier step's results are not this step's */
-    }
-    d->current = target;
-    int rc = tui_run(t, d->commands[target]);
-    /* The echo line shows the step's commands on one line. */
-    size_t len = strlen(t->echo);
-    while (len && t->echo[len - 1] == '\n')
-        t->echo[--len] = '\0';
-    for (char *p = t->echo; *p; p++)
-        if (*p == '\n')
-            *p = ';'; /* shown as one line */
-    return rc;
 }

@@ -1,5 +1,6 @@
 /* draw.c - text drawn into a rectangle, clipped to a number of screen columns (see draw.h). */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -175,4 +176,58 @@ int tui_text_width(const char *s)
     /* Half of INT_MAX, so that adding a character's width cannot overflow. */
     tui_text_fit(s, 0x3fffffff, &cols);
     return cols;
+}
+
+/* ---- word wrapping ------------------------------------------------------------------------------ */
+
+/* Appends one word (len bytes at w) to the wrapped text, starting a new line when it would run
+ * past width; a word wider than the line is cut into pieces that fit. */
+static void wrap_word(iv_buf *out, int *col, const char *w, size_t len, int width)
+{
+    char word[1024];
+    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), w);
+    int ww = tui_text_width(word);
+    if (*col > 0 && *col + 1 + ww > width) {
+        iv_buf_append(out, "\n", 1);
+        *col = 0;
+    } else if (*col > 0) {
+        iv_buf_append(out, " ", 1);
+        (*col)++;
+    }
+    const char *p = word;
+    while (*col + tui_text_width(p) > width) { /* only a word wider than the whole line */
+        int cols;
+        size_t fit = tui_text_fit(p, width - *col, &cols);
+        if (fit == 0)
+            fit = 1;
+        iv_buf_printf(out, "%.*s\n", (int)fit, p);
+        p += fit;
+        *col = 0;
+    }
+    iv_buf_printf(out, "%s", p);
+    *col += tui_text_width(p);
+}
+
+char *tui_wrap_text(const char *text, int width)
+{
+    iv_buf out = {0};
+    int col = 0;
+    if (width < 1)
+        width = 1;
+    for (const char *p = text; *p;) {
+        if (*p == '\n' && p[1] == '\n') { /* an empty line: a new paragraph */
+            iv_buf_append(&out, "\n\n", col > 0 ? 2 : 1);
+            col = 0;
+            p += strspn(p, "\n");
+            continue;
+        }
+        if (*p == ' ' || *p == '\t' || *p == '\n') {
+            p++;
+            continue;
+        }
+        size_t len = strcspn(p, " \t\n");
+        wrap_word(&out, &col, p, len, width);
+        p += len;
+    }
+    return out.data ? out.data : iv_xstrdup("");
 }

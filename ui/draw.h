@@ -38,5 +38,8 @@ int tui_text_width(const char *s);
 /* How many bytes of s fit in max_cols columns, as tui_draw_clipped would draw them (a character
  * crossing the edge does not fit). *cols, unless NULL, gets the columns those bytes take. */
 size_t tui_text_fit(const char *s, int max_cols, int *cols);
+/* Text word-wrapped to width columns: its lines flow into one paragraph, an empty line starts
+ * another, a word wider than a line is cut. Caller frees. */
+char *tui_wrap_text(const char *text, int width);
 
 #endif

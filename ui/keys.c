@@ -1,73 +1,17 @@
-/* keys.c - the key table: every key of the explorer issues command text that could have been typed
- * at the ':' line, so each action is echoed, replayable and testable in batch mode. The help
- * screen is generated from this same table. */
+/* keys.c - a key press: the command text its row of the key table (key_table.c) issues, with the
+ * placeholders filled in from the state, run as if typed at the ':' line; the few keys the table
+ * leaves to code (=, :, Ctrl-L, the popup's scrolling) are handled here. */
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tui.h"
 
-#define CTRL(c) ((c) & 0x1f)
-
-/* Placeholders in command text: {addr} the selection (or the cursor neuron), {cur} the cursor
- * neuron, {sel-or-site} the selection or else the cursor's whole site, {id} the intervention under
- * the cursor, {last} the newest intervention, {up} / {down}
- * the focused input stepped up or down. Keys whose text is NULL are handled in tui_key_press. */
-static const tui_key table[] = {
-    {'z', "z", "ablate {addr} zero", "zero-ablate the selection, or the neuron under the cursor"},
-    {'m', "m", "ablate {addr} mean", "mean-ablate (the mean over the reference dataset)"},
-    {'n', "n", "ablate {addr} noise", "noise (3 x std, 10 seeded samples)"},
-    {'r', "r", "ablate {addr} resample", "resample from other examples of the dataset"},
-    {'p', "p", "patch {addr}", "patch from the source input (interchange intervention)"},
-    {'=', "=", NULL, "set to a value (opens the command line)"},
-    {'t', "t", "toggle {id}", "switch the intervention under the cursor off or on"},
-    {'u', "u", "drop {last}", "undo: drop the newest intervention"},
-    {'c', "c", "clear", "remove every intervention"},
-    {'o', "o", "ablate {addr} optimal", "optimal ablation (the constant with the least loss gap)"},
-    {'C', "C", "compare {sel-or-site}", "loss gaps of every ablation kind: the selection, else the "
-     "layer"},
-    {'R', "R", "regions {layer}", "the layer's ReLU regions over the dataset, and the flips"},
-    {'v', "v", "view next", "view: intervened, clean, difference, base beside source"},
-    {'s', "s", "swap", "swap the base and source inputs"},
-    {'.', ".", "input row next", "the next row of the dataset as the base input"},
-    {',', ",", "input row prev", "the previous row of the dataset as the base input"},
-    {'+', "+", "{up}", "step the focused input up"},
-    {'-', "-", "{down}", "step the focused input down"},
-    {'\t', "Tab", "focus next", "focus the next input (for + and -)"},
-    {'P', "P", "pre", "show or hide the pre-activation sites"},
-    {'S', "S", "scale", "colour scale: one for every site, or one per site"},
-    {'e', "e", "map", "the map over the dataset: output change, or the output itself"},
-    {'O', "O", "output", "the output in big digits (clean -> intervened), or as a table"},
-    {'I', "I", "image", "the site under the cursor (else the input) as an image, or not"},
-    {' ', "Space", "select {cur}", "select or unselect the neuron under the cursor"},
-    {27, "Esc", "select none", "clear the selection"},
-    {KEY_LEFT, "Left h", "cursor left", "move the cursor"},
-    {'h', NULL, "cursor left", NULL},
-    {KEY_RIGHT, "Right l", "cursor right", "move the cursor"},
-    {'l', NULL, "cursor right", NULL},
-    {KEY_UP, "Up k", "cursor up", "move the cursor"},
-    {'k', NULL, "cursor up", NULL},
-    {KEY_DOWN, "Down j", "cursor down", "move the cursor"},
-    {'j', NULL, "cursor down", NULL},
-    {']', "] PgDn", "demo next", "lecture mode: next step"},
-    {KEY_NPAGE, NULL, "demo next", NULL},
-    {'[', "[ PgUp", "demo back", "lecture mode: previous step"},
-    {KEY_PPAGE, NULL, "demo back", NULL},
-    {':', ":", NULL, "type a command (Tab completes, Up recalls, Esc cancels)"},
-    {'?', "?", "help", "this help (Up/Down scroll it)"},
-    {'q', "q", "quit", "quit (asks first when there are unsaved interventions)"},
-    {CTRL('l'), "Ctrl-L", NULL, "redraw the screen"},
-};
-
-const tui_key *tui_keys(int *count)
-{
-    *count = (int)(sizeof table / sizeof table[0]);
-    return table;
-}
-
 static const tui_key *find_key(int key)
 {
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    int n;
+    const tui_key *table = tui_keys(&n);
+    for (int i = 0; i < n; i++)
         if (table[i].key == key)
             return &table[i];
     return NULL;

@@ -8,8 +8,10 @@
  *
  * The views draw into these rectangles and the mouse handler maps clicks back through them, so the
  * two always agree. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tui.h"
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -209,4 +211,107 @@ int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site,
         return 0;
     }
     return -1;
+}
+
+/* Lines of a text (a last newline ends the last line, it does not start another). */
+static int count_lines(const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    int n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n' && p[1];
+    return n;
+}
+
+/* ---- the lecture's caption ------------------------------------------------------------------------ */
+
+/* The step's caption wrapped to the screen, and how many of its lines are shown: all of them, or
+ * as many as leave the panels the least screen they need (the last one then says there is more). */
+static char *caption_wrapped(const tui *t, int *shown, bool *cut)
+{
+    *shown = 0;
+    *cut = false;
+    if (!t->demo || t->demo->current < 0)
+        return NULL;
+    const char *caption = t->demo->caption[t->demo->current];
+    if (!caption || !*caption)
+        return NULL;
+    char *text = tui_wrap_text(caption, t->cols - 2);
+    int lines = count_lines(text), room = t->rows - TUI_MIN_ROWS;
+    if (room < 2)
+        room = 2;
+    *shown = lines < room ? lines : room;
+    *cut = lines > room;
+    return text;
+}
+
+/* On a short screen (a projector's large font) a lecture's caption takes the line of key hints:
+ * the message line moves down to the last row, and the line it frees goes to the panels, which
+ * are what the audience reads (at 80 x 24 that is the effect map's last row). */
+static bool hints_give_way(const tui *t, int caption_lines)
+{
+    return caption_lines > 0 && t->rows < 30;
+}
+
+/* The row under the caption: the message line's. */
+static int caption_bottom(const tui *t, int caption_lines)
+{
+    return t->rows - (hints_give_way(t, caption_lines) ? 1 : 2);
+}
+
+void tui_screen_layout(const tui *t, tui_layout *lay)
+{
+    int shown;
+    bool cut;
+    free(caption_wrapped(t, &shown, &cut));
+    if (shown == 0) {
+        tui_layout_compute(t, lay);
+        return;
+    }
+    /* The panels are laid out on the screen above the caption, so that the caption covers none of
+     * them (the map keeps its axis, the effect panel its labels); the message and command lines
+     * stay at the bottom. */
+    tui above = *t;
+    int bottom = caption_bottom(t, shown);
+    /* A screen whose last two lines would be the message and command lines, just under the panels */
+    above.rows = bottom - shown + 2 > TUI_MIN_ROWS ? bottom - shown + 2 : TUI_MIN_ROWS;
+    tui_layout_compute(&above, lay);
+    if (lay->too_small) {
+        tui_layout_compute(t, lay);
+        return;
+    }
+    lay->message.y = bottom;
+    lay->cmdline.y = t->rows - 1;
+}
+
+int tui_caption_top(const tui *t)
+{
+    int shown;
+    bool cut;
+    free(caption_wrapped(t, &shown, &cut));
+    return caption_bottom(t, shown) - shown;
+}
+
+char *tui_caption(const tui *t, int *shown, bool *cut, int *top)
+{
+    char *text = caption_wrapped(t, shown, cut);
+    *top = caption_bottom(t, *shown) - *shown;
+    return text;
+}
+
+/* ---- the output panel's height ---------------------------------------------------------------- */
+
+/* The lines the panel below the title takes besides the outputs: the target, the samples. */
+int tui_output_extra_lines(const tui *t)
+{
+    const iv_workspace *ws = t->ws;
+    return (ws->target ? 1 : 0) + (ws->intervened && ws->intervened->n > 1 ? 2 : 0);
+}
+
+int tui_output_lines(const tui *t)
+{
+    int w = iv_model_output_width(t->ws->model);
+    /* The title, then three lines for one output, or the header and one line per output. */
+    return 1 + (w == 1 ? 3 : 1 + w) + tui_output_extra_lines(t);
 }

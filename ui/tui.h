@@ -122,10 +122,6 @@ double tui_site_scale(const tui *t, int site, bool source);
 bool tui_cell_changed(const tui *t, int site, int neuron);
 /* The id of the last enabled-or-not intervention acting on a neuron, or 0. */
 int tui_intervention_at(const tui *t, int site, int neuron);
-/* A popup's lines and its widest line; how far the open popup can scroll at the screen's size
- * (its last line at the bottom). */
-int tui_popup_lines(const char *text, int *widest);
-int tui_popup_max_scroll(const tui *t);
 /* Frees what the popup holds (text, parts, title) and closes it. */
 void tui_popup_free(tui_popup *p);
 
@@ -151,7 +147,7 @@ const tui_command *tui_commands(int *count);
 /* The help: keys, then both command tables (generated, so it cannot drift). Caller frees. */
 char *tui_help_text(void);
 
-/* ---- keys (keys.c) ------------------------------------------------------------------------------ */
+/* ---- keys (key_table.c, keys.c) -------------------------------------------------------------- */
 
 typedef struct tui_key {
     int key;              /* curses key code or character */
@@ -208,6 +204,18 @@ typedef struct tui_layout {
 #define TUI_MIN_ROWS 20
 
 void tui_layout_compute(const tui *t, tui_layout *lay);
+/* The layout of the whole screen as tui_draw draws it: in a lecture the panels make room above the
+ * message line for the step's caption. Clicks are mapped through this too. */
+void tui_screen_layout(const tui *t, tui_layout *lay);
+/* The lecture step's caption wrapped to the screen (NULL when there is none; caller frees), the
+ * lines of it shown, whether it was cut short, and the row where it starts; tui_caption_top gives
+ * that row alone (the message line's row when there is no caption). */
+char *tui_caption(const tui *t, int *shown, bool *cut, int *top);
+int tui_caption_top(const tui *t);
+/* The lines the output panel would take to show every output, and the lines under its outputs
+ * (the target, the spread of samples). */
+int tui_output_lines(const tui *t);
+int tui_output_extra_lines(const tui *t);
 /* The cell under a screen position (for mouse clicks): returns 0 and fills site, neuron, or -1. */
 int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron);
 /* The screen rectangle of a neuron's cell, or -1 when it is not on screen. */
@@ -259,8 +267,6 @@ void tui_draw(const tui *t);                       /* everything, then refresh *
 void tui_draw_header(const tui *t, const tui_layout *lay);
 void tui_draw_layers(const tui *t, const tui_layout *lay);
 void tui_draw_output(const tui *t, const tui_layout *lay);
-/* The lines the output panel would take to show every output (view_panels.c), for the layout. */
-int tui_output_lines(const tui *t);
 void tui_draw_list(const tui *t, const tui_layout *lay);
 void tui_draw_effect(const tui *t, const tui_layout *lay);
 /* The image of t->image_site, clean beside intervened and their difference, drawn in the effect
@@ -270,17 +276,6 @@ void tui_draw_image(const tui *t, const tui_layout *lay);
  * the model file gives it, else a square). Returns false when it has none. */
 bool tui_image_shape(const iv_model *m, int site, int *rows, int *cols);
 void tui_draw_popup(const tui *t);
-/* The layout of the whole screen as tui_draw draws it: in a lecture the panels make room above the
- * message line for the step's caption. Clicks are mapped through this too. */
-void tui_screen_layout(const tui *t, tui_layout *lay);
-/* The open popup's box on screen and the content lines inside it: its frame stays between the
- * header and the caption (or the message line), the title on the frame's top line. */
-void tui_popup_geometry(const tui *t, tui_rect *box, tui_rect *body, int *lines);
-/* The lines inside the tallest popup the screen has room for. */
-int tui_popup_room(const tui *t);
-/* Text word-wrapped to width columns: its lines flow into one paragraph, an empty line starts
- * another, a word wider than a line is cut. Caller frees. */
-char *tui_wrap_text(const char *text, int width);
 
 /* A line running as a job, as its progress bar shows it. The bar reads none of the state, which
  * the worker is changing meanwhile: only this, the colours and the screen's size. */
@@ -321,7 +316,17 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
  * apart); returns the count, and the step in *step. */
 int tui_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *step);
 
-/* ---- drawings in a popup (view_charts.c) ---------------------------------------------------------- */
+/* ---- popups (popup.c) and the drawings in them (view_charts.c) ------------------------------------ */
+
+/* The open popup's box on screen and the content lines inside it: its frame stays between the
+ * header and the caption (or the message line), the title on the frame's top line. */
+void tui_popup_geometry(const tui *t, tui_rect *box, tui_rect *body, int *lines);
+/* The lines inside the tallest popup the screen has room for. */
+int tui_popup_room(const tui *t);
+/* How far the open popup can scroll at the screen's size (its last line at the bottom). */
+int tui_popup_max_scroll(const tui *t);
+/* Draws what the open popup shows into its inside, from its scroll on (the frame is the view's). */
+void tui_popup_draw_body(const tui *t, const tui_rect *body);
 
 /* Where a drawing goes. A drawing writes at content lines and columns from 0; the canvas scrolls
  * and clips them into the popup's inside, or only measures (nothing drawn, so the key handler can
@@ -354,7 +359,8 @@ void tui_big_draw(const tui_rect *r, int row, int col, const char *s, int size, 
 /* The attribute of digits that show a change: red up, blue down (bold without colour). */
 int tui_big_change_attr(tui_colour_mode mode, double change);
 
-/* ---- lecture mode (demo.c) ---------------------------------------------------------------------- */
+/* ---- lecture mode: its file (demo.c), freed with the state (tui_state.c), walked by the commands
+ * (tui_commands.c) --------------------------------------------------------------------------------- */
 
 /* Reads a demo file: steps separated by blank lines; in a step, 'say TEXT' lines are the caption and
  * the other lines are commands; '#' lines are comments. Errors name FILE:LINE. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "draw.h"
 #include "tui.h"
 
 /* ---- the UI's commands --------------------------------------------------------------------------- */
@@ -196,6 +197,39 @@ static int cmd_quit(tui *t, int argc, char **argv, iv_error *err)
     }
     t->quit = true;
     return 0;
+}
+
+/* A lecture's steps, one key forward and one back. Going back replays from the start, so every
+ * number is the same as the first time. */
+int tui_demo_step(tui *t, int delta)
+{
+    tui_demo *d = t->demo;
+    int target = d->current + delta;
+    if (target < 0 || target >= d->n_steps) {
+        snprintf(t->message, sizeof t->message, "%s", target < 0 ? "this is the first step"
+                                                                  : "that was the last step");
+        t->message_is_error = false;
+        return 0;
+    }
+    if (delta < 0) {
+        /* Start over from the model and replay every earlier step. */
+        char *reset = iv_xasprintf("model \"%s\"; clear", t->model_arg);
+        tui_run(t, reset);
+        free(reset);
+        for (int i = 0; i < target; i++)
+            tui_run(t, d->commands[i]);
+        tui_popup_free(&t->popup); /* an earlier step's results are not this step's */
+    }
+    d->current = target;
+    int rc = tui_run(t, d->commands[target]);
+    /* The echo line shows the step's commands on one line. */
+    size_t len = strlen(t->echo);
+    while (len && t->echo[len - 1] == '\n')
+        t->echo[--len] = '\0';
+    for (char *p = t->echo; *p; p++)
+        if (*p == '\n')
+            *p = ';'; /* shown as one line */
+    return rc;
 }
 
 static int cmd_demo(tui *t, int argc, char **argv, iv_error *err)

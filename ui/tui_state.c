@@ -1,5 +1,5 @@
 /* tui_state.c - the explorer's application state: cursor, selection, what each cell shows, and how
- * far a popup scrolls. */
+ * what a popup holds, and the lecture it owns. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,27 +169,28 @@ int tui_intervention_at(const tui *t, int site, int neuron)
 
 /* ---- popups ------------------------------------------------------------------------------------ */
 
-/* The popup's lines and its widest line, in screen columns (a chart's glyphs take 3 bytes each). */
-int tui_popup_lines(const char *text, int *widest)
+void tui_popup_free(tui_popup *p)
 {
-    int lines = 1;
-    *widest = 20;
-    for (const char *p = text; *p; p++) {
-        const char *nl = strchr(p, '\n');
-        int len = tui_text_width(p); /* up to the newline */
-        *widest = len > *widest ? len : *widest;
-        lines++;
-        if (!nl)
-            break;
-        p = nl;
+    for (int i = 0; i < p->n_parts; i++) {
+        free(p->parts[i].text);
+        json_object_put(p->parts[i].result);
     }
-    return lines;
+    free(p->parts);
+    free(p->title);
+    free(p->text);
+    memset(p, 0, sizeof *p);
 }
 
-int tui_popup_max_scroll(const tui *t)
+void tui_demo_free(tui_demo *d)
 {
-    tui_rect box, body;
-    int lines;
-    tui_popup_geometry(t, &box, &body, &lines); /* the box as view_overlay.c draws it */
-    return lines - body.h > 0 ? lines - body.h : 0;
+    if (!d)
+        return;
+    for (int i = 0; i < d->n_steps; i++) {
+        free(d->caption[i]);
+        free(d->commands[i]);
+    }
+    free(d->caption);
+    free(d->commands);
+    free(d->path);
+    free(d);
 }

@@ -1,10 +1,8 @@
 /* view_charts.c - results drawn in a popup rather than printed: the regions of a layer as coloured
  * maps over the grid, and the loss gaps of a comparison as bars.
  *
- * A drawing writes onto a canvas at lines and columns of its own; the canvas scrolls and clips
- * them into the popup, or only measures them, so that the popup's size and its scrolling come
- * from the very code that draws. Batch mode and --json print these results as text; only the
- * explorer draws them.
+ * A drawing writes onto a canvas (popup.c) at lines and columns of its own. Batch mode and --json
+ * print these results as text; only the explorer draws them.
  *
  * Colour pairs: the categorical colours here (one per region, one per kind of ablation) have a
  * range of their own (TUI_PAIRS_CHARTS in tui.h). */
@@ -16,24 +14,6 @@
 
 #include "draw.h"
 #include "tui.h"
-
-/* ---- the canvas -------------------------------------------------------------------------------- */
-
-int tui_canvas_put(tui_canvas *cv, int line, int col, const char *s, int attr)
-{
-    if (line < 0 || col < 0 || col >= cv->width)
-        return 0;
-    int room = cv->width - col, cols;
-    tui_text_fit(s, room, &cols);
-    if (line + 1 > cv->lines)
-        cv->lines = line + 1;
-    if (col + cols > cv->cols)
-        cv->cols = col + cols;
-    int row = cv->origin + line - cv->first;
-    if (!cv->measure && row >= 0 && row < cv->body.h)
-        tui_draw_clipped(&cv->body, row, col, room, s, attr);
-    return cols;
-}
 
 /* ---- categorical colours ------------------------------------------------------------------------ */
 

@@ -8,153 +8,17 @@
 #include "draw.h"
 #include "tui.h"
 
-/* ---- word wrapping ------------------------------------------------------------------------------ */
-
-/* Appends one word (len bytes at w) to the wrapped text, starting a new line when it would run
- * past width; a word wider than the line is cut into pieces that fit. */
-static void wrap_word(iv_buf *out, int *col, const char *w, size_t len, int width)
-{
-    char word[1024];
-    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), w);
-    int ww = tui_text_width(word);
-    if (*col > 0 && *col + 1 + ww > width) {
-        iv_buf_append(out, "\n", 1);
-        *col = 0;
-    } else if (*col > 0) {
-        iv_buf_append(out, " ", 1);
-        (*col)++;
-    }
-    const char *p = word;
-    while (*col + tui_text_width(p) > width) { /* only a word wider than the whole line */
-        int cols;
-        size_t fit = tui_text_fit(p, width - *col, &cols);
-        if (fit == 0)
-            fit = 1;
-        iv_buf_printf(out, "%.*s\n", (int)fit, p);
-        p += fit;
-        *col = 0;
-    }
-    iv_buf_printf(out, "%s", p);
-    *col += tui_text_width(p);
-}
-
-char *tui_wrap_text(const char *text, int width)
-{
-    iv_buf out = {0};
-    int col = 0;
-    if (width < 1)
-        width = 1;
-    for (const char *p = text; *p;) {
-        if (*p == '\n' && p[1] == '\n') { /* an empty line: a new paragraph */
-            iv_buf_append(&out, "\n\n", col > 0 ? 2 : 1);
-            col = 0;
-            p += strspn(p, "\n");
-            continue;
-        }
-        if (*p == ' ' || *p == '\t' || *p == '\n') {
-            p++;
-            continue;
-        }
-        size_t len = strcspn(p, " \t\n");
-        wrap_word(&out, &col, p, len, width);
-        p += len;
-    }
-    return out.data ? out.data : iv_xstrdup("");
-}
-
-/* Lines of a text (a last newline ends the last line, it does not start another). */
-static int count_lines(const char *text)
-{
-    if (!text || !*text)
-        return 0;
-    int n = 1;
-    for (const char *p = text; *p; p++)
-        n += *p == '\n' && p[1];
-    return n;
-}
-
-/* ---- the lecture's caption ------------------------------------------------------------------------ */
-
 static const char caption_more[] = " ... (more: ? or resize)";
-
-/* The step's caption wrapped to the screen, and how many of its lines are shown: all of them, or
- * as many as leave the panels the least screen they need (the last one then says there is more).
- * Returns NULL when there is no caption. Caller frees. */
-static char *caption_wrapped(const tui *t, int *shown, bool *cut)
-{
-    *shown = 0;
-    *cut = false;
-    if (!t->demo || t->demo->current < 0)
-        return NULL;
-    const char *caption = t->demo->caption[t->demo->current];
-    if (!caption || !*caption)
-        return NULL;
-    char *text = tui_wrap_text(caption, t->cols - 2);
-    int lines = count_lines(text), room = t->rows - TUI_MIN_ROWS;
-    if (room < 2)
-        room = 2;
-    *shown = lines < room ? lines : room;
-    *cut = lines > room;
-    return text;
-}
-
-/* On a short screen (a projector's large font) a lecture's caption takes the line of key hints:
- * the message line moves down to the last row, and the line it frees goes to the panels, which
- * are what the audience reads (at 80 x 24 that is the effect map's last row). */
-static bool hints_give_way(const tui *t, int caption_lines)
-{
-    return caption_lines > 0 && t->rows < 30;
-}
-
-/* The row under the caption: the message line's. */
-static int caption_bottom(const tui *t, int caption_lines)
-{
-    return t->rows - (hints_give_way(t, caption_lines) ? 1 : 2);
-}
-
-void tui_screen_layout(const tui *t, tui_layout *lay)
-{
-    int shown;
-    bool cut;
-    free(caption_wrapped(t, &shown, &cut));
-    if (shown == 0) {
-        tui_layout_compute(t, lay);
-        return;
-    }
-    /* The panels are laid out on the screen above the caption, so that the caption covers none of
-     * them (the map keeps its axis, the effect panel its labels); the message and command lines
-     * stay at the bottom. */
-    tui above = *t;
-    int bottom = caption_bottom(t, shown);
-    /* A screen whose last two lines would be the message and command lines, just under the panels */
-    above.rows = bottom - shown + 2 > TUI_MIN_ROWS ? bottom - shown + 2 : TUI_MIN_ROWS;
-    tui_layout_compute(&above, lay);
-    if (lay->too_small) {
-        tui_layout_compute(t, lay);
-        return;
-    }
-    lay->message.y = bottom;
-    lay->cmdline.y = t->rows - 1;
-}
-
-/* The first row the caption takes, or the message line's when there is none. */
-static int caption_top(const tui *t)
-{
-    int shown;
-    bool cut;
-    free(caption_wrapped(t, &shown, &cut));
-    return caption_bottom(t, shown) - shown;
-}
 
 /* The caption, full width just above the message line: what the lecturer talks to. */
 static void draw_caption(const tui *t)
 {
-    int shown;
+    int shown, y;
     bool cut;
-    char *text = caption_wrapped(t, &shown, &cut);
+    char *text = tui_caption(t, &shown, &cut, &y);
     if (!text)
         return;
-    int attr = tui_attr(t->colour, TUI_ATTR_HEADER), y = caption_bottom(t, shown) - shown;
+    int attr = tui_attr(t->colour, TUI_ATTR_HEADER);
     tui_rect screen = {0, 0, t->rows, t->cols};
     const char *p = text;
     for (int i = 0; i < shown; i++, y++) {
@@ -171,109 +35,6 @@ static void draw_caption(const tui *t)
         p += len + (p[len] ? 1 : 0);
     }
     free(text);
-}
-
-/* ---- popups --------------------------------------------------------------------------------------- */
-
-void tui_popup_free(tui_popup *p)
-{
-    for (int i = 0; i < p->n_parts; i++) {
-        free(p->parts[i].text);
-        json_object_put(p->parts[i].result);
-    }
-    free(p->parts);
-    free(p->title);
-    free(p->text);
-    memset(p, 0, sizeof *p);
-}
-
-/* Lines of text onto the canvas. A line wider than the canvas (a result's key=value header, a
- * table's last column) goes on over the next lines, indented, broken at a space where there is
- * one: cut at the edge, its end would be lost. */
-static void canvas_text(tui_canvas *cv, const char *text)
-{
-    enum { INDENT = 2 };
-    int line = 0;
-    for (const char *p = text; *p;) {
-        size_t len = strcspn(p, "\n");
-        char *rest = iv_xasprintf("%.*s", (int)len, p), *q = rest;
-        int col = 0;
-        while (cv->width - col > 8 && tui_text_width(q) > cv->width - col) {
-            size_t fit = tui_text_fit(q, cv->width - col, NULL), cut = fit;
-            for (size_t k = fit; k > fit / 2; k--)
-                if (q[k - 1] == ' ') {
-                    cut = k;
-                    break;
-                }
-            char keep = q[cut];
-            q[cut] = '\0';
-            tui_canvas_put(cv, line++, col, q, A_NORMAL);
-            q[cut] = keep;
-            q += cut + strspn(q + cut, " ");
-            col = INDENT;
-        }
-        tui_canvas_put(cv, line++, col, q, A_NORMAL);
-        free(rest);
-        p += len + (p[len] == '\n');
-    }
-}
-
-/* Every part of the popup onto the canvas, one after another with a blank line between; returns
- * the lines they take, and in *widest the widest. Text may use the whole screen's width less the
- * frame; drawings lay themselves out a little narrower, to keep a margin inside the frame. */
-static int popup_parts(const tui *t, tui_canvas *cv, int *widest)
-{
-    int line = 0, n = t->popup.n_parts ? t->popup.n_parts : 1;
-    *widest = 0;
-    for (int i = 0; i < n; i++) {
-        const tui_popup_part *part = t->popup.n_parts ? &t->popup.parts[i] : NULL;
-        const char *text = part ? part->text : t->popup.text;
-        cv->origin = line;
-        cv->lines = cv->cols = 0;
-        cv->width = text ? t->cols - 2 : t->cols - 4;
-        if (text)
-            canvas_text(cv, text);
-        else
-            part->draw(cv, part->result);
-        if (cv->lines == 0)
-            continue;
-        line += cv->lines + 1;
-        *widest = cv->cols > *widest ? cv->cols : *widest;
-    }
-    return line > 0 ? line - 1 : 0;
-}
-
-/* The rows a popup may take: from under the header to above the caption, or the message line. */
-static tui_rect popup_area(const tui *t)
-{
-    int bottom = caption_top(t);
-    return (tui_rect){1, 0, bottom - 1 > 3 ? bottom - 1 : 3, t->cols};
-}
-
-int tui_popup_room(const tui *t)
-{
-    return popup_area(t).h - 2;
-}
-
-void tui_popup_geometry(const tui *t, tui_rect *box, tui_rect *body, int *lines)
-{
-    tui_rect area = popup_area(t);
-    tui_canvas cv = {.t = t, .measure = true, .height = area.h - 2};
-    int widest;
-    *lines = t->popup.text ? popup_parts(t, &cv, &widest) : 0;
-    int title_w = t->popup.title ? tui_text_width(t->popup.title) : 0;
-    /* A blank column inside the frame on each side, when the screen has room for it. */
-    int pad = widest + 4 <= t->cols ? 1 : 0;
-    int w = widest + 2 + 2 * pad;
-    if (w < title_w + 6)
-        w = title_w + 6;
-    if (w < 40)
-        w = 40;
-    if (w > t->cols - 8)
-        w = t->cols; /* nearly full width: take all of it, rather than leave slivers beside */
-    int h = *lines + 2 < area.h ? *lines + 2 : area.h;
-    *box = (tui_rect){area.y, (t->cols - w) / 2, h, w};
-    *body = (tui_rect){box->y + 1, box->x + 1 + pad, h - 2, w - 2 - 2 * pad};
 }
 
 /* The frame's lines: top with the title, bottom with how to scroll and close. */
@@ -327,9 +88,7 @@ void tui_draw_popup(const tui *t)
         snprintf(hint, sizeof hint, "Up/Down scroll, any other key closes");
     frame_line(t, &box, box.h - 1, ascii ? "+" : "└", ascii ? "+" : "┘", hint,
                tui_attr(t->colour, TUI_ATTR_DIM));
-    tui_canvas cv = {.t = t, .body = body, .first = t->popup.scroll, .height = popup_area(t).h - 2};
-    int widest;
-    popup_parts(t, &cv, &widest);
+    tui_popup_draw_body(t, &body);
 }
 
 static void draw_too_small(const tui *t, const tui_layout *lay)

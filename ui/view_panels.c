@@ -173,20 +173,6 @@ static void output_table_header(const tui *t, const tui_rect *r, int line, const
     put_line(r, line, tui_attr(t->colour, TUI_ATTR_DIM), "%s", text);
 }
 
-/* The lines the panel below the title takes besides the outputs: the target, the samples. */
-static int output_extra_lines(const tui *t)
-{
-    const iv_workspace *ws = t->ws;
-    return (ws->target ? 1 : 0) + (ws->intervened && ws->intervened->n > 1 ? 2 : 0);
-}
-
-int tui_output_lines(const tui *t)
-{
-    int w = iv_model_output_width(t->ws->model);
-    /* The title, then three lines for one output, or the header and one line per output. */
-    return 1 + (w == 1 ? 3 : 1 + w) + output_extra_lines(t);
-}
-
 /* The rows of a table of w outputs: as many as fit, then "... N more (show out)". */
 static int output_table(const tui *t, const tui_rect *r, int line, const double *mean, int top)
 {
@@ -195,7 +181,7 @@ static int output_table(const tui *t, const tui_rect *r, int line, const double 
     const float *clean = ws->clean->site[out];
     out_columns c = output_columns(ws->model, r->w);
     output_table_header(t, r, line++, &c, ws->intervened->n > 1);
-    int room = r->h - line - output_extra_lines(t);
+    int room = r->h - line - tui_output_extra_lines(t);
     int shown = w <= room ? w : room - 1;
     for (int k = 0; k < shown; k++)
         output_row(t, r, line++, &c, k, clean[k], mean[k], iv_model_is_classifier(ws->model) &&
