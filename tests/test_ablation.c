@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +29,6 @@ static iv_workspace *ws_from(const char *text)
     if (!ws)
         fail_msg("%s", err.msg);
     return ws;
-}
-
-static void run(iv_workspace *ws, const char *line)
-{
-    iv_error err;
-    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) != 0)
-        fail_msg("'%s': %s", line, err.msg);
 }
 
 static double gap_of(iv_workspace *ws, const char *addr, iv_kind kind)
@@ -60,7 +55,7 @@ static void test_zero_gap_analytic(void **state)
     assert_float_equal(gap_of(ws, "h1[0]", IV_MEAN), 3410.0 / 121.0, 1e-6);
     iv_effect e;
     iv_error err;
-    run(ws, "ablate h1[1] zero");
+    test_run(ws, "ablate h1[1] zero");
     assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
     assert_float_equal(e.metrics.loss_gap, 825.0 / 121.0, 1e-9);
     /* The clean network is wrong only on the diagonal: out = 2x against max = x. */
@@ -137,20 +132,20 @@ static void test_classifier_metrics(void **state)
     assert_float_equal(iv_row_loss(true, c, y, 2), 0.25 * log(0.5) + 0.75 * log(1.5), 1e-6);
     assert_float_equal(iv_row_loss(true, c, c, 2), 0, 0);
     /* Patching clean into clean changes nothing: KL 0, accuracy 1. */
-    run(ws, "source 0 0; input 0 0; patch input");
+    test_run(ws, "source 0 0; input 0 0; patch input");
     iv_effect e;
     iv_error err;
     assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
     assert_true(e.metrics.classifier);
     assert_true(e.metrics.loss_gap > 0); /* every example takes the source's input: it changes */
     iv_effect_free(&e);
-    run(ws, "clear; set h[0] 0.3; toggle 1");
+    test_run(ws, "clear; set h[0] 0.3; toggle 1");
     assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
     assert_float_equal(e.metrics.loss_gap, 0, 0);
     assert_float_equal(e.metrics.accuracy, 1, 0);
     assert_float_equal(e.metrics.logit_diff, 0, 0);
     iv_effect_free(&e);
-    run(ws, "toggle 1");
+    test_run(ws, "toggle 1");
     assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
     assert_true(e.metrics.loss_gap > 0);
     assert_true(e.metrics.accuracy < 1);
@@ -163,14 +158,14 @@ static void test_ablate_optimal_command(void **state)
 {
     (void)state;
     iv_workspace *ws = ws_from(NULL);
-    run(ws, "input 3 5; ablate h1[1] optimal");
+    test_run(ws, "input 3 5; ablate h1[1] optimal");
     assert_int_equal(ws->count, 1);
     assert_int_equal(ws->list[0].kind, IV_OPTIMAL);
     double v = ws->list[0].values[0];
     char *script = iv_session_script(ws);
     assert_non_null(strstr(script, "ablate h1[1] optimal\n"));
     iv_workspace *again = ws_from(NULL);
-    run(again, script);
+    test_run(again, script);
     assert_float_equal(again->list[0].values[0], v, 0);
     free(script);
     iv_workspace_free(again);
@@ -183,7 +178,7 @@ static void test_metric_target(void **state)
 {
     (void)state;
     iv_workspace *ws = ws_from(NULL);
-    run(ws, "metric target; ablate h1[0] mean");
+    test_run(ws, "metric target; ablate h1[0] mean");
     iv_effect e;
     iv_error err;
     assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,35 +719,6 @@ static void test_sample_file_is_builtin(void **state)
 
 /* ---- the dataset a missing one calls for -------------------------------------------------------- */
 
-static iv_workspace *text_ws(const char *text)
-{
-    iv_error err;
-    iv_model *m = iv_model_parse(text, "t.nn", &err);
-    if (!m)
-        fail_msg("model did not parse: %s", err.msg);
-    iv_workspace *ws = iv_workspace_new(m, &err);
-    if (!ws)
-        fail_msg("workspace: %s", err.msg);
-    return ws;
-}
-
-/* Runs one line, failing the test when it fails. */
-static void run_ok(iv_workspace *ws, const char *line)
-{
-    iv_error err;
-    if (iv_script_run(ws, line, "t", &iv_sink_discard, false, NULL, NULL, &err) != 0)
-        fail_msg("'%s' failed: %s", line, err.msg);
-}
-
-/* Runs one line that must fail, and returns its message (static). */
-static const char *run_fails(iv_workspace *ws, const char *line)
-{
-    static iv_error err;
-    if (iv_script_run(ws, line, "t", &iv_sink_discard, false, NULL, NULL, &err) == 0)
-        fail_msg("'%s' did not fail", line);
-    return err.msg;
-}
-
 /* The command after "try: " in a message, up to " (" or its end; static. */
 static const char *hint_in(const char *msg)
 {
@@ -767,12 +740,12 @@ static void test_dataset_hint_runs(void **state)
     char *hint = iv_workspace_dataset_hint(ws);
     assert_string_equal(hint, "data sample 1000 x=-1:1 y=-1:1");
     free(hint);
-    run_ok(ws, "data none");
+    test_run(ws, "data none");
     const char *needs[] = {"effect", "compare h1[0]", "regions h1", "ablate h1[0] mean",
                            "ablate h1[0] resample", "ablate h1[0] noise", "ablate h1[0] optimal",
                            "stats h1", "activations h1"};
     for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++) {
-        const char *msg = run_fails(ws, needs[i]);
+        const char *msg = test_run_fails(ws, needs[i]);
         const char *cmd = hint_in(msg);
         if (strcmp(cmd, "data sample 1000 x=-1:1 y=-1:1") != 0)
             fail_msg("'%s': %s", needs[i], msg);
@@ -780,23 +753,23 @@ static void test_dataset_hint_runs(void **state)
         assert_string_equal(msg + strlen(msg) - strlen(cmd), cmd);
     }
     /* Printed as it is, it runs, and then what failed works. */
-    run_ok(ws, "data sample 1000 x=-1:1 y=-1:1");
+    test_run(ws, "data sample 1000 x=-1:1 y=-1:1");
     assert_int_equal(ws->data->n, 1000);
-    run_ok(ws, "ablate h1[0] mean; effect");
+    test_run(ws, "ablate h1[0] mean; effect");
     iv_workspace_free(ws);
 
     /* Six inputs: the first two named, the others said to be drawn from [0, 1]. */
-    iv_workspace *wide = text_ws("model wide\ninputs a b c d e f\n"
+    iv_workspace *wide = test_ws_from_text("model wide\ninputs a b c d e f\n"
                                  "layer out identity\n  weights\n    1 1 1 1 1 1\n");
     hint = iv_workspace_dataset_hint(wide);
     assert_string_equal(hint, "data sample 1000 a=-1:1 b=-1:1");
     free(hint);
-    const char *msg = run_fails(wide, "effect");
+    const char *msg = test_run_fails(wide, "effect");
     assert_non_null(strstr(msg, "try: data sample 1000 a=-1:1 b=-1:1 (the other inputs are drawn "
                                 "from [0, 1])"));
     char *cmd = iv_xstrdup(hint_in(msg));
-    run_ok(wide, cmd);
-    run_ok(wide, "effect");
+    test_run(wide, cmd);
+    test_run(wide, "effect");
     free(cmd);
     iv_workspace_free(wide);
 }
@@ -821,50 +794,50 @@ static void test_input_row(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws(); /* the 11 x 11 grid: row 17 is x=6, y=1 */
-    run_ok(ws, "input row 17");
+    test_run(ws, "input row 17");
     assert_int_equal(ws->input_row, 17);
     assert_float_equal(ws->base[0], 6, 0);
     assert_float_equal(ws->base[1], 1, 0);
     assert_non_null(strstr(result_of(ws, "input"), "\"row\":17"));
-    run_ok(ws, "input row next");
+    test_run(ws, "input row next");
     assert_int_equal(ws->input_row, 18);
-    run_ok(ws, "input row 0; input row prev"); /* wraps to the last row */
+    test_run(ws, "input row 0; input row prev"); /* wraps to the last row */
     assert_int_equal(ws->input_row, 120);
-    run_ok(ws, "input row next");
+    test_run(ws, "input row next");
     assert_int_equal(ws->input_row, 0);
-    run_ok(ws, "input x=4"); /* typed: no row */
+    test_run(ws, "input x=4"); /* typed: no row */
     assert_int_equal(ws->input_row, -1);
     assert_null(strstr(result_of(ws, "input"), "\"row\""));
-    run_ok(ws, "input row next"); /* from no row: the first */
+    test_run(ws, "input row next"); /* from no row: the first */
     assert_int_equal(ws->input_row, 0);
-    run_ok(ws, "source row 5; swap");
+    test_run(ws, "source row 5; swap");
     assert_int_equal(ws->input_row, 5);
     assert_int_equal(ws->source_row, 0);
     assert_float_equal(ws->base[0], 5, 0);
     assert_non_null(strstr(result_of(ws, "source"), "\"row\":0"));
-    assert_string_equal(run_fails(ws, "input row 121"), "t:1: 'input row 121': input: row 121 is "
+    assert_string_equal(test_run_fails(ws, "input row 121"), "test:1: 'input row 121': input: row 121 is "
                                                         "past the last row, 120");
-    assert_non_null(strstr(run_fails(ws, "input row -1"), "expected a row number (0 to 120)"));
+    assert_non_null(strstr(test_run_fails(ws, "input row -1"), "expected a row number (0 to 120)"));
     assert_int_equal(ws->input_row, 5); /* a failure changes nothing */
 
     /* Saved and loaded, the rows come back. */
     char dir[] = "/tmp/iv-rows-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char *save = iv_xasprintf("save %s/s.iv", dir), *load = iv_xasprintf("load %s/s.iv", dir);
-    run_ok(ws, save);
+    test_run(ws, save);
     iv_workspace *back = max_ws();
-    run_ok(back, load);
+    test_run(back, load);
     assert_int_equal(back->input_row, 5);
     assert_int_equal(back->source_row, 0);
     assert_memory_equal(back->base, ws->base, 2 * sizeof(float));
     iv_workspace_free(back);
 
     /* A new dataset forgets them; without one, the error says what to do. */
-    run_ok(ws, "data grid x=0:2 y=0:2");
+    test_run(ws, "data grid x=0:2 y=0:2");
     assert_int_equal(ws->input_row, -1);
     assert_int_equal(ws->source_row, -1);
-    run_ok(ws, "data none");
-    assert_non_null(strstr(run_fails(ws, "input row 3"), "try: data sample 1000 x=-1:1 y=-1:1"));
+    test_run(ws, "data none");
+    assert_non_null(strstr(test_run_fails(ws, "input row 3"), "try: data sample 1000 x=-1:1 y=-1:1"));
 
     /* A row's labels are shown with it. */
     char *csv = iv_xasprintf("%s/p.csv", dir);
@@ -872,7 +845,7 @@ static void test_input_row(void **state)
     fputs("x,y,bigger\n1,2,1\n4,3,0\n", f);
     fclose(f);
     char *data = iv_xasprintf("data load %s; input row 1", csv);
-    run_ok(ws, data);
+    test_run(ws, data);
     const char *shown = result_of(ws, "input");
     assert_non_null(strstr(shown, "\"input\":{\"x\":4,\"y\":3},\"row\":1"));
     assert_non_null(strstr(shown, "\"labels\":{\"bigger\":0}"));
@@ -926,9 +899,9 @@ static void test_done_messages(void **state)
                         "\"labels\":[]}\n");
     assert_non_null(strstr(result_of(ws, "data none"), "\"done\":\"dataset: none\""));
     /* The command not quoted: the fixed command is shown. */
-    assert_non_null(strstr(run_fails(ws, "export compare h1 out.csv"),
+    assert_non_null(strstr(test_run_fails(ws, "export compare h1 out.csv"),
                            "export: put the command in quotes: export \"compare h1\" out.csv"));
-    assert_non_null(strstr(run_fails(ws, "export sweep input[x] 0 10 s.json"),
+    assert_non_null(strstr(test_run_fails(ws, "export sweep input[x] 0 10 s.json"),
                            "export \"sweep input[x] 0 10\" s.json"));
     const char *files[] = {"s.iv", "a.csv", "s.json", "c.csv"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -947,10 +920,10 @@ static iv_workspace *label_ws(const char *act, const char *csv)
 {
     char *text = iv_xasprintf("model m\ninputs x y\nlayer out %s\n  weights\n    1 0\n    0 1\n",
                               act);
-    iv_workspace *ws = text_ws(text);
+    iv_workspace *ws = test_ws_from_text(text);
     free(text);
     char *data = iv_xasprintf("data load %s", csv);
-    run_ok(ws, data);
+    test_run(ws, data);
     free(data);
     return ws;
 }
@@ -993,7 +966,7 @@ static void test_metric_label(void **state)
         iv_workspace *ws = label_ws(acts[a], csv);
         const char *m = result_of(ws, "metric label c");
         assert_non_null(strstr(m, "\"metric\":\"label c\",\"loss\":\"cross-entropy to the labels\""));
-        run_ok(ws, "set out.pre[0] 0");
+        test_run(ws, "set out.pre[0] 0");
         const char *e = result_of(ws, "effect");
         assert_float_equal(json_number(e, "loss_gap"), after - clean, 1e-5);
         /* clean: rows 0, 1 and 3 right; intervened: only row 0 */
@@ -1001,7 +974,7 @@ static void test_metric_label(void **state)
         assert_float_equal(json_number(e, "label_accuracy"), 0.25, 1e-12);
         assert_non_null(strstr(e, "\"label_summary\":\"accuracy clean 0.75 -> intervened 0.25\""));
         assert_non_null(strstr(result_of(ws, "compare out.pre[1]"), "\"label_accuracy_clean\":0.75"));
-        run_ok(ws, "clear; ablate out.pre[0] optimal"); /* a search through the label loss */
+        test_run(ws, "clear; ablate out.pre[0] optimal"); /* a search through the label loss */
 
         /* The gradient of the loss, against central differences at an output off the clean one. */
         iv_metrics_acc acc;
@@ -1028,23 +1001,23 @@ static void test_metric_label(void **state)
         free(acc.owned);
 
         /* Errors name what is wrong. */
-        assert_non_null(strstr(run_fails(ws, "metric label q"),
+        assert_non_null(strstr(test_run_fails(ws, "metric label q"),
                                "no such column; its label columns: c, half, big"));
-        assert_non_null(strstr(run_fails(ws, "metric label half"), "row 0 holds 0.5, not a class"));
-        assert_non_null(strstr(run_fails(ws, "metric label big"),
+        assert_non_null(strstr(test_run_fails(ws, "metric label half"), "row 0 holds 0.5, not a class"));
+        assert_non_null(strstr(test_run_fails(ws, "metric label big"),
                                "row 1 holds class 2, but the model has 2 outputs"));
         assert_int_equal(ws->label_column, 0); /* still c */
         /* A dataset without the column: back to clean, and said. */
-        run_ok(ws, "clear");
+        test_run(ws, "clear");
         assert_non_null(strstr(result_of(ws, "data grid x=0:1 y=0:1"), "metric: back to clean"));
         assert_int_equal(ws->label_column, -1);
         assert_non_null(strstr(result_of(ws, "metric"), "\"metric\":\"clean\""));
         iv_workspace_free(ws);
     }
-    iv_workspace *one = text_ws("model o\ninputs x y\nlayer out identity\n  weights\n    1 1\n");
+    iv_workspace *one = test_ws_from_text("model o\ninputs x y\nlayer out identity\n  weights\n    1 1\n");
     char *data = iv_xasprintf("data load %s", csv);
-    run_ok(one, data);
-    assert_non_null(strstr(run_fails(one, "metric label c"), "the model has 1 output"));
+    test_run(one, data);
+    assert_non_null(strstr(test_run_fails(one, "metric label c"), "the model has 1 output"));
     free(data);
     iv_workspace_free(one);
     unlink(csv);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,35 +25,6 @@ static iv_workspace *max_ws(void)
     iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
     assert_non_null(ws);
     return ws;
-}
-
-static iv_workspace *ws_from_text(const char *text)
-{
-    iv_error err;
-    iv_model *m = iv_model_parse(text, "test.nn", &err);
-    if (!m)
-        fail_msg("model did not parse: %s", err.msg);
-    iv_workspace *ws = iv_workspace_new(m, &err);
-    if (!ws)
-        fail_msg("workspace: %s", err.msg);
-    return ws;
-}
-
-/* Runs a line of commands, failing the test on any error. */
-static void run(iv_workspace *ws, const char *line)
-{
-    iv_error err;
-    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) != 0)
-        fail_msg("'%s' failed: %s", line, err.msg);
-}
-
-/* Runs a line that must fail, returning its message. */
-static const char *run_fails(iv_workspace *ws, const char *line)
-{
-    static iv_error err;
-    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) == 0)
-        fail_msg("'%s' should have failed", line);
-    return err.msg;
 }
 
 static const float *site(const iv_acts *a, const iv_workspace *ws, const char *name)
@@ -83,13 +56,13 @@ static void test_max_clean_values(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5");
+    test_run(ws, "input 3 5");
     expect_run(ws, (double[]){0, 2, 3, 5}, (double[]){5, 0}, 5, 0);
-    run(ws, "input 5 3");
+    test_run(ws, "input 5 3");
     expect_run(ws, (double[]){2, 0, 5, 3}, (double[]){0, 5}, 5, 0);
-    run(ws, "input 4 4"); /* the network is wrong on the diagonal */
+    test_run(ws, "input 4 4"); /* the network is wrong on the diagonal */
     expect_run(ws, (double[]){0, 0, 4, 4}, (double[]){4, 4}, 8, 0);
-    run(ws, "input 5 4.99"); /* and near it */
+    test_run(ws, "input 5 4.99"); /* and near it */
     expect_run(ws, (double[]){0.01, 0, 5, 4.99}, (double[]){3.99, 5}, 8.99, 2e-4);
     iv_workspace_free(ws);
 }
@@ -98,7 +71,7 @@ static void test_max_zero_ablation(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; ablate h1[1] zero");
+    test_run(ws, "input 3 5; ablate h1[1] zero");
     expect_run(ws, (double[]){0, 0, 3, 5}, (double[]){5, 3}, 8, 0);
     expect_values(site(ws->clean, ws, "out"), (double[]){5}, 1, 0);
     iv_workspace_free(ws);
@@ -108,9 +81,9 @@ static void test_max_patching(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; source 5 3; patch h1[0]");
+    test_run(ws, "input 3 5; source 5 3; patch h1[0]");
     expect_run(ws, (double[]){2, 2, 3, 5}, (double[]){0, 0}, 0, 0);
-    run(ws, "clear; patch h1[0:2]");
+    test_run(ws, "clear; patch h1[0:2]");
     expect_run(ws, (double[]){2, 0, 3, 5}, (double[]){0, 3}, 3, 0);
     iv_workspace_free(ws);
 }
@@ -119,7 +92,7 @@ static void test_max_mean_ablation(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; ablate h1[0] mean");
+    test_run(ws, "input 3 5; ablate h1[0] mean");
     int h1 = iv_model_site_find(ws->model, "h1");
     assert_float_equal(ws->stats->mean[h1][0], 220.0 / 121.0, 1e-9);
     expect_run(ws, (double[]){220.0 / 121.0, 2, 3, 5}, (double[]){0, 0}, 0, 1e-6);
@@ -172,14 +145,14 @@ static const char biased_text[] =
 static void test_bias_and_pre_sites(void **state)
 {
     (void)state;
-    iv_workspace *ws = ws_from_text(biased_text);
-    run(ws, "input 1 2");
+    iv_workspace *ws = test_ws_from_text(biased_text);
+    test_run(ws, "input 1 2");
     /* pre = [1 + 4 + 0.5, -1 + 2 - 3] = [5.5, -2]; h = [5.5, 0]; o = sigmoid(5.5) */
     expect_values(site(ws->clean, ws, "h.pre"), (double[]){5.5, -2}, 2, 1e-6);
     expect_values(site(ws->clean, ws, "h"), (double[]){5.5, 0}, 2, 1e-6);
     expect_values(site(ws->clean, ws, "o"), (double[]){1 / (1 + exp(-5.5))}, 1, 1e-6);
     /* Zeroing the pre-activation replaces W x + b, bias included: h[0] = relu(0) = 0. */
-    run(ws, "ablate h.pre[0] zero");
+    test_run(ws, "ablate h.pre[0] zero");
     expect_values(site(ws->intervened, ws, "h"), (double[]){0, 0}, 2, 0);
     expect_values(site(ws->intervened, ws, "o"), (double[]){0.5}, 1, 1e-7);
     iv_workspace_free(ws);
@@ -237,17 +210,17 @@ static void test_set_and_order(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; set h1[0] 1; ablate h1[0] zero");
+    test_run(ws, "input 3 5; set h1[0] 1; ablate h1[0] zero");
     assert_float_equal(site(ws->intervened, ws, "h1")[0], 0, 0); /* later ones win */
-    run(ws, "clear; ablate h1[0] zero; set h1[0] 1");
+    test_run(ws, "clear; ablate h1[0] zero; set h1[0] 1");
     assert_float_equal(site(ws->intervened, ws, "h1")[0], 1, 0);
-    run(ws, "toggle 2");
+    test_run(ws, "toggle 2");
     assert_float_equal(site(ws->intervened, ws, "h1")[0], 0, 0);
-    run(ws, "toggle 1");
+    test_run(ws, "toggle 1");
     assert_float_equal(site(ws->intervened, ws, "h1")[0], 0, 0); /* both off: clean is 0 */
-    run(ws, "input 5 3");
+    test_run(ws, "input 5 3");
     assert_float_equal(site(ws->intervened, ws, "h1")[0], 2, 0);
-    run(ws, "drop 1; drop 2");
+    test_run(ws, "drop 1; drop 2");
     assert_int_equal(ws->count, 0);
     iv_workspace_free(ws);
 }
@@ -256,7 +229,7 @@ static void test_patch_clean_into_clean(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; source 3 5; patch h1; patch h2[1]; patch input");
+    test_run(ws, "input 3 5; source 3 5; patch h1; patch h2[1]; patch input");
     const iv_acts *c = ws->clean, *v = ws->intervened;
     for (int s = 0; s < c->n_sites; s++)
         assert_memory_equal(c->site[s], v->site[s], sizeof(float) * (size_t)c->width[s]);
@@ -267,8 +240,8 @@ static void test_swap(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    assert_non_null(strstr(run_fails(ws, "swap"), "there is no source input"));
-    run(ws, "input 3 5; source 5 3; patch h1[0:2]; swap");
+    assert_non_null(strstr(test_run_fails(ws, "swap"), "there is no source input"));
+    test_run(ws, "input 3 5; source 5 3; patch h1[0:2]; swap");
     /* base (5, 3) with h1[0:2] from (3, 5) = [0, 2]: h2 = [3, 0], out 3 = the new base's y */
     expect_run(ws, (double[]){0, 2, 5, 3}, (double[]){3, 0}, 3, 0);
     assert_float_equal(ws->source[0], 3, 0);
@@ -279,7 +252,7 @@ static void test_patch_whole_layer_gives_source_output(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; source 7 1; patch h1");
+    test_run(ws, "input 3 5; source 7 1; patch h1");
     assert_float_equal(site(ws->intervened, ws, "out")[0], site(ws->source_acts, ws, "out")[0], 0);
     assert_float_equal(site(ws->intervened, ws, "out")[0], 7, 0);
     iv_workspace_free(ws);
@@ -296,8 +269,8 @@ static const char linear_text[] =
 static void test_noise_moments_and_seed(void **state)
 {
     (void)state;
-    iv_workspace *ws = ws_from_text(linear_text);
-    run(ws, "input 4; ablate input noise sigma=2 samples=20000 seed=7");
+    iv_workspace *ws = test_ws_from_text(linear_text);
+    test_run(ws, "input 4; ablate input noise sigma=2 samples=20000 seed=7");
     const float *o = site(ws->intervened, ws, "o");
     double mean = 0, var = 0;
     for (long s = 0; s < ws->intervened->n; s++)
@@ -309,10 +282,10 @@ static void test_noise_moments_and_seed(void **state)
     assert_float_equal(sqrt(var), 2, 0.05);
     /* The same seed gives the same draws; another seed does not. */
     float first = o[0], last = o[19999];
-    run(ws, "clear; ablate input noise sigma=2 samples=20000 seed=7");
+    test_run(ws, "clear; ablate input noise sigma=2 samples=20000 seed=7");
     assert_float_equal(site(ws->intervened, ws, "o")[0], first, 0);
     assert_float_equal(site(ws->intervened, ws, "o")[19999], last, 0);
-    run(ws, "clear; ablate input noise sigma=2 samples=20000 seed=8");
+    test_run(ws, "clear; ablate input noise sigma=2 samples=20000 seed=8");
     assert_true(site(ws->intervened, ws, "o")[0] != first);
     iv_workspace_free(ws);
 }
@@ -320,9 +293,9 @@ static void test_noise_moments_and_seed(void **state)
 static void test_noise_k_times_std(void **state)
 {
     (void)state;
-    iv_workspace *ws = ws_from_text(linear_text);
+    iv_workspace *ws = test_ws_from_text(linear_text);
     /* x over 0..10: sample variance 11 * 110 / (11 * 10) = 11; std sqrt(11). */
-    run(ws, "input 4; ablate input noise k=3 samples=20000 seed=1");
+    test_run(ws, "input 4; ablate input noise k=3 samples=20000 seed=1");
     assert_float_equal(ws->stats->std[0][0], sqrt(11.0), 1e-9);
     const float *o = site(ws->intervened, ws, "o");
     double mean = 0, var = 0;
@@ -337,9 +310,9 @@ static void test_noise_k_times_std(void **state)
 static void test_resample_never_picks_itself(void **state)
 {
     (void)state;
-    iv_workspace *ws = ws_from_text(linear_text);
+    iv_workspace *ws = test_ws_from_text(linear_text);
     /* One input: the base input 4 is in the dataset; every draw must be another example. */
-    run(ws, "input 4; ablate input resample samples=2000 seed=3");
+    test_run(ws, "input 4; ablate input resample samples=2000 seed=3");
     const float *o = site(ws->intervened, ws, "o");
     int seen[11] = {0};
     for (long s = 0; s < 2000; s++) {
@@ -358,7 +331,7 @@ static void test_resample_never_picks_itself(void **state)
     iv_effect_free(&e);
     /* Same seed, same draws. */
     float first = o[0];
-    run(ws, "clear; ablate input resample samples=2000 seed=3");
+    test_run(ws, "clear; ablate input resample samples=2000 seed=3");
     assert_float_equal(site(ws->intervened, ws, "o")[0], first, 0);
     iv_workspace_free(ws);
 }
@@ -366,7 +339,7 @@ static void test_resample_never_picks_itself(void **state)
 static void test_resample_derangement_hook(void **state)
 {
     (void)state;
-    iv_workspace *ws = ws_from_text(linear_text);
+    iv_workspace *ws = test_ws_from_text(linear_text);
     iv_error err;
     assert_int_equal(iv_workspace_reference(ws, &err), 0);
     iv_intervention iv = {.id = 1, .kind = IV_RESAMPLE, .enabled = true, .samples = 5, .seed = 9};
@@ -443,7 +416,7 @@ static void test_effect_zero_h1_1(void **state)
     /* Zeroing relu(y - x) lets h2[1] pass x always: where y > x the output becomes x + y, so the
      * change is x there and 0 elsewhere. Over the 0..10 grid: mean 165/121, largest 9 at (9, 10). */
     iv_workspace *ws = max_ws();
-    run(ws, "ablate h1[1] zero");
+    test_run(ws, "ablate h1[1] zero");
     iv_effect e;
     iv_error err;
     assert_int_equal(iv_workspace_effect(ws, &e, &err), 0);
@@ -466,24 +439,24 @@ static void test_errors_keep_state(void **state)
 {
     (void)state;
     iv_workspace *ws = max_ws();
-    run(ws, "input 3 5; ablate h1[1] zero");
-    assert_non_null(strstr(run_fails(ws, "ablate h1[7] zero"), "no neuron 7 in h1"));
-    assert_non_null(strstr(run_fails(ws, "patch h1[0]"), "patch needs a source input"));
-    assert_non_null(strstr(run_fails(ws, "input 1"), "expected 2 values"));
-    assert_non_null(strstr(run_fails(ws, "input nan 2"), "'nan' is not a finite number"));
-    assert_non_null(strstr(run_fails(ws, "input 1e999 2"), "not a finite number"));
-    assert_non_null(strstr(run_fails(ws, "ablate h1 bogus"), "unknown kind 'bogus'"));
-    assert_non_null(strstr(run_fails(ws, "ablate h1 noise k=-1"), "k=-1"));
-    assert_non_null(strstr(run_fails(ws, "ablate h1 zero k=3"), "takes no option 'k'"));
-    assert_non_null(strstr(run_fails(ws, "toggle 9"), "no intervention #9"));
-    assert_non_null(strstr(run_fails(ws, "model /nonexistent.nn"), "/nonexistent.nn"));
-    assert_non_null(strstr(run_fails(ws, "frobnicate"), "unknown command 'frobnicate' (try"));
+    test_run(ws, "input 3 5; ablate h1[1] zero");
+    assert_non_null(strstr(test_run_fails(ws, "ablate h1[7] zero"), "no neuron 7 in h1"));
+    assert_non_null(strstr(test_run_fails(ws, "patch h1[0]"), "patch needs a source input"));
+    assert_non_null(strstr(test_run_fails(ws, "input 1"), "expected 2 values"));
+    assert_non_null(strstr(test_run_fails(ws, "input nan 2"), "'nan' is not a finite number"));
+    assert_non_null(strstr(test_run_fails(ws, "input 1e999 2"), "not a finite number"));
+    assert_non_null(strstr(test_run_fails(ws, "ablate h1 bogus"), "unknown kind 'bogus'"));
+    assert_non_null(strstr(test_run_fails(ws, "ablate h1 noise k=-1"), "k=-1"));
+    assert_non_null(strstr(test_run_fails(ws, "ablate h1 zero k=3"), "takes no option 'k'"));
+    assert_non_null(strstr(test_run_fails(ws, "toggle 9"), "no intervention #9"));
+    assert_non_null(strstr(test_run_fails(ws, "model /nonexistent.nn"), "/nonexistent.nn"));
+    assert_non_null(strstr(test_run_fails(ws, "frobnicate"), "unknown command 'frobnicate' (try"));
     /* A name two edits from one command says which; one as near to two says nothing. */
-    assert_non_null(strstr(run_fails(ws, "ablat h1[0] zero"),
+    assert_non_null(strstr(test_run_fails(ws, "ablat h1[0] zero"),
                            "unknown command 'ablat' (did you mean 'ablate'? try 'help')"));
-    assert_non_null(strstr(run_fails(ws, "inptu 3 5"), "(did you mean 'input'?"));
-    assert_null(strstr(run_fails(ws, "se"), "did you mean"));
-    assert_non_null(strstr(run_fails(ws, "data none; ablate h1 mean"), "needs a reference dataset"));
+    assert_non_null(strstr(test_run_fails(ws, "inptu 3 5"), "(did you mean 'input'?"));
+    assert_null(strstr(test_run_fails(ws, "se"), "did you mean"));
+    assert_non_null(strstr(test_run_fails(ws, "data none; ablate h1 mean"), "needs a reference dataset"));
     /* None of that lost anything. */
     assert_int_equal(ws->count, 1);
     assert_float_equal(site(ws->intervened, ws, "out")[0], 8, 0);

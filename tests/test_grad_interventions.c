@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,16 +38,6 @@ static const char tanh_net[] =
     "layer b tanh\n  weights\n    0.7 -0.6 0.2\n    0.4 0.3 -0.8\n  bias -0.1 0.2\n"
     "layer out tanh\n  weights\n    1.1 -0.7\n    0.3 0.9\n  bias 0 0.1\n";
 
-static void run(iv_workspace *ws, const char *line)
-{
-    char **argv;
-    iv_error err = {{0}};
-    int argc = iv_words_split(line, &argv, &err);
-    if (argc < 0 || iv_command_run(ws, argc, argv, &iv_sink_discard, &err) < 0)
-        fail_msg("'%s': %s", line, err.msg);
-    iv_words_free(argv);
-}
-
 static iv_workspace *workspace(const char *model_text, const char *data)
 {
     iv_error err = {{0}};
@@ -55,7 +47,7 @@ static iv_workspace *workspace(const char *model_text, const char *data)
     iv_workspace *ws = iv_workspace_new(m, &err);
     if (!ws)
         fail_msg("%s", err.msg);
-    run(ws, data);
+    test_run(ws, data);
     return ws;
 }
 
@@ -180,10 +172,10 @@ static void check_every_kind(const char *model_text, const char *data, const cha
     int bad = 0;
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         iv_workspace *ws = workspace(model_text, data);
-        run(ws, "source x=2.5 y=1.25");
+        test_run(ws, "source x=2.5 y=1.25");
         char cmd[128];
         snprintf(cmd, sizeof cmd, kinds[k], addr);
-        run(ws, cmd);
+        test_run(ws, cmd);
         bad += check_inputs(ws, c, cmd);
         /* Replacing kinds cut the neuron off from below; noise leaves its gradient in place. */
         double below = site_grad_sum(ws, c, addr);
@@ -224,7 +216,7 @@ static void test_hook_matters(void **state)
     (void)state;
     const float c[2] = {0.7f, -1.3f};
     iv_workspace *ws = workspace(tanh_net, "data sample 10 x=-2:2 y=-2:2");
-    run(ws, "ablate a[1] zero");
+    test_run(ws, "ablate a[1] zero");
     iv_error err = {{0}};
     iv_acts *a = iv_workspace_run_data(ws, ws->list, ws->count, &err);
     iv_acts *hooked = iv_acts_new(ws->model, a->n, &err), *plain = iv_acts_new(ws->model, a->n, &err);
@@ -250,7 +242,7 @@ static void test_optimal_parameters(void **state)
     (void)state;
     const float c[2] = {0.7f, -1.3f};
     iv_workspace *ws = workspace(tanh_net, "data sample 10 x=-2:2 y=-2:2");
-    run(ws, "ablate b[0,1] optimal");
+    test_run(ws, "ablate b[0,1] optimal");
     iv_intervention *iv = &ws->list[0];
     double pg[2] = {0, 0}, *param_grad[1] = {pg};
     iv_acts *a;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +30,16 @@ static void grab(iv_result_type type, json_object *result, void *user)
     *slot = result;
 }
 
-static void run(iv_workspace *ws, const char *line)
-{
-    char **argv;
-    iv_error err = {{0}};
-    int argc = iv_words_split(line, &argv, &err);
-    if (argc < 0 || iv_command_run(ws, argc, argv, &iv_sink_discard, &err) < 0)
-        fail_msg("'%s': %s", line, err.msg);
-    iv_words_free(argv);
-}
-
 static iv_workspace *max_workspace(void)
 {
     iv_error err = {{0}};
     iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
     if (!ws)
         fail_msg("%s", err.msg);
-    run(ws, "data grid x=0:10:1 y=0:10:1");
-    run(ws, "ablate h1[1] mean");
-    run(ws, "ablate h2[0] noise samples=7 seed=3");
-    run(ws, "ablate h1[2] resample samples=5 seed=2");
+    test_run(ws, "data grid x=0:10:1 y=0:10:1");
+    test_run(ws, "ablate h1[1] mean");
+    test_run(ws, "ablate h2[0] noise samples=7 seed=3");
+    test_run(ws, "ablate h1[2] resample samples=5 seed=2");
     return ws;
 }
 
@@ -118,8 +110,8 @@ static void test_pass_starts_at_first_site(void **state)
     (void)state;
     iv_error err = {{0}};
     iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
-    run(ws, "data grid x=0:10:1 y=0:10:1");
-    run(ws, "ablate h2[1] zero");
+    test_run(ws, "data grid x=0:10:1 y=0:10:1");
+    test_run(ws, "ablate h2[1] zero");
     seen s = {0};
     int out = iv_model_output_site(ws->model);
     assert_int_equal(iv_workspace_pass(ws, ws->list, ws->count, out, look, &s, &err), 0);
@@ -182,7 +174,7 @@ static iv_workspace *wide_workspace(void)
     if (!m)
         fail_msg("%s", err.msg);
     iv_workspace *ws = iv_workspace_new(m, &err);
-    run(ws, "data sample 60 x=-2:2 y=-2:2 z=-2:2");
+    test_run(ws, "data sample 60 x=-2:2 y=-2:2 z=-2:2");
     return ws;
 }
 
@@ -196,7 +188,7 @@ static void test_update_agrees_with_full_pass(void **state)
                            "ablate a[1] resample samples=3", "ablate a[0:20] mean"};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         iv_workspace *ws = wide_workspace();
-        run(ws, cases[k]);
+        test_run(ws, cases[k]);
         iv_error err = {{0}};
         iv_acts *full = iv_workspace_run_data(ws, ws->list, ws->count, &err);
         double gap_full, gap_pass;
@@ -220,7 +212,7 @@ static void test_large_set_optimal_never_worse(void **state)
     const char *addrs[] = {"a[4]", "a[1,6]", "a[0,2,3,8]"};
     for (size_t k = 0; k < sizeof addrs / sizeof addrs[0]; k++) {
         iv_workspace *ws = wide_workspace();
-        run(ws, "data sample 5000 x=-2:2 y=-2:2 z=-2:2");
+        test_run(ws, "data sample 5000 x=-2:2 y=-2:2 z=-2:2");
         iv_error err = {{0}};
         iv_addr a;
         assert_int_equal(iv_addr_parse(ws->model, addrs[k], &a, &err), 0);
@@ -244,9 +236,9 @@ static void test_ablate_and_effect_share_a_pass(void **state)
     (void)state;
     iv_error err = {{0}};
     iv_workspace *ws = iv_workspace_new(iv_model_builtin_max(), &err);
-    run(ws, "data grid x=0:10:1 y=0:10:1");
+    test_run(ws, "data grid x=0:10:1 y=0:10:1");
     long before = ws->passes;
-    run(ws, "ablate h1[1] zero");
+    test_run(ws, "ablate h1[1] zero");
     iv_effect e, again;
     effect_of(ws, &e);
     assert_int_equal(ws->passes - before, 1);
@@ -255,7 +247,7 @@ static void test_ablate_and_effect_share_a_pass(void **state)
     assert_memory_equal(e.change, again.change, sizeof(double) * (size_t)e.n);
     assert_true(e.metrics.loss_gap == again.metrics.loss_gap);
     iv_effect_free(&again);
-    run(ws, "toggle 1");
+    test_run(ws, "toggle 1");
     effect_of(ws, &again);
     assert_int_equal(ws->passes - before, 2);
     assert_true(again.mean_change == 0);
@@ -271,7 +263,7 @@ static void test_limit_pass(void **state)
     iv_workspace *ws = max_workspace();
     iv_effect big, small;
     effect_of(ws, &big);
-    run(ws, "limit pass 1M");
+    test_run(ws, "limit pass 1M");
     assert_int_equal(iv_pass_limit(), 1 << 20);
     char **argv;
     iv_error err = {{0}};
@@ -280,11 +272,11 @@ static void test_limit_pass(void **state)
     assert_string_equal(err.msg, "limit: '12' is not a size of at least 1M (e.g. 512M, 4G)");
     iv_words_free(argv);
     assert_int_equal(iv_pass_limit(), 1 << 20);
-    run(ws, "toggle 1"); /* new evaluations: the kept effect does not answer */
-    run(ws, "toggle 1");
+    test_run(ws, "toggle 1"); /* new evaluations: the kept effect does not answer */
+    test_run(ws, "toggle 1");
     effect_of(ws, &small);
     assert_memory_equal(small.change, big.change, sizeof(double) * (size_t)big.n);
-    run(ws, "limit pass 256M");
+    test_run(ws, "limit pass 256M");
     iv_effect_free(&big);
     iv_effect_free(&small);
     iv_workspace_free(ws);

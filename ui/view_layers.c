@@ -67,65 +67,30 @@ void tui_fit_number(char *buf, int w, double v)
 
 /* ---- big digits: a value three lines tall, for cells on a large screen ---------------------------
  *
- * Each character is three lines of three columns (a point, one column), with a column between
- * characters. UTF-8 draws them in half blocks; ASCII in the segments of a calculator. */
-static const char *const big_utf8[12][3] = {
-    {"█▀█", "█ █", "▀▀▀"}, {"▀█ ", " █ ", "▀▀▀"}, {"▀▀█", "█▀▀", "▀▀▀"}, {"▀▀█", " ▀█", "▀▀▀"},
-    {"█ █", "▀▀█", "  ▀"}, {"█▀▀", "▀▀█", "▀▀▀"}, {"█▀▀", "█▀█", "▀▀▀"}, {"▀▀█", "  █", "  ▀"},
-    {"█▀█", "█▀█", "▀▀▀"}, {"█▀█", "▀▀█", "▀▀▀"}, {"   ", "▀▀▀", "   "}, {" ", " ", "▀"},
-};
-static const char *const big_ascii[12][3] = {
-    {" _ ", "| |", "|_|"}, {"   ", "  |", "  |"}, {" _ ", " _|", "|_ "}, {" _ ", " _|", " _|"},
-    {"   ", "|_|", "  |"}, {" _ ", "|_ ", " _|"}, {" _ ", "|_ ", "|_|"}, {" _ ", "  |", "  |"},
-    {" _ ", "|_|", "|_|"}, {" _ ", "|_|", " _|"}, {"   ", " _ ", "   "}, {" ", " ", "."},
-};
-
-/* The glyph index of a character in big digits, or -1 for one they cannot draw ('e', '#', nan). */
-static int big_index(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c == '-' ? 10 : c == '.' ? 11 : -1;
-}
-
-/* Columns the text takes in big digits, or -1 when it has a character they cannot draw. */
-static int big_width(const char *s)
-{
-    int w = 0;
-    for (const char *p = s; *p; p++) {
-        if (big_index(*p) < 0)
-            return -1;
-        w += (*p == '.' ? 1 : 3) + (p[1] ? 1 : 0);
-    }
-    return w;
-}
+ * In bigdigits.c's font, which the output panel's big mode uses too; only where it is three lines
+ * tall (a UTF-8 locale: under ASCII it takes five, and the cells show plain numbers). */
 
 /* The value as the most digits that fit in a w-wide field drawn big, leaving the field's last
  * column blank (a big digit's own bars would run into the '|' or '*' after it); false when none
  * do. */
 static bool big_number(char *buf, int w, double v)
 {
-    w--;
+    if (tui_big_height(1) > TUI_BIG_CELL_H)
+        return false;
     for (int chars = 6; chars >= 1; chars--) {
         tui_fit_number(buf, chars, v);
-        int bw = big_width(buf);
-        if (bw >= 0 && bw <= w)
+        if (tui_big_drawable(buf) && tui_big_width(buf, 1) <= w - 1)
             return true;
     }
     return false;
 }
 
-/* Draws s in big digits at (y, x) .. (y + 2, x), right-aligned in a w-wide field less its last
- * column, as big_number fits them. */
+/* Draws s in big digits from line y, right-aligned in the w-wide field at x less its last column,
+ * as big_number fits them. */
 static void draw_big(int y, int x, int w, const char *s, int attr)
 {
-    const char *const (*font)[3] = tui_glyphs_ascii() ? big_ascii : big_utf8;
-    attrset(attr);
-    for (int line = 0; line < 3; line++) {
-        int col = x + w - 1 - big_width(s);
-        for (const char *p = s; *p; p++) {
-            mvaddstr(y + line, col, font[big_index(*p)][line]);
-            col += (*p == '.' ? 1 : 3) + 1;
-        }
-    }
+    tui_rect field = {y, x, TUI_BIG_CELL_H, w};
+    tui_big_draw(&field, 0, w - 1 - tui_big_width(s, 1), s, 1, attr);
 }
 
 /* ---- cells ------------------------------------------------------------------------------------- */

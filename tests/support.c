@@ -1,0 +1,38 @@
+/* support.c - see support.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support.h"
+
+#include "commands.h"
+#include "formats/text.h"
+
+iv_workspace *test_ws_from_text(const char *text)
+{
+    iv_error err;
+    iv_model *m = iv_model_parse(text, "test.nn", &err);
+    if (!m)
+        fail_msg("model did not parse: %s", err.msg);
+    iv_workspace *ws = iv_workspace_new(m, &err);
+    if (!ws)
+        fail_msg("workspace: %s", err.msg);
+    return ws;
+}
+
+void test_run(iv_workspace *ws, const char *line)
+{
+    iv_error err;
+    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) != 0)
+        fail_msg("'%s' failed: %s", line, err.msg);
+}
+
+const char *test_run_fails(iv_workspace *ws, const char *line)
+{
+    static iv_error err;
+    if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) == 0)
+        fail_msg("'%s' should have failed", line);
+    return err.msg;
+}

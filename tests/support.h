@@ -1,0 +1,16 @@
+/* support.h - what the cmocka tests share: a workspace over a model written in the text format,
+ * and command lines that must succeed, or must fail (with the message they fail with). Each
+ * failure fails the running test, naming the line. Include after cmocka.h. */
+#ifndef IV_TEST_SUPPORT_H
+#define IV_TEST_SUPPORT_H
+
+#include "workspace.h"
+
+/* A workspace over the model `text` (the text format); the workspace owns the model. */
+iv_workspace *test_ws_from_text(const char *text);
+/* Runs a line of commands (';' between them) as a script would. */
+void test_run(iv_workspace *ws, const char *line);
+/* Runs a line that must fail; returns its message (static: the next call overwrites it). */
+const char *test_run_fails(iv_workspace *ws, const char *line);
+
+#endif
