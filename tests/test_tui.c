@@ -1645,20 +1645,23 @@ static void image_cells(const tui *t, const char *dumped, int col, char out[14][
     }
 }
 
-/* 'image input' (key I): the 784 inputs as 28 x 28 pixels in place of the effect, the stroke
- * where it was drawn; an ablation of the top half shows in the intervened image and the
- * difference, and not in the clean one. */
+/* A 784-input model shows its input as 28 x 28 pixels in place of the effect from the start, the
+ * stroke where it was drawn; an ablation of the top half shows in the intervened image and the
+ * difference, and not in the clean one. The key I hides it and shows it again. */
 static void test_image_of_the_input(void **state)
 {
     (void)state;
     tui t;
     start_model(&t, mlp_model(784, 64, 10, "softmax"), 48, 160, false);
+    assert_string_equal(t.image_site, "input"); /* a picture is shown as one */
     char *input = diagonal_input();
     assert_int_equal(tui_run(&t, input), 0);
     free(input);
-    tui_run(&t, "cursor out[0]"); /* on a site that is no image, I shows the input */
+    tui_run(&t, "cursor out[0]"); /* on a site that is no image, I means the input */
     tui_key_press(&t, 'I');
     assert_string_equal(t.echo, "image");
+    assert_string_equal(t.image_site, "");
+    tui_key_press(&t, 'I');
     assert_string_equal(t.image_site, "input");
     tui_draw(&t);
     char *text = dump(false);
@@ -1687,6 +1690,27 @@ static void test_image_of_the_input(void **state)
     free(text);
     tui_key_press(&t, 'I');
     assert_string_equal(t.image_site, "");
+    finish(&t);
+}
+
+/* Which inputs are shown as a picture from the start: 8 x 8 and larger squares; four or sixteen
+ * inputs are only a coincidence of numbers (they still draw on request). */
+static void test_image_shown_from_the_start(void **state)
+{
+    (void)state;
+    const struct { int inputs; const char *shown; } cases[] = {
+        {16, ""}, {20, ""}, {64, "input"}, {784, "input"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tui t;
+        start_model(&t, mlp_model(cases[k].inputs, 4, 2, "identity"), 24, 80, false);
+        assert_string_equal(t.image_site, cases[k].shown);
+        finish(&t);
+    }
+    tui t;
+    start(&t, 24, 80, false); /* the max network: two inputs */
+    assert_string_equal(t.image_site, "");
+    assert_int_equal(tui_run(&t, "image input"), -1); /* two numbers are no picture */
     finish(&t);
 }
 
@@ -2178,6 +2202,7 @@ int main(void)
         cmocka_unit_test(test_screen_optimal_legend),
         cmocka_unit_test(test_image_of_the_input),
         cmocka_unit_test(test_image_of_a_site),
+        cmocka_unit_test(test_image_shown_from_the_start),
         cmocka_unit_test(test_screen_image_input),
         cmocka_unit_test(test_no_dataset_hint),
         cmocka_unit_test(test_effect_scores_labels),

@@ -120,6 +120,9 @@ double tui_cell_value(const tui *t, int site, int neuron);
 double tui_site_scale(const tui *t, int site, bool source);
 /* Whether the intervened value differs from the clean one (marked in every view). */
 bool tui_cell_changed(const tui *t, int site, int neuron);
+/* The image shape of a site: rows and columns whose product is its width (the input's shape as
+ * the model file gives it, else a square). Returns false when it has none. */
+bool tui_image_shape(const iv_model *m, int site, int *rows, int *cols);
 /* The id of the last enabled-or-not intervention acting on a neuron, or 0. */
 int tui_intervention_at(const tui *t, int site, int neuron);
 /* Frees what the popup holds (text, parts, title) and closes it. */
@@ -272,9 +275,6 @@ void tui_draw_effect(const tui *t, const tui_layout *lay);
 /* The image of t->image_site, clean beside intervened and their difference, drawn in the effect
  * panel's place (view_image.c). */
 void tui_draw_image(const tui *t, const tui_layout *lay);
-/* The image shape of a site: rows and columns whose product is its width (the input's shape as
- * the model file gives it, else a square). Returns false when it has none. */
-bool tui_image_shape(const iv_model *m, int site, int *rows, int *cols);
 void tui_draw_popup(const tui *t);
 
 /* A line running as a job, as its progress bar shows it. The bar reads none of the state, which

@@ -122,7 +122,8 @@ static int cmd_output(tui *t, int argc, char **argv, iv_error *err)
     return 0;
 }
 
-/* With no argument: hides the image, or shows the site under the cursor, else the input. */
+/* With no argument: the site under the cursor as an image, else the input; off when that is the
+ * image already shown. */
 static int cmd_image(tui *t, int argc, char **argv, iv_error *err)
 {
     const iv_model *m = t->ws->model;
@@ -142,9 +143,6 @@ static int cmd_image(tui *t, int argc, char **argv, iv_error *err)
             return iv_error_set(err, "%s has %d neurons, which is no image (a square number, or "
                                 "the input's shape from the model file)", argv[0],
                                 iv_model_site_width(m, site));
-    } else if (t->image_site[0]) {
-        t->image_site[0] = '\0';
-        return 0;
     } else if (tui_image_shape(m, t->cur_site, &rows, &cols)) {
         site = t->cur_site;
     } else if (tui_image_shape(m, 0, &rows, &cols)) {
@@ -153,7 +151,12 @@ static int cmd_image(tui *t, int argc, char **argv, iv_error *err)
         return iv_error_set(err, "neither the site under the cursor nor the input is an image "
                             "(a square number of neurons); try 'image SITE'");
     }
-    iv_model_site_name(m, site, t->image_site, sizeof t->image_site);
+    char name[sizeof t->image_site];
+    iv_model_site_name(m, site, name, sizeof name);
+    /* No argument toggles the image this key would show: off when it is the one shown. */
+    if (argc == 0 && strcmp(name, t->image_site) == 0)
+        name[0] = '\0';
+    snprintf(t->image_site, sizeof t->image_site, "%s", name);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* tui_state.c - the explorer's application state: cursor, selection, what each cell shows, and how
  * what a popup holds, and the lecture it owns. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,30 @@ void tui_free(tui *t)
     t->demo = NULL;
 }
 
+bool tui_image_shape(const iv_model *m, int site, int *rows, int *cols)
+{
+    int w = iv_model_site_width(m, site);
+    if (iv_model_site_kind(m, site) == IV_SITE_INPUT && m->input_rows > 0 &&
+        m->input_rows * m->input_cols == w) {
+        *rows = m->input_rows;
+        *cols = m->input_cols;
+        return true;
+    }
+    int side = (int)lround(sqrt((double)w));
+    if (side < 2 || side * side != w)
+        return false;
+    *rows = *cols = side;
+    return true;
+}
+
+/* Whether the model's input is a picture: its file says so, or it is a square of 8 x 8 pixels or
+ * more (a 2 x 2 "image" of four inputs is only a coincidence). */
+static bool input_is_image(const iv_model *m)
+{
+    int rows, cols;
+    return m->input_rows > 0 || (tui_image_shape(m, 0, &rows, &cols) && rows >= 8);
+}
+
 void tui_model_changed(tui *t)
 {
     const iv_model *m = t->ws->model;
@@ -45,6 +70,8 @@ void tui_model_changed(tui *t)
     t->cur_neuron = 0;
     if (t->focus_input >= m->n_inputs)
         t->focus_input = 0;
+    /* A picture is shown as one from the start: 784 cells of numbers say nothing. */
+    snprintf(t->image_site, sizeof t->image_site, "%s", input_is_image(m) ? "input" : "");
 }
 
 bool tui_selected(const tui *t, int site, int neuron)

@@ -19,22 +19,6 @@
 #define GAP 2     /* columns between two images */
 #define MAX_UP 4  /* the largest enlargement: a 4 x 4 site becomes 16 x 8 cells */
 
-bool tui_image_shape(const iv_model *m, int site, int *rows, int *cols)
-{
-    int w = iv_model_site_width(m, site);
-    if (iv_model_site_kind(m, site) == IV_SITE_INPUT && m->input_rows > 0 &&
-        m->input_rows * m->input_cols == w) {
-        *rows = m->input_rows;
-        *cols = m->input_cols;
-        return true;
-    }
-    int side = (int)lround(sqrt((double)w));
-    if (side < 2 || side * side != w)
-        return false;
-    *rows = *cols = side;
-    return true;
-}
-
 /* ---- colours -------------------------------------------------------------------------------------
  *
  * Two palettes of 256-colour indices: a grey ramp for images with no negative value (an input's
