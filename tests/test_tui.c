@@ -1802,6 +1802,24 @@ static void test_screen_image_input(void **state)
     free(input);
     screen_test_state(&t, "digits-120x40-image-colour", "ablate input[0:392] zero; image input");
     finish(&t);
+    /* At 120 x 40 the effect panel is 76 columns: clean and intervened at their own size (28
+     * columns each), the difference beside them at half. (Without colour, a pixel's shade.) */
+    start_model(&t, mlp_model(784, 64, 10, "softmax"), 40, 120, false);
+    input = diagonal_input();
+    assert_int_equal(tui_run(&t, input), 0);
+    free(input);
+    tui_draw(&t);
+    char *text = dump(false);
+    assert_non_null(strstr(text, "image of input (28 x 28) in place of the effect"));
+    assert_null(strstr(text, "in blocks of"));
+    char clean[14][29];
+    image_cells(&t, text, 0, clean);
+    for (int line = 0; line < 14; line++)
+        for (int x = 0; x < 28; x++)
+            if ((clean[line][x] == '#') != (x / 2 == line))
+                fail_msg("line %d of the clean image: %s", line, clean[line]);
+    free(text);
+    finish(&t);
 }
 
 /* ---- popups, captions and the result charts ---------------------------------------------------- */

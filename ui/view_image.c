@@ -79,10 +79,9 @@ typedef struct picture {
     int shown_rows, shown_cols;
 } picture;
 
-static void picture_fit(picture *p, int width, int lines)
+/* The largest picture of p's pixels in per columns and `lines` lines (two pixel rows a line). */
+static void picture_fit(picture *p, int per, int lines)
 {
-    /* Three images and two gaps across; two pixel rows a line. */
-    int per = (width - 2 * GAP) / 3;
     p->up = p->down = 1;
     for (int u = MAX_UP; u > 1; u--)
         if (p->cols * u <= per && (p->rows * u + 1) / 2 <= lines) {
@@ -232,12 +231,25 @@ void tui_draw_image(const tui *t, const tui_layout *lay)
         draw_message(t, r, "image", "not evaluated");
         return;
     }
-    picture p = {.rows = rows, .cols = cols};
-    picture_fit(&p, r->w, r->h - 3); /* the title, the captions and the scale */
+    /* Three pictures of one size and two gaps across; when that reduces them, clean and intervened
+     * larger and the difference at half their width may show more (28 x 28 pixels whole in a
+     * panel of 76 columns). The title, the captions and the scale take three lines. */
+    picture p = {.rows = rows, .cols = cols}, pd;
+    picture_fit(&p, (r->w - 2 * GAP) / 3, r->h - 3);
+    pd = p;
+    if (p.down > 1) {
+        picture big = {.rows = rows, .cols = cols}, small = big;
+        picture_fit(&big, (r->w - 2 * GAP) * 2 / 5, r->h - 3);
+        picture_fit(&small, (r->w - 2 * GAP) / 5, r->h - 3);
+        if (big.down < p.down) {
+            p = big;
+            pd = small;
+        }
+    }
     char title[300];
     image_title(t->image_site, &p, r->w, title, sizeof title);
     tui_draw_text(r, 0, 0, title, tui_attr(t->colour, TUI_ATTR_TITLE));
-    if (r->h < 4 || p.shown_cols * 3 + 2 * GAP > r->w) {
+    if (r->h < 4 || p.shown_cols * 2 + pd.shown_cols + 2 * GAP > r->w) {
         tui_draw_text(r, 1, 0, "(too small for the image)", tui_attr(t->colour, TUI_ATTR_DIM));
         return;
     }
@@ -255,7 +267,7 @@ void tui_draw_image(const tui *t, const tui_layout *lay)
         int col = k * (p.shown_cols + GAP);
         tui_draw_clipped(r, 1, col, p.shown_cols + (k < 2 ? GAP - 1 : r->w), captions[k],
                          tui_attr(t->colour, TUI_ATTR_DIM));
-        draw_picture(t, r, 2, col, &p, values[k], k < 2 ? pal : &diverging,
+        draw_picture(t, r, 2, col, k < 2 ? &p : &pd, values[k], k < 2 ? pal : &diverging,
                      k < 2 ? scale : diff_scale);
     }
     draw_scale(t, r, 2 + (p.shown_rows + 1) / 2, signed_values, scale, diff_scale);
