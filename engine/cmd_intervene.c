@@ -85,10 +85,15 @@ IV_HANDLER(iv_cmd_ablate)
     if (!kind)
         return iv_error_set(err, "unknown kind '%s' (%s)", argv[1], iv_kinds_names());
     intervention_init(&iv, ws, kind->kind);
-    if (iv_kind_parse_words(&iv, argc - 2, argv + 2, err) < 0) /* its value, KEY=VALUE options */
+    if (iv_kind_parse_words(&iv, argc - 2, argv + 2, err) < 0) { /* its value, KEY=VALUE options */
+        iv_intervention_clear(&iv);
         return -1;
-    if (iv_addr_parse(ws->model, argv[0], &iv.addr, err) < 0)
+    }
+    if (iv_addr_parse(ws->model, argv[0], &iv.addr, err) < 0 ||
+        (kind->prepare && kind->prepare(&iv, err) < 0)) {
+        iv_intervention_clear(&iv);
         return -1;
+    }
     if (kind->flags & IV_KIND_TRAINABLE) { /* its constants are found now (ablation.h) */
         double gap;
         iv.values = iv_xcalloc((size_t)iv.addr.n, sizeof(double));

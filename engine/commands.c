@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causal.h"
 #include "handlers.h"
 #include "kinds.h"
 
@@ -89,6 +90,28 @@ static const iv_command table[] = {
      "ablation's gap is far above it, zero is not a neutral value for that neuron.\n"
      "Example: compare h1[0:2]",
      1, 1, 0, iv_cmd_compare},
+    {"scan", "SITE|all [patch|zero|mean] [metric=output|loss|out[K]]",
+     "patch (or zero, or mean-ablate) each neuron of a site alone, and the site whole",
+     "One row per neuron of SITE (every site with all), and one for the site whole: the\n"
+     "intervention on it alone (patch, the default, copies the source run's value; zero; mean over\n"
+     "the dataset), added after the interventions on, as ablate would add it. metric=output (the\n"
+     "default): the change of the output at the base input, intervened - clean, as 'ablate ...;\n"
+     "show out' gives it: the only output, or for several the clean top class (its probability\n"
+     "after a softmax, else its logit); out[K] names one. All rows are one batched forward pass.\n"
+     "metric=loss: the loss gap over the dataset, as 'ablate ...; effect' gives it, a pass per\n"
+     "row. The result names the output, the clean value and the change of the interventions on\n"
+     "alone (baseline). Example: input 3 5; source 5 3; scan h1",
+     1, 3, 0, iv_cmd_scan},
+    {"attribute", "SITE [metric=output|out[K]]",
+     "attribution patching: each neuron's patch estimated to first order, beside the true one",
+     "For each neuron of SITE, (source - base) x d(output)/d(neuron) from one backward pass at\n"
+     "the base input, through the interventions on (the gradient at the site's values after the\n"
+     "interventions there, where a patch acts); beside it the patch's true effect (as scan\n"
+     "measures it, from the run as it is), their Pearson correlation over the neurons and the\n"
+     "largest disagreement. The output is chosen as for scan. metric=loss is refused: the loss\n"
+     "at the base is at its minimum when nothing is on, so its first-order estimate is 0.\n"
+     "Needs a source input. Example: input 3 5; source 5 3; attribute h1",
+     1, 2, 0, iv_cmd_attribute},
     {"sweep", "ADDR FROM TO [STEPS]", "the output as one neuron or input runs over a range",
      "Sets one neuron (or input, e.g. input[x]) to STEPS evenly spaced values from FROM to TO\n"
      "(default 21) at the base input, and reports the output clean (only the sweep) and\n"
@@ -103,6 +126,22 @@ static const iv_command table[] = {
      "One row per example: its inputs and labels, then each neuron of SITE clean and (marked ')\n"
      "intervened. Meant for export: export \"activations h1\" h1.csv",
      1, 1, 0, iv_cmd_activations},
+    {"train", "LABEL[,LABEL...] [epochs=E] [batch=B] [lr=L] [OPTIONS]",
+     "train the model's weights on label columns of the dataset (Adam)",
+     "Options: epochs=E batch=B lr=L seed=S loss=ce|mse init=keep|random holdout=F.\n"
+     "Trains every weight and bias of the clean network (the interventions play no part while it\n"
+     "trains, and are kept) by Adam over minibatches of a seeded shuffle of the dataset; the same\n"
+     "seed gives the same weights. loss=ce: softmax cross-entropy of the outputs (of the\n"
+     "probabilities when the model ends in softmax) against one column of classes 0 .. outputs-1;\n"
+     "loss=mse: squared error against one column per output (LABEL1,LABEL2,...). Without loss=,\n"
+     "ce for one column and a model of several outputs, else mse. init=random first draws every\n"
+     "layer afresh (seeded; He-scaled before ReLU, Xavier otherwise; biases 0). holdout=F keeps a\n"
+     "seeded fraction of the rows out of training and reports the loss and accuracy on them.\n"
+     "Defaults: epochs=10 batch=32 lr=0.001 seed=the session's init=keep holdout=0. Each epoch's\n"
+     "loss and accuracy are over its minibatches as they were trained; held-out ones use the\n"
+     "weights at the epoch's end. The trained model replaces the current one (keep it with\n"
+     "export model FILE.nn). Example: data load eq.npz; train O epochs=5 batch=64 holdout=0.1",
+     1, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_train},
     {"export", "\"COMMAND\" FILE.csv|FILE.json", "write a command's results to a file",
      "JSON keeps everything; CSV writes the result's table (a list of rows, or a map with its\n"
      "axes), else its values as key,value lines.\n"
@@ -111,6 +150,35 @@ static const iv_command table[] = {
      "export model FILE.nn (or FILE.safetensors) writes the current model in the text format (or\n"
      "as safetensors, with its architecture in the metadata).",
      2, -1, 0, export_and_report},
+    {"causal", "[FILE | \"NAME = EXPR; ...\" | none]",
+     "set the high-level causal model (no arguments: show it)",
+     "Assignments NAME = EXPR, one a line or separated by ';', '#' comments, over the network's\n"
+     "inputs and the variables assigned before (+ - * / ^, comparisons, ==, and or not, ? :,\n"
+     "max min abs ...). The output is the variable named out, else the last one. Text with '='\n"
+     "is the model itself, any other word a file. Shows each variable, its expression and its\n"
+     "parents. A new model keeps the alignments of the variables it also has.\n"
+     "Example: causal \"gt = x > y; out = gt ? x : y\"",
+     0, -1, 0, iv_cmd_causal},
+    {"align", "[VAR ADDR ...]", "align variables of the causal model with neurons (no arguments: list)",
+     "Each VAR ADDR pair aligns a variable (an input, an intermediate or the output) with the\n"
+     "neurons of ADDR; aligning a variable again replaces its alignment. Aligned variables need\n"
+     "disjoint neurons. Example: align gt h1[0:2]",
+     0, -1, 0, iv_cmd_align},
+    {"unalign", "VAR|all", "remove a variable's alignment, or every one", "", 1, 1, 0,
+     iv_cmd_unalign},
+    {"iia", "[pairs=all|N] [seed=S] [tol=T]",
+     "interchange intervention accuracy of the alignments over pairs of dataset rows",
+     "For each pair (base b, source s) of rows of the dataset: the network on b with every aligned\n"
+     "variable's neurons patched from the clean run on s, against the causal model on b with\n"
+     "those variables set to their values on s (Geiger et al. 2021). Pairs: every ordered pair\n"
+     "when there are at most 1,000,000, else N seeded ones (default 10000, seed the session's);\n"
+     "the result says which. Agreement: for several outputs, their argmax against the causal\n"
+     "output as a class; for one output, |network - causal| <= T x max(1, |causal|) (tol=T,\n"
+     "default 1e-06). The interventions that are on stay applied to the base runs, before the\n"
+     "patches (random ones are refused); the sources are clean. Also: the factual accuracy (the\n"
+     "network against the causal model on the rows), each variable's IIA aligned alone when\n"
+     "several are, and the first failing pairs. Example: align gt h1[0:2]; iia",
+     0, 3, 0, iv_cmd_iia},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
     {"limit", "[memory SIZE | pass SIZE]", "show or set the memory limit, and a pass's working memory",
@@ -566,6 +634,25 @@ static void append_input(iv_buf *b, const char *cmd, const iv_model *m, const fl
     iv_buf_append(b, "\n", 1);
 }
 
+/* The causal model and the alignments of its variables with neurons, as the commands that set
+ * them again. */
+static void append_causal(const iv_workspace *ws, iv_buf *b)
+{
+    if (!ws->causal)
+        return;
+    char *text = iv_causal_text(ws->causal); /* one line: no quote, ';' or '#' can be in it */
+    iv_buf_printf(b, "causal \"%s\"\n", text);
+    free(text);
+    for (int i = 0; i < ws->n_alignments; i++) {
+        const iv_alignment *a = &ws->alignments[i];
+        if (a->k > 0)
+            continue; /* a learned subspace is saved by the search that made it */
+        char *addr = iv_addr_format(ws->model, &a->addr);
+        iv_buf_printf(b, "align %s %s\n", ws->causal->names[a->var], addr);
+        free(addr);
+    }
+}
+
 char *iv_session_script(const iv_workspace *ws)
 {
     const iv_model *m = ws->model;
@@ -592,6 +679,7 @@ char *iv_session_script(const iv_workspace *ws)
         free(addr);
         free(words);
     }
+    append_causal(ws, &b);
     iv_script_command *cmds;
     int n = iv_script_split(b.data, &cmds);
     iv_script_free(cmds, n);

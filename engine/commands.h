@@ -31,6 +31,10 @@ typedef enum iv_result_type {
     IV_RESULT_REGIONS,     /* regions: a table of patterns, and maps over a grid */
     IV_RESULT_ACTIVATIONS, /* activations: a table of one row per example */
     IV_RESULT_HELP,        /* help: the command list, or one command */
+    IV_RESULT_TRAINING,    /* train: what was trained, and a "record" of one row per epoch */
+    IV_RESULT_CAUSAL,      /* causal, align, unalign: the high-level model and the alignments */
+    IV_RESULT_IIA,         /* iia: interchange intervention accuracy, factual accuracy, failures */
+    IV_RESULT_SCAN,        /* scan, attribute: one row per neuron (and per site whole) */
     IV_RESULT_DONE,        /* save, export, data: what was done, {"done": "saved session to
                               FILE (7 commands)", ...} with its figures by name */
 } iv_result_type;

@@ -90,6 +90,29 @@ static bool accept(parser *p, const char *tok)
     return true;
 }
 
+/* A word operator (and, or, not): the word, then something that cannot continue a name. */
+static bool accept_word(parser *p, const char *word)
+{
+    size_t len = strlen(word);
+    if (!at(p, word))
+        return false;
+    char next = p->text[p->pos + len];
+    if (isalnum((unsigned char)next) || next == '_')
+        return false;
+    p->pos += len;
+    return true;
+}
+
+/* Whether a variable has this name: variables win over the word operators, as over the
+ * keywords true and false. */
+static bool is_variable(const parser *p, const char *name)
+{
+    for (int i = 0; i < p->n_vars; i++)
+        if (strcmp(p->var_names[i], name) == 0)
+            return true;
+    return false;
+}
+
 /* Reports what was expected at the next token. */
 static node *parse_error_expected(parser *p, const char *what)
 {
@@ -324,7 +347,7 @@ static node *parse_unary(parser *p)
         return parse_atom(p); /* reports "unexpected '!'" at the right column */
     if (accept(p, "-"))
         return parse_prefixed(p, K_NEG);
-    if (accept(p, "!"))
+    if (accept(p, "!") || (!is_variable(p, "not") && accept_word(p, "not")))
         return parse_prefixed(p, K_NOT);
     if (accept(p, "+")) {
         if (!enter(p))
@@ -408,7 +431,7 @@ static node *parse_cmp(parser *p)
 static node *parse_and(parser *p)
 {
     node *e = parse_cmp(p);
-    while (e && accept(p, "&&")) {
+    while (e && (accept(p, "&&") || accept_word(p, "and"))) {
         node *rhs = parse_cmp(p);
         e = rhs ? new_binary(p, OP_AND, e, rhs) : NULL;
     }
@@ -418,7 +441,7 @@ static node *parse_and(parser *p)
 static node *parse_or(parser *p)
 {
     node *e = parse_and(p);
-    while (e && accept(p, "||")) {
+    while (e && (accept(p, "||") || accept_word(p, "or"))) {
         node *rhs = parse_and(p);
         e = rhs ? new_binary(p, OP_OR, e, rhs) : NULL;
     }
@@ -594,3 +617,13 @@ static double eval_node(const node *n, const double *vars)
 }
 
 double iv_expr_eval(const iv_expr *e, const double *vars) { return eval_node(e->root, vars); }
+
+static void mark_reads(const node *n, bool *reads)
+{
+    if (n->kind == K_VAR)
+        reads[n->var] = true;
+    for (int i = 0; i < n->n_args; i++)
+        mark_reads(n->args[i], reads);
+}
+
+void iv_expr_reads(const iv_expr *e, bool *reads) { mark_reads(e->root, reads); }

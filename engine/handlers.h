@@ -45,6 +45,19 @@ IV_HANDLER(iv_cmd_export);
 IV_HANDLER(iv_cmd_regions);
 IV_HANDLER(iv_cmd_activations);
 
+/* cmd_train.c: training the model's parameters */
+IV_HANDLER(iv_cmd_train);
+
+/* cmd_scan.c: activation-patching scans and attribution patching */
+IV_HANDLER(iv_cmd_scan);
+IV_HANDLER(iv_cmd_attribute);
+
+/* cmd_causal.c: the high-level causal model, alignments and interchange intervention accuracy */
+IV_HANDLER(iv_cmd_causal);
+IV_HANDLER(iv_cmd_align);
+IV_HANDLER(iv_cmd_unalign);
+IV_HANDLER(iv_cmd_iia);
+
 /* Sends a result of the given type to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, iv_result_type type, json_object *result);
 

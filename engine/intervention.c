@@ -8,13 +8,19 @@
 
 #include "kinds.h"
 
+int iv_intervention_value_count(const iv_intervention *iv)
+{
+    return iv->dims > 0 ? iv->dims * iv->addr.n : iv->addr.n;
+}
+
 void iv_intervention_copy(iv_intervention *dst, const iv_intervention *src)
 {
     *dst = *src;
     iv_addr_copy(&dst->addr, &src->addr);
     if (src->values) {
-        dst->values = iv_xmalloc(sizeof(double) * (size_t)(src->addr.n ? src->addr.n : 1));
-        memcpy(dst->values, src->values, sizeof(double) * (size_t)src->addr.n);
+        int n = iv_intervention_value_count(src);
+        dst->values = iv_xmalloc(sizeof(double) * (size_t)(n ? n : 1));
+        memcpy(dst->values, src->values, sizeof(double) * (size_t)n);
     }
 }
 

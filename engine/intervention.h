@@ -25,6 +25,9 @@ typedef enum {
     IV_PATCH,     /* a = the value on the source input (interchange intervention) */
     IV_OPTIMAL,   /* a = the constants that minimise the loss gap over the reference dataset
                      (Li & Janson 2024), found when the intervention is added (ablation.h) */
+    IV_ROTATE,    /* h = h + (h_source - h) Q^T Q: the source's part of h in a subspace with an
+                     orthonormal basis Q (dims x neurons), the rest of h kept (distributed
+                     interchange intervention; DAS learns Q) */
     IV_KIND_COUNT
 } iv_kind;
 
@@ -39,8 +42,14 @@ typedef struct iv_intervention {
     bool site_std;       /* IV_NOISE: one std for the whole site (ROME's rule) instead of per neuron */
     int samples;         /* IV_NOISE, IV_RESAMPLE: draws that make up the distribution */
     uint64_t seed;       /* IV_NOISE, IV_RESAMPLE */
-    double *values;      /* IV_OPTIMAL: (addr.n) one constant per addressed neuron, owned */
+    double *values;      /* IV_OPTIMAL: (addr.n) one constant per addressed neuron; IV_ROTATE:
+                            (dims, addr.n) the basis, row-major; owned */
+    int dims;            /* IV_ROTATE: the subspace's dimension; 0 for every other kind */
+    int n_given;         /* IV_ROTATE: numbers read from basis= before the address was known */
 } iv_intervention;
+
+/* How many numbers `values` holds: dims x addr.n when dims is set, else addr.n. */
+int iv_intervention_value_count(const iv_intervention *iv);
 
 #define IV_DEFAULT_NOISE_K 3.0
 #define IV_DEFAULT_SAMPLES 10
@@ -97,6 +106,10 @@ typedef struct iv_apply_ctx {
      * the caller) of one double per parameter of list[i] (trainable kinds: one per addressed
      * neuron), into which the backward pass adds dL/d(parameter). */
     double **param_grad;
+    /* Optional: the values each site held before this list rewrote them, as (rows, width) per
+     * site; a kind whose parameters' gradient depends on them (rotate) adds that gradient only
+     * when they are given. */
+    const iv_acts *before;
     /* Set by a pass that runs the dataset in chunks (pass.c), so that a chunk draws exactly what
      * the whole batch would: the chunk's first example, and per entry of the list a random stream
      * that carries on from chunk to chunk (NULL: each call seeds its own) and resample's plan for

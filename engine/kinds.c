@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,6 +285,209 @@ static double patch_fixed(const iv_intervention *iv, const iv_apply_ctx *ctx, in
     return ctx->source->site[iv->addr.site][iv->addr.idx[j]];
 }
 
+/* ---- rotate: h = h + (h_source - h) Q^T Q, the source's part in a subspace -------------------- */
+
+static const char *const rotate_words[] = {"dims=", "seed=", "basis=", NULL};
+
+static int rotate_option(iv_intervention *iv, const char *key, size_t klen, const char *val,
+                         iv_error *err)
+{
+    long l;
+    if (klen == 4 && strncmp(key, "dims", 4) == 0) {
+        if (iv_parse_int(val, 1, IV_MAX_WIDTH, &l) < 0)
+            return iv_error_set(err, "dims=%s: expected a whole number >= 1", val);
+        iv->dims = (int)l;
+        return 0;
+    }
+    if (klen == 5 && strncmp(key, "basis", 5) == 0) {
+        /* Numbers separated by commas, the basis row by row; checked once the address is known. */
+        free(iv->values);
+        iv->values = NULL;
+        iv->n_given = 0;
+        for (const char *p = val; *p;) {
+            size_t len = strcspn(p, ",");
+            char num[64];
+            double v;
+            snprintf(num, sizeof num, "%.*s", (int)(len < sizeof num ? len : sizeof num - 1), p);
+            if (len >= sizeof num || iv_parse_double(num, &v) < 0)
+                return iv_error_set(err, "basis=: '%s' is not a finite number", num);
+            if (iv->n_given >= IV_MAX_WIDTH * 64)
+                return iv_error_set(err, "basis=: too many numbers");
+            iv->values = iv_xrealloc(iv->values, sizeof(double) * (size_t)(iv->n_given + 1));
+            iv->values[iv->n_given++] = v;
+            p += len + (p[len] == ',');
+        }
+        return 0;
+    }
+    return random_option(iv, key, klen, val, err) == 0 && klen == 4 ? 0 : 1;
+}
+
+/* Whether the rows of q (k, n) are orthonormal, to single precision. */
+static bool orthonormal(const double *q, int k, int n)
+{
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b <= a; b++) {
+            double dot = 0;
+            for (int j = 0; j < n; j++)
+                dot += q[a * n + j] * q[b * n + j];
+            if (fabs(dot - (a == b)) > 1e-5)
+                return false;
+        }
+    return true;
+}
+
+/* A seeded random orthonormal basis: Gaussian rows, made orthonormal by Gram-Schmidt (twice, for
+ * accuracy); a row that comes out too short is drawn again. */
+static void random_basis(double *q, int k, int n, uint64_t seed)
+{
+    iv_rng rng;
+    iv_rng_seed(&rng, seed);
+    for (int a = 0; a < k; a++) {
+        double norm = 0;
+        while (norm < 1e-6) {
+            for (int j = 0; j < n; j++)
+                q[a * n + j] = iv_rng_normal(&rng);
+            for (int pass = 0; pass < 2; pass++)
+                for (int b = 0; b < a; b++) {
+                    double dot = 0;
+                    for (int j = 0; j < n; j++)
+                        dot += q[a * n + j] * q[b * n + j];
+                    for (int j = 0; j < n; j++)
+                        q[a * n + j] -= dot * q[b * n + j];
+                }
+            norm = 0;
+            for (int j = 0; j < n; j++)
+                norm += q[a * n + j] * q[a * n + j];
+            norm = sqrt(norm);
+        }
+        for (int j = 0; j < n; j++)
+            q[a * n + j] /= norm;
+    }
+}
+
+static int rotate_prepare(iv_intervention *iv, iv_error *err)
+{
+    int n = iv->addr.n;
+    if (iv->dims < 1)
+        return iv_error_set(err, "rotate needs dims=K, the subspace's dimension (1 to %d)", n);
+    if (iv->dims > n)
+        return iv_error_set(err, "dims=%d: the subspace cannot have more dimensions than the %d "
+                            "neurons addressed", iv->dims, n);
+    if (!iv->values) {
+        iv->values = iv_xmalloc(sizeof(double) * (size_t)(iv->dims * n));
+        random_basis(iv->values, iv->dims, n, iv->seed);
+        return 0;
+    }
+    if (iv->n_given != iv->dims * n)
+        return iv_error_set(err, "basis=: %d numbers given; dims=%d over %d neurons needs %d",
+                            iv->n_given, iv->dims, n, iv->dims * n);
+    if (!orthonormal(iv->values, iv->dims, n))
+        return iv_error_set(err, "basis=: its %d rows are not orthonormal", iv->dims);
+    return 0;
+}
+
+static int rotate_check(const iv_intervention *iv, iv_error *err)
+{
+    if (iv->dims < 1 || iv->dims > iv->addr.n || !iv->values)
+        return iv_error_set(err, "rotate: no basis of 1 to %d dimensions", iv->addr.n);
+    return 0;
+}
+
+/* The source row that batch row r reads (one row broadcast, or one per example). */
+static long source_row(const iv_apply_ctx *ctx, long r)
+{
+    long S = ctx->samples > 0 ? ctx->samples : 1;
+    return ctx->source->n == 1 ? 0 : r / S;
+}
+
+static void apply_rotate(const iv_intervention *iv, const iv_apply_ctx *ctx, int site,
+                         float *values, long n, int width)
+{
+    int k = iv->dims, m = iv->addr.n;
+    const float *src = ctx->source->site[site];
+    double *d = iv_xmalloc(sizeof(double) * (size_t)m);
+    for (long r = 0; r < n; r++) {
+        float *h = values + r * width;
+        const float *hs = src + source_row(ctx, r) * width;
+        for (int j = 0; j < m; j++)
+            d[j] = (double)hs[iv->addr.idx[j]] - h[iv->addr.idx[j]];
+        double *shift = iv_xcalloc((size_t)m, sizeof(double));
+        for (int a = 0; a < k; a++) {
+            const double *q = iv->values + (size_t)a * m;
+            double c = 0;
+            for (int j = 0; j < m; j++)
+                c += d[j] * q[j];
+            for (int j = 0; j < m; j++)
+                shift[j] += c * q[j];
+        }
+        for (int j = 0; j < m; j++)
+            h[iv->addr.idx[j]] = (float)(h[iv->addr.idx[j]] + shift[j]);
+        free(shift);
+    }
+    free(d);
+}
+
+/* h' = h + (hs - h) P with P = Q^T Q: dL/dh = g (I - P), the source run held fixed; and with
+ * d = hs - h, c_a = d . q_a: dL/dq_a = sum over rows of c_a g + (g . q_a) d. That needs h as the
+ * rewrite read it, which h' no longer holds (its part in the subspace is the source's): the
+ * caller that wants the basis's gradient passes those values in ctx->before. */
+static void backward_rotate(const iv_intervention *iv, const iv_apply_ctx *ctx, int index,
+                            int site, float *grad, long n, int width)
+{
+    (void)site;
+    int k = iv->dims, m = iv->addr.n;
+    double *pg = ctx->param_grad ? ctx->param_grad[index] : NULL;
+    double *g = iv_xmalloc(sizeof(double) * (size_t)m), *gq = iv_xmalloc(sizeof(double) * (size_t)k);
+    for (long r = 0; r < n; r++) {
+        float *gr = grad + r * width;
+        for (int j = 0; j < m; j++)
+            g[j] = gr[iv->addr.idx[j]];
+        for (int a = 0; a < k; a++) {
+            const double *q = iv->values + (size_t)a * m;
+            gq[a] = 0;
+            for (int j = 0; j < m; j++)
+                gq[a] += g[j] * q[j];
+        }
+        if (pg && ctx->before) { /* d = hs - h, from the values the rewrite read */
+            const float *h = ctx->before->site[iv->addr.site] + r * width;
+            const float *hs = ctx->source->site[iv->addr.site] + source_row(ctx, r) * width;
+            for (int a = 0; a < k; a++) {
+                const double *q = iv->values + (size_t)a * m;
+                double c = 0;
+                for (int j = 0; j < m; j++)
+                    c += ((double)hs[iv->addr.idx[j]] - h[iv->addr.idx[j]]) * q[j];
+                for (int j = 0; j < m; j++)
+                    pg[a * m + j] += c * g[j] +
+                                     gq[a] * ((double)hs[iv->addr.idx[j]] - h[iv->addr.idx[j]]);
+            }
+        }
+        for (int a = 0; a < k; a++) {
+            const double *q = iv->values + (size_t)a * m;
+            for (int j = 0; j < m; j++)
+                g[j] -= gq[a] * q[j];
+        }
+        for (int j = 0; j < m; j++)
+            gr[iv->addr.idx[j]] = (float)g[j];
+    }
+    free(g);
+    free(gq);
+}
+
+static char *rotate_params(const iv_intervention *iv)
+{
+    return iv_xasprintf("dims=%d of %d", iv->dims, iv->addr.n);
+}
+
+/* The basis in full, so that a saved session puts back the very subspace (DAS learns it). */
+static char *rotate_session(const iv_intervention *iv)
+{
+    iv_buf b = {0};
+    iv_buf_printf(&b, "dims=%d basis=", iv->dims);
+    for (int i = 0; i < iv->dims * iv->addr.n; i++)
+        iv_buf_printf(&b, "%s%.9g", i ? "," : "", iv->values[i]);
+    return b.data;
+}
+
 /* ---- optimal: a = the constants that minimise the loss gap (Li & Janson 2024) ---------------- */
 
 static int optimal_check(const iv_intervention *iv, iv_error *err)
@@ -398,6 +602,17 @@ static const iv_kind_info kinds[] = {
         .kind = IV_PATCH, .name = "patch", .flags = IV_KIND_REPLACES | IV_KIND_NEEDS_SOURCE,
         .usage = "patch", .help = "a = its value on the source input",
         .apply = apply_patch, .backward = backward_replaced, .fixed_value = patch_fixed,
+    },
+    {
+        .kind = IV_ROTATE, .name = "rotate", .flags = IV_KIND_NEEDS_SOURCE,
+        .usage = "rotate dims=K",
+        .help = "h = h + (h_source - h) Q^T Q: the source's part of the addressed neurons in a\n"
+                "K-dimensional subspace, the rest kept; Q orthonormal (K x neurons), seeded\n"
+                "random (seed=) or given row by row (basis=q11,q12,...); das learns it",
+        .completions = rotate_words,
+        .option = rotate_option, .prepare = rotate_prepare, .check = rotate_check,
+        .apply = apply_rotate, .backward = backward_rotate,
+        .params = rotate_params, .session = rotate_session,
     },
 };
 

@@ -31,6 +31,9 @@ typedef struct iv_kind_info {
     int (*args)(iv_intervention *iv, int argc, char **argv, iv_error *err);
     int (*option)(iv_intervention *iv, const char *key, size_t klen, const char *val,
                   iv_error *err);
+    /* Completes its parameters once its address is known (rotate: its basis, drawn or checked);
+     * NULL: nothing to do. */
+    int (*prepare)(iv_intervention *iv, iv_error *err);
     /* Checks its own parameters, after the checks every kind shares (iv_intervention_check). */
     int (*check)(const iv_intervention *iv, iv_error *err);
     /* Whether this intervention reads the reference dataset; NULL: as IV_KIND_NEEDS_STATS says. */

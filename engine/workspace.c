@@ -3,6 +3,7 @@
 
 #include "backward.h"
 #include "budget.h"
+#include "causal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +23,18 @@ static void drop_last_run(iv_workspace *ws)
     iv_acts_free(ws->intervened);
     iv_acts_free(ws->source_acts);
     ws->clean = ws->intervened = ws->source_acts = NULL;
+}
+
+/* The causal model and its alignments speak of this model's inputs and sites. */
+static void drop_causal(iv_workspace *ws)
+{
+    for (int i = 0; i < ws->n_alignments; i++)
+        iv_alignment_clear(&ws->alignments[i]);
+    free(ws->alignments);
+    iv_causal_free(ws->causal);
+    ws->alignments = NULL;
+    ws->n_alignments = 0;
+    ws->causal = NULL;
 }
 
 void iv_workspace_clear(iv_workspace *ws)
@@ -57,6 +70,7 @@ static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
         }
     }
     iv_workspace_clear(ws);
+    drop_causal(ws);
     drop_last_run(ws);
     iv_workspace_set_data(ws, ds);
     iv_expr_free(ws->target);
@@ -124,6 +138,7 @@ void iv_workspace_free(iv_workspace *ws)
     if (!ws)
         return;
     iv_workspace_clear(ws);
+    drop_causal(ws);
     free(ws->list);
     free(ws->pass_buffer);
     if (ws->effect_cache)

@@ -43,6 +43,9 @@ typedef struct iv_workspace {
                                  ('metric label COLUMN'), or -1 */
     long input_row, source_row; /* the dataset row the base (source) input was taken from
                                  ('input row N'), or -1 when it was typed */
+    struct iv_causal *causal; /* the high-level causal model ('causal'), or NULL (causal.h) */
+    struct iv_alignment *alignments; /* (n_alignments) its variables aligned with neurons ('align') */
+    int n_alignments;
 
     /* The last evaluation, refreshed by iv_workspace_run after any change. */
     iv_acts *clean;           /* (1 row) base, no interventions */

@@ -360,9 +360,13 @@ static void test_complete_neurons_and_kinds(void **state)
     type(&f->t, "\t");
     assert_string_equal(rl_line_buffer, "ablate h2[1] ");
     press(&f->t, 27, 1);
-    tui_cmdline_open(&f->t, "ablate h1[0] r");
+    tui_cmdline_open(&f->t, "ablate h1[0] re"); /* "r" is resample or rotate */
     type(&f->t, "\t");
     assert_string_equal(rl_line_buffer, "ablate h1[0] resample ");
+    press(&f->t, 27, 1);
+    tui_cmdline_open(&f->t, "ablate h1[0] ro");
+    type(&f->t, "\t");
+    assert_string_equal(rl_line_buffer, "ablate h1[0] rotate ");
     press(&f->t, 27, 1);
     tui_cmdline_open(&f->t, "ablate h1[0] o"); /* every kind completes, optimal too */
     type(&f->t, "\t");

@@ -177,6 +177,8 @@ static void test_result_types(void **state)
     assert_non_null(mkdtemp(dir));
     char *save = iv_xasprintf("save %s/s.iv", dir), *load = iv_xasprintf("load %s/s.iv", dir);
     char *export = iv_xasprintf("export effect %s/e.json", dir);
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *labelled = iv_xasprintf("data load %s/tests/golden/points.csv", srcdir);
     enum { NONE = -1 };
     const struct {
         const char *line;
@@ -205,6 +207,12 @@ static void test_result_types(void **state)
         {"compare h1[0]", IV_RESULT_COMPARISON},
         {"sweep input[x] 0 10 3", IV_RESULT_SWEEP},
         {"regions h1", IV_RESULT_REGIONS},
+        {"causal \"gt = x > y; out = gt ? x : y\"", IV_RESULT_CAUSAL},
+        {"align gt h1[0:2]", IV_RESULT_CAUSAL},
+        {"iia", IV_RESULT_IIA},
+        {"unalign gt", IV_RESULT_CAUSAL},
+        {"scan h1 zero", IV_RESULT_SCAN},
+        {"attribute h1", IV_RESULT_SCAN},
         {"activations h1", IV_RESULT_ACTIVATIONS},
         {"help", IV_RESULT_HELP},
         {"help show", IV_RESULT_HELP},
@@ -215,6 +223,8 @@ static void test_result_types(void **state)
         {save, IV_RESULT_DONE},
         {"clear", NONE},
         {load, NONE},
+        {labelled, IV_RESULT_DONE},
+        {"train bigger loss=mse epochs=1", IV_RESULT_TRAINING},
         {"model builtin:max", NONE},
     };
     int n = (int)(sizeof cases / sizeof cases[0]);
@@ -253,6 +263,7 @@ static void test_result_types(void **state)
     free(save);
     free(load);
     free(export);
+    free(labelled);
 }
 
 /* ---- error prefixes ----------------------------------------------------------------------------- */
@@ -298,6 +309,13 @@ static void test_errors_prefixed_once(void **state)
         {"effect x", "effect: ", "effect: expected effect"},
         {"compare h9", "compare: ", NULL},
         {"sweep h1[0] a b", "sweep: ", "sweep: FROM and TO must be finite numbers"},
+        {"causal \"x = y\"", "causal: ", NULL},
+        {"align q h1[0]", "align: ", NULL},
+        {"unalign q", "unalign: ", NULL},
+        {"iia", "iia: ", NULL},
+        {"scan q", "scan: ", NULL},
+        {"attribute h1 metric=loss", "attribute: ", NULL},
+        {"train y", "train: ", NULL},
         {"sweep h1[0] 0 1 1", "sweep: ", "sweep: STEPS must be a whole number from 2 to 10001"},
         {"regions input", "regions: ", "regions: 'input' is not a layer (e.g. regions h1)"},
         {"activations q", "activations: ", "activations: unknown site 'q'"},

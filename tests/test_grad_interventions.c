@@ -1,14 +1,14 @@
 /* test_grad_interventions.c - the backward pass with interventions on, against finite differences,
- * for every kind of intervention, on the lecture's max network and on a 3-layer tanh network.
- *
- * The function differentiated is what an intervened network computes from its input with each
- * intervention's values held fixed: L(X) = sum over rows r and outputs k of c[k] out[r][k], over the
- * rows of a sampled dataset X, with zero, set, mean, resample, patch, optimal or noise acting on a
- * neuron. Finite differences move the dataset's inputs in place without telling the workspace, so
- * the statistics, the reference activations and the source that the interventions copy from stay
- * as they were: exactly the "held fixed" the backward hook assumes. Each replacing kind must pass no
- * gradient below the neuron it replaces (checked exactly), noise must pass all of it, and optimal
- * ablation's constants get their own gradient (checked against differences in the constants). */
+ * for every kind of intervention, on the lecture's max network and on a 3-layer tanh network. The
+ * function differentiated is what an intervened network computes from its input with each
+ * intervention's values held fixed: L(X) = sum over rows r and outputs k of c[k] out[r][k], over
+ * the rows of a sampled dataset X, with zero, set, mean, resample, patch, optimal, noise or rotate
+ * acting on a neuron (rotate: on a subspace of a layer). Finite differences move the dataset's
+ * inputs in place without telling the workspace, so the statistics, the reference activations and
+ * the source that the interventions copy from stay as they were: exactly the "held fixed" the
+ * backward hook assumes. Each replacing kind must pass no gradient below the neuron it replaces
+ * (checked exactly), noise must pass all of it, and optimal ablation's constants get their own
+ * gradient (checked against differences in the constants). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +210,25 @@ static void test_tanh_network(void **state)
     check_every_kind(tanh_net, "data sample 10 x=-2:2 y=-2:2", "input[1]", c);
 }
 
+/* A rotation of a subspace of a layer: the gradient below it is the part outside the subspace,
+ * and the whole input gradient agrees with differences (the source run held fixed). */
+static void test_rotate_in_a_network(void **state)
+{
+    (void)state;
+    const float c[2] = {0.7f, -1.3f};
+    piecewise_linear = false;
+    const char *const cmds[] = {"ablate a rotate dims=2 seed=3", "ablate a[0,2] rotate dims=1 seed=8",
+                                "ablate b.pre rotate dims=1 basis=0.6,-0.8"};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        iv_workspace *ws = workspace(tanh_net, "data sample 10 x=-2:2 y=-2:2");
+        test_run(ws, "source x=2.5 y=1.25");
+        test_run(ws, cmds[k]);
+        if (check_inputs(ws, c, cmds[k]))
+            fail_msg("%s: gradients disagree with finite differences", cmds[k]);
+        iv_workspace_free(ws);
+    }
+}
+
 /* Without the hook the pass would let gradient through a replaced neuron: the test above can fail. */
 static void test_hook_matters(void **state)
 {
@@ -269,6 +288,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_network),
         cmocka_unit_test(test_tanh_network),
+        cmocka_unit_test(test_rotate_in_a_network),
         cmocka_unit_test(test_hook_matters),
         cmocka_unit_test(test_optimal_parameters),
     };

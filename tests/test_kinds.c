@@ -120,7 +120,8 @@ static void test_options(void **state)
     assert_int_equal(parse(&iv, IV_ZERO, "q=1", &err), -1);
     assert_string_equal(err.msg, "'q=1': zero ablation takes no option 'q'");
     assert_int_equal(parse(&iv, IV_ZERO, "q", &err), -1);
-    assert_string_equal(err.msg, "'q': options are KEY=VALUE (k, sigma, std, samples, seed)");
+    assert_string_equal(err.msg,
+                        "'q': options are KEY=VALUE (k, sigma, std, samples, seed, dims, basis)");
     assert_int_equal(parse(&iv, IV_NOISE, "x=1", &err), -1);
     assert_string_equal(err.msg,
                         "'x=1': noise ablation takes no option 'x' (options: k, sigma, std, "
@@ -207,7 +208,8 @@ static void test_ablate_help_lists_every_kind(void **state)
     (void)state;
     const iv_command *c = iv_command_find("ablate");
     assert_non_null(c);
-    assert_string_equal(c->usage, "ADDR zero|mean|noise|resample|optimal|set V|patch [OPTIONS]");
+    assert_string_equal(c->usage,
+                        "ADDR zero|mean|noise|resample|optimal|set V|patch|rotate dims=K [OPTIONS]");
     int n;
     const iv_kind_info *kinds = iv_kinds(&n);
     for (int i = 0; i < n; i++) {
@@ -220,7 +222,8 @@ static void test_ablate_help_lists_every_kind(void **state)
         if (!strstr(c->detail, line))
             fail_msg("help ablate lacks '%s'", line);
     }
-    assert_string_equal(iv_kinds_names(), "zero, mean, noise, resample, optimal, set, patch");
+    assert_string_equal(iv_kinds_names(),
+                        "zero, mean, noise, resample, optimal, set, patch, rotate");
     /* Continuation lines are indented under the first. */
     assert_non_null(strstr(c->detail, "\n                       std=neuron|site (per-neuron std"));
     /* What Tab offers after a kind are its KEY= options. */
@@ -433,6 +436,189 @@ static void test_forward_fixed_kinds(void **state)
     assert_float_equal(iv_kind_info_of(IV_ZERO)->fixed_value(&list[0], &ctx, 0), 0, 0);
 }
 
+/* ---- rotate: h' = h + (h_s - h) Q^T Q ---------------------------------------------------------- */
+
+/* One source row broadcast to the batch: the activations of a model-less site of WIDTH. */
+static iv_acts *one_site_acts(int sites, const float *rows, long n)
+{
+    iv_acts *a = iv_xcalloc(1, sizeof *a);
+    a->n = n;
+    a->n_sites = sites;
+    a->site = iv_xcalloc((size_t)sites, sizeof(float *));
+    a->width = iv_xcalloc((size_t)sites, sizeof(int));
+    for (int s = 0; s < sites; s++) {
+        a->width[s] = WIDTH;
+        a->site[s] = iv_xmalloc(sizeof(float) * (size_t)(n * WIDTH));
+        memcpy(a->site[s], rows, sizeof(float) * (size_t)(n * WIDTH));
+    }
+    return a;
+}
+
+static void free_acts(iv_acts *a)
+{
+    for (int s = 0; s < a->n_sites; s++)
+        free(a->site[s]);
+    free(a->site);
+    free(a->width);
+    free(a);
+}
+
+/* Neurons 1 and 3 of site 1, a one-dimensional subspace along (0.6, 0.8): each row moves by
+ * ((h_s - h) . q) q there, and nowhere else; with two dimensions it is a patch of both. */
+static void test_rotate_forward(void **state)
+{
+    (void)state;
+    static int idx[] = {1, 3};
+    double q1[2] = {0.6, 0.8}, q2[4] = {0.6, 0.8, -0.8, 0.6};
+    const float base[WIDTH] = {1, 2, 3, 4, 5}, src[WIDTH] = {9, -1, 9, 7, 9};
+    float rows[2 * WIDTH];
+    memcpy(rows, base, sizeof base);
+    memcpy(rows + WIDTH, base, sizeof base);
+    iv_acts *source = one_site_acts(2, src, 1);
+    iv_intervention iv = {.kind = IV_ROTATE, .enabled = true,
+                          .addr = {.site = 1, .n = 2, .idx = idx}, .dims = 1, .values = q1};
+    iv_apply_ctx ctx = {.list = &iv, .count = 1, .samples = 1, .source = source};
+    iv_apply_hook(1, rows, 2, WIDTH, &ctx);
+    double c = (-1 - 2) * 0.6 + (7 - 4) * 0.8; /* d . q = 0.6 */
+    const float want[WIDTH] = {1, (float)(2 + c * 0.6), 3, (float)(4 + c * 0.8), 5};
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < WIDTH; i++)
+            assert_float_equal(rows[r * WIDTH + i], want[i], 1e-6);
+    iv.dims = 2;
+    iv.values = q2;
+    memcpy(rows, base, sizeof base);
+    iv_apply_hook(1, rows, 1, WIDTH, &ctx);
+    const float patched[WIDTH] = {1, -1, 3, 7, 5};
+    for (int i = 0; i < WIDTH; i++)
+        assert_float_equal(rows[i], patched[i], 1e-6);
+    free_acts(source);
+}
+
+/* f = sum_i c_i h'_i is linear in h' : dL/dh = c (I - P) on the addressed neurons, and dL/dQ
+ * from the values before the rewrite (ctx.before), both against central differences. */
+static double rotate_objective(const iv_intervention *iv, const iv_apply_ctx *ctx, const float *h,
+                               const float *c)
+{
+    float rows[ROWS * WIDTH];
+    memcpy(rows, h, sizeof rows);
+    iv_apply_hook(iv->addr.site, rows, ROWS, WIDTH, (void *)ctx);
+    double f = 0;
+    for (int i = 0; i < ROWS * WIDTH; i++)
+        f += (double)c[i] * rows[i];
+    return f;
+}
+
+static void test_rotate_backward(void **state)
+{
+    (void)state;
+    static int idx[] = {0, 2, 4};
+    double q[6];
+    float h[ROWS * WIDTH], c[ROWS * WIDTH], src[ROWS * WIDTH];
+    for (int i = 0; i < ROWS * WIDTH; i++) {
+        h[i] = (float)(0.3 * i - 1);
+        src[i] = (float)(1.5 - 0.2 * i * (i % 2 ? -1 : 1));
+        c[i] = (float)(0.5 + 0.1 * (i % 4));
+    }
+    iv_intervention iv = {.kind = IV_ROTATE, .enabled = true,
+                          .addr = {.site = 0, .n = 3, .idx = idx}, .dims = 2, .values = q};
+    iv_error err;
+    iv.seed = 7;
+    iv.values = NULL;
+    assert_int_equal(iv_kind_info_of(IV_ROTATE)->prepare(&iv, &err), 0); /* a random basis */
+    memcpy(q, iv.values, sizeof q);
+    free(iv.values);
+    iv.values = q;
+    iv_acts *source = one_site_acts(1, src, ROWS), *before = one_site_acts(1, h, ROWS);
+    double pg[6] = {0}, *param_grad[1] = {pg};
+    iv_apply_ctx ctx = {.list = &iv, .count = 1, .samples = 1, .source = source,
+                        .param_grad = param_grad, .before = before};
+    float g[ROWS * WIDTH];
+    memcpy(g, c, sizeof g);
+    iv_apply_backward_hook(0, g, ROWS, WIDTH, &ctx);
+    const double eps = 1e-3;
+    for (int i = 0; i < ROWS * WIDTH; i++) { /* dL/dh */
+        float hp[ROWS * WIDTH], hm[ROWS * WIDTH];
+        memcpy(hp, h, sizeof hp);
+        memcpy(hm, h, sizeof hm);
+        hp[i] += (float)eps;
+        hm[i] -= (float)eps;
+        double fd = (rotate_objective(&iv, &ctx, hp, c) - rotate_objective(&iv, &ctx, hm, c)) /
+                    (2 * eps);
+        assert_float_equal(g[i], fd, 2e-3);
+    }
+    for (int k = 0; k < 6; k++) { /* dL/dQ, each entry moved on its own */
+        double keep = q[k];
+        q[k] = keep + eps;
+        double up = rotate_objective(&iv, &ctx, h, c);
+        q[k] = keep - eps;
+        double down = rotate_objective(&iv, &ctx, h, c);
+        q[k] = keep;
+        double fd = (up - down) / (2 * eps);
+        if (fabs(pg[k] - fd) > 2e-3 * fmax(1, fabs(fd)))
+            fail_msg("dL/dQ[%d]: backward %.6g, differences %.6g", k, pg[k], fd);
+    }
+    free_acts(source);
+    free_acts(before);
+}
+
+/* Its words: dims=, basis= (checked against the address once it is known), seed=; and a saved
+ * session's words read back to the same basis. */
+static void test_rotate_words(void **state)
+{
+    (void)state;
+    static int idx[] = {0, 1};
+    const iv_kind_info *info = iv_kind_info_of(IV_ROTATE);
+    iv_intervention iv;
+    iv_error err;
+    assert_int_equal(parse(&iv, IV_ROTATE, "dims=1 basis=0.6,0.8", &err), 0);
+    iv.addr = (iv_addr){.site = 1, .n = 2, .idx = idx};
+    assert_int_equal(info->prepare(&iv, &err), 0);
+    char *words = iv_kind_session_words(&iv);
+    assert_string_equal(words, "dims=1 basis=0.6,0.8");
+    free(words);
+    free(iv.values);
+    assert_int_equal(parse(&iv, IV_ROTATE, "seed=3", &err), 0);
+    iv.addr = (iv_addr){.site = 1, .n = 2, .idx = idx};
+    assert_int_equal(info->prepare(&iv, &err), -1);
+    assert_string_equal(err.msg, "rotate needs dims=K, the subspace's dimension (1 to 2)");
+    assert_int_equal(parse(&iv, IV_ROTATE, "dims=3", &err), 0);
+    iv.addr = (iv_addr){.site = 1, .n = 2, .idx = idx};
+    assert_int_equal(info->prepare(&iv, &err), -1);
+    assert_string_equal(err.msg, "dims=3: the subspace cannot have more dimensions than the 2 "
+                                 "neurons addressed");
+    assert_int_equal(parse(&iv, IV_ROTATE, "dims=1 basis=1,1", &err), 0);
+    iv.addr = (iv_addr){.site = 1, .n = 2, .idx = idx};
+    assert_int_equal(info->prepare(&iv, &err), -1);
+    assert_string_equal(err.msg, "basis=: its 1 rows are not orthonormal");
+    free(iv.values);
+    assert_int_equal(parse(&iv, IV_ROTATE, "dims=2 basis=1,0,0", &err), 0);
+    iv.addr = (iv_addr){.site = 1, .n = 2, .idx = idx};
+    assert_int_equal(info->prepare(&iv, &err), -1);
+    assert_string_equal(err.msg, "basis=: 3 numbers given; dims=2 over 2 neurons needs 4");
+    free(iv.values);
+    assert_int_equal(parse(&iv, IV_ROTATE, "dims=1 basis=1,x", &err), -1);
+    assert_string_equal(err.msg, "basis=: 'x' is not a finite number");
+    free(iv.values);
+    /* The same seed draws the same basis, orthonormal; another seed another. */
+    double first[4];
+    for (int pass = 0; pass < 3; pass++) {
+        assert_int_equal(parse(&iv, IV_ROTATE, pass < 2 ? "dims=2 seed=5" : "dims=2 seed=6",
+                               &err), 0);
+        iv.addr = (iv_addr){.site = 1, .n = 2, .idx = idx};
+        assert_int_equal(info->prepare(&iv, &err), 0);
+        double dot = iv.values[0] * iv.values[2] + iv.values[1] * iv.values[3];
+        assert_true(fabs(dot) < 1e-12);
+        assert_float_equal(iv.values[0] * iv.values[0] + iv.values[1] * iv.values[1], 1, 1e-12);
+        if (pass == 0)
+            memcpy(first, iv.values, sizeof first);
+        else if (pass == 1)
+            assert_memory_equal(first, iv.values, sizeof first);
+        else
+            assert_true(memcmp(first, iv.values, sizeof first) != 0);
+        free(iv.values);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +633,9 @@ int main(void)
         cmocka_unit_test(test_backward_optimal_param_grad),
         cmocka_unit_test(test_backward_reverse_order_and_disabled),
         cmocka_unit_test(test_forward_fixed_kinds),
+        cmocka_unit_test(test_rotate_forward),
+        cmocka_unit_test(test_rotate_backward),
+        cmocka_unit_test(test_rotate_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -269,8 +269,47 @@ static bool input_row_text(json_object *result, iv_buf *out)
     return true;
 }
 
+/* train: one line of what was trained and where it ended, the note, then the epochs' table. */
+static void training_text(json_object *result, iv_buf *out)
+{
+    json_object *holdout = json_object_object_get(result, "holdout_accuracy");
+    json_object *acc = json_object_object_get(result, "accuracy");
+    const char *kind = json_object_get_string(json_object_object_get(result, "objective"));
+    iv_buf_printf(out, "trained %s (%s) on %s rows of %s",
+                  json_object_get_string(json_object_object_get(result, "train")), kind,
+                  json_object_get_string(json_object_object_get(result, "rows")),
+                  json_object_get_string(json_object_object_get(result, "dataset")));
+    long held = json_object_get_int64(json_object_object_get(result, "holdout_rows"));
+    if (held)
+        iv_buf_printf(out, " (%ld held out)", held);
+    iv_buf_printf(out, ": %s epochs, %s steps of batch %s, lr %s, seed %s, init %s\n",
+                  json_object_get_string(json_object_object_get(result, "epochs")),
+                  json_object_get_string(json_object_object_get(result, "steps")),
+                  json_object_get_string(json_object_object_get(result, "batch")),
+                  json_object_get_string(json_object_object_get(result, "lr")),
+                  json_object_get_string(json_object_object_get(result, "seed")),
+                  json_object_get_string(json_object_object_get(result, "init")));
+    iv_buf_printf(out, "last epoch: loss %s",
+                  json_object_get_string(json_object_object_get(result, "loss")));
+    if (acc)
+        iv_buf_printf(out, " accuracy %s", json_object_get_string(acc));
+    if (held)
+        iv_buf_printf(out, "; held out: loss %s",
+                      json_object_get_string(json_object_object_get(result, "holdout_loss")));
+    if (held && holdout)
+        iv_buf_printf(out, " accuracy %s", json_object_get_string(holdout));
+    iv_buf_printf(out, "\n%s\n", json_object_get_string(json_object_object_get(result, "note")));
+    json_object *record = json_object_object_get(result, "record");
+    if (is_record_list(record))
+        table_text(record, out);
+}
+
 void ui_render_text(iv_result_type type, json_object *result, iv_buf *out)
 {
+    if (type == IV_RESULT_TRAINING) {
+        training_text(result, out);
+        return;
+    }
     if (type == IV_RESULT_INPUT && input_row_text(result, out))
         return;
     if (type == IV_RESULT_DONE) { /* one line saying what was done; the figures are for JSON */

@@ -1,0 +1,66 @@
+/* iia.h - interchange intervention accuracy (Geiger et al. 2021): how often the network, with the
+ * neurons aligned with the causal model's variables patched from a source input, gives what the
+ * causal model gives with those variables set to their values on the source.
+ *
+ * Over pairs (base b, source s) of rows of the reference dataset: every ordered pair when there
+ * are at most IV_IIA_ALL_PAIRS of them, else (or when a count is asked for) seeded pairs drawn
+ * uniformly with replacement. The sources' activations are the clean reference activations (one
+ * pass, kept by the workspace); the bases run in chunks of bounded memory, one batched forward pass
+ * each, every row patched from its own source, from the earliest site anything changes. The
+ * workspace's interventions that are on stay applied to the base runs (after them come the
+ * patches), as `patch` does, and the sources stay clean; random ones are refused, since a pair
+ * would then have no one answer. Agreement: the argmax of the outputs against the causal model's
+ * output as a class index when the network has several outputs; else |network - causal| <=
+ * tol x max(1, |causal|). */
+#ifndef IV_IIA_H
+#define IV_IIA_H
+
+#include "causal.h"
+#include "workspace.h"
+
+#define IV_IIA_ALL_PAIRS 1000000L     /* every pair when n x n is at most this */
+#define IV_IIA_DEFAULT_PAIRS 10000L   /* else this many seeded pairs */
+#define IV_IIA_MAX_PAIRS 10000000L
+#define IV_IIA_DEFAULT_TOL 1e-6
+#define IV_IIA_SHOWN_FAILURES 10
+
+typedef struct iv_iia_options {
+    bool all;          /* pairs=all: every pair (refused when there are too many) */
+    long pairs;        /* > 0: this many seeded pairs; 0: the default choice above */
+    uint64_t seed;
+    double tol;
+} iv_iia_options;
+
+typedef struct iv_iia_failure {
+    long base, source; /* dataset rows */
+    double network;    /* its argmax class, or its output */
+    double expected;   /* the causal model's output */
+} iv_iia_failure;
+
+typedef struct iv_iia_result {
+    long pairs, agree;
+    bool all;          /* every ordered pair, else seeded ones */
+    bool argmax;       /* compared by argmax, else with the tolerance */
+    double iia;
+    long rows, factual_agree;
+    double factual;    /* the network against the causal model on the dataset's rows */
+    double *alone;     /* (ws->n_alignments) each alignment's IIA on its own, when there are
+                          several; else NULL. Free with iv_iia_result_free. */
+    int n_failures;    /* the first failing pairs, in pair order */
+    iv_iia_failure failures[IV_IIA_SHOWN_FAILURES];
+} iv_iia_result;
+
+/* Measures the alignments of ws (at least one) over the reference dataset. Returns 0, or -1 with
+ * a message (no causal model, nothing aligned, no dataset, too many pairs, memory, cancel). */
+int iv_iia_run(iv_workspace *ws, const iv_iia_options *opt, iv_iia_result *out, iv_error *err);
+/* The same over given pairs (base[i], source[i]) of dataset rows; factual and alone as above. */
+int iv_iia_run_pairs(iv_workspace *ws, const long *base, const long *source, long n_pairs,
+                     double tol, iv_iia_result *out, iv_error *err);
+void iv_iia_result_free(iv_iia_result *r);
+
+/* The hook's half that patches one alignment: rows (n, width) of the site move to the source's
+ * values, given as (n, addr.n) for neurons and (n, width) for a subspace. */
+void iv_alignment_patch(const iv_alignment *a, float *values, long n, int width,
+                        const float *source);
+
+#endif
