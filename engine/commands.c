@@ -100,7 +100,10 @@ static const iv_command table[] = {
      "after a softmax, else its logit); out[K] names one. All rows are one batched forward pass.\n"
      "metric=loss: the loss gap over the dataset, as 'ablate ...; effect' gives it, a pass per\n"
      "row. The result names the output, the clean value and the change of the interventions on\n"
-     "alone (baseline). Example: input 3 5; source 5 3; scan h1",
+     "alone (baseline). Example: input 3 5; source 5 3; scan h1\n"
+     "In the explorer each scanned site keeps the figures as a line of cells under its row, on a\n"
+     "scale of their own, marked stale once the inputs, interventions, dataset, metric or weights\n"
+     "change; 'scan off' removes them. 'scan h1 sorted' draws the rows as bars, largest first.",
      1, 3, 0, iv_cmd_scan},
     {"attribute", "SITE [metric=output|out[K]]",
      "attribution patching: each neuron's patch estimated to first order, beside the true one",
@@ -157,16 +160,20 @@ static const iv_command table[] = {
      "max min abs ...). The output is the variable named out, else the last one. Text with '='\n"
      "is the model itself, any other word a file. Shows each variable, its expression and its\n"
      "parents. A new model keeps the alignments of the variables it also has.\n"
-     "Example: causal \"gt = x > y; out = gt ? x : y\"",
+     "Example: causal \"gt = x > y; out = gt ? x : y\"\n"
+     "The explorer draws it as a graph: a box per variable, the inputs left, the output last,\n"
+     "lines from each variable's parents, the aligned neurons in the aligned variables' boxes.",
      0, -1, 0, iv_cmd_causal},
     {"align", "[VAR ADDR ...]", "align variables of the causal model with neurons (no arguments: list)",
      "Each VAR ADDR pair aligns a variable (an input, an intermediate or the output) with the\n"
      "neurons of ADDR; aligning a variable again replaces its alignment. Aligned variables need\n"
-     "disjoint neurons. Example: align gt h1[0:2]",
+     "disjoint neurons. VAR SITE subspace K basis=q11,q12,... aligns it with a K-dimensional\n"
+     "subspace of the whole site (K orthonormal rows of the site's width), as das learns it and\n"
+     "save writes it; subspaces of one site must be orthogonal. Example: align gt h1[0:2]",
      0, -1, 0, iv_cmd_align},
     {"unalign", "VAR|all", "remove a variable's alignment, or every one", "", 1, 1, 0,
      iv_cmd_unalign},
-    {"iia", "[pairs=all|N] [seed=S] [tol=T]",
+    {"iia", "[pairs=all|N] [seed=S] [tol=T] [failures=N] | matrix [rows=N] [tol=T]",
      "interchange intervention accuracy of the alignments over pairs of dataset rows",
      "For each pair (base b, source s) of rows of the dataset: the network on b with every aligned\n"
      "variable's neurons patched from the clean run on s, against the causal model on b with\n"
@@ -177,8 +184,30 @@ static const iv_command table[] = {
      "default 1e-06). The interventions that are on stay applied to the base runs, before the\n"
      "patches (random ones are refused); the sources are clean. Also: the factual accuracy (the\n"
      "network against the causal model on the rows), each variable's IIA aligned alone when\n"
-     "several are, and the first failing pairs. Example: align gt h1[0:2]; iia",
-     0, 3, 0, iv_cmd_iia},
+     "several are, and the first failing pairs (10, or N with failures=N, at most 100000).\n"
+     "iia matrix: every ordered pair of a few rows as a base x source map of agreement (1 or 0)\n"
+     "and error (|network - causal|, or 1 where the classes differ): a 2-input grid whole when it\n"
+     "has at most 128 points, else an evenly spaced sub-grid of at most 128, in the grid's order\n"
+     "(x fastest); any other dataset its first 128 rows (rows=N: the first N); the result says\n"
+     "which. Example: align gt h1[0:2]; iia; iia matrix",
+     0, 4, 0, iv_cmd_iia},
+    {"das", "VAR[,VAR...] SITE dims=K[,K...] [pairs=N] [epochs=E] [lr=L] [OPTIONS]",
+     "distributed alignment search: learn subspaces of a site that carry causal variables",
+     "Learns K rows of a rotation of SITE's activations (first K for the first variable, the next\n"
+     "for the second, ...; at most the site's width in all) from interchange interventions on N\n"
+     "seeded tuples of dataset rows: a base b and, for each variable, its own source s_v. The\n"
+     "network runs on b with SITE moved to h + sum_v (h_{s_v} - h) Q_v^T Q_v and is trained\n"
+     "towards the causal model's output on b with each variable set to its value on s_v:\n"
+     "cross-entropy for several outputs, squared error for one. The network is frozen and clean\n"
+     "(refused while an intervention is on); Q is stepped by Adam and put back on the nearest\n"
+     "orthonormal rows (U V^T from its SVD) after every step; the same seed gives the same Q.\n"
+     "Options and defaults: pairs=10000 epochs=10 batch=64 lr=0.01 seed=(the session's)\n"
+     "holdout=0.2 (the held-out fraction) tol=1e-06 (the agreement of one output, as for iia).\n"
+     "Reports each epoch's loss and IIA, training and held out, and the held-out IIA at the end;\n"
+     "the subspaces become the variables' alignments (align VAR SITE subspace K basis=...),\n"
+     "which iia measures and save keeps.\n"
+     "Example: das WX,YZ layer0 dims=8,8",
+     2, -1, 0, iv_cmd_das},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
     {"limit", "[memory SIZE | pass SIZE]", "show or set the memory limit, and a pass's working memory",
@@ -645,10 +674,14 @@ static void append_causal(const iv_workspace *ws, iv_buf *b)
     free(text);
     for (int i = 0; i < ws->n_alignments; i++) {
         const iv_alignment *a = &ws->alignments[i];
-        if (a->k > 0)
-            continue; /* a learned subspace is saved by the search that made it */
         char *addr = iv_addr_format(ws->model, &a->addr);
-        iv_buf_printf(b, "align %s %s\n", ws->causal->names[a->var], addr);
+        iv_buf_printf(b, "align %s %s", ws->causal->names[a->var], addr);
+        if (a->k > 0) { /* a learned subspace, written whole: %.9g round-trips each float */
+            iv_buf_printf(b, " subspace %d basis=", a->k);
+            for (long j = 0; j < (long)a->k * a->addr.n; j++)
+                iv_buf_printf(b, "%s%.9g", j ? "," : "", a->basis[j]);
+        }
+        iv_buf_append(b, "\n", 1);
         free(addr);
     }
 }

@@ -35,6 +35,7 @@ typedef enum iv_result_type {
     IV_RESULT_CAUSAL,      /* causal, align, unalign: the high-level model and the alignments */
     IV_RESULT_IIA,         /* iia: interchange intervention accuracy, factual accuracy, failures */
     IV_RESULT_SCAN,        /* scan, attribute: one row per neuron (and per site whole) */
+    IV_RESULT_DAS,         /* das: the subspaces learned, held-out IIA, a "record" per epoch */
     IV_RESULT_DONE,        /* save, export, data: what was done, {"done": "saved session to
                               FILE (7 commands)", ...} with its figures by name */
 } iv_result_type;

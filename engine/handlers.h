@@ -58,6 +58,9 @@ IV_HANDLER(iv_cmd_align);
 IV_HANDLER(iv_cmd_unalign);
 IV_HANDLER(iv_cmd_iia);
 
+/* cmd_das.c: distributed alignment search */
+IV_HANDLER(iv_cmd_das);
+
 /* Sends a result of the given type to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, iv_result_type type, json_object *result);
 

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "budget.h"
+#include "kinds.h"
 #include "rng.h"
 
-/* Pairs per chunk at most: enough rows for the products to run at BLAS speed, few enough that the
- * progress bar moves and a cancel is seen soon. */
-#define IIA_MAX_CHUNK 65536L
+/* Pairs per chunk at most: enough rows for the products to run at BLAS speed, few enough that a
+ * chunk's buffers stay in cache (65,536 pairs of a 16-wide network were 46 MiB of fresh pages to
+ * fault in and zero on every call, which cost more than the passes), the progress bar moves and a
+ * cancel is seen soon. */
+#define IIA_MAX_CHUNK 1024L
 
 /* ---- the pairs --------------------------------------------------------------------------------- */
 
@@ -22,6 +25,7 @@ typedef struct pair_gen {
     long rows;
     uint64_t seed;
     iv_rng rng;
+    iv_iia_record *record; /* where the joint measurement's pairs go, or NULL */
 } pair_gen;
 
 static void pairs_restart(pair_gen *g) { iv_rng_seed(&g->rng, g->seed); }
@@ -51,25 +55,17 @@ void iv_alignment_patch(const iv_alignment *a, float *values, long n, int width,
                 values[r * width + a->addr.idx[j]] = source[r * a->addr.n + j];
         return;
     }
-    /* h + (h_s - h) B^T B: the coordinates of the difference in the subspace, put back. */
-    double *coord = iv_xmalloc(sizeof(double) * (size_t)a->k);
-    for (long r = 0; r < n; r++) {
-        float *h = values + r * width;
-        const float *hs = source + r * width;
-        for (int i = 0; i < a->k; i++) {
-            double sum = 0;
-            for (int j = 0; j < width; j++)
-                sum += (double)a->basis[i * width + j] * ((double)hs[j] - h[j]);
-            coord[i] = sum;
-        }
-        for (int j = 0; j < width; j++) {
-            double add = 0;
-            for (int i = 0; i < a->k; i++)
-                add += coord[i] * a->basis[i * width + j];
-            h[j] = (float)(h[j] + add);
-        }
-    }
-    free(coord);
+    /* h + (h_s - h) B^T B, by the rotate kind's arithmetic (kinds.h) over a basis in double. */
+    size_t nb = (size_t)a->k * (size_t)width;
+    double *basis = iv_xmalloc(sizeof(double) * nb), *scratch = iv_xmalloc(sizeof(double) * 2 *
+                                                                          (size_t)width);
+    for (size_t i = 0; i < nb; i++)
+        basis[i] = a->basis[i];
+    for (long r = 0; r < n; r++)
+        iv_rotate_row(basis, a->k, width, a->addr.idx, values + r * width, source + r * width,
+                      scratch);
+    free(basis);
+    free(scratch);
 }
 
 /* The neurons an alignment reads from its source: its own, or every one of its site. */
@@ -164,6 +160,16 @@ static const double *expected_outputs(iia_run *r, long n, const int *set, int k)
     return cf;
 }
 
+/* Keeps a pair's outcome in the record while it has room (every pair, or the failing ones). */
+static void record_pair(iv_iia_record *rec, long base, long source, bool ok, double network,
+                        double expected)
+{
+    if (rec->n >= rec->capacity || (ok && rec->failing_only))
+        return;
+    rec->pairs[rec->n] = (iv_iia_failure){base, source, network, expected};
+    rec->agree[rec->n++] = ok;
+}
+
 /* Scores n_pairs pairs with the active alignments patched; failures, when not NULL, gets the
  * first failing ones. Returns 0, or -1 when cancelled. */
 static int score(iia_run *r, pair_gen *g, long n_pairs, const bool *active, long *agree,
@@ -187,7 +193,10 @@ static int score(iia_run *r, pair_gen *g, long n_pairs, const bool *active, long
         const double *cf = expected_outputs(r, n, set, k);
         for (long p = 0; p < n; p++) {
             double expected = cf[p * r->nv + r->c->output], shown;
-            if (agrees(r, r->acts.site[r->out_site] + p * r->out_w, expected, &shown)) {
+            bool ok = agrees(r, r->acts.site[r->out_site] + p * r->out_w, expected, &shown);
+            if (failures && g->record)
+                record_pair(g->record, r->rows[p], r->rows[r->chunk + p], ok, shown, expected);
+            if (ok) {
                 (*agree)++;
             } else if (failures && failures->n_failures < IV_IIA_SHOWN_FAILURES) {
                 failures->failures[failures->n_failures++] =
@@ -385,7 +394,7 @@ int iv_iia_run(iv_workspace *ws, const iv_iia_options *opt, iv_iia_result *out, 
                             IV_IIA_DEFAULT_PAIRS);
     bool all = opt->pairs == 0 && every <= IV_IIA_ALL_PAIRS;
     long count = all ? n * n : opt->pairs > 0 ? opt->pairs : IV_IIA_DEFAULT_PAIRS;
-    pair_gen g = {.all = all, .seed = opt->seed};
+    pair_gen g = {.all = all, .seed = opt->seed, .record = opt->record};
     int rc = run_with(ws, &g, count, opt->tol, out, err);
     out->all = all;
     return rc;
@@ -408,4 +417,57 @@ void iv_iia_result_free(iv_iia_result *r)
 {
     free(r->alone);
     r->alone = NULL;
+}
+
+/* ---- each pair's outcome ----------------------------------------------------------------------- */
+
+int iv_iia_record_init(iv_iia_record *rec, long capacity, bool failing_only, iv_error *err)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->capacity = capacity > 0 ? capacity : 1;
+    rec->failing_only = failing_only;
+    rec->pairs = iv_big_alloc((size_t)rec->capacity, sizeof *rec->pairs, "the pairs of IIA", err);
+    rec->agree = rec->pairs ? iv_big_alloc((size_t)rec->capacity, sizeof *rec->agree,
+                                           "the agreement of IIA's pairs", err)
+                            : NULL;
+    if (!rec->agree) {
+        iv_iia_record_free(rec);
+        return -1;
+    }
+    return 0;
+}
+
+void iv_iia_record_free(iv_iia_record *rec)
+{
+    free(rec->pairs);
+    free(rec->agree);
+    memset(rec, 0, sizeof *rec);
+}
+
+int iv_iia_run_matrix(iv_workspace *ws, const long *rows, int n_rows, double tol,
+                      iv_iia_record *rec, iv_iia_result *out, iv_error *err)
+{
+    if (check_ready(ws, err) < 0)
+        return -1;
+    if (n_rows < 1 || n_rows > IV_IIA_MATRIX_ROWS)
+        return iv_error_set(err, "the matrix takes 1 to %d rows, not %d", IV_IIA_MATRIX_ROWS,
+                            n_rows);
+    for (int i = 0; i < n_rows; i++)
+        if (rows[i] < 0 || rows[i] >= ws->data->n)
+            return iv_error_set(err, "row %ld is not a row of the dataset (0 to %ld)", rows[i],
+                                ws->data->n - 1);
+    long n_pairs = (long)n_rows * n_rows;
+    if (rec->capacity < n_pairs || rec->failing_only)
+        return iv_error_set(err, "the record holds %ld pairs, not the matrix's %ld", rec->capacity,
+                            n_pairs);
+    long *base = iv_xmalloc(sizeof(long) * 2 * (size_t)n_pairs), *source = base + n_pairs;
+    for (long p = 0; p < n_pairs; p++) {
+        base[p] = rows[p / n_rows];
+        source[p] = rows[p % n_rows];
+    }
+    rec->n = 0;
+    pair_gen g = {.base = base, .source = source, .record = rec};
+    int rc = run_with(ws, &g, n_pairs, tol, out, err);
+    free(base);
+    return rc;
 }

@@ -29,6 +29,7 @@ typedef struct iv_iia_options {
     long pairs;        /* > 0: this many seeded pairs; 0: the default choice above */
     uint64_t seed;
     double tol;
+    struct iv_iia_record *record; /* NULL, or where the joint measurement's pairs go (below) */
 } iv_iia_options;
 
 typedef struct iv_iia_failure {
@@ -57,6 +58,35 @@ int iv_iia_run(iv_workspace *ws, const iv_iia_options *opt, iv_iia_result *out, 
 int iv_iia_run_pairs(iv_workspace *ws, const long *base, const long *source, long n_pairs,
                      double tol, iv_iia_result *out, iv_error *err);
 void iv_iia_result_free(iv_iia_result *r);
+
+/* ---- each pair's outcome: the failing pairs to browse, and the interchange matrix --------------
+ *
+ * The result keeps the first IV_IIA_SHOWN_FAILURES failing pairs; a caller that wants more (a
+ * browser of every failure, a map of every pair) passes a record: the joint measurement (all the
+ * alignments patched; not the factual rows, nor each alignment alone) puts its pairs there in
+ * pair order, each with the network's answer and the causal model's, until it is full. */
+
+#define IV_IIA_MAX_LISTED 100000L /* failures=N lists at most this many failing pairs */
+#define IV_IIA_MATRIX_ROWS 128    /* the interchange matrix's side at most: 128 columns fit a
+                                     160-column screen, and 16,384 pairs take milliseconds */
+
+typedef struct iv_iia_record {
+    long capacity;          /* pairs it holds at most */
+    bool failing_only;      /* keep only the pairs that fail */
+    long n;                 /* kept so far */
+    iv_iia_failure *pairs;  /* (capacity) rows, the network's answer, the causal model's */
+    bool *agree;            /* (capacity) whether the pair agrees */
+} iv_iia_record;
+
+/* Makes room for capacity pairs, within the memory limit. Returns 0, or -1 with a message. */
+int iv_iia_record_init(iv_iia_record *rec, long capacity, bool failing_only, iv_error *err);
+void iv_iia_record_free(iv_iia_record *rec);
+
+/* The interchange matrix: every ordered pair of the n_rows given dataset rows, base-major (pair
+ * b * n_rows + s is base rows[b], source rows[s]), recorded whole in rec (n_rows^2 pairs, every
+ * one kept); out as iv_iia_run_pairs gives it. */
+int iv_iia_run_matrix(iv_workspace *ws, const long *rows, int n_rows, double tol,
+                      iv_iia_record *rec, iv_iia_result *out, iv_error *err);
 
 /* The hook's half that patches one alignment: rows (n, width) of the site move to the source's
  * values, given as (n, addr.n) for neurons and (n, width) for a subspace. */

@@ -365,6 +365,8 @@ static void random_basis(double *q, int k, int n, uint64_t seed)
     }
 }
 
+bool iv_rotate_orthonormal(const double *q, int k, int n) { return orthonormal(q, k, n); }
+
 static int rotate_prepare(iv_intervention *iv, iv_error *err)
 {
     int n = iv->addr.n;
@@ -400,31 +402,57 @@ static long source_row(const iv_apply_ctx *ctx, long r)
     return ctx->source->n == 1 ? 0 : r / S;
 }
 
+/* The rotate kind's arithmetic, shared with the subspace alignments (iia.c) and DAS (das.c):
+ * shift[j] += sum_a ((hs - h) . q_a) q_a[j] over the m neurons idx of one row, in double. d is
+ * scratch of m doubles. */
+void iv_rotate_shift(const double *q, int k, int m, const int *idx, const float *h,
+                     const float *hs, double *shift, double *d)
+{
+    for (int j = 0; j < m; j++)
+        d[j] = (double)hs[idx[j]] - h[idx[j]];
+    for (int a = 0; a < k; a++) {
+        const double *qa = q + (size_t)a * m;
+        double c = 0;
+        for (int j = 0; j < m; j++)
+            c += d[j] * qa[j];
+        for (int j = 0; j < m; j++)
+            shift[j] += c * qa[j];
+    }
+}
+
+void iv_rotate_row(const double *q, int k, int m, const int *idx, float *h, const float *hs,
+                   double *scratch)
+{
+    double *shift = scratch, *d = scratch + m;
+    memset(shift, 0, sizeof(double) * (size_t)m);
+    iv_rotate_shift(q, k, m, idx, h, hs, shift, d);
+    for (int j = 0; j < m; j++)
+        h[idx[j]] = (float)(h[idx[j]] + shift[j]);
+}
+
+void iv_rotate_basis_grad(const double *q, int k, int m, const int *idx, const float *h,
+                          const float *hs, const double *g, const double *gq, double *pg)
+{
+    for (int a = 0; a < k; a++) {
+        const double *qa = q + (size_t)a * m;
+        double c = 0;
+        for (int j = 0; j < m; j++)
+            c += ((double)hs[idx[j]] - h[idx[j]]) * qa[j];
+        for (int j = 0; j < m; j++)
+            pg[a * m + j] += c * g[j] + gq[a] * ((double)hs[idx[j]] - h[idx[j]]);
+    }
+}
+
 static void apply_rotate(const iv_intervention *iv, const iv_apply_ctx *ctx, int site,
                          float *values, long n, int width)
 {
-    int k = iv->dims, m = iv->addr.n;
+    int m = iv->addr.n;
     const float *src = ctx->source->site[site];
-    double *d = iv_xmalloc(sizeof(double) * (size_t)m);
-    for (long r = 0; r < n; r++) {
-        float *h = values + r * width;
-        const float *hs = src + source_row(ctx, r) * width;
-        for (int j = 0; j < m; j++)
-            d[j] = (double)hs[iv->addr.idx[j]] - h[iv->addr.idx[j]];
-        double *shift = iv_xcalloc((size_t)m, sizeof(double));
-        for (int a = 0; a < k; a++) {
-            const double *q = iv->values + (size_t)a * m;
-            double c = 0;
-            for (int j = 0; j < m; j++)
-                c += d[j] * q[j];
-            for (int j = 0; j < m; j++)
-                shift[j] += c * q[j];
-        }
-        for (int j = 0; j < m; j++)
-            h[iv->addr.idx[j]] = (float)(h[iv->addr.idx[j]] + shift[j]);
-        free(shift);
-    }
-    free(d);
+    double *scratch = iv_xmalloc(sizeof(double) * 2 * (size_t)m);
+    for (long r = 0; r < n; r++)
+        iv_rotate_row(iv->values, iv->dims, m, iv->addr.idx, values + r * width,
+                      src + source_row(ctx, r) * width, scratch);
+    free(scratch);
 }
 
 /* h' = h + (hs - h) P with P = Q^T Q: dL/dh = g (I - P), the source run held fixed; and with
@@ -448,19 +476,11 @@ static void backward_rotate(const iv_intervention *iv, const iv_apply_ctx *ctx, 
             for (int j = 0; j < m; j++)
                 gq[a] += g[j] * q[j];
         }
-        if (pg && ctx->before) { /* d = hs - h, from the values the rewrite read */
-            const float *h = ctx->before->site[iv->addr.site] + r * width;
-            const float *hs = ctx->source->site[iv->addr.site] + source_row(ctx, r) * width;
-            for (int a = 0; a < k; a++) {
-                const double *q = iv->values + (size_t)a * m;
-                double c = 0;
-                for (int j = 0; j < m; j++)
-                    c += ((double)hs[iv->addr.idx[j]] - h[iv->addr.idx[j]]) * q[j];
-                for (int j = 0; j < m; j++)
-                    pg[a * m + j] += c * g[j] +
-                                     gq[a] * ((double)hs[iv->addr.idx[j]] - h[iv->addr.idx[j]]);
-            }
-        }
+        if (pg && ctx->before) /* d = hs - h, from the values the rewrite read */
+            iv_rotate_basis_grad(iv->values, k, m, iv->addr.idx,
+                                 ctx->before->site[iv->addr.site] + r * width,
+                                 ctx->source->site[iv->addr.site] + source_row(ctx, r) * width,
+                                 g, gq, pg);
         for (int a = 0; a < k; a++) {
             const double *q = iv->values + (size_t)a * m;
             for (int j = 0; j < m; j++)

@@ -79,4 +79,20 @@ const char *iv_kinds_names(void);
 const char *iv_kinds_usage(void);
 char *iv_kinds_help(int indent, int column);
 
+/* The rotate kind's arithmetic, which the subspace alignments (iia.c) and distributed alignment
+ * search (das.c) share. q is a basis of k orthonormal rows over the m neurons idx of a row (k, m),
+ * row-major, in double; every sum runs in double, in the same order wherever it is used.
+ *   iv_rotate_shift: shift[j] += sum_a ((hs - h) . q_a) q_a[j] (d: scratch of m doubles);
+ *   iv_rotate_row: h[idx] = h[idx] + (hs - h) Q^T Q in place (scratch: 2 m doubles);
+ *   iv_rotate_basis_grad: the basis's gradient of one row, pg (k, m) += c_a g + (g . q_a) d with
+ *     d = hs - h, c_a = d . q_a, g = dL/d(the rewritten row) at the m neurons and gq[a] = g . q_a. */
+void iv_rotate_shift(const double *q, int k, int m, const int *idx, const float *h,
+                     const float *hs, double *shift, double *d);
+void iv_rotate_row(const double *q, int k, int m, const int *idx, float *h, const float *hs,
+                   double *scratch);
+/* Whether the k rows of q (k, n) are orthonormal to single precision (1e-5), as basis= requires. */
+bool iv_rotate_orthonormal(const double *q, int k, int n);
+void iv_rotate_basis_grad(const double *q, int k, int m, const int *idx, const float *h,
+                          const float *hs, const double *g, const double *gq, double *pg);
+
 #endif

@@ -222,6 +222,7 @@ static void test_result_types(void **state)
         {export, IV_RESULT_DONE}, /* the results go to the file; what was written is said */
         {save, IV_RESULT_DONE},
         {"clear", NONE},
+        {"das gt h1 dims=1 pairs=100 epochs=1", IV_RESULT_DAS},
         {load, NONE},
         {labelled, IV_RESULT_DONE},
         {"train bigger loss=mse epochs=1", IV_RESULT_TRAINING},
@@ -313,6 +314,7 @@ static void test_errors_prefixed_once(void **state)
         {"align q h1[0]", "align: ", NULL},
         {"unalign q", "unalign: ", NULL},
         {"iia", "iia: ", NULL},
+        {"das gt h1 dims=1", "das: ", NULL},
         {"scan q", "scan: ", NULL},
         {"attribute h1 metric=loss", "attribute: ", NULL},
         {"train y", "train: ", NULL},

@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 24
+plan 33
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -120,3 +120,41 @@ if wait_for f "change +3" && screen f | grep -q "^ .*###  "; then ok "big digits
 else not_ok "big digits are '#'s under LC_ALL=C" "$(screen f)"; fi
 keys f ':' 'output big; output nonsense' Enter
 shows f "output: expected big or table, got 'nonsense'" "a bad argument to output is a one-line error"
+
+# A scan's figures stay under its site after the popup closes; the causal model draws as a graph,
+# in box-drawing characters or, under LC_ALL=C, in ASCII.
+start g 80 24 LC_ALL=C.UTF-8
+wait_for g "intervene: max" >/dev/null
+keys g ':' 'input 3 5; source 5 3; scan h1' Enter
+wait_for g "results below" >/dev/null
+keys g x
+shows g " scan      -5       3       0      -2   +-5 patch" "a scan shows as a line of cells under its site"
+keys g ':' 'causal "gt = x > y; out = gt ? x : y"; align gt h1[0:2]; causal' Enter
+shows g "─>│ gt = x > y ├" "causal draws the model as a graph with arrows into each variable"
+start h 80 24 LC_ALL=C LANG=C
+wait_for h "intervene: max" >/dev/null
+keys h ':' 'causal "gt = x > y; out = gt ? x : y"' Enter
+shows h "->| out = gt ? x : y |" "the graph is ASCII under LC_ALL=C"
+keys h x
+keys h ':' 'input 3 5; source 5 3; scan h1 sorted' Enter
+shows h "|change of out|, linear scale" "scan ... sorted draws the rows as bars"
+
+# IIA: the panel with the IIA in big digits, f walking the failing pairs onto the screen as base and
+# source rows, X the interchange matrix and E the same by error; at 160 x 48 as on a projector.
+start k 160 48 LC_ALL=C.UTF-8
+wait_for k "intervene: max" >/dev/null
+keys k ':' 'causal "gt = x > y; out = gt ? x : y"; align gt h1[0:2]' Enter
+wait_for k "results below" >/dev/null
+keys k x ':' 'iia' Enter
+shows k "13431 of 14641 pairs agree, 1210 fail" "iia opens a panel with the IIA and its counts"
+keys k x f
+shows k "failure 1 of 1210: base row 1 (x=1 y=0), source row 0: network 1, causal model 0" \
+    "f shows the first failing pair"
+keys k F
+if wait_for k "failure 1210 of 1210" && screen k | grep -qF "base row 120: [x=10] y=10"; then
+    ok "F from the first goes to the last failing pair, base and source on screen"
+else not_ok "F from the first goes to the last failing pair, base and source on screen" "$(screen k)"; fi
+keys k X
+shows k "shown: 31 of 121 bases, 121 of 121 sources, evenly" "X draws the interchange matrix"
+keys k x E
+shows k "error: 0 " "E shows the matrix again by the error"

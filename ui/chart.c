@@ -93,8 +93,36 @@ static int value_row(double v, double lo, double hi, int height)
     return (int)lround((hi - v) / (hi - lo) * (height - 1));
 }
 
+/* One series into a plot of (height, plot_w) cells, bit `bit` set where it passes: each point in
+ * its column, and the straight line between two points, in each column the rows the line crosses
+ * there, so a wide chart's curve and a steep step both read as lines. */
+static void plot_series(unsigned char *grid, int plot_w, int height, const double *x,
+                        const double *y, int n, double lo, double hi, unsigned char bit)
+{
+    double x0 = x[0], x1 = x[n - 1];
+    int prev_col = -1;
+    for (int i = 0; i < n; i++) {
+        double f = x1 != x0 ? (x[i] - x0) / (x1 - x0) : (double)i / (n - 1);
+        int col = (int)lround(f * (plot_w - 1));
+        if (isfinite(y[i])) {
+            grid[value_row(y[i], lo, hi, height) * plot_w + col] |= bit;
+            if (i > 0 && isfinite(y[i - 1]) && col > prev_col)
+                for (int c = prev_col; c <= col; c++) {
+                    /* the line over this column's width, [c - 1/2, c + 1/2], within the segment */
+                    double ta = fmax(0, (c - 0.5 - prev_col) / (col - prev_col));
+                    double tb = fmin(1, (c + 0.5 - prev_col) / (col - prev_col));
+                    int ra = value_row(y[i - 1] + ta * (y[i] - y[i - 1]), lo, hi, height);
+                    int rb = value_row(y[i - 1] + tb * (y[i] - y[i - 1]), lo, hi, height);
+                    for (int r = ra < rb ? ra : rb; r <= (ra < rb ? rb : ra); r++)
+                        grid[r * plot_w + c] |= bit;
+                }
+        }
+        prev_col = col;
+    }
+}
+
 /* The x axis: its rule, then round ticks under it, each centred on its column where it fits. */
-static void x_axis(iv_buf *b, int label_w, int plot_w, double x0, double x1)
+static void x_axis(iv_buf *b, int label_w, int plot_w, double x0, double x1, bool whole)
 {
     iv_buf_printf(b, "%*s +", label_w - 1, "");
     for (int c = 0; c < plot_w; c++)
@@ -102,6 +130,8 @@ static void x_axis(iv_buf *b, int label_w, int plot_w, double x0, double x1)
     iv_buf_append(b, "\n", 1);
     double ticks[16], step;
     int most = plot_w / 10 + 1 < 11 ? plot_w / 10 + 1 : 11;
+    if (whole && x1 - x0 + 1 < most) /* whole numbers (epochs): no tick between two */
+        most = (int)(x1 - x0) + 1;
     int n = x1 > x0 ? tui_nice_ticks(x0, x1, most, ticks, &step) : 0;
     char line[1024];
     int len = plot_w + label_w + 8 < (int)sizeof line ? plot_w + label_w + 8 : (int)sizeof line - 1;
@@ -152,32 +182,9 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
     unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
     const char *const glyph[4] = {" ", tui_glyph(TUI_GLYPH_DOT), tui_glyph(TUI_GLYPH_FULL),
                                   tui_glyph(TUI_GLYPH_MEDIUM)};
-    /* Each point in its column, and the straight line between two points: in each column the
-     * rows the line crosses there, so a wide chart's curve and a steep step both read as lines. */
-    int prev_col = -1;
-    for (int i = 0; i < n; i++) {
-        double f = x1 != x0 ? (x[i] - x0) / (x1 - x0) : (double)i / (n - 1);
-        int col = (int)lround(f * (plot_w - 1));
-        for (int s = 0; s < 2; s++) {
-            const double *y = s ? yi : yc;
-            unsigned char bit = (unsigned char)(s ? 2 : 1);
-            if (!isfinite(y[i]))
-                continue;
-            grid[value_row(y[i], lo, hi, height) * plot_w + col] |= bit;
-            if (i == 0 || !isfinite(y[i - 1]) || col <= prev_col)
-                continue;
-            for (int c = prev_col; c <= col; c++) {
-                /* the line over this column's width, [c - 1/2, c + 1/2], within the segment */
-                double ta = fmax(0, (c - 0.5 - prev_col) / (col - prev_col));
-                double tb = fmin(1, (c + 0.5 - prev_col) / (col - prev_col));
-                int ra = value_row(y[i - 1] + ta * (y[i] - y[i - 1]), lo, hi, height);
-                int rb = value_row(y[i - 1] + tb * (y[i] - y[i - 1]), lo, hi, height);
-                for (int r = ra < rb ? ra : rb; r <= (ra < rb ? rb : ra); r++)
-                    grid[r * plot_w + c] |= bit;
-            }
-        }
-        prev_col = col;
-    }
+    double *ys[2] = {yc, yi};
+    for (int series = 0; series < 2; series++)
+        plot_series(grid, plot_w, height, x, ys[series], n, lo, hi, (unsigned char)(series + 1));
     iv_buf b = {0};
     char name[256];
     sweep_name(sweep, m, name, sizeof name);
@@ -193,11 +200,118 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
             iv_buf_printf(&b, "%s", glyph[grid[r * plot_w + c]]);
         iv_buf_append(&b, "\n", 1);
     }
-    x_axis(&b, LABEL, plot_w, x0, x1);
+    x_axis(&b, LABEL, plot_w, x0, x1, false);
     free(labels);
     free(grid);
     free(x);
     free(yc);
     free(yi);
     return b.data;
+}
+
+/* ---- training records: loss and accuracy per epoch ------------------------------------------------ */
+
+/* The record's 0-to-1 figure: the IIA of a search (held out, else as trained), else the accuracy
+ * of a training; NULL for none. */
+static const char *fraction_key(json_object *first)
+{
+    static const char *const keys[] = {"iia", "train_iia", "accuracy"};
+    for (int k = 0; k < 3; k++) {
+        json_object *v = json_object_object_get(first, keys[k]);
+        if (v && !json_object_is_type(v, json_type_null))
+            return keys[k];
+    }
+    return NULL;
+}
+
+static double number_of(json_object *row, const char *key)
+{
+    json_object *v = key ? json_object_object_get(row, key) : NULL;
+    return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
+}
+
+/* The labels of a right axis from 0 to 1, each on the row it falls on. */
+static void fraction_labels(char (*right)[32], int height)
+{
+    double ticks[16], step;
+    int n = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
+    for (int k = 0; k < n; k++)
+        snprintf(right[value_row(ticks[k], 0, 1, height)], 32, "%g", ticks[k]);
+}
+
+char *tui_record_chart_text(json_object *result, int width, int height)
+{
+    json_object *record = json_object_object_get(result, "record");
+    int n = json_object_is_type(record, json_type_array) ? (int)json_object_array_length(record)
+                                                         : 0;
+    if (n < 2 || width < 30 || height < 5)
+        return NULL;
+    const char *frac = fraction_key(json_object_array_get_idx(record, 0));
+    double *x = iv_xmalloc(sizeof(double) * (size_t)n), *loss = iv_xmalloc(sizeof(double) * (size_t)n);
+    double *acc = iv_xmalloc(sizeof(double) * (size_t)n), lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        json_object *row = json_object_array_get_idx(record, (size_t)i);
+        double e = number_of(row, "epoch");
+        x[i] = isfinite(e) ? e : i + 1;
+        loss[i] = number_of(row, "loss");
+        acc[i] = number_of(row, frac);
+        if (isfinite(loss[i])) {
+            lo = fmin(lo, loss[i]);
+            hi = fmax(hi, loss[i]);
+        }
+    }
+    char *text = NULL;
+    if (!isfinite(lo) || !(x[n - 1] > x[0]))
+        goto done;
+    double ticks[16];
+    int n_ticks;
+    output_range(&lo, &hi, height, ticks, &n_ticks);
+    if (n_ticks > 1 && height - 1 >= n_ticks - 1) /* ticks evenly spaced, each on its own row */
+        height = 1 + (height - 1) / (n_ticks - 1) * (n_ticks - 1);
+    enum { LABEL = 10, RIGHT = 6 };
+    int plot_w = width - LABEL - 1 - (frac ? RIGHT : 0);
+    /* (height, plot_w) cells: bit 1 the loss passes there, bit 2 the accuracy (or IIA) */
+    unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
+    plot_series(grid, plot_w, height, x, loss, n, lo, hi, 1);
+    if (frac) /* on its own axis: 0 at the bottom row, 1 at the top */
+        for (int i = 0; i < n; i++)
+            acc[i] = isfinite(acc[i]) ? lo + (hi - lo) * fmin(1, fmax(0, acc[i])) : NAN;
+    if (frac)
+        plot_series(grid, plot_w, height, x, acc, n, lo, hi, 2);
+    const char *const glyph[4] = {" ", tui_glyph(TUI_GLYPH_FULL), tui_glyph(TUI_GLYPH_DOT),
+                                  tui_glyph(TUI_GLYPH_MEDIUM)};
+    iv_buf b = {0};
+    if (frac)
+        iv_buf_printf(&b, "per epoch, %g to %g:  %s loss (left axis)  %s %s (right, 0 to 1)  %s "
+                      "both\n", x[0], x[n - 1], glyph[1], glyph[2],
+                      strstr(frac, "iia") ? "IIA" : "accuracy", glyph[3]);
+    else
+        iv_buf_printf(&b, "per epoch, %g to %g:   %s loss\n", x[0], x[n - 1], glyph[1]);
+    char (*left)[32] = iv_xcalloc((size_t)height, sizeof *left);
+    char (*right)[32] = iv_xcalloc((size_t)height, sizeof *right);
+    for (int k = 0; k < n_ticks; k++)
+        snprintf(left[value_row(ticks[k], lo, hi, height)], 32, "%g", ticks[k]);
+    if (frac)
+        fraction_labels(right, height);
+    for (int r = 0; r < height; r++) {
+        iv_buf_printf(&b, "%*s |", LABEL - 1, left[r]);
+        for (int c = 0; c < plot_w; c++)
+            iv_buf_printf(&b, "%s", glyph[grid[r * plot_w + c]]);
+        if (frac)
+            iv_buf_printf(&b, "| %s", right[r]);
+        while (b.len && b.data[b.len - 1] == ' ')
+            b.data[--b.len] = '\0';
+        iv_buf_append(&b, "\n", 1);
+    }
+    x_axis(&b, LABEL, plot_w, x[0], x[n - 1], true);
+    iv_buf_printf(&b, "%*s epoch\n", LABEL + plot_w / 2 - 3, "");
+    free(left);
+    free(right);
+    free(grid);
+    text = b.data;
+done:
+    free(x);
+    free(loss);
+    free(acc);
+    return text;
 }

@@ -34,7 +34,8 @@ enum {
     PAIR_LAST = PAIR_OFF,
 };
 _Static_assert((int)PAIR_LAST < (int)TUI_PAIRS_BIG && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_CHARTS &&
-                   TUI_PAIRS_CHARTS + 16 <= TUI_PAIRS_IMAGE,
+                   TUI_PAIRS_CHARTS + 16 <= TUI_PAIRS_IMAGE && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_IIA &&
+                   TUI_PAIRS_IIA + 2 <= TUI_PAIRS_CHARTS,
                "the ranges of colour pairs in tui.h do not overlap");
 
 #define LEVELS 6

@@ -34,6 +34,12 @@ static int site_lines(const tui_layout *lay, int width)
     return lines < TUI_SITE_LINES ? lines : TUI_SITE_LINES;
 }
 
+/* A site's last scan takes a line under each line of its cells (under their labels). */
+static int site_has_scan_line(const tui *t, int site)
+{
+    return tui_scan_of(t, site) != NULL;
+}
+
 /* Screen lines the layers panel needs with cells cell_h lines tall: the title, then each site's
  * lines of cells, each with its line of labels under it. */
 static int layers_need(const tui *t, const tui_layout *lay, const int *sites, int n, int cell_h)
@@ -42,7 +48,7 @@ static int layers_need(const tui *t, const tui_layout *lay, const int *sites, in
     int need = 1;
     for (int i = 0; i < n; i++)
         need += site_lines(lay, iv_model_site_width(m, sites[i])) *
-                (cell_h + tui_site_has_label_line(m, sites[i]));
+                (cell_h + tui_site_has_label_line(m, sites[i]) + site_has_scan_line(t, sites[i]));
     return need;
 }
 
@@ -107,7 +113,8 @@ static void place_rows(const tui *t, tui_layout *lay, const int *sites, int n)
             int width = iv_model_site_width(m, sites[i]);
             int cell_lines = site_lines(lay, width);
             bool labels = tui_site_has_label_line(m, sites[i]);
-            int step = lay->cell_h + labels, height = cell_lines * step;
+            bool scan = site_has_scan_line(t, sites[i]);
+            int step = lay->cell_h + labels + scan, height = cell_lines * step;
             if (y + height > bottom)
                 break;
             /* A window of whole lines of cells, holding the cursor when it is on this site. */
@@ -129,6 +136,7 @@ static void place_rows(const tui *t, tui_layout *lay, const int *sites, int n)
             lay->row[lay->n_rows].step = step;
             lay->row[lay->n_rows].height = height;
             lay->row[lay->n_rows].labels = labels;
+            lay->row[lay->n_rows].scan = scan;
             lay->n_rows++;
             cursor_placed |= sites[i] == t->cur_site;
             y += height;
@@ -202,7 +210,7 @@ int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site,
             return -1;
         int line = (y - lay->row[i].y) / lay->row[i].step;
         if ((y - lay->row[i].y) % lay->row[i].step >= lay->cell_h)
-            return -1; /* a line of labels */
+            return -1; /* a line of labels, or of the site's scan */
         int k = line * lay->per_line + col;
         if (k >= lay->row[i].shown || lay->row[i].first + k >= width)
             return -1;

@@ -304,8 +304,43 @@ static void training_text(json_object *result, iv_buf *out)
         table_text(record, out);
 }
 
+/* das: what was learned and how well it holds on held-out pairs, the subspaces, the note, then
+ * the epochs' table. */
+static void das_text(json_object *result, iv_buf *out)
+{
+#define DAS_FIELD(key) json_object_get_string(json_object_object_get(result, key))
+    iv_buf_printf(out, "das %s at %s (dims %s of %s, %s): %s pairs of %s (%s held out): %s epochs, "
+                  "%s steps of batch %s, lr %s, seed %s\n", DAS_FIELD("das"), DAS_FIELD("site"),
+                  DAS_FIELD("dims"), DAS_FIELD("width"), DAS_FIELD("objective"),
+                  DAS_FIELD("train_pairs"), DAS_FIELD("dataset"), DAS_FIELD("holdout_pairs"),
+                  DAS_FIELD("epochs"), DAS_FIELD("steps"), DAS_FIELD("batch"), DAS_FIELD("lr"),
+                  DAS_FIELD("seed"));
+    iv_buf_printf(out, "held-out IIA %s (%s of %s pairs); last epoch: loss %s, training IIA %s\n",
+                  DAS_FIELD("iia"), DAS_FIELD("agree"), DAS_FIELD("holdout_pairs"),
+                  DAS_FIELD("loss"), DAS_FIELD("train_iia"));
+    json_object *subspaces = json_object_object_get(result, "subspaces");
+    iv_buf_printf(out, "aligned:");
+    for (size_t i = 0; subspaces && i < json_object_array_length(subspaces); i++) {
+        json_object *row = json_object_array_get_idx(subspaces, i);
+        iv_buf_printf(out, "%s %s <- %s subspace %s (rows %s)", i ? "," : "",
+                      json_object_get_string(json_object_object_get(row, "variable")),
+                      json_object_get_string(json_object_object_get(row, "site")),
+                      json_object_get_string(json_object_object_get(row, "dims")),
+                      json_object_get_string(json_object_object_get(row, "rows")));
+    }
+    iv_buf_printf(out, "\n%s\n", DAS_FIELD("note"));
+#undef DAS_FIELD
+    json_object *record = json_object_object_get(result, "record");
+    if (is_record_list(record))
+        table_text(record, out);
+}
+
 void ui_render_text(iv_result_type type, json_object *result, iv_buf *out)
 {
+    if (type == IV_RESULT_DAS) {
+        das_text(result, out);
+        return;
+    }
     if (type == IV_RESULT_TRAINING) {
         training_text(result, out);
         return;

@@ -42,6 +42,16 @@ typedef struct tui_popup {
     int n_parts;
 } tui_popup;
 
+/* The last scan of a site, shown as a line of cells under the site's row (scan_rows.c). */
+typedef struct tui_scan {
+    int site;
+    int width;          /* the site's */
+    double *value;      /* (width) each neuron's figure; NAN where the scan had no row for it */
+    double whole;       /* the site patched (zeroed, ...) whole; NAN when it has no such row */
+    char what[96];      /* what was scanned: "patch, output change" */
+    uint64_t state;     /* tui_scan_fingerprint when it ran: another one makes it stale */
+} tui_scan;
+
 /* A lecture: steps of commands, each with a caption, walked with one key forward and one back. */
 typedef struct tui_demo {
     char *path;
@@ -91,6 +101,23 @@ typedef struct tui {
 
     /* the ':' command line (cmdline.c) */
     bool cmdline_open;
+
+    /* scans shown under their sites (scan_rows.c): the last one of each site, until `scan off` or
+     * a new model; stale once the inputs, interventions, dataset, metric or weights change */
+    tui_scan *scans;          /* (n_scans) */
+    int n_scans;
+    long trainings;           /* successful `train` runs: they change the weights in place */
+    bool scan_sorted;         /* the line being run asked for `scan ... sorted` (bars) */
+
+    /* the last `iia` and `iia matrix` (iia_browse.c): the failing pairs to browse and the matrix
+     * to show again, each with the dataset it was measured on (a new one leaves them behind) */
+    json_object *iia;         /* the last iia result, or NULL */
+    char *iia_args;           /* its options as typed (failures=N left out), to list more */
+    long iia_failure;         /* the failing pair shown last, from 1; 0 for none */
+    const iv_dataset *iia_data;
+    json_object *iia_matrix;  /* the last iia matrix result, or NULL */
+    const iv_dataset *iia_matrix_data;
+    bool iia_matrix_error;    /* the matrix is coloured by the error, not by agreement */
 
     tui_demo *demo;           /* NULL outside lecture mode */
     tui_colour_mode colour;
@@ -167,6 +194,37 @@ void tui_click(tui *t, int site, int neuron);
 /* The command text a key issues in the current state, or NULL (for tests and help). */
 char *tui_key_command(const tui *t, int key);
 
+/* ---- scans under their sites (scan_rows.c) ------------------------------------------------------ */
+
+/* Keeps a scan result's rows (IV_RESULT_SCAN from `scan`; attribute's are not kept) as the last
+ * scan of each site it covers; state is tui_scan_fingerprint when it was made. */
+void tui_scans_take(tui *t, json_object *result, uint64_t state);
+void tui_scans_clear(tui *t);
+/* The scan shown under a site, or NULL. */
+const tui_scan *tui_scan_of(const tui *t, int site);
+/* What a scan's figures depend on besides the model: the inputs, the dataset, the metric, the
+ * interventions on, the weights. */
+uint64_t tui_scan_fingerprint(const tui *t);
+bool tui_scan_stale(const tui *t, const tui_scan *s);
+/* The scan's colour scale: its neurons' largest |figure|, 1 when all are 0. */
+double tui_scan_scale(const tui_scan *s);
+/* A scan result as horizontal bars, the largest |value| first (view_scan_bars.c). */
+void tui_draw_scan_bars(struct tui_canvas *cv, json_object *result);
+
+/* ---- IIA (iia_browse.c, view_iia.c) ------------------------------------------------------------ */
+
+/* Keeps an iia result (argc, argv: its options) as the last one, or an iia matrix as the last
+ * matrix; tui_iia_forget drops both (a new model, the end). */
+void tui_iia_take(tui *t, int argc, char **argv, json_object *result);
+void tui_iia_forget(tui *t);
+/* The UI commands `failure next|prev|N` (the k-th failing pair of the last iia as base and source
+ * rows) and `matrix [agree|error]` (the last matrix again, coloured so). */
+int tui_cmd_failure(tui *t, int argc, char **argv, iv_error *err);
+int tui_cmd_matrix(tui *t, int argc, char **argv, iv_error *err);
+/* The drawings: the iia result as a panel, and the interchange matrix as a map. */
+void tui_draw_iia(struct tui_canvas *cv, json_object *result);
+void tui_draw_iia_matrix(struct tui_canvas *cv, json_object *result);
+
 /* ---- layout (layout.c) -------------------------------------------------------------------------- */
 
 typedef struct tui_rect {
@@ -192,6 +250,7 @@ typedef struct tui_layout {
         int step;         /* screen lines from one line of cells to the next (cell_h + labels) */
         int height;       /* screen lines of the row: its lines of cells, each with its labels */
         bool labels;      /* a line of neuron labels (or indices) under each line of cells */
+        bool scan;        /* a line of the site's last scan under that (after the labels) */
         int first;        /* the first neuron shown: a wide site shows a window of at most
                              TUI_SITE_LINES lines, kept around the cursor */
         int shown;        /* neurons shown from `first` */
@@ -236,6 +295,7 @@ enum {
     TUI_PAIRS_BIG = 24,    /* bigdigits.c: the change up, down */
     TUI_PAIRS_CHARTS = 32, /* view_charts.c: two palettes of 8 (regions, kinds of ablation) */
     TUI_PAIRS_IMAGE = 48,  /* view_image.c: 146 pairs of front and back shades, to 193 */
+    TUI_PAIRS_IIA = 30,    /* view_iia.c: the matrix's agree, disagree */
 };
 /* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs; chooses the glyphs
  * from the locale (UTF-8, or ASCII stand-ins). Call after initscr and setlocale. */
@@ -315,6 +375,10 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
 /* Round tick values covering lo..hi, at most max_ticks of them (1, 2 or 5 times a power of ten
  * apart); returns the count, and the step in *step. */
 int tui_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *step);
+/* A result's "record" (train, das: one object per epoch with "epoch", "loss" and "accuracy" or
+ * "iia") as a line chart over the epochs: the loss on the left axis, the accuracy (or IIA) on the
+ * right, 0 to 1; NULL when there is no record of two epochs or no room. Caller frees. */
+char *tui_record_chart_text(json_object *result, int width, int height);
 
 /* ---- popups (popup.c) and the drawings in them (view_charts.c) ------------------------------------ */
 
@@ -347,6 +411,26 @@ int tui_canvas_put(tui_canvas *cv, int line, int col, const char *s, int attr);
 tui_drawing tui_drawing_for(iv_result_type type, json_object *result, bool *keep_text);
 void tui_draw_regions(tui_canvas *cv, json_object *result);
 void tui_draw_compare_bars(tui_canvas *cv, json_object *result);
+
+/* Horizontal bars (view_charts.c), shared by compare's loss gaps and the sorted scan: a linear
+ * scale up to a spread of 100 between the largest and smallest value, beyond it a log one. */
+typedef struct tui_bar_scale {
+    bool log;
+    double lo, hi; /* linear: 0 and the largest value; log: the decades around the values */
+    int width;     /* columns of the longest bar */
+} tui_bar_scale;
+/* The scale for n magnitudes (those not finite or not above 0 are ignored), bars at most width. */
+void tui_bar_scale_fit(const double *values, int n, int width, tui_bar_scale *s);
+/* Columns of a bar for magnitude v: 0 for none, else at least 1. */
+int tui_bar_length(const tui_bar_scale *s, double v);
+/* The axis under bars starting at column x0: a '|' at each tick with its value under it, then the
+ * scale named after `quantity` ("loss gap") on the line after. */
+void tui_bar_axis(tui_canvas *cv, int line, int x0, const tui_bar_scale *s, const char *quantity);
+
+/* The causal model of the workspace as a graph (view_causal.c): a box per variable, inputs on the
+ * left (grouped when many feed the same variables), the output last, lines from parents with an
+ * arrow into each child, the aligned neurons beside each aligned variable. */
+void tui_draw_causal(struct tui_canvas *cv, json_object *result);
 
 /* ---- big digits (bigdigits.c) ------------------------------------------------------------------ */
 

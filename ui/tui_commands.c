@@ -261,12 +261,23 @@ static const tui_command ui_table[] = {
     {"demo", "[next|back]", "step the lecture forward or back", cmd_demo},
     {"scale", "[shared|site]", "colour every site on one scale, or each on its own", cmd_scale},
     {"quit", "[!]", "leave (asks first when there are unsaved interventions)", cmd_quit},
+    {"failure", "[next|prev|N]", "the N-th failing pair of the last iia as base and source rows",
+     tui_cmd_failure},
+    {"matrix", "[agree|error]", "the last iia matrix again, coloured by agreement or by error",
+     tui_cmd_matrix},
 };
 
 const tui_command *tui_commands(int *count)
 {
     *count = (int)(sizeof ui_table / sizeof ui_table[0]);
     return ui_table;
+}
+
+/* The UI's commands that set the base and source inputs (through the engine's commands), after
+ * which the map is redrawn as after the engine's: failure. */
+static bool ui_changes_inputs(const tui_command *ui)
+{
+    return ui->run == tui_cmd_failure;
 }
 
 static const tui_command *find_ui_command(const char *name)
@@ -290,6 +301,10 @@ typedef struct collected {
     int n_parts;
     size_t text_from; /* where in `text` the text not yet in a part starts */
     bool drawn;       /* a part is a drawing */
+    json_object *iia; /* the last iia result of the command being run, for the state to keep */
+    json_object *scans; /* the scan results, to show under their sites once the line has run */
+    const iv_model *scans_model; /* the model they scanned */
+    uint64_t *scan_states;       /* (scans) tui_scan_fingerprint as each was made */
 } collected;
 
 /* A short line for a new intervention: "#1 zero h1[1]: out 5 -> 8". */
@@ -335,9 +350,26 @@ static void close_text_part(collected *c)
     c->text_from = c->text.len;
 }
 
+/* A result with a record of epochs (train, das) starts with its chart, the table under it. */
+static void record_chart(collected *c, json_object *obj)
+{
+    if (!json_object_is_type(json_object_object_get(obj, "record"), json_type_array))
+        return;
+    int room = tui_popup_room(c->t) - 4; /* its title, the x axis's two lines, a blank */
+    char *chart = tui_record_chart_text(obj, c->t->cols - 8, room < 14 ? room : 14);
+    if (chart) {
+        iv_buf_printf(&c->text, "%s\n", chart);
+        free(chart);
+    }
+}
+
 static void collect(iv_result_type type, json_object *obj, void *user)
 {
     collected *c = user;
+    if (type == IV_RESULT_IIA) {
+        json_object_put(c->iia);
+        c->iia = json_object_get(obj);
+    }
     if (type == IV_RESULT_ADDED) {
         summarize_added(obj, c->summary, sizeof c->summary);
         c->added++;
@@ -352,12 +384,28 @@ static void collect(iv_result_type type, json_object *obj, void *user)
         iv_buf_printf(&c->text, "%s", chart);
         free(chart);
     } else {
+        record_chart(c, obj);
         ui_render_text(type, obj, &c->text);
+    }
+    if (type == IV_RESULT_SCAN && json_object_object_get(obj, "scan")) {
+        if (c->scans && c->scans_model != c->t->ws->model) { /* the line opened another model */
+            json_object_put(c->scans);
+            c->scans = NULL;
+        }
+        if (!c->scans)
+            c->scans = json_object_new_array();
+        c->scans_model = c->t->ws->model;
+        size_t k = json_object_array_length(c->scans);
+        c->scan_states = iv_xrealloc(c->scan_states, sizeof *c->scan_states * (k + 1));
+        c->scan_states[k] = tui_scan_fingerprint(c->t);
+        json_object_array_add(c->scans, json_object_get(obj));
     }
     /* A result that reads better drawn is drawn in the popup, under its table or in its place;
      * `text` keeps it as batch mode prints it either way. */
-    bool keep_text;
-    tui_drawing draw = tui_drawing_for(type, obj, &keep_text);
+    bool keep_text = true;
+    tui_drawing draw = type == IV_RESULT_SCAN && c->t->scan_sorted
+                           ? tui_draw_scan_bars /* `scan ... sorted`: bars under the table */
+                           : tui_drawing_for(type, obj, &keep_text);
     if (draw) {
         size_t after = c->text.len;
         c->text.len = keep_text ? after : before; /* the part of text before the drawing */
@@ -516,12 +564,46 @@ static int run_ui(tui *t, const tui_command *ui, int argc, char **argv, iv_error
     return rc < 0 ? -1 : rc;
 }
 
+/* `scan` with the explorer's own words: `scan off` drops the scans shown under the sites, and
+ * `sorted` (anywhere after the site) draws the result as bars, the largest |value| first. */
+static int run_scan(tui *t, int argc, char **argv, const iv_sink *sink, iv_error *err)
+{
+    if (argc == 2 && strcmp(argv[1], "off") == 0) {
+        tui_scans_clear(t);
+        return 0;
+    }
+    char **words = iv_xcalloc((size_t)argc + 1, sizeof *words);
+    int n = 0;
+    bool sorted = false;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "sorted") == 0)
+            sorted = true;
+        else
+            words[n++] = argv[i];
+    }
+    t->scan_sorted = sorted;
+    int rc = iv_command_run(t->ws, n, words, sink, err);
+    t->scan_sorted = false;
+    free(words);
+    return rc;
+}
+
 /* Runs one command given as words: a UI command, `help` alone (the help screen), or the engine's.
  * Sets *changed when the command may have changed what is evaluated. */
+/* The state keeps the last iia (its failing pairs to browse) and the last iia matrix. */
+static void take_iia(tui *t, int argc, char **argv, collected *c)
+{
+    tui_iia_take(t, argc - 1, argv + 1, c->iia);
+    json_object_put(c->iia);
+    c->iia = NULL;
+}
+
 static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *changed,
                      iv_error *err)
 {
     const tui_command *ui = find_ui_command(argv[0]);
+    if (ui && ui_changes_inputs(ui))
+        *changed = true;
     if (ui)
         return run_ui(t, ui, argc - 1, argv + 1, err);
     if (strcmp(argv[0], "q") == 0)
@@ -532,10 +614,17 @@ static int run_words(tui *t, int argc, char **argv, const iv_sink *sink, bool *c
         free(text);
         return 0;
     }
+    if (strcmp(argv[0], "scan") == 0)
+        return run_scan(t, argc, argv, sink, err);
     const iv_command *c = iv_command_find(argv[0]);
     if (c && (c->flags & IV_CMD_CHANGES))
         *changed = true;
-    return iv_command_run(t->ws, argc, argv, sink, err);
+    int rc = iv_command_run(t->ws, argc, argv, sink, err);
+    if (rc == 0 && strcmp(argv[0], "train") == 0)
+        t->trainings++; /* new weights in the same model: what was scanned is stale */
+    if (rc == 0 && strcmp(argv[0], "iia") == 0)
+        take_iia(t, argc, argv, sink->user);
+    return rc;
 }
 
 /* A command's share of a job's bar: the engine's commands one each, the UI's own none (they take
@@ -549,7 +638,10 @@ static double share_of(const char *command, bool *changes)
         *changes = true;
         return 1;
     }
-    if (find_ui_command(name) || strcmp(name, "q") == 0)
+    const tui_command *ui = find_ui_command(name);
+    if (ui && ui_changes_inputs(ui))
+        *changes = true;
+    if (ui || strcmp(name, "q") == 0)
         return 0;
     const iv_command *c = iv_command_find(name);
     if (c && (c->flags & IV_CMD_CHANGES))
@@ -598,8 +690,17 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
             set_message(t, true, err.msg);
     }
     iv_script_free(cmds, n);
-    if (t->ws->model != model_before)
+    if (t->ws->model != model_before) {
         tui_model_changed(t);
+        tui_scans_clear(t); /* another model's sites */
+        tui_iia_forget(t);  /* another model's measurements */
+    }
+    if (rc == 0 && c.scans_model == t->ws->model)
+        for (size_t i = 0; c.scans && i < json_object_array_length(c.scans); i++)
+            tui_scans_take(t, json_object_array_get_idx(c.scans, i), c.scan_states[i]);
+    json_object_put(c.scans);
+    free(c.scan_states);
+    json_object_put(c.iia);
     if (rc == 0)
         show_results(t, text, &c);
     free_parts(&c);

@@ -22,6 +22,8 @@ void tui_free(tui *t)
     free(t->site_offset);
     free(t->model_arg);
     tui_popup_free(&t->popup);
+    tui_scans_clear(t);
+    tui_iia_forget(t);
     iv_effect_free(&t->effect);
     tui_demo_free(t->demo);
     t->demo = NULL;

@@ -349,13 +349,7 @@ static void gap_text(double v, char *buf, size_t n)
         snprintf(buf, n, "%.4g", v);
 }
 
-typedef struct bar_scale {
-    bool log;
-    double lo, hi; /* linear: 0 and the largest gap; log: the decades around the gaps */
-    int width;     /* columns of the longest bar */
-} bar_scale;
-
-static int bar_length(const bar_scale *s, double v)
+int tui_bar_length(const tui_bar_scale *s, double v)
 {
     if (!isfinite(v) || v <= 0)
         return 0;
@@ -387,16 +381,13 @@ static double gap_of(json_object *row, int k)
 
 /* Linear up to a spread of 100, beyond it a log scale: noise's gap is often 10,000 times the
  * others, and would leave them a single cell. */
-static void bar_scale_choose(const ranked *rows, int n, int width, bar_scale *s)
+void tui_bar_scale_fit(const double *values, int n, int width, tui_bar_scale *s)
 {
     double top = 0, low = INFINITY;
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < KINDS; k++) {
-            double v = gap_of(rows[i].row, k);
-            if (isfinite(v) && v > 0) {
-                top = fmax(top, v);
-                low = fmin(low, v);
-            }
+        if (isfinite(values[i]) && values[i] > 0) {
+            top = fmax(top, values[i]);
+            low = fmin(low, values[i]);
         }
     s->width = width;
     s->log = top > 0 && top / low > 100;
@@ -411,6 +402,17 @@ static void bar_scale_choose(const ranked *rows, int n, int width, bar_scale *s)
     }
 }
 
+/* The scale of every gap of every row. */
+static void bar_scale_choose(const ranked *rows, int n, int width, tui_bar_scale *s)
+{
+    double *gaps = iv_xmalloc(sizeof(double) * (size_t)(n * KINDS + 1));
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < KINDS; k++)
+            gaps[i * KINDS + k] = gap_of(rows[i].row, k);
+    tui_bar_scale_fit(gaps, n * KINDS, width, s);
+    free(gaps);
+}
+
 static void decade_text(double e, char *buf, size_t n)
 {
     if (e >= 0 && e <= 4)
@@ -421,8 +423,7 @@ static void decade_text(double e, char *buf, size_t n)
         snprintf(buf, n, "1e%.0f", e);
 }
 
-/* The axis under the bars: a '|' at each tick with its value under it, and the scale named. */
-static void bar_axis(tui_canvas *cv, int line, int x0, const bar_scale *s)
+void tui_bar_axis(tui_canvas *cv, int line, int x0, const tui_bar_scale *s, const char *quantity)
 {
     double ticks[16], step;
     int n = 0;
@@ -449,8 +450,9 @@ static void bar_axis(tui_canvas *cv, int line, int x0, const bar_scale *s)
         if (x >= end)
             end = x + tui_canvas_put(cv, line + 1, x, lab, A_NORMAL) + 1;
     }
-    const char *name = s->log ? "loss gap, log scale (each | is 10 times the last)"
-                              : "loss gap, linear scale";
+    char name[160];
+    snprintf(name, sizeof name, "%s, %s", quantity,
+             s->log ? "log scale (each | is 10 times the last)" : "linear scale");
     tui_canvas_put(cv, line + 2, x0, name, tui_attr(cv->t->colour, TUI_ATTR_DIM));
 }
 
@@ -474,7 +476,7 @@ void tui_draw_compare_bars(tui_canvas *cv, json_object *result)
     qsort(rows, (size_t)n, sizeof *rows, by_optimal_gap);
     enum { KIND_W = 10, VALUE_W = 10 };
     int x0 = name_w + KIND_W;
-    bar_scale s;
+    tui_bar_scale s;
     bar_scale_choose(rows, n, cv->width - x0 - VALUE_W > 10 ? cv->width - x0 - VALUE_W : 10, &s);
 
     tui_canvas_put(cv, 0, 0, "loss gaps by neuron, the largest optimal-ablation gap first",
@@ -496,7 +498,7 @@ void tui_draw_compare_bars(tui_canvas *cv, json_object *result)
                 continue;
             tui_canvas_put(cv, line, name_w, kind_names[k], tui_attr(cv->t->colour, TUI_ATTR_DIM));
             iv_buf bar = {0};
-            int len = bar_length(&s, v);
+            int len = tui_bar_length(&s, v);
             for (int c = 0; c < len; c++)
                 iv_buf_printf(&bar, "%s", kind_glyph(k));
             if (len)
@@ -508,7 +510,7 @@ void tui_draw_compare_bars(tui_canvas *cv, json_object *result)
             line++;
         }
     }
-    bar_axis(cv, line, x0, &s);
+    tui_bar_axis(cv, line, x0, &s, "loss gap");
     free(rows);
 }
 
@@ -521,6 +523,12 @@ tui_drawing tui_drawing_for(iv_result_type type, json_object *result, bool *keep
         json_object *map = json_object_object_get(result, "clean_map");
         return map && json_object_object_get(map, "region") ? tui_draw_regions : NULL;
     }
+    if (type == IV_RESULT_IIA && json_object_object_get(result, "matrix"))
+        return tui_draw_iia_matrix; /* iia matrix: the map of base x source pairs */
+    if (type == IV_RESULT_IIA && json_object_object_get(result, "failing"))
+        return tui_draw_iia; /* the IIA in big digits, its parts, the first failing pairs */
+    if (type == IV_RESULT_CAUSAL && json_object_object_get(result, "variables"))
+        return tui_draw_causal; /* the graph holds every variable and expression */
     if (type == IV_RESULT_COMPARISON && json_object_object_get(result, "loss_gaps")) {
         *keep_text = true; /* the table, then the bars under it */
         return tui_draw_compare_bars;

@@ -6,6 +6,7 @@
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "draw.h"
@@ -233,6 +234,72 @@ static void draw_labels(const tui *t, const tui_layout *lay, int k)
     }
 }
 
+/* ---- the site's last scan -------------------------------------------------------------------------
+ *
+ * A line under each line of cells (under the labels): one cell per neuron with its figure, coloured
+ * on the scan's own scale centred at zero, the sign in the shade glyph without colour. The label
+ * column says "scan", or "stale" once the session has moved on; after the cells, the scale, what
+ * was scanned and the site whole, as much as fits. */
+
+/* The text after the scan's cells, the longest that fits in room columns: "+-5  scan: patch,
+ * output change; h1 whole 0", then without the whole, then the kind alone, then the scale. */
+static char *scan_tail(const tui *t, const tui_scan *sc, int room)
+{
+    char scale[32], whole[160] = "", name[128], kind[96];
+    snprintf(scale, sizeof scale, "+-%.3g", tui_scan_scale(sc));
+    iv_model_site_name(t->ws->model, sc->site, name, sizeof name);
+    if (isfinite(sc->whole))
+        snprintf(whole, sizeof whole, "; %s whole %.4g", name, sc->whole == 0 ? 0 : sc->whole);
+    snprintf(kind, sizeof kind, "%.*s", (int)strcspn(sc->what, ","), sc->what);
+    bool stale = tui_scan_stale(t, sc);
+    char options[4][512];
+    snprintf(options[0], sizeof options[0], "%s  %s: %s%s", scale,
+             stale ? "scan (stale: run it again)" : "scan", sc->what, whole);
+    snprintf(options[1], sizeof options[1], "%s %s%s", scale, stale ? "stale: " : "", sc->what);
+    snprintf(options[2], sizeof options[2], "%s %s", scale, stale ? "stale" : kind);
+    snprintf(options[3], sizeof options[3], "%s", scale);
+    for (int k = 0; k < 4; k++)
+        if (tui_text_width(options[k]) <= room)
+            return iv_xstrdup(options[k]);
+    return iv_xstrdup("");
+}
+
+static void draw_scan_line(const tui *t, const tui_layout *lay, int k)
+{
+    const tui_rect *p = &lay->layers;
+    int site = lay->row[k].site, labels = lay->row[k].labels;
+    const tui_scan *sc = tui_scan_of(t, site);
+    if (!sc)
+        return;
+    double scale = tui_scan_scale(sc);
+    bool stale = tui_scan_stale(t, sc);
+    int dim = tui_attr(t->colour, TUI_ATTR_DIM);
+    int first_y = lay->row[k].y + lay->cell_h + labels - p->y; /* in p */
+    tui_draw_padded(p, first_y, 0, lay->label_w, stale ? " stale" : " scan", dim);
+    for (int i = lay->row[k].first; i < lay->row[k].first + lay->row[k].shown; i++) {
+        tui_rect r;
+        if (tui_layout_cell(t, lay, site, i, &r) < 0)
+            continue;
+        int y = r.y + r.h + labels, inner = r.w - 3;
+        double v = sc->value[i];
+        attrset(t->colour == TUI_COLOUR_NONE ? (int)A_NORMAL : tui_colour_attr(t->colour, v, scale));
+        mvhline(y, r.x + 1, ' ', inner);
+        attrset(A_NORMAL);
+        mvaddch(y, r.x, ' ');
+        mvaddch(y, r.x + 1 + inner, ' ');
+        draw_value(t, y, 1, r.x + 1, inner, v, scale, false, 0);
+        attrset(A_NORMAL);
+    }
+    int width = iv_model_site_width(t->ws->model, site);
+    int last_col = width < lay->per_line ? width : lay->per_line;
+    int x = lay->label_w + last_col * lay->cell_w + 1; /* in p */
+    if (x < p->w) {
+        char *tail = scan_tail(t, sc, p->w - x);
+        tui_draw_text(p, first_y, x, tail, dim);
+        free(tail);
+    }
+}
+
 /* ---- the panel --------------------------------------------------------------------------------- */
 
 static const char *view_name(tui_view v, bool brief)
@@ -344,6 +411,8 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
         }
         if (lay->row[k].labels)
             draw_labels(t, lay, k);
+        if (lay->row[k].scan)
+            draw_scan_line(t, lay, k);
         if (lay->row[k].shown < width && x + 8 <= p->w) {
             /* A window onto a wide site: which neurons, under the row's scale. */
             char range[64];
