@@ -15,18 +15,6 @@
 
 #define BROWSE_BATCH 1000L /* failing pairs listed at once when more are needed */
 
-void tui_iia_forget(tui *t)
-{
-    json_object_put(t->iia);
-    json_object_put(t->iia_matrix);
-    free(t->iia_args);
-    t->iia = t->iia_matrix = NULL;
-    t->iia_args = NULL;
-    t->iia_failure = 0;
-    t->iia_data = NULL;
-    t->iia_matrix_data = NULL;
-}
-
 /* The options of an `iia` as they would be typed again, without failures=N. */
 static char *options_text(int argc, char **argv)
 {

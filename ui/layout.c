@@ -323,3 +323,15 @@ int tui_output_lines(const tui *t)
     /* The title, then three lines for one output, or the header and one line per output. */
     return 1 + (w == 1 ? 3 : 1 + w) + tui_output_extra_lines(t);
 }
+
+/* ---- maps of grid points ----------------------------------------------------------------------- */
+
+int tui_even_count(long g, int n)
+{
+    if (n >= g || n < 2)
+        return n < g ? n : (int)g;
+    for (int k = n; k >= 2 && 2 * k >= n; k--)
+        if ((g - 1) % (k - 1) == 0)
+            return k;
+    return n;
+}

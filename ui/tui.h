@@ -278,6 +278,11 @@ int tui_caption_top(const tui *t);
  * (the target, the spread of samples). */
 int tui_output_lines(const tui *t);
 int tui_output_extra_lines(const tui *t);
+/* How many of a grid's g points a map shows in room for n: all when they fit; else the most that
+ * keep an even stride (11 points in 10 lines: every other one, 6), so that the points shown are
+ * evenly spaced and their labels count up evenly; n itself when that would drop more than half.
+ * The effect map and the interchange matrix use it. */
+int tui_even_count(long g, int n);
 /* The cell under a screen position (for mouse clicks): returns 0 and fills site, neuron, or -1. */
 int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron);
 /* The screen rectangle of a neuron's cell, or -1 when it is not on screen. */

@@ -223,3 +223,16 @@ void tui_demo_free(tui_demo *d)
     free(d->path);
     free(d);
 }
+
+/* The kept IIA results (iia_browse.c): they belong to the state, which drops them with the model. */
+void tui_iia_forget(tui *t)
+{
+    json_object_put(t->iia);
+    json_object_put(t->iia_matrix);
+    free(t->iia_args);
+    t->iia = t->iia_matrix = NULL;
+    t->iia_args = NULL;
+    t->iia_failure = 0;
+    t->iia_data = NULL;
+    t->iia_matrix_data = NULL;
+}

@@ -350,19 +350,6 @@ static int at_most(long a, int b)
     return a < b ? (int)a : b;
 }
 
-/* How many of a grid's g points to show in room for n: when not all fit, the most that keep an even
- * stride (11 points in 10 lines: every other one, 6), so that the rows shown are evenly spaced and
- * their labels count up evenly; n itself when that would drop more than half. */
-static int even_count(long g, int n)
-{
-    if (n >= g || n < 2)
-        return n;
-    for (int k = n; k >= 2 && 2 * k >= n; k--)
-        if ((g - 1) % (k - 1) == 0)
-            return k;
-    return n;
-}
-
 /* Sets the cell width and the columns shown for the rows already chosen. Returns false when there
  * is no room at all. */
 static bool heat_fit_columns(const tui *t, heatmap *hm, const tui_rect *r, bool side)
@@ -373,7 +360,7 @@ static bool heat_fit_columns(const tui *t, heatmap *hm, const tui_rect *r, bool 
         return false;
     /* A character is about twice as tall as wide: cells 2 ch columns wide are about square. */
     hm->cw = clamp(avail_w / at_most(hm->gx, avail_w), 1, 2 * hm->ch);
-    hm->nc = even_count(hm->gx, at_most(hm->gx, avail_w / hm->cw));
+    hm->nc = tui_even_count(hm->gx, at_most(hm->gx, avail_w / hm->cw));
     return true;
 }
 
@@ -395,7 +382,7 @@ static void heat_fit(const tui *t, heatmap *hm, const tui_rect *r, bool title_to
         hm->nr = at_most(hm->gy, avail_h / hm->ch);
         ok = heat_fit_columns(t, hm, r, side);
     }
-    hm->nr = even_count(hm->gy, hm->nr);
+    hm->nr = tui_even_count(hm->gy, hm->nr);
     if (!ok || hm->nr < at_most(hm->gy, MAP_MIN) || hm->nc < at_most(hm->gx, MAP_MIN)) {
         hm->nr = hm->nc = 0;
         return;

@@ -289,18 +289,6 @@ typedef struct matrix_layout {
     int cw, ch, nc, nr;                /* cell size; columns and rows shown (evenly fewer) */
 } matrix_layout;
 
-/* How many of g points to show in room for n, evenly: the effect map's rule (view_effect.c) -
- * the most that keep an even stride, n itself when that would drop more than half. */
-static int even_shown(int g, int n)
-{
-    if (n >= g || n < 2)
-        return n < g ? n : g;
-    for (int k = n; k >= 2 && 2 * k >= n; k--)
-        if ((g - 1) % (k - 1) == 0)
-            return k;
-    return n;
-}
-
 static int shown_index(int count, int shown, int k)
 {
     return shown <= 1 ? 0 : (int)lround((double)k * (count - 1) / (shown - 1));
@@ -373,13 +361,13 @@ static bool matrix_prepare(tui_canvas *cv, json_object *r, matrix_layout *L)
     int cols_room = cv->width - L->lab_w;
     if (cols_room < 2)
         return false;
-    L->nr = even_shown(L->n, rows_room);
+    L->nr = tui_even_count(L->n, rows_room);
     L->ch = L->nr == L->n ? rows_room / L->n : 1;
     L->ch = L->ch < 1 ? 1 : L->ch > 3 ? 3 : L->ch;
     /* A character is about twice as tall as wide: cells 2 ch columns wide are about square. */
     L->cw = cols_room / L->n;
     L->cw = L->cw < 1 ? 1 : L->cw > 2 * L->ch ? 2 * L->ch : L->cw;
-    L->nc = even_shown(L->n, cols_room / L->cw);
+    L->nc = tui_even_count(L->n, cols_room / L->cw);
     return true;
 }
 
