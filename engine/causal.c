@@ -3,8 +3,11 @@
 #include "causal.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "budget.h"
 
 #define CAUSAL_MAX_VARS 1024
 
@@ -325,4 +328,258 @@ void iv_alignment_clear(iv_alignment *a)
     iv_addr_clear(&a->addr);
     free(a->basis);
     memset(a, 0, sizeof *a);
+}
+
+/* ---- counterfactual outputs over a dataset's rows, remembered ---------------------------------- */
+
+#define TUPLES_MAX_DOUBLES (1L << 22) /* keys numbered at most (32 MiB) */
+#define ANSWERS_MAX_TABLE (1L << 22)  /* answers kept at most (36 MiB) */
+
+/* Numbers tuples of doubles in the order first seen. Keys are compared by their bits: equal bits
+ * give the same answer, whatever they mean (-0, NaN). */
+typedef struct tuples {
+    int n_key;
+    long cap, used;
+    double *keys;
+    int *ids;
+    bool *taken;
+} tuples;
+
+/* Small whole numbers, the usual values, differ only in their high bits: each word is mixed
+ * through whole (the splitmix64 finaliser) before the slot is taken from the low bits. */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+static uint64_t key_hash(const double *key, int n)
+{
+    uint64_t h = 0x243F6A8885A308D3u;
+    for (int i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &key[i], sizeof bits);
+        h = mix(h ^ bits);
+    }
+    return h;
+}
+
+static long find_slot(const tuples *t, const double *key)
+{
+    long mask = t->cap - 1;
+    size_t bytes = sizeof(double) * (size_t)t->n_key;
+    for (long s = (long)(key_hash(key, t->n_key) & (uint64_t)mask);; s = (s + 1) & mask)
+        if (!t->taken[s] || memcmp(t->keys + s * t->n_key, key, bytes) == 0)
+            return s;
+}
+
+static void tuples_free(tuples *t)
+{
+    free(t->keys);
+    free(t->ids);
+    free(t->taken);
+    memset(t, 0, sizeof *t);
+}
+
+/* Doubles the table (or makes the first one); false when it may not grow any more. */
+static bool tuples_grow(tuples *t)
+{
+    long cap = t->cap ? 2 * t->cap : 256;
+    int w = t->n_key ? t->n_key : 1;
+    if ((double)cap * w > (double)TUPLES_MAX_DOUBLES)
+        return false;
+    tuples old = *t;
+    t->cap = cap;
+    t->keys = iv_xmalloc(sizeof(double) * (size_t)cap * (size_t)w);
+    t->ids = iv_xmalloc(sizeof(int) * (size_t)cap);
+    t->taken = iv_xcalloc((size_t)cap, sizeof(bool));
+    for (long s = 0; s < old.cap; s++)
+        if (old.taken[s]) {
+            long d = find_slot(t, old.keys + s * w);
+            memcpy(t->keys + d * w, old.keys + s * w, sizeof(double) * (size_t)t->n_key);
+            t->ids[d] = old.ids[s];
+            t->taken[d] = true;
+        }
+    tuples_free(&old);
+    return true;
+}
+
+/* The key's number, new ones counting up from 0; -1 when there is no more room. */
+static long tuples_number(tuples *t, const double *key)
+{
+    if (2 * (t->used + 1) > t->cap && !tuples_grow(t))
+        return -1;
+    long s = find_slot(t, key);
+    if (!t->taken[s]) {
+        memcpy(t->keys + s * (t->n_key ? t->n_key : 1), key, sizeof(double) * (size_t)t->n_key);
+        t->ids[s] = (int)t->used++;
+        t->taken[s] = true;
+    }
+    return t->ids[s];
+}
+
+/* What to recompute for the output, and the frontier it reads, as iv_causal_intervene decides. */
+static void plan_answers(iv_causal_answers *a)
+{
+    const iv_causal *c = a->c;
+    int nv = c->n_vars;
+    int *which = iv_xmalloc(sizeof(int) * (size_t)nv); /* -2 copied, -1 computed, else set's j */
+    bool *needed = iv_xcalloc((size_t)nv, sizeof(bool));
+    bool *front = iv_xcalloc((size_t)nv, sizeof(bool));
+    for (int v = 0; v < nv; v++) {
+        which[v] = -2;
+        for (int j = 0; j < a->k; j++)
+            if (a->set[j] == v)
+                which[v] = j;
+        for (int p = 0; which[v] == -2 && p < c->vars[v].n_parents; p++)
+            if (which[c->vars[v].parents[p]] != -2)
+                which[v] = -1;
+    }
+    a->output_set = which[c->output] >= 0 ? which[c->output] : -1;
+    front[c->output] = which[c->output] == -2;
+    needed[c->output] = which[c->output] == -1;
+    for (int v = nv - 1; v >= 0; v--) /* parents come before their children */
+        for (int p = 0; needed[v] && p < c->vars[v].n_parents; p++) {
+            int u = c->vars[v].parents[p];
+            needed[u] = needed[u] || which[u] == -1;
+            front[u] = front[u] || which[u] == -2;
+        }
+    a->front = iv_xmalloc(sizeof(int) * (size_t)nv);
+    a->redo = iv_xmalloc(sizeof(int) * (size_t)nv);
+    for (int v = 0; v < nv; v++) {
+        if (front[v])
+            a->front[a->n_front++] = v;
+        if (needed[v])
+            a->redo[a->n_redo++] = v;
+    }
+    free(which);
+    free(needed);
+    free(front);
+}
+
+/* Numbers every row's values of the given variables; returns the count, or -1 (too many, or no
+ * memory: the caller then computes each answer). rep gets a row for each number. */
+static long number_rows(const iv_causal_answers *a, const int *vars, int n, int *id, long **rep)
+{
+    tuples t = {.n_key = n};
+    double *key = iv_xmalloc(sizeof(double) * (size_t)(n ? n : 1));
+    long count = 0;
+    *rep = NULL;
+    for (long r = 0; r < a->n_rows && count >= 0; r++) {
+        for (int i = 0; i < n; i++)
+            key[i] = a->vals[r * a->c->n_vars + vars[i]];
+        long num = tuples_number(&t, key);
+        if (num == count) {
+            *rep = iv_xrealloc(*rep, sizeof(long) * (size_t)(count + 1));
+            (*rep)[count++] = r;
+        }
+        if (num < 0)
+            count = -1;
+        else
+            id[r] = (int)num;
+    }
+    free(key);
+    tuples_free(&t);
+    return count;
+}
+
+/* The table over the rows' numbers, or false when it would be too large. */
+static bool number_answers(iv_causal_answers *a)
+{
+    iv_error err;
+    a->count = iv_xcalloc((size_t)a->k + 1, sizeof(long));
+    a->value_id = iv_xcalloc((size_t)(a->k ? a->k : 1), sizeof(int *));
+    a->value_row = iv_xcalloc((size_t)(a->k ? a->k : 1), sizeof(long *));
+    a->front_id = iv_big_alloc((size_t)a->n_rows, sizeof(int), "the causal model's answers", &err);
+    if (!a->front_id)
+        return false;
+    a->count[0] = number_rows(a, a->front, a->n_front, a->front_id, &a->front_row);
+    double size = (double)a->count[0];
+    for (int j = 0; j < a->k && size > 0; j++) {
+        a->value_id[j] = iv_big_alloc((size_t)a->n_rows, sizeof(int), "the causal model's "
+                                      "answers", &err);
+        if (!a->value_id[j])
+            return false;
+        a->count[1 + j] = number_rows(a, &a->set[j], 1, a->value_id[j], &a->value_row[j]);
+        size *= a->count[1 + j] > 0 ? (double)a->count[1 + j] : -1;
+    }
+    if (!(size > 0 && size <= ANSWERS_MAX_TABLE))
+        return false;
+    a->table = iv_big_alloc((size_t)size, sizeof(double), "the causal model's answers", &err);
+    a->known = a->table ? iv_big_alloc((size_t)size, 1, "the causal model's answers", &err)
+                        : NULL;
+    return a->known != NULL;
+}
+
+void iv_causal_answers_init(iv_causal_answers *a, const iv_causal *c, const double *vals,
+                            long n_rows, const int *set, int k)
+{
+    memset(a, 0, sizeof *a);
+    a->c = c;
+    a->vals = vals;
+    a->n_rows = n_rows;
+    a->k = k;
+    a->set = iv_xmalloc(sizeof(int) * (size_t)(k ? k : 1));
+    memcpy(a->set, set, sizeof(int) * (size_t)k);
+    a->row = iv_xcalloc((size_t)c->n_vars, sizeof(double));
+    plan_answers(a);
+    if (a->output_set < 0)
+        a->direct = !number_answers(a);
+}
+
+void iv_causal_answers_free(iv_causal_answers *a)
+{
+    for (int j = 0; a->value_id && j < a->k; j++) {
+        free(a->value_id[j]);
+        free(a->value_row[j]);
+    }
+    free(a->value_id);
+    free(a->value_row);
+    free(a->front_id);
+    free(a->front_row);
+    free(a->count);
+    free(a->table);
+    free(a->known);
+    free(a->set);
+    free(a->front);
+    free(a->redo);
+    free(a->row);
+    memset(a, 0, sizeof *a);
+}
+
+/* The output with the frontier taken from row `base` and set[j] from row value_rows[j]. */
+static double compute_answer(iv_causal_answers *a, long base, const long *value_rows)
+{
+    int nv = a->c->n_vars;
+    double *row = a->row;
+    for (int i = 0; i < a->n_front; i++)
+        row[a->front[i]] = a->vals[base * nv + a->front[i]];
+    for (int j = 0; j < a->k; j++)
+        row[a->set[j]] = a->vals[value_rows[j] * nv + a->set[j]];
+    for (int i = 0; i < a->n_redo; i++)
+        row[a->redo[i]] = iv_expr_eval(a->c->vars[a->redo[i]].expr, row);
+    return row[a->c->output];
+}
+
+double iv_causal_answer(iv_causal_answers *a, long base, const long *value_rows)
+{
+    if (a->output_set >= 0)
+        return a->vals[value_rows[a->output_set] * a->c->n_vars + a->set[a->output_set]];
+    if (a->direct)
+        return compute_answer(a, base, value_rows);
+    long at = a->front_id[base];
+    for (int j = 0; j < a->k; j++)
+        at = at * a->count[1 + j] + a->value_id[j][value_rows[j]];
+    if (!a->known[at]) {
+        /* Rows with the same numbers hold the same bits: their representatives answer for all. */
+        long rows[64] = {0}, *reps = a->k <= 64 ? rows : iv_xmalloc(sizeof(long) * (size_t)a->k);
+        for (int j = 0; j < a->k; j++)
+            reps[j] = a->value_row[j][a->value_id[j][value_rows[j]]];
+        a->table[at] = compute_answer(a, a->front_row[a->front_id[base]], reps);
+        a->known[at] = 1;
+        if (reps != rows)
+            free(reps);
+    }
+    return a->table[at];
 }

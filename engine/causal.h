@@ -58,6 +58,43 @@ void iv_causal_eval(const iv_causal *c, const float *inputs, long n, double *val
 void iv_causal_intervene(const iv_causal *c, const double *base_vals, long n, const int *set,
                          int k, const double *values, double *out);
 
+/* The output alone under do(set = values), for many pairs of rows of a dataset whose factual
+ * values are known: the base row's, with each set[j] taking its value on a row of its own. The
+ * output depends only on the values set and on the base's values of the few variables that the
+ * ones to recompute read without being reached by anything set (the frontier), and IIA's pairs
+ * repeat those few values endlessly: each row gets the number of its frontier's values and of its
+ * value of each variable set once, and the answers are kept in a table over those numbers, each
+ * computed once, when first asked for. The answer is the one iv_causal_intervene gives, bit for
+ * bit. When the table would be too large it computes each answer (fewer recomputed variables than
+ * iv_causal_intervene, nothing copied). */
+typedef struct iv_causal_answers {
+    const iv_causal *c;
+    const double *vals; /* (n_rows, n_vars) the rows' factual values, not owned */
+    long n_rows;
+    int k;             /* variables set */
+    int *set;          /* (k) their indices */
+    int n_front;
+    int *front;        /* (n_front) the frontier, ascending */
+    int n_redo;
+    int *redo;         /* (n_redo) the variables to recompute for the output, ascending */
+    int output_set;    /* the output's index in set, or -1 */
+    bool direct;       /* no table: each answer is computed */
+    int *front_id;     /* (n_rows) the number of each row's frontier values */
+    long *front_row;   /* (front ids) a row with those values */
+    int **value_id;    /* (k) (n_rows) the number of each row's value of set[j] */
+    long **value_row;  /* (k) (value ids of set[j]) a row with that value */
+    long *count;       /* (k + 1) how many numbers: of frontiers, then of each set[j]'s values */
+    double *table;     /* (product of count) answers, known where `known` says */
+    unsigned char *known;
+    double *row;       /* (n_vars) scratch */
+} iv_causal_answers;
+
+void iv_causal_answers_init(iv_causal_answers *a, const iv_causal *c, const double *vals,
+                            long n_rows, const int *set, int k);
+/* The output on base row `base` with set[j] given its value on row value_rows[j]. */
+double iv_causal_answer(iv_causal_answers *a, long base, const long *value_rows);
+void iv_causal_answers_free(iv_causal_answers *a);
+
 /* A variable of the causal model aligned with a part of the network: neurons of one site, or
  * (for distributed alignment search) a k-dimensional subspace of a site. Patching the variable from
  * a source input copies the source's values of those neurons, or moves the base's activation h to

@@ -366,7 +366,8 @@ static int read_iia_option(const char *word, iv_iia_options *opt, iv_error *err)
 {
     const char *eq = strchr(word, '=');
     if (!eq)
-        return iv_error_set(err, "'%s': expected pairs=all|N, seed=S or tol=T", word);
+        return iv_error_set(err, "'%s': expected pairs=all|N, seed=S, tol=T or sources=each|one",
+                            word);
     const char *val = eq + 1;
     size_t klen = (size_t)(eq - word);
     long l;
@@ -388,9 +389,14 @@ static int read_iia_option(const char *word, iv_iia_options *opt, iv_error *err)
     } else if (klen == 3 && strncmp(word, "tol", 3) == 0) {
         if (iv_parse_double(val, &opt->tol) < 0 || opt->tol < 0)
             return iv_error_set(err, "tol=%s: expected a finite number >= 0", val);
+    } else if (klen == 7 && strncmp(word, "sources", 7) == 0) {
+        if (strcmp(val, "each") != 0 && strcmp(val, "one") != 0)
+            return iv_error_set(err, "sources=%s: expected each (a source per aligned variable) "
+                                "or one (one source for all)", val);
+        opt->each = strcmp(val, "each") == 0;
     } else {
-        return iv_error_set(err, "unknown option '%.*s' (expected pairs=, seed= or tol=)",
-                            (int)klen, word);
+        return iv_error_set(err, "unknown option '%.*s' (expected pairs=, seed=, tol= or "
+                            "sources=)", (int)klen, word);
     }
     return 0;
 }
@@ -408,21 +414,25 @@ static char *alignment_text(const iv_workspace *ws, const iv_alignment *a)
 /* A failing pair shows its inputs too when there are few enough to read. */
 #define FAILURE_MAX_INPUTS 16
 
+/* With sources=each, a failing tuple's source rows, one per alignment in their order. */
+static json_object *source_rows(const long *sources, int n)
+{
+    json_object *rows = json_object_new_array();
+    for (int j = 0; j < n; j++)
+        json_object_array_add(rows, json_object_new_int64(sources[j]));
+    return rows;
+}
+
+static json_object *failure_row(const iv_workspace *ws, const iv_iia_failure *f);
+
 static json_object *failures_report(const iv_workspace *ws, const iv_iia_result *r)
 {
     json_object *rows = json_object_new_array();
-    int d = ws->model->n_inputs;
     for (int i = 0; i < r->n_failures; i++) {
-        const iv_iia_failure *f = &r->failures[i];
-        json_object *row = json_object_new_object();
-        json_object_object_add(row, "base_row", json_object_new_int64(f->base));
-        json_object_object_add(row, "source_row", json_object_new_int64(f->source));
-        if (d <= FAILURE_MAX_INPUTS) {
-            iv_json_set(row, "base", iv_json_floats(ws->data->x + f->base * d, d));
-            iv_json_set(row, "source", iv_json_floats(ws->data->x + f->source * d, d));
-        }
-        iv_json_set_num(row, "network", f->network);
-        iv_json_set_num(row, "expected", f->expected);
+        json_object *row = failure_row(ws, &r->failures[i]);
+        if (r->failure_sources)
+            iv_json_set(row, "source_rows", source_rows(r->failure_sources + i * r->n_sources,
+                                                        r->n_sources));
         json_object_array_add(rows, row);
     }
     return rows;
@@ -446,6 +456,8 @@ static json_object *iia_report(const iv_workspace *ws, const iv_iia_options *opt
     iv_json_set_str(obj, "pairs_drawn", r->all ? "all" : "seeded");
     if (!r->all)
         json_object_object_add(obj, "seed", json_object_new_int64((int64_t)opt->seed));
+    if (r->each)
+        iv_json_set_str(obj, "sources", "each");
     iv_json_set_num(obj, "factual_accuracy", r->factual);
     iv_json_set_str(obj, "dataset", ws->data->spec);
     char tol[32];
@@ -509,8 +521,13 @@ static void list_recorded_failures(const iv_workspace *ws, json_object *report,
                                    const iv_iia_record *rec, long listed)
 {
     json_object *rows = json_object_new_array();
-    for (long i = 0; i < rec->n && i < listed; i++)
-        json_object_array_add(rows, failure_row(ws, &rec->pairs[i]));
+    for (long i = 0; i < rec->n && i < listed; i++) {
+        json_object *row = failure_row(ws, &rec->pairs[i]);
+        if (rec->sources)
+            iv_json_set(row, "source_rows", source_rows(rec->sources + i * rec->n_sources,
+                                                        rec->n_sources));
+        json_object_array_add(rows, row);
+    }
     iv_json_set(report, "failures", rows);
 }
 

@@ -173,7 +173,7 @@ static const iv_command table[] = {
      0, -1, 0, iv_cmd_align},
     {"unalign", "VAR|all", "remove a variable's alignment, or every one", "", 1, 1, 0,
      iv_cmd_unalign},
-    {"iia", "[pairs=all|N] [seed=S] [tol=T] [failures=N] | matrix [rows=N] [tol=T]",
+    {"iia", "[pairs=all|N] [seed=S] [sources=each] [OPTIONS] | matrix [rows=N] [tol=T]",
      "interchange intervention accuracy of the alignments over pairs of dataset rows",
      "For each pair (base b, source s) of rows of the dataset: the network on b with every aligned\n"
      "variable's neurons patched from the clean run on s, against the causal model on b with\n"
@@ -185,12 +185,19 @@ static const iv_command table[] = {
      "patches (random ones are refused); the sources are clean. Also: the factual accuracy (the\n"
      "network against the causal model on the rows), each variable's IIA aligned alone when\n"
      "several are, and the first failing pairs (10, or N with failures=N, at most 100000).\n"
+     "OPTIONS: tol=T, failures=N, sources=one. sources=each: each aligned variable patched from its own source, the causal model's\n"
+     "variables each set to their value on their own source: tuples (b, s_1, ..., s_k), drawn\n"
+     "seeded (every tuple when there are at most 1,000,000); what das trains and reports on its\n"
+     "held-out tuples. With one variable it is the default. With one source for all (the\n"
+     "default, sources=one), alignments that cover a whole layer between them patch the source's\n"
+     "whole layer, which gives the network's own answer on the source whatever the alignment:\n"
+     "the IIA is then the network's accuracy and says nothing about the alignment.\n"
      "iia matrix: every ordered pair of a few rows as a base x source map of agreement (1 or 0)\n"
      "and error (|network - causal|, or 1 where the classes differ): a 2-input grid whole when it\n"
      "has at most 128 points, else an evenly spaced sub-grid of at most 128, in the grid's order\n"
      "(x fastest); any other dataset its first 128 rows (rows=N: the first N); the result says\n"
      "which. Example: align gt h1[0:2]; iia; iia matrix",
-     0, 4, 0, iv_cmd_iia},
+     0, 5, 0, iv_cmd_iia},
     {"das", "VAR[,VAR...] SITE dims=K[,K...] [pairs=N] [epochs=E] [lr=L] [OPTIONS]",
      "distributed alignment search: learn subspaces of a site that carry causal variables",
      "Learns K rows of a rotation of SITE's activations (first K for the first variable, the next\n"

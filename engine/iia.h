@@ -4,7 +4,12 @@
  *
  * Over pairs (base b, source s) of rows of the reference dataset: every ordered pair when there
  * are at most IV_IIA_ALL_PAIRS of them, else (or when a count is asked for) seeded pairs drawn
- * uniformly with replacement. The sources' activations are the clean reference activations (one
+ * uniformly with replacement. With sources=each a pair is a tuple: a base and one source per
+ * alignment (b, s_1, ..., s_k), each variable patched from its own source and set in the causal
+ * model to its value there - what distributed alignment search trains on; with one alignment it
+ * is the same measurement, drawn the same way. With one source for all, alignments that cover a
+ * whole layer between them patch the source's whole layer, and the IIA is then the network's
+ * accuracy, whatever the alignment. The sources' activations are the clean reference activations (one
  * pass, kept by the workspace); the bases run in chunks of bounded memory, one batched forward pass
  * each, every row patched from its own source, from the earliest site anything changes. The
  * workspace's interventions that are on stay applied to the base runs (after them come the
@@ -29,11 +34,12 @@ typedef struct iv_iia_options {
     long pairs;        /* > 0: this many seeded pairs; 0: the default choice above */
     uint64_t seed;
     double tol;
+    bool each;         /* sources=each: a source per alignment (below), else one for all */
     struct iv_iia_record *record; /* NULL, or where the joint measurement's pairs go (below) */
 } iv_iia_options;
 
 typedef struct iv_iia_failure {
-    long base, source; /* dataset rows */
+    long base, source; /* dataset rows; with sources=each, source is the first alignment's */
     double network;    /* its argmax class, or its output */
     double expected;   /* the causal model's output */
 } iv_iia_failure;
@@ -49,6 +55,10 @@ typedef struct iv_iia_result {
                           several; else NULL. Free with iv_iia_result_free. */
     int n_failures;    /* the first failing pairs, in pair order */
     iv_iia_failure failures[IV_IIA_SHOWN_FAILURES];
+    bool each;         /* sources=each */
+    int n_sources;     /* sources per pair: 1, or ws->n_alignments with sources=each */
+    long *failure_sources; /* with sources=each, (n_failures, n_sources) each failure's sources,
+                              in the alignments' order; else NULL */
 } iv_iia_result;
 
 /* Measures the alignments of ws (at least one) over the reference dataset. Returns 0, or -1 with
@@ -76,6 +86,8 @@ typedef struct iv_iia_record {
     long n;                 /* kept so far */
     iv_iia_failure *pairs;  /* (capacity) rows, the network's answer, the causal model's */
     bool *agree;            /* (capacity) whether the pair agrees */
+    int n_sources;          /* with sources=each, sources per pair (set by the run), else 0 */
+    long *sources;          /* with sources=each, (capacity, n_sources) each pair's sources */
 } iv_iia_record;
 
 /* Makes room for capacity pairs, within the memory limit. Returns 0, or -1 with a message. */

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "formats/formats.h"
 #include "iia.h"
+#include "rng.h"
 
 #define MAX_CAUSAL "gt = x > y; out = gt ? x : y"
 
@@ -546,6 +547,185 @@ static void test_hierarchical_equality(void **state)
     iv_workspace_free(ws);
 }
 
+/* ---- sources=each: a source per aligned variable ---------------------------------------------- */
+
+static iv_iia_result iia_with(iv_workspace *ws, bool each, long pairs, uint64_t seed)
+{
+    iv_iia_options opt = {.pairs = pairs, .seed = seed, .tol = IV_IIA_DEFAULT_TOL, .each = each};
+    iv_iia_result r;
+    iv_error err;
+    if (iv_iia_run(ws, &opt, &r, &err) < 0)
+        fail_msg("iia: %s", err.msg);
+    return r;
+}
+
+/* The agreeing tuples of sources=each by brute force, one tuple at a time: the tuples drawn as
+ * iia.h says (seeded: a base, then a source per alignment), layer0 of the base with neurons
+ * [lo_wx, lo_wx + 4) from WX's source and [lo_yz, lo_yz + 4) from YZ's, the rest of the network
+ * run on that one row, its argmax against O = (WX on WX's source == YZ on YZ's source). */
+static long brute_force_each(iv_workspace *ws, int lo_wx, int lo_yz, long pairs, uint64_t seed)
+{
+    const iv_model *m = ws->model;
+    const iv_dataset *ds = ws->data;
+    iv_addr layer;
+    iv_error err;
+    assert_int_equal(iv_addr_parse(m, "layer0", &layer, &err), 0);
+    int site = layer.site, w = m->sites[site].width, out = iv_model_output_site(m);
+    int nv = ws->causal->n_vars, wx = iv_causal_find(ws->causal, "WX");
+    int yz = iv_causal_find(ws->causal, "YZ");
+    double *vals = iv_xmalloc(sizeof(double) * (size_t)(nv * ds->n));
+    iv_causal_eval(ws->causal, ds->x, ds->n, vals);
+    iv_acts *clean = iv_acts_new(m, ds->n, &err), *one = iv_acts_new(m, 1, &err);
+    iv_forward(m, ds->x, clean, NULL, NULL);
+    iv_rng rng;
+    iv_rng_seed(&rng, seed);
+    long agree = 0;
+    for (long i = 0; i < pairs; i++) {
+        long b = (long)iv_rng_below(&rng, (uint64_t)ds->n);
+        long s_wx = (long)iv_rng_below(&rng, (uint64_t)ds->n);
+        long s_yz = (long)iv_rng_below(&rng, (uint64_t)ds->n);
+        float *h = one->site[site];
+        memcpy(h, clean->site[site] + b * w, sizeof(float) * (size_t)w);
+        for (int j = 0; j < 4; j++) {
+            h[lo_wx + j] = clean->site[site][s_wx * w + lo_wx + j];
+            h[lo_yz + j] = clean->site[site][s_yz * w + lo_yz + j];
+        }
+        iv_forward_after(m, one, site, NULL, NULL);
+        int top = one->site[out][1] > one->site[out][0];
+        int expected = vals[s_wx * nv + wx] == vals[s_yz * nv + yz];
+        agree += top == expected;
+    }
+    iv_acts_free(clean);
+    iv_acts_free(one);
+    iv_addr_clear(&layer);
+    free(vals);
+    return agree;
+}
+
+static void test_sources_each_hand_built(void **state)
+{
+    (void)state;
+    iv_workspace *ws = equality_ws();
+    test_run(ws, "align WX layer0[0:4] YZ layer0[4:8]");
+    /* Aligned as built: every tuple agrees, together and alone. */
+    iv_iia_result r = iia_with(ws, true, 20000, 7);
+    assert_true(r.each);
+    assert_false(r.all);
+    assert_int_equal(r.n_sources, 2);
+    assert_int_equal(r.agree, 20000);
+    assert_int_equal(brute_force_each(ws, 0, 4, 20000, 7), 20000);
+    assert_true(r.alone[0] == 1 && r.alone[1] == 1);
+    iv_iia_result_free(&r);
+    /* Swapped: the default still gives 1 (the whole layer from one source), sources=each does
+     * not, and says exactly what patching each tuple by hand says. */
+    test_run(ws, "unalign all; align WX layer0[4:8] YZ layer0[0:4]");
+    r = iia_with(ws, false, 20000, 7);
+    assert_int_equal(r.agree, 20000);
+    iv_iia_result_free(&r);
+    r = iia_with(ws, true, 20000, 7);
+    long by_hand = brute_force_each(ws, 4, 0, 20000, 7);
+    assert_int_equal(r.agree, by_hand);
+    if (!(r.iia < 0.8))
+        fail_msg("swapped alignments give IIA %g with sources=each: not clearly below 1", r.iia);
+    /* Its failures name both sources, and agree with the ones the result keeps. */
+    assert_int_equal(r.n_failures, IV_IIA_SHOWN_FAILURES);
+    for (int i = 0; i < r.n_failures; i++)
+        assert_int_equal(r.failure_sources[2 * i], r.failures[i].source);
+    iv_iia_result_free(&r);
+    /* The command takes it (tests/golden/causal-each.iv shows its report). */
+    test_run(ws, "iia pairs=2000 seed=7 sources=each");
+    expect_contains(test_run_fails(ws, "iia sources=some"), "sources=some: expected each");
+    expect_contains(test_run_fails(ws, "iia pairs=all sources=each"), "1000^3");
+    iv_workspace_free(ws);
+}
+
+/* With one alignment sources=each is the default measurement, pair for pair. */
+static void test_sources_each_one_variable(void **state)
+{
+    (void)state;
+    iv_workspace *ws = equality_ws();
+    test_run(ws, "align WX layer0[4:8]");
+    for (int k = 0; k < 2; k++) {
+        long pairs = k ? 5000 : 0; /* every pair, then seeded ones */
+        iv_iia_result a = iia_with(ws, false, pairs, 11), b = iia_with(ws, true, pairs, 11);
+        assert_int_equal(a.pairs, b.pairs);
+        assert_true(a.all == b.all);
+        assert_int_equal(a.agree, b.agree);
+        assert_true(a.agree < a.pairs); /* something to compare: WX is not in those neurons */
+        assert_int_equal(a.n_failures, b.n_failures);
+        for (int i = 0; i < a.n_failures; i++) {
+            assert_int_equal(a.failures[i].base, b.failures[i].base);
+            assert_int_equal(a.failures[i].source, b.failures[i].source);
+        }
+        iv_iia_result_free(&a);
+        iv_iia_result_free(&b);
+    }
+    iv_workspace_free(ws);
+}
+
+/* After das on the trained network, sources=each over seeded tuples is near das's held-out IIA,
+ * while one source for both patches the whole layer and scores the network's accuracy. */
+static void test_sources_each_after_das(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *path = iv_xasprintf("%s/sample_models/hierarchical-equality-trained.nn", srcdir);
+    iv_error err;
+    iv_model *m = iv_model_load(path, &err);
+    if (!m)
+        fail_msg("%s", err.msg);
+    iv_workspace *ws = iv_workspace_new(m, &err);
+    char *setup = iv_xasprintf(
+        "data load \"%s/sample_models/hierarchical-equality-dim4.npz\"; causal \"WX = w0 == x0 and "
+        "w1 == x1 and w2 == x2 and w3 == x3; YZ = y0 == z0 and y1 == z1 and y2 == z2 and y3 == "
+        "z3; O = WX == YZ\"; das WX,YZ layer0 dims=8,8 pairs=20000 epochs=4 seed=1", srcdir);
+    test_run(ws, setup);
+    assert_int_equal(ws->n_alignments, 2);
+    iv_iia_result r = iia_with(ws, true, 10000, 99);
+    if (!(r.iia >= 0.95))
+        fail_msg("sources=each after das gives IIA %g, expected at least 0.95", r.iia);
+    iv_iia_result_free(&r);
+    free(setup);
+    free(path);
+    iv_workspace_free(ws);
+}
+
+/* The answers table gives what iv_causal_intervene gives, on every pair of a grid, for each set
+ * of variables of the max model (the output set too). */
+static void test_answers_match_intervene(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    test_run(ws, "causal \"gt = x > y; d = x - y; out = gt ? x : y + d * 0\"");
+    const iv_causal *c = ws->causal;
+    const iv_dataset *ds = ws->data;
+    long n = ds->n;
+    int nv = c->n_vars;
+    double *vals = iv_xmalloc(sizeof(double) * (size_t)(n * nv));
+    double *cf = iv_xmalloc(sizeof(double) * (size_t)nv), *setv = iv_xmalloc(sizeof(double) * 2);
+    iv_causal_eval(c, ds->x, n, vals);
+    int sets[][2] = {{2, -1}, {3, -1}, {4, -1}, {2, 3}, {0, -1}, {0, 2}};
+    for (size_t t = 0; t < sizeof sets / sizeof sets[0]; t++) {
+        int k = sets[t][1] < 0 ? 1 : 2;
+        iv_causal_answers a;
+        iv_causal_answers_init(&a, c, vals, n, sets[t], k);
+        for (long b = 0; b < n; b += 3)
+            for (long s = 0; s < n; s++) {
+                long from[2] = {s, (s * 7 + 3) % n};
+                for (int j = 0; j < k; j++)
+                    setv[j] = vals[from[j] * nv + sets[t][j]];
+                iv_causal_intervene(c, vals + b * nv, 1, sets[t], k, setv, cf);
+                double got = iv_causal_answer(&a, b, from);
+                assert_memory_equal(&got, &cf[c->output], sizeof got);
+            }
+        iv_causal_answers_free(&a);
+    }
+    free(vals);
+    free(cf);
+    free(setv);
+    iv_workspace_free(ws);
+}
+
 /* ---- errors, sessions, cancel ---------------------------------------------------------------- */
 
 static void test_iia_errors(void **state)
@@ -634,6 +814,10 @@ int main(void)
         cmocka_unit_test(test_iia_chunked),
         cmocka_unit_test(test_subspace_patch),
         cmocka_unit_test(test_hierarchical_equality),
+        cmocka_unit_test(test_sources_each_hand_built),
+        cmocka_unit_test(test_sources_each_one_variable),
+        cmocka_unit_test(test_sources_each_after_das),
+        cmocka_unit_test(test_answers_match_intervene),
         cmocka_unit_test(test_iia_errors),
         cmocka_unit_test(test_session_and_cancel),
     };

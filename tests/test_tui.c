@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -252,6 +253,33 @@ static void test_keys_step_and_views(void **state)
 }
 
 /* . and , step the base input through the dataset's rows, and the header names the row. */
+/* Beside the network, under the interventions: the causal model's alignments and the last IIA. */
+static void test_alignments_beside_the_network(void **state)
+{
+    (void)state;
+    tui t;
+    start(&t, 24, 80, false);
+    tui_draw(&t);
+    char *text = dump(false);
+    assert_null(strstr(text, "causal model")); /* nothing without one */
+    free(text);
+    assert_int_equal(tui_run(&t, "causal \"gt = x > y; out = gt ? x : y\"; align gt h1[0:2]"), 0);
+    tui_popup_free(&t.popup);
+    tui_draw(&t);
+    text = dump(false);
+    assert_non_null(strstr(text, " gt ~ h1[0:2]"));
+    assert_null(strstr(text, "IIA")); /* not measured yet */
+    free(text);
+    assert_int_equal(tui_run(&t, "iia"), 0);
+    tui_popup_free(&t.popup);
+    tui_draw(&t);
+    text = dump(false);
+    assert_non_null(strstr(text, " IIA 0.917  13431/14641")); /* LECTURE.md's grid, 111 x 121 */
+    assert_non_null(strstr(text, " factual 0.917"));
+    free(text);
+    finish(&t);
+}
+
 static void test_keys_step_rows(void **state)
 {
     (void)state;
@@ -2090,16 +2118,17 @@ static void quotes(const tui *t, int step, const char *text)
  * the 11 diagonal sources times the 110 bases with x != 0, where the network's x + y is not y),
  * the scan's rows from h1 = [0, 2, 3, 5] and [2, 0, 5, 3], and the hand-built hierarchical
  * equality network, whose halves of layer0 see only (w, x) and only (y, z). */
-static void test_causal_abstraction_demo(void **state)
+static void walk_causal_abstraction(const char *workdir, const char *lecture)
 {
-    (void)state;
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    assert_int_equal(chdir(srcdir), 0); /* the lecture opens sample_models/... */
+    assert_int_equal(chdir(workdir), 0);
     tui t;
     start(&t, 30, 100, false);
-    load_demo(&t, "causal-abstraction.demo");
+    iv_error load_err;
+    t.demo = tui_demo_load(lecture, &load_err);
+    if (!t.demo)
+        fail_msg("%s", load_err.msg);
     assert_int_equal(t.demo->n_steps, 10);
     int out = iv_model_output_site(ws->model);
     for (int step = 0; step < t.demo->n_steps; step++) {
@@ -2209,6 +2238,329 @@ static void test_causal_abstraction_demo(void **state)
     check_iia(500000, 1000000, NULL, 0);
     finish(&t);
     assert_int_equal(chdir(cwd), 0);
+}
+
+/* From the top of the source tree, as the README runs it. */
+static void test_causal_abstraction_demo(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    walk_causal_abstraction(srcdir, "sample_models/lectures/causal-abstraction.demo");
+}
+
+/* ---- a lecture's files, named from its own directory ------------------------------------------ */
+
+/* The tests that change the working directory go back to it even when they fail half way, so
+ * that a failure does not spread to the tests after them. */
+static char dir_before[4096];
+
+static int remember_dir(void **state)
+{
+    (void)state;
+    return getcwd(dir_before, sizeof dir_before) ? 0 : -1;
+}
+
+static int back_to_dir(void **state)
+{
+    (void)state;
+    return chdir(dir_before);
+}
+
+/* A scratch directory tree for lectures and what they open, removed (deepest first) at the end. */
+typedef struct scratch {
+    char root[64];
+    char *made[32];
+    int n;
+} scratch;
+
+static void scratch_open(scratch *s)
+{
+    snprintf(s->root, sizeof s->root, "/tmp/iv-lecture-XXXXXX");
+    assert_non_null(mkdtemp(s->root));
+    s->n = 0;
+}
+
+/* The scratch path of name, remembered for removal. */
+static const char *scratch_path(scratch *s, const char *name)
+{
+    assert_true(s->n < 32);
+    s->made[s->n] = iv_xasprintf("%s/%s", s->root, name);
+    return s->made[s->n++];
+}
+
+static void scratch_dir(scratch *s, const char *name)
+{
+    assert_int_equal(mkdir(scratch_path(s, name), 0700), 0);
+}
+
+static void scratch_file(scratch *s, const char *name, const char *text)
+{
+    FILE *f = fopen(scratch_path(s, name), "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void scratch_close(scratch *s)
+{
+    for (int i = s->n - 1; i >= 0; i--) {
+        if (unlink(s->made[i]) != 0)
+            rmdir(s->made[i]);
+        free(s->made[i]);
+    }
+    assert_int_equal(rmdir(s->root), 0);
+}
+
+/* The max network's text, to copy into scratch directories. */
+static char *max_network_text(void)
+{
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *path = iv_xasprintf("%s/sample_models/max.nn", srcdir);
+    iv_error err;
+    char *text = iv_read_file(path, 1 << 20, NULL, &err);
+    if (!text)
+        fail_msg("%s", err.msg);
+    free(path);
+    return text;
+}
+
+/* The same lecture, and the same numbers, from a directory that is neither the source tree nor the
+ * lecture's: its model and data are named from the lecture's directory. */
+static void test_causal_abstraction_demo_elsewhere(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *top = realpath(srcdir, NULL);
+    assert_non_null(top);
+    char *lecture = iv_xasprintf("%s/sample_models/lectures/causal-abstraction.demo", top);
+    scratch s;
+    scratch_open(&s);
+    walk_causal_abstraction(s.root, lecture);
+    scratch_close(&s);
+    free(lecture);
+    free(top);
+}
+
+/* Reads a lecture from workdir and returns step `step`'s commands (the caller frees them). */
+static char *step_commands(const char *workdir, const char *lecture, int step)
+{
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(workdir), 0);
+    iv_error err;
+    tui_demo *d = tui_demo_load(lecture, &err);
+    assert_int_equal(chdir(cwd), 0);
+    if (!d)
+        fail_msg("%s", err.msg);
+    assert_true(step < d->n_steps);
+    char *commands = iv_xstrdup(d->commands[step]);
+    tui_demo_free(d);
+    return commands;
+}
+
+/* Where the causal-abstraction lecture's model and data are, as the lecture is named from three
+ * directories: from the top of the tree its words are what they were before lectures named their
+ * files from their own directory, from the lectures' directory they are the lecture's own, and
+ * from elsewhere they are absolute. The other lines stay as they are written. */
+static void test_lecture_names_files_from_its_directory(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *top = realpath(srcdir, NULL);
+    assert_non_null(top);
+    const char *rest = "input row 0\ncursor layer0[0]\ncausal \"WX = w0 == x0 and w1 == x1; "
+                       "YZ = y0 == z0 and y1 == z1; O = WX == YZ\"\n";
+    char *got = step_commands(top, "sample_models/lectures/causal-abstraction.demo", 6);
+    char *want = iv_xasprintf("model sample_models/hierarchical-equality.nn\n"
+                              "data load sample_models/hierarchical-equality.npz\n%s", rest);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    char *lectures = iv_xasprintf("%s/sample_models/lectures", top);
+    got = step_commands(lectures, "causal-abstraction.demo", 6);
+    want = iv_xasprintf("model ../hierarchical-equality.nn\n"
+                        "data load ../hierarchical-equality.npz\n%s", rest);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    char *lecture = iv_xasprintf("%s/causal-abstraction.demo", lectures);
+    got = step_commands("/", lecture, 6);
+    want = iv_xasprintf("model %s/sample_models/hierarchical-equality.nn\n"
+                        "data load %s/sample_models/hierarchical-equality.npz\n%s", top, top, rest);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    got = step_commands("/", lecture, 0); /* no file in it: as written */
+    assert_string_equal(got, "input 3 5\nsource 5 3\nview intervened\ncursor h1[0]\npatch h1[0:2]\n");
+    free(got);
+    free(lecture);
+    free(lectures);
+    free(top);
+}
+
+/* Each kind of file a lecture reads (model, data load, causal FILE, load) is named from the
+ * lecture's directory, and one that is not there stops the lecture at the start with its FILE:LINE,
+ * even when the name would do from the working directory. */
+static void test_lecture_missing_file_names_its_line(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(srcdir), 0); /* sample_models/max.nn is here, not by the lecture */
+    scratch s;
+    scratch_open(&s);
+    const char *lines[] = {"model sample_models/max.nn", "data load points.csv",
+                           "causal gt.causal", "load session.iv"};
+    const char *files[] = {"sample_models/max.nn", "points.csv", "gt.causal", "session.iv"};
+    const char *lecture = scratch_path(&s, "l.demo");
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(lecture, "w");
+        assert_non_null(f);
+        fprintf(f, "# a lecture\nsay one\ninput 3 5\n\nsay two\ncausal \"out = x\"; %s\n", lines[i]);
+        assert_int_equal(fclose(f), 0);
+        iv_error err;
+        tui_demo *d = tui_demo_load(lecture, &err);
+        assert_null(d);
+        char *want = iv_xasprintf("%s:6: '%s': cannot read %s/%s (a lecture's files are named from "
+                                  "its directory): No such file or directory", lecture, lines[i],
+                                  s.root, files[i]);
+        assert_string_equal(err.msg, want);
+        free(want);
+    }
+    /* An absolute name is read as it is. */
+    FILE *f = fopen(lecture, "w");
+    assert_non_null(f);
+    fprintf(f, "say one\nmodel %s/none.nn\n", s.root);
+    assert_int_equal(fclose(f), 0);
+    iv_error err;
+    assert_null(tui_demo_load(lecture, &err));
+    char *want = iv_xasprintf("%s:2: 'model %s/none.nn': cannot read %s/none.nn: No such file or "
+                              "directory", lecture, s.root, s.root);
+    assert_string_equal(err.msg, want);
+    free(want);
+    scratch_close(&s);
+    assert_int_equal(chdir(cwd), 0);
+}
+
+/* A lecture beside its files, run from a third directory: the model, the data and the causal
+ * model it names open (the dataset's four rows, the causal model's four variables, the network's
+ * max(3, 5) = 5), a session it saves is written in the working directory and read back from there,
+ * and going back a step reopens the model of the command line from the working directory. */
+static void test_lecture_runs_from_another_directory(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_open(&s);
+    scratch_dir(&s, "models");
+    scratch_dir(&s, "lectures");
+    scratch_dir(&s, "work");
+    char *max = max_network_text();
+    scratch_file(&s, "models/m.nn", max);
+    scratch_file(&s, "work/cli.nn", max);
+    free(max);
+    scratch_file(&s, "models/points.csv", "x,y\n1,2\n3,1\n0,0\n5,4\n");
+    scratch_file(&s, "models/gt.causal", "gt = x > y\nout = gt ? x : y\n");
+    scratch_file(&s, "lectures/l.demo",
+                 "say open\nmodel builtin:max\nmodel ../models/m.nn; data load ../models/points.csv\n"
+                 "causal ../models/gt.causal\ninput 3 5\n\n"
+                 "say keep\nsave kept.iv\nload kept.iv\n\nsay more\nablate h1[1] zero\n");
+    scratch_path(&s, "work/kept.iv"); /* written by the lecture */
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char *work = iv_xasprintf("%s/work", s.root);
+    assert_int_equal(chdir(work), 0);
+    tui t;
+    start(&t, 24, 80, false);
+    free(t.model_arg);
+    t.model_arg = iv_xstrdup("cli.nn"); /* as typed, from the working directory */
+    char *lecture = iv_xasprintf("%s/lectures/l.demo", s.root);
+    iv_error err;
+    t.demo = tui_demo_load(lecture, &err);
+    if (!t.demo)
+        fail_msg("%s", err.msg);
+    char *want = iv_xasprintf("model builtin:max\nmodel %s/models/m.nn; data load "
+                              "%s/models/points.csv\ncausal %s/models/gt.causal\ninput 3 5\n",
+                              s.root, s.root, s.root);
+    assert_string_equal(t.demo->commands[0], want);
+    free(want);
+    assert_string_equal(t.demo->commands[1], "save kept.iv\nload kept.iv\n");
+    int out;
+    char *model_path = iv_xasprintf("%s/models/m.nn", s.root);
+    for (int step = 0; step < 3; step++) {
+        tui_demo_step(&t, 1);
+        if (t.message_is_error)
+            fail_msg("step %d: %s", step + 1, t.message);
+        assert_string_equal(ws->model->path, model_path);
+        assert_int_equal(ws->data->n, 4);
+        assert_int_equal(ws->causal->n_vars, 4);
+        out = iv_model_output_site(ws->model);
+        assert_true(ws->clean->site[out][0] == 5.0f);
+    }
+    assert_int_equal(access("kept.iv", R_OK), 0);
+    assert_true(ws->intervened->site[out][0] == 8.0f); /* zero h1[1] at (3, 5), as ever */
+    tui_demo_step(&t, -1);
+    assert_false(t.message_is_error);
+    assert_int_equal(t.demo->current, 1);
+    assert_int_equal(ws->count, 0);
+    free(model_path);
+    free(lecture);
+    finish(&t);
+    assert_int_equal(chdir(cwd), 0);
+    free(work);
+    scratch_close(&s);
+}
+
+/* A directory with a blank in its name is quoted in the command; through a symbolic link, ".."
+ * is the link target's parent, so the name is not shortened there: the lecture opens the model
+ * beside its real directory (inputs a, b), not the one beside the link (inputs x, y). */
+static void test_lecture_paths_quoted_and_through_links(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_open(&s);
+    scratch_dir(&s, "a dir");
+    char *max = max_network_text();
+    scratch_file(&s, "a dir/m.nn", max);
+    scratch_file(&s, "m.nn", max);
+    free(max);
+    scratch_file(&s, "a dir/l.demo", "say open\nmodel m.nn\n");
+    char *lecture = iv_xasprintf("%s/a dir/l.demo", s.root);
+    iv_error err;
+    tui_demo *d = tui_demo_load(lecture, &err);
+    if (!d)
+        fail_msg("%s", err.msg);
+    char *want = iv_xasprintf("model \"%s/a dir/m.nn\"\n", s.root);
+    assert_string_equal(d->commands[0], want);
+    free(want);
+    tui_demo_free(d);
+    free(lecture);
+
+    scratch_dir(&s, "real");
+    scratch_dir(&s, "real/sub");
+    scratch_file(&s, "real/m.nn", "inputs a b\nlayer out identity\n  weights\n    1 1\n");
+    scratch_file(&s, "real/sub/l.demo", "say open\nmodel ../m.nn\n");
+    const char *link = scratch_path(&s, "link");
+    char *target = iv_xasprintf("%s/real/sub", s.root);
+    assert_int_equal(symlink(target, link), 0);
+    lecture = iv_xasprintf("%s/l.demo", link);
+    d = tui_demo_load(lecture, &err);
+    if (!d)
+        fail_msg("%s", err.msg);
+    want = iv_xasprintf("model %s/../m.nn\n", link);
+    assert_string_equal(d->commands[0], want);
+    free(want);
+    tui t;
+    start(&t, 24, 80, false);
+    t.demo = d;
+    tui_demo_step(&t, 1);
+    if (t.message_is_error)
+        fail_msg("%s", t.message);
+    assert_string_equal(ws->model->input_names[0], "a");
+    finish(&t);
+    free(lecture);
+    free(target);
+    scratch_close(&s);
 }
 
 /* A caption longer than the room there is shows what fits, and says so. */
@@ -3410,6 +3762,7 @@ int main(void)
         cmocka_unit_test(test_keys_zero_ablation_worked_value),
         cmocka_unit_test(test_keys_step_and_views),
         cmocka_unit_test(test_keys_step_rows),
+        cmocka_unit_test(test_alignments_beside_the_network),
         cmocka_unit_test(test_help_popup_scrolls),
         cmocka_unit_test(test_sweep_chart),
         cmocka_unit_test(test_why_zero_demo),
@@ -3456,8 +3809,13 @@ int main(void)
         cmocka_unit_test(test_no_colour_shows_sign),
         cmocka_unit_test(test_shared_scale),
         cmocka_unit_test(test_popups_own_their_box),
-        cmocka_unit_test(test_captions_whole_at_80x24),
-        cmocka_unit_test(test_causal_abstraction_demo),
+        cmocka_unit_test_setup_teardown(test_captions_whole_at_80x24, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_causal_abstraction_demo, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_causal_abstraction_demo_elsewhere, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_lecture_runs_from_another_directory, remember_dir, back_to_dir),
+        cmocka_unit_test(test_lecture_paths_quoted_and_through_links),
         cmocka_unit_test(test_caption_too_long_says_so),
         cmocka_unit_test(test_regions_map),
         cmocka_unit_test(test_regions_map_grows),

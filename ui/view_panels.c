@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "causal.h"
 #include "tui.h"
 
 /* A formatted line of a panel, filling its width: a shorter line leaves nothing of the last one. */
@@ -398,10 +399,51 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
 
 /* ---- interventions ---------------------------------------------------------------------------- */
 
+/* The causal model's alignments beside the network, under the interventions: each variable with
+ * the neurons (or subspace) that are to carry it, and the last IIA measured. Returns the lines it
+ * takes from the bottom of the panel (none without a causal model). */
+static int draw_alignments(const tui *t, const tui_rect *r)
+{
+    const iv_workspace *ws = t->ws;
+    if (!ws->causal)
+        return 0;
+    json_object *iia = t->iia;
+    int want = 1 + (ws->n_alignments ? ws->n_alignments : 1) + (iia ? 2 : 0);
+    if (want + 2 > r->h)
+        return 0; /* the interventions come first */
+    int line = r->h - want;
+    put_line(r, line++, tui_attr(t->colour, TUI_ATTR_TITLE), " causal model (causal: graph)");
+    if (!ws->n_alignments)
+        put_line(r, line++, tui_attr(t->colour, TUI_ATTR_DIM), " nothing aligned: align VAR ADDR");
+    for (int i = 0; i < ws->n_alignments; i++) {
+        const iv_alignment *a = &ws->alignments[i];
+        char *addr = iv_addr_format(ws->model, &a->addr);
+        char site[128];
+        iv_model_site_name(ws->model, a->addr.site, site, sizeof site);
+        if (a->k > 0)
+            put_line(r, line++, A_NORMAL, " %s ~ %s subspace %d", ws->causal->names[a->var], site,
+                     a->k);
+        else
+            put_line(r, line++, A_NORMAL, " %s ~ %s", ws->causal->names[a->var], addr);
+        free(addr);
+    }
+    if (iia) { /* the last iia, as its panel showed it (key f browses its failing pairs) */
+        put_line(r, line++, A_BOLD, " IIA %.3f  %lld/%lld",
+                 json_object_get_double(json_object_object_get(iia, "iia")),
+                 (long long)json_object_get_int64(json_object_object_get(iia, "agree")),
+                 (long long)json_object_get_int64(json_object_object_get(iia, "pairs")));
+        put_line(r, line++, A_NORMAL, " factual %.3f",
+                 json_object_get_double(json_object_object_get(iia, "factual_accuracy")));
+    }
+    return want;
+}
+
 void tui_draw_list(const tui *t, const tui_layout *lay)
 {
     const iv_workspace *ws = t->ws;
-    const tui_rect *r = &lay->list;
+    tui_rect room = lay->list;
+    room.h -= draw_alignments(t, &lay->list);
+    const tui_rect *r = &room;
     int line = 0;
     put_line(r, line++, tui_attr(t->colour, TUI_ATTR_TITLE), " interventions (t toggles, u drops)");
     if (ws->count == 0)
