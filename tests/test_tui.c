@@ -2129,7 +2129,7 @@ static void walk_causal_abstraction(const char *workdir, const char *lecture)
     t.demo = tui_demo_load(lecture, &load_err);
     if (!t.demo)
         fail_msg("%s", load_err.msg);
-    assert_int_equal(t.demo->n_steps, 10);
+    assert_int_equal(t.demo->n_steps, 12);
     int out = iv_model_output_site(ws->model);
     for (int step = 0; step < t.demo->n_steps; step++) {
         if (step == 0)
@@ -2227,10 +2227,27 @@ static void walk_causal_abstraction(const char *workdir, const char *lecture)
             check_iia(1000000, 1000000, alone, 2);
             break;
         }
+        case 10: { /* each variable from its own source: the right alignment holds */
+            quotes(&t, 10, "holds at 1.00 over 20,000 tuples");
+            quotes(&t, 10, "swapped one falls to 0.50");
+            json_object *r = t.iia;
+            assert_non_null(r);
+            assert_int_equal(json_object_get_int64(json_object_object_get(r, "agree")), 20000);
+            assert_int_equal(json_object_get_int64(json_object_object_get(r, "pairs")), 20000);
+            break;
+        }
+        case 11: /* the trained network: das's held-out IIA, seeded (tests/golden/das.iv) */
+            quotes(&t, 11, "held-out IIA 0.99");
+            quotes(&t, 11, "layer0[0:8] scores 0.57");
+            assert_int_equal(ws->model->n_inputs, 16);
+            assert_int_equal(ws->n_alignments, 2);
+            assert_true(ws->alignments[0].k == 8 && ws->alignments[1].k == 8);
+            break;
         }
     }
-    /* Back one step replays the lecture from the max network, across the change of model. */
-    tui_key_press(&t, '[');
+    /* Back three steps replays the lecture from the max network, across two changes of model. */
+    for (int back = 0; back < 3; back++)
+        tui_key_press(&t, '[');
     assert_false(t.message_is_error);
     assert_int_equal(t.demo->current, 8);
     assert_int_equal(ws->model->n_inputs, 8);
