@@ -226,8 +226,21 @@ static int score_pairs(iia_run *r, pair_gen *g, long n_pairs, long *agree, iv_ii
     int rc = 0;
     for (long first = 0; first < n_pairs && rc == 0; first += r->chunk) {
         long n = n_pairs - first < r->chunk ? n_pairs - first : r->chunk;
-        for (long p = 0; p < n; p++)
-            pairs_next(g, first + p, &r->base_rows[p], &r->source_rows[p * r->n_src]);
+        if (g->all && !g->base && g->n_src == 1) {
+            /* every ordered pair, base-major: counted on, not divided out pair by pair */
+            long b = first / g->rows, s = first % g->rows;
+            for (long p = 0; p < n; p++) {
+                r->base_rows[p] = b;
+                r->source_rows[p] = s;
+                if (++s == g->rows) {
+                    s = 0;
+                    b++;
+                }
+            }
+        } else {
+            for (long p = 0; p < n; p++)
+                pairs_next(g, first + p, &r->base_rows[p], &r->source_rows[p * r->n_src]);
+        }
         fill_chunk(r, n);
         r->acts.n = n * r->n_variants;
         r->hook_pairs = n;
