@@ -271,13 +271,21 @@ static void write_csv_pairs(FILE *f, json_object *obj)
     }
 }
 
-/* export model FILE, whose errors name "export model" rather than the command alone. */
-static int export_model(const iv_workspace *ws, const char *path, iv_error *err)
+/* export model FILE, whose errors name "export model" rather than the command alone. A model
+ * trained in this session then is that file: a saved session opens it (by its absolute path). */
+static int export_model(iv_workspace *ws, const char *path, iv_error *err)
 {
-    if (iv_model_save(ws->model, path, err) == 0)
-        return 0;
-    iv_error_prefix(err, "export model");
-    return IV_ERROR_AS_IS;
+    if (iv_model_save(ws->model, path, err) < 0) {
+        iv_error_prefix(err, "export model");
+        return IV_ERROR_AS_IS;
+    }
+    if (ws->model_trained) {
+        char *abs = realpath(path, NULL);
+        ws->model->path = iv_arena_strdup(ws->model->arena, abs ? abs : path);
+        free(abs);
+        ws->model_trained = false;
+    }
+    return 0;
 }
 
 IV_HANDLER(iv_cmd_export)

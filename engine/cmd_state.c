@@ -410,6 +410,11 @@ static int session_command_count(const char *text)
 
 IV_HANDLER(iv_cmd_save)
 {
+    /* A session opens its model from its file, which no longer holds trained weights. */
+    if (ws->model_trained)
+        return iv_error_set(err, "the model was trained in this session and %s has the old "
+                            "weights: write them first with 'export model FILE.nn' (the session "
+                            "then opens that file)", ws->model->path ? ws->model->path : "its file");
     char *text = iv_session_script(ws);
     if (iv_write_file_atomic(argv[0], text, strlen(text), err) < 0) {
         free(text);

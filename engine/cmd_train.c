@@ -145,6 +145,8 @@ static int install(iv_workspace *ws, iv_train_result *r, iv_error *err)
     }
     iv_acts_free(old_ref);
     iv_stats_free(old_stats);
+    ws->model_trained = true;
+    ws->unsaved = true; /* quitting now would lose the weights: the explorer asks first */
     return 0;
 }
 

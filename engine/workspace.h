@@ -54,6 +54,8 @@ typedef struct iv_workspace {
     long samples;             /* rows of `intervened`: the largest sample count of the stochastic
                                  interventions that are on, else 1 */
     bool unsaved;             /* interventions changed since the last save or load */
+    bool model_trained;       /* train changed the weights since the model was read or exported:
+                                 its file no longer holds them, so save waits for export model */
     long evaluations;         /* how many times the evaluation above has been redone */
     const iv_script_frame *running; /* the files being run now, innermost first; NULL for none */
     iv_job *job;              /* the progress and cancel of the command running now, or NULL (job.h) */

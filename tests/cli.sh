@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 53
+plan 55
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -223,6 +223,22 @@ check "compare h[0:64] has a row for each of the 64 neurons and one for the set"
 iv "$tmp/wide.nn" -c 'compare h'
 check "compare of 70 neurons gives the set's row and says how to get one each" \
     eval 'status_is 0 && [ "$(grep -c "^h" "$tmp/out")" = 1 ] && out_has "70 neurons: the set as a whole only (a row each for up to 64, e.g. compare h[0:64])"'
+
+# A model trained in the session: save waits for export model, then the session opens that file.
+cp tests/golden/two_class.nn "$tmp/tc.nn"
+iv "$tmp/tc.nn" -c "data load tests/golden/points.csv; train bigger epochs=3 seed=1; save $tmp/s1.iv"
+check "save after train says the model's file has the old weights" \
+    eval 'status_is 2 && err_has "save: the model was trained in this session and" &&
+          err_has "write them first with '"'"'export model FILE.nn'"'"'" && [ ! -e "$tmp/s1.iv" ]'
+iv "$tmp/tc.nn" -c "data load tests/golden/points.csv; input 1 2; show out"
+cp "$tmp/out" "$tmp/untrained.out"
+iv "$tmp/tc.nn" -c "data load tests/golden/points.csv; train bigger epochs=3 seed=1; export model $tmp/tc-trained.nn; input 1 2; save $tmp/s2.iv; show out"
+cp "$tmp/out" "$tmp/trained.out"
+iv -s "$tmp/s2.iv" -c 'show out'
+check "after export model, save records the trained file and the session replays its outputs" \
+    eval 'status_is 0 && grep -q "tc-trained.nn" "$tmp/s2.iv" &&
+          [ "$(grep "^site=out" "$tmp/out" | tail -1)" = "$(grep "^site=out" "$tmp/trained.out" | tail -1)" ] &&
+          [ "$(grep "^site=out" "$tmp/trained.out" | tail -1)" != "$(grep "^site=out" "$tmp/untrained.out" | tail -1)" ]'
 
 # Lectures from an installed-like copy: sample_models/ as share/intervene/models and the lectures
 # in models/lectures (Makefile.am's modelsdir and lecturesdir), run from another directory. The
