@@ -3459,6 +3459,41 @@ static void assert_on_failure(const tui *t, long k, const long *base, const long
 /* f and F walk the failing pairs of the last iia, in its order, past the ten the result lists
  * (the engine is asked for more) and around the ends; wrong words and a changed dataset fail
  * with a message and change nothing. */
+/* With sources=each the failing tuples have a source per variable: the message names them all, in
+ * the order the result lists them, and the screen shows the base and the first source. */
+static void test_failure_browser_each(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    tui t;
+    start(&t, 24, 80, false);
+    char *line = iv_xasprintf(
+        "model %s/sample_models/hierarchical-equality.nn; data load "
+        "%s/sample_models/hierarchical-equality.npz; causal \"WX = w0 == x0 and w1 == x1; YZ = y0 "
+        "== z0 and y1 == z1; O = WX == YZ\"; align WX layer0[4:8] YZ layer0[0:4]; "
+        "iia sources=each pairs=2000", srcdir, srcdir);
+    if (tui_run(&t, line) != 0)
+        fail_msg("%s", t.message);
+    free(line);
+    assert_non_null(t.iia);
+    if (!json_object_object_get(t.iia, "failures"))
+        fail_msg("%s", json_object_to_json_string(t.iia));
+    json_object *f = json_object_array_get_idx(json_object_object_get(t.iia, "failures"), 0);
+    json_object *rows = json_object_object_get(f, "source_rows");
+    assert_int_equal((int)json_object_array_length(rows), 2);
+    long b = json_object_get_int64(json_object_object_get(f, "base_row"));
+    long s0 = json_object_get_int64(json_object_array_get_idx(rows, 0));
+    long s1 = json_object_get_int64(json_object_array_get_idx(rows, 1));
+    assert_int_equal(tui_run(&t, "failure 1"), 0);
+    char want[128];
+    snprintf(want, sizeof want, "base row %ld, source rows %ld %ld (the first shown)", b, s0, s1);
+    if (!strstr(t.message, want))
+        fail_msg("'%s' lacks '%s'", t.message, want);
+    assert_int_equal(t.ws->input_row, b);
+    assert_int_equal(t.ws->source_row, s0);
+    finish(&t);
+}
+
 static void test_failure_browser(void **state)
 {
     (void)state;
@@ -3850,6 +3885,7 @@ int main(void)
         cmocka_unit_test(test_iia_panel),
         cmocka_unit_test(test_iia_panel_alone),
         cmocka_unit_test(test_failure_browser),
+        cmocka_unit_test(test_failure_browser_each),
         cmocka_unit_test(test_iia_matrix_cells),
         cmocka_unit_test(test_iia_matrix_rows),
         cmocka_unit_test(test_iia_matrix_screen),

@@ -149,9 +149,25 @@ static int show_failure(tui *t, long k, iv_error *err)
                      json_object_get_double(json_object_object_get(f, "network")));
     iv_format_number(exp, sizeof exp,
                      json_object_get_double(json_object_object_get(f, "expected")));
-    snprintf(t->message, sizeof t->message, "failure %ld of %ld: base row %ld%s%s%s, source row "
-             "%ld: network %s, causal model %s", k, count_of(t->iia, "failing"), b,
-             *bin ? " (" : "", bin, *bin ? ")" : "", s, net, exp);
+    /* With sources=each every variable had its own source: the screen shows the first one's
+     * run (there is one source input), and the message names them all. */
+    char sources[160];
+    json_object *rows = json_object_object_get(f, "source_rows");
+    int n_rows = rows ? (int)json_object_array_length(rows) : 0;
+    if (n_rows > 1) {
+        size_t used = (size_t)snprintf(sources, sizeof sources, "source rows");
+        for (int i = 0; i < n_rows && used < sizeof sources; i++)
+            used += (size_t)snprintf(sources + used, sizeof sources - used, " %lld",
+                                     (long long)json_object_get_int64(
+                                         json_object_array_get_idx(rows, (size_t)i)));
+        if (used < sizeof sources)
+            snprintf(sources + used, sizeof sources - used, " (the first shown)");
+    } else {
+        snprintf(sources, sizeof sources, "source row %ld", s);
+    }
+    snprintf(t->message, sizeof t->message, "failure %ld of %ld: base row %ld%s%s%s, %s: "
+             "network %s, causal model %s", k, count_of(t->iia, "failing"), b,
+             *bin ? " (" : "", bin, *bin ? ")" : "", sources, net, exp);
     t->message_is_error = false;
     return 0;
 }

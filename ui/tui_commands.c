@@ -673,6 +673,7 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
     double map_share = may_change || (!t->effect_valid && !t->effect_cancelled) ? 1 : 0;
     total += map_share;
     bool changed = false;
+    const iv_model *iia_model = model_before; /* the model the kept iia results measured */
     for (int i = 0; i < n && rc == 0; i++) {
         bool unused;
         double share = share_of(cmds[i].text, &unused);
@@ -688,12 +689,16 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
         iv_job_restore(job, whole);
         if (rc < 0)
             set_message(t, true, err.msg);
+        if (t->ws->model != iia_model) { /* another model: its measurements go, at once, so that
+                                            an iia later in the line is kept */
+            tui_iia_forget(t);
+            iia_model = t->ws->model;
+        }
     }
     iv_script_free(cmds, n);
     if (t->ws->model != model_before) {
         tui_model_changed(t);
         tui_scans_clear(t); /* another model's sites */
-        tui_iia_forget(t);  /* another model's measurements */
     }
     if (rc == 0 && c.scans_model == t->ws->model)
         for (size_t i = 0; c.scans && i < json_object_array_length(c.scans); i++)
