@@ -49,16 +49,8 @@ static int check_options(const iv_das_spec *s, iv_error *err)
     if (s->pairs < 2 || s->pairs > IV_DAS_MAX_PAIRS)
         return iv_error_set(err, "pairs=%ld: expected a whole number from 2 to %ld", s->pairs,
                             IV_DAS_MAX_PAIRS);
-    if (s->epochs < 1 || s->epochs > IV_DAS_MAX_EPOCHS)
-        return iv_error_set(err, "epochs=%d: expected a whole number from 1 to %d", s->epochs,
-                            IV_DAS_MAX_EPOCHS);
-    if (s->batch < 1)
-        return iv_error_set(err, "batch=%ld: expected a whole number of at least 1", s->batch);
-    if (!isfinite(s->lr) || s->lr <= 0)
-        return iv_error_set(err, "lr=%g: expected a finite number above 0", s->lr);
-    if (!(s->holdout >= 0 && s->holdout < 1))
-        return iv_error_set(err, "holdout=%g: expected a fraction from 0 up to (not including) 1",
-                            s->holdout);
+    if (iv_optim_check(s->epochs, IV_DAS_MAX_EPOCHS, s->batch, s->lr, s->holdout, err) < 0)
+        return -1;
     if (s->pairs - holdout_count(s) < 1)
         return iv_error_set(err, "holdout=%g of %ld pairs leaves none to train on", s->holdout,
                             s->pairs);

@@ -92,3 +92,19 @@ void iv_adam32_free(iv_adam32 *a)
     free(a->m2);
     memset(a, 0, sizeof *a);
 }
+
+int iv_optim_check(int epochs, int max_epochs, long batch, double lr, double holdout,
+                   iv_error *err)
+{
+    if (epochs < 1 || epochs > max_epochs)
+        return iv_error_set(err, "epochs=%d: expected a whole number from 1 to %d", epochs,
+                            max_epochs);
+    if (batch < 1)
+        return iv_error_set(err, "batch=%ld: expected a whole number of at least 1", batch);
+    if (!isfinite(lr) || lr <= 0)
+        return iv_error_set(err, "lr=%g: expected a finite number above 0", lr);
+    if (!(holdout >= 0 && holdout < 1))
+        return iv_error_set(err, "holdout=%g: expected a fraction from 0 up to (not including) 1",
+                            holdout);
+    return 0;
+}

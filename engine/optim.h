@@ -39,4 +39,10 @@ int iv_adam32_alloc(iv_adam32 *a, iv_error *err);
 void iv_adam32_step(iv_adam32 *a, float *params, const float *grad);
 void iv_adam32_free(iv_adam32 *a);
 
+/* The options every minibatch trainer takes (train, das): epochs from 1 to max_epochs, a batch of at
+ * least 1, a finite learning rate above 0 and a held-out fraction in [0, 1). 0, or -1 with a
+ * message naming the option. */
+int iv_optim_check(int epochs, int max_epochs, long batch, double lr, double holdout,
+                   iv_error *err);
+
 #endif

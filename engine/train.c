@@ -38,16 +38,8 @@ static long holdout_rows(const iv_train_spec *s, long n)
 
 static int check_options(const iv_train_spec *s, long n, iv_error *err)
 {
-    if (s->epochs < 1 || s->epochs > IV_TRAIN_MAX_EPOCHS)
-        return iv_error_set(err, "epochs=%d: expected a whole number from 1 to %d", s->epochs,
-                            IV_TRAIN_MAX_EPOCHS);
-    if (s->batch < 1)
-        return iv_error_set(err, "batch=%ld: expected a whole number of at least 1", s->batch);
-    if (!isfinite(s->lr) || s->lr <= 0)
-        return iv_error_set(err, "lr=%g: expected a finite number above 0", s->lr);
-    if (!(s->holdout >= 0 && s->holdout < 1))
-        return iv_error_set(err, "holdout=%g: expected a fraction from 0 up to (not including) 1",
-                            s->holdout);
+    if (iv_optim_check(s->epochs, IV_TRAIN_MAX_EPOCHS, s->batch, s->lr, s->holdout, err) < 0)
+        return -1;
     if (n - holdout_rows(s, n) < 1)
         return iv_error_set(err, "holdout=%g of %ld rows leaves none to train on", s->holdout, n);
     return 0;
