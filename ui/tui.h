@@ -436,6 +436,11 @@ void tui_bar_axis(tui_canvas *cv, int line, int x0, const tui_bar_scale *s, cons
  * left (grouped when many feed the same variables), the output last, lines from parents with an
  * arrow into each child, the aligned neurons beside each aligned variable. */
 void tui_draw_causal(struct tui_canvas *cv, json_object *result);
+/* The same graph compact, beside the network: each variable's name on one line (an aligned one in
+ * colour), no frames or expressions. Its height when it fits in `width` columns, else -1 (also
+ * with no causal model); drawn from `row` of r. */
+int tui_causal_compact_height(const iv_workspace *ws, int width);
+void tui_draw_causal_compact(const tui *t, const tui_rect *r, int row);
 
 /* ---- big digits (bigdigits.c) ------------------------------------------------------------------ */
 

@@ -30,6 +30,7 @@ typedef struct node {
     int x, y, w, h;    /* on the grid; a pass-through line has h 1 and the column's width */
     int exit, entry;   /* the rows its lines leave from (right) and arrive at (left) */
     bool box;          /* false: a line passing through a column */
+    bool aligned;      /* compact: the variable has an alignment (its name is drawn in colour) */
     char text[2][256]; /* a box's lines: the variable and its expression, its alignment */
     int final;         /* the node an edge through a pass-through line goes to; itself for a box */
 } node;
@@ -131,7 +132,8 @@ static void alignment_text(const iv_workspace *ws, int v, char *buf, size_t n)
 
 /* The boxes: one per input (or per group of inputs), one per assigned variable; node_of[v] is
  * the box that holds variable v. */
-static void make_boxes(graph *g, const iv_workspace *ws, const int *depth, int *node_of)
+static void make_boxes(graph *g, const iv_workspace *ws, const int *depth, int *node_of,
+                       bool compact)
 {
     const iv_causal *c = ws->causal;
     bool group = c->n_inputs > GROUP_FROM;
@@ -151,11 +153,20 @@ static void make_boxes(graph *g, const iv_workspace *ws, const int *depth, int *
                     size_t len = strlen(n->text[0]);
                     snprintf(n->text[0] + len, sizeof n->text[0] - len, " %s", c->names[u]);
                 }
+        } else if (compact) {
+            snprintf(n->text[0], sizeof n->text[0], "%s", c->names[v]);
         } else {
             snprintf(n->text[0], sizeof n->text[0], "%s = %s", c->names[v], c->vars[v].text);
         }
         alignment_text(ws, v, n->text[1], sizeof n->text[1]);
         int w = tui_text_width(n->text[0]), w1 = tui_text_width(n->text[1]);
+        if (compact) { /* the name alone on one line, a blank either side; no frame */
+            n->aligned = n->text[1][0] != '\0';
+            n->text[1][0] = '\0';
+            n->w = w + 2;
+            n->h = 1;
+            continue;
+        }
         n->w = (w > w1 ? w : w1) + 4;
         n->h = n->text[1][0] ? 4 : 3;
     }
@@ -242,7 +253,7 @@ static void place(graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         node *n = &g->nodes[i];
         n->y += (g->height - col_h[n->column]) / 2;
-        n->entry = n->exit = n->y + (n->box ? 1 : 0);
+        n->entry = n->exit = n->y + (n->box && n->h > 1 ? 1 : 0); /* a framed box's text line */
         if (n->box && n->w > g->col_w[n->column])
             g->col_w[n->column] = n->w;
     }
@@ -412,62 +423,101 @@ static void box_frame(const graph *g, const node *n, const char **art, bool asci
         }
 }
 
-void tui_draw_causal(tui_canvas *cv, json_object *result)
+/* The graph laid out and its lines drawn: art[y * width + x] is each cell's glyph, boxes framed
+ * unless compact. */
+typedef struct causal_art {
+    graph g;
+    const char **art;
+} causal_art;
+
+static bool build_art(const iv_workspace *ws, bool compact, causal_art *out)
 {
-    (void)result; /* the workspace's model, with its alignments as they are now */
-    const iv_workspace *ws = cv->t->ws;
     const iv_causal *c = ws->causal;
+    memset(out, 0, sizeof *out);
     if (!c || c->n_vars == 0)
-        return;
-    graph g = {0};
+        return false;
+    graph *g = &out->g;
     int *depth = iv_xmalloc(sizeof(int) * (size_t)c->n_vars);
     int *node_of = iv_xmalloc(sizeof(int) * (size_t)c->n_vars);
     depths(c, depth);
-    make_boxes(&g, ws, depth, node_of);
-    make_edges(&g, c, node_of);
-    place(&g);
+    make_boxes(g, ws, depth, node_of, compact);
+    make_edges(g, c, node_of);
+    place(g);
+    free(depth);
+    free(node_of);
 
-    canvas_grid cg = {iv_xcalloc((size_t)(g.width * g.height), sizeof(cell)), g.width, g.height};
-    for (int k = 1; k < g.n_columns; k++)
-        draw_channel(&g, &cg, k);
-    for (int i = 0; i < g.n_nodes; i++) /* a pass-through line across its column */
-        if (!g.nodes[i].box)
-            horizontal(&cg, g.nodes[i].y, g.nodes[i].x, g.nodes[i].x + g.nodes[i].w - 1, -1,
-                       g.nodes[i].final);
-    const char **art = iv_xmalloc(sizeof(char *) * (size_t)(g.width * g.height));
-    for (int i = 0; i < g.width * g.height; i++)
+    canvas_grid cg = {iv_xcalloc((size_t)(g->width * g->height), sizeof(cell)), g->width,
+                      g->height};
+    for (int k = 1; k < g->n_columns; k++)
+        draw_channel(g, &cg, k);
+    for (int i = 0; i < g->n_nodes; i++) /* a pass-through line across its column */
+        if (!g->nodes[i].box)
+            horizontal(&cg, g->nodes[i].y, g->nodes[i].x, g->nodes[i].x + g->nodes[i].w - 1, -1,
+                       g->nodes[i].final);
+    const char **art = iv_xmalloc(sizeof(char *) * (size_t)(g->width * g->height));
+    for (int i = 0; i < g->width * g->height; i++)
         art[i] = cell_glyph(&cg.cells[i]);
+    free(cg.cells);
     bool ascii = tui_glyphs_ascii();
-    for (int i = 0; i < g.n_nodes; i++) {
-        node *n = &g.nodes[i];
+    for (int i = 0; i < g->n_nodes; i++) {
+        node *n = &g->nodes[i];
         if (!n->box)
             continue;
-        box_frame(&g, n, art, ascii);
+        if (compact)
+            for (int x = n->x; x < n->x + n->w; x++)
+                art[n->y * g->width + x] = " ";
+        else
+            box_frame(g, n, art, ascii);
         bool parent = false, child = false;
-        for (int e = 0; e < g.n_edges; e++) {
-            parent |= g.edges[e].from == i;
-            child |= g.edges[e].to == i;
+        for (int e = 0; e < g->n_edges; e++) {
+            parent |= g->edges[e].from == i;
+            child |= g->edges[e].to == i;
         }
         if (parent)
-            art[n->exit * g.width + n->x + n->w - 1] = ascii ? "+" : "├";
+            art[n->exit * g->width + n->x + n->w - 1] = compact ? (ascii ? "-" : "─")
+                                                                : (ascii ? "+" : "├");
         if (child && n->x > 0)
-            art[n->entry * g.width + n->x - 1] = ">";
+            art[n->entry * g->width + n->x - 1] = ">";
     }
+    out->art = art;
+    return true;
+}
 
+static void free_art(causal_art *a)
+{
+    free(a->art);
+    free(a->g.nodes);
+    free(a->g.edges);
+}
+
+/* One row of the art as a string. Caller frees. */
+static char *art_row(const causal_art *a, int y)
+{
+    iv_buf row = {0};
+    for (int x = 0; x < a->g.width; x++)
+        iv_buf_printf(&row, "%s", a->art[y * a->g.width + x]);
+    return row.data;
+}
+
+void tui_draw_causal(tui_canvas *cv, json_object *result)
+{
+    (void)result; /* the workspace's model, with its alignments as they are now */
+    const iv_causal *c = cv->t->ws->causal;
+    causal_art a;
+    if (!build_art(cv->t->ws, false, &a))
+        return;
     char head[256];
     snprintf(head, sizeof head, "causal model%s%s: inputs left, output %s last; ~ aligned neurons",
              c->origin ? " from " : "", c->origin ? c->origin : "", c->names[c->output]);
     tui_canvas_put(cv, 0, 0, head, tui_attr(cv->t->colour, TUI_ATTR_DIM));
     enum { TOP = 2 };
-    for (int y = 0; y < g.height; y++) {
-        iv_buf row = {0};
-        for (int x = 0; x < g.width; x++)
-            iv_buf_printf(&row, "%s", art[y * g.width + x]);
-        tui_canvas_put(cv, TOP + y, 0, row.data, A_NORMAL);
-        iv_buf_free(&row);
+    for (int y = 0; y < a.g.height; y++) {
+        char *row = art_row(&a, y);
+        tui_canvas_put(cv, TOP + y, 0, row, A_NORMAL);
+        free(row);
     }
-    for (int i = 0; i < g.n_nodes; i++) {
-        node *n = &g.nodes[i];
+    for (int i = 0; i < a.g.n_nodes; i++) {
+        node *n = &a.g.nodes[i];
         if (!n->box)
             continue;
         tui_canvas_put(cv, TOP + n->y + 1, n->x + 2, n->text[0], A_BOLD);
@@ -475,10 +525,36 @@ void tui_draw_causal(tui_canvas *cv, json_object *result)
             tui_canvas_put(cv, TOP + n->y + 2, n->x + 2, n->text[1],
                            tui_attr(cv->t->colour, TUI_ATTR_TITLE));
     }
-    free(art);
-    free(cg.cells);
-    free(g.nodes);
-    free(g.edges);
-    free(depth);
-    free(node_of);
+    free_art(&a);
+}
+
+int tui_causal_compact_height(const iv_workspace *ws, int width)
+{
+    causal_art a;
+    if (!build_art(ws, true, &a))
+        return -1;
+    int h = a.g.width + 1 <= width ? a.g.height : -1;
+    free_art(&a);
+    return h;
+}
+
+void tui_draw_causal_compact(const tui *t, const tui_rect *r, int row)
+{
+    causal_art a;
+    if (!build_art(t->ws, true, &a))
+        return;
+    for (int y = 0; y < a.g.height; y++) {
+        char *line = art_row(&a, y);
+        tui_draw_padded(r, row + y, 0, r->w, "", A_NORMAL);
+        tui_draw_text(r, row + y, 1, line, A_NORMAL);
+        free(line);
+    }
+    for (int i = 0; i < a.g.n_nodes; i++) {
+        node *n = &a.g.nodes[i];
+        if (n->box)
+            tui_draw_text(r, row + n->y, 1 + n->x + 1, n->text[0],
+                          n->aligned ? (int)(tui_attr(t->colour, TUI_ATTR_TITLE) | A_BOLD)
+                                     : (int)A_BOLD);
+    }
+    free_art(&a);
 }

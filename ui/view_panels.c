@@ -399,7 +399,8 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
 
 /* ---- interventions ---------------------------------------------------------------------------- */
 
-/* The causal model's alignments beside the network, under the interventions: each variable with
+/* The causal model beside the network, under the interventions: its graph when the panel has
+ * the room (compact: names and arrows; the causal popup has the expressions), each variable with
  * the neurons (or subspace) that are to carry it, and the last IIA measured. Returns the lines it
  * takes from the bottom of the panel (none without a causal model). */
 static int draw_alignments(const tui *t, const tui_rect *r)
@@ -411,8 +412,16 @@ static int draw_alignments(const tui *t, const tui_rect *r)
     int want = 1 + (ws->n_alignments ? ws->n_alignments : 1) + (iia ? 2 : 0);
     if (want + 2 > r->h)
         return 0; /* the interventions come first */
+    int graph_h = tui_causal_compact_height(ws, r->w);
+    if (graph_h < 0 || want + graph_h + 4 > r->h)
+        graph_h = 0; /* two lines of interventions at least, and the list's own lines */
+    want += graph_h;
     int line = r->h - want;
     put_line(r, line++, tui_attr(t->colour, TUI_ATTR_TITLE), " causal model (causal: graph)");
+    if (graph_h) {
+        tui_draw_causal_compact(t, r, line);
+        line += graph_h;
+    }
     if (!ws->n_alignments)
         put_line(r, line++, tui_attr(t->colour, TUI_ATTR_DIM), " nothing aligned: align VAR ADDR");
     for (int i = 0; i < ws->n_alignments; i++) {
