@@ -28,6 +28,7 @@
 #include "commands.h"
 #include "formats/formats.h"
 #include "workspace.h"
+#include "../ui/blas_core.h"
 
 #define DAS_ARGS "pairs=20000 epochs=4 batch=64 lr=0.01 seed=1"
 #define CAUSAL "causal \"WX = w0 == x0 and w1 == x1 and w2 == x2 and w3 == x3; " \
@@ -68,6 +69,7 @@ static double run(iv_workspace *ws, const char *line)
 
 int main(int argc, char **argv)
 {
+    ui_blas_core_fix(argv); /* the kernels the program itself would run on */
     const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
     char path[4096], line[4096];
     snprintf(path, sizeof path, "%s/sample_models/hierarchical-equality-trained.nn", srcdir);

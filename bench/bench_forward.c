@@ -32,6 +32,7 @@
 #include "rng.h"
 
 #include "mlp.h"
+#include "../ui/blas_core.h"
 
 /* OpenBLAS's extension; weak so this still links against a CBLAS without it (then it is NULL). */
 extern int openblas_get_num_threads(void) __attribute__((weak));
@@ -196,8 +197,10 @@ static void bench_max_grid(void)
     iv_model_free(m);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    ui_blas_core_fix(argv); /* the kernels the program itself would run on */
     bench_mlp();
     bench_max_grid();
     printf("threads %d count\n", openblas_get_num_threads ? openblas_get_num_threads() : 0);

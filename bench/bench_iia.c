@@ -37,6 +37,7 @@
 #include "formats/formats.h"
 #include "forward.h"
 #include "workspace.h"
+#include "../ui/blas_core.h"
 
 #define MIN_SECONDS 1.0 /* each pair of measurements repeats until it has run this long */
 #define MIN_REPS 5
@@ -215,8 +216,10 @@ static char *sample_path(const char *file)
     return iv_xasprintf("%s/sample_models/%s", srcdir && *srcdir ? srcdir : ".", file);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    ui_blas_core_fix(argv); /* the kernels the program itself would run on */
     iv_workspace *max = open_workspace(iv_model_builtin_max(),
                                        "causal \"gt = x > y; out = gt ? x : y\"; align gt h1[0:2]");
     expect("max", measure("iia_max_grid", max, "iia", 121 * 121), 13431);

@@ -53,6 +53,7 @@
 
 #include "mlp.h"
 #include "workspace.h"
+#include "../ui/blas_core.h"
 
 #define SEED 20240607
 #define DEFAULT_ROWS 10000
@@ -240,8 +241,10 @@ static void print_ratio(const char *name, const run *r, double num, const run *b
     printf("%s_goal %g ratio\n", name, goal);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    ui_blas_core_fix(argv); /* the kernels the program itself would run on */
     long rows = env_long("IV_BENCH_ROWS", DEFAULT_ROWS, 10000000L);
     int timeout = (int)env_long("IV_BENCH_TIMEOUT", DEFAULT_TIMEOUT, 86400L);
 

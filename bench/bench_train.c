@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "mlp.h"
 #include "workspace.h"
+#include "../ui/blas_core.h"
 
 #define ROWS 10000
 #define BATCH 256
@@ -88,8 +89,10 @@ static double one_epoch(iv_workspace *ws, int round)
     return now() - t0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    ui_blas_core_fix(argv); /* the kernels the program itself would run on */
     static const char *const names[MLP_LAYERS] = {"h1", "h2", "out"};
     iv_rng rng;
     iv_rng_seed(&rng, 1);

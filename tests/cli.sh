@@ -4,7 +4,7 @@
 . "$srcdir/tests/tap.sh"
 cd "$srcdir" || exit 1
 here=$(pwd -P)
-plan 55
+plan 56
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 iv() { "$INTERVENE" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/status"; }
@@ -282,4 +282,20 @@ if command -v tmux >/dev/null 2>&1; then
     T kill-server 2>/dev/null
 else
     ok "the installed lecture runs from another directory # SKIP tmux is not installed"
+fi
+
+# OpenBLAS's kernels: where it fell back to its SSE3 ones ("Prescott") on a CPU with AVX2, the
+# program starts itself again with OPENBLAS_CORETYPE set; it still gives the same answer.
+env -u OPENBLAS_CORETYPE OPENBLAS_VERBOSE=2 "$INTERVENE" builtin:max -c 'input 3 5; show out' \
+    >"$tmp/out" 2>"$tmp/err"
+first=$(grep -m1 '^Core:' "$tmp/out" "$tmp/err" | sed 's/.*Core: //')
+last=$(grep -h '^Core:' "$tmp/out" "$tmp/err" | tail -1 | sed 's/.*Core: //')
+if [ -z "$first" ]; then
+    ok "OpenBLAS's kernels match the CPU # SKIP the BLAS is not OpenBLAS (or says nothing)"
+elif grep -qw avx2 /proc/cpuinfo 2>/dev/null && [ "$first" = Prescott ]; then
+    check "OpenBLAS's fallback kernels on an AVX2 CPU are replaced by the CPU's own" \
+        eval '[ "$last" != Prescott ] && out_has "site=out clean=5 intervened=5"'
+else
+    check "OpenBLAS chose its kernels itself (Core: $first): the program runs as it is" \
+        eval '[ "$last" = "$first" ] && out_has "site=out clean=5 intervened=5"'
 fi

@@ -9,6 +9,7 @@
 
 #include "files.h"
 #include "batch.h"
+#include "blas_core.h"
 #include "manpage.h"
 #include "tui.h"
 #include "formats/formats.h"
@@ -92,6 +93,7 @@ static int run_jobs(iv_workspace *ws, const job *jobs, int n, ui_batch *b)
 
 int main(int argc, char **argv)
 {
+    ui_blas_core_fix(argv);
     static const struct option options[] = {
         {"command", required_argument, NULL, 'c'}, {"script", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},          {"keep-going", no_argument, NULL, 'k'},
