@@ -267,11 +267,16 @@ int main(int argc, char **argv)
         const char *compare[] = {load, "compare layer0[0:16]", NULL};
         const char *optimal[] = {load, "ablate layer0[0] optimal", NULL};
         const char *noise[] = {load, "ablate layer0[0:100] noise samples=100", "effect", NULL};
+        /* a probe at every site (7 of them, 784 to 10 wide) for a label over the inputs */
+        const char *ridge[] = {load, "label half = p0 + p1 > 1", "probe all half ridge", NULL};
+        const char *logistic[] = {load, "label half = p0 + p1 > 1", "probe all half", NULL};
 
         run e = measure(m, "effect", effect, timeout);
         run c = measure(m, "compare layer0[0:16]", compare, timeout);
         run o = measure(m, "ablate layer0[0] optimal", optimal, timeout);
         run n = measure(m, "ablate layer0[0:100] noise samples=100; effect", noise, timeout);
+        run pr = measure(m, "probe all half ridge", ridge, timeout);
+        run pl = measure(m, "probe all half", logistic, timeout);
 
         printf("scale_rows %ld count\n", rows);
         print_value("effect_s", &e, e.seconds, 3, "s");
@@ -284,6 +289,11 @@ int main(int argc, char **argv)
         print_ratio("noise_100_per_effect", &n, n.seconds, &e, e.seconds, 100);
         print_value("noise_100_peak_rss_mb", &n, n.rss_mb, 1, "MB");
         print_ratio("noise_100_peak_rss_per_effect", &n, n.rss_mb, &e, e.rss_mb, 3);
+        /* no goal was set for these: the time, and how many effect passes it is worth */
+        print_value("probe_all_sites_ridge_s", &pr, pr.seconds, 3, "s");
+        print_value("probe_all_sites_ridge_per_effect", &pr, pr.seconds / e.seconds, 2, "ratio");
+        print_value("probe_all_sites_logistic_s", &pl, pl.seconds, 3, "s");
+        print_value("probe_all_sites_logistic_per_effect", &pl, pl.seconds / e.seconds, 2, "ratio");
         free(load);
     }
 

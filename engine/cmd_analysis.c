@@ -78,6 +78,8 @@ static float sweep_value(double from, double to, long i, long steps)
 
 IV_HANDLER(iv_cmd_sweep)
 {
+    if (strcmp(argv[0], "alpha") == 0 && iv_model_site_find(ws->model, "alpha") < 0)
+        return iv_sweep_alpha(ws, argc, argv, sink, err); /* a steering vector's strength */
     const iv_model *m = ws->model;
     iv_addr addr;
     double from, to;

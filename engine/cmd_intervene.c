@@ -39,8 +39,7 @@ static int gap_alone(iv_workspace *ws, int id, double *gap, iv_error *err)
     return 0;
 }
 
-/* Adds iv to the workspace and reports it with the output it produces. */
-static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *sink, iv_error *err)
+int iv_add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *sink, iv_error *err)
 {
     int id = iv_workspace_add(ws, iv, err);
     iv_intervention_clear(iv);
@@ -68,7 +67,7 @@ static int add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *
     return 0;
 }
 
-static void intervention_init(iv_intervention *iv, const iv_workspace *ws, iv_kind kind)
+void iv_intervention_init(iv_intervention *iv, const iv_workspace *ws, iv_kind kind)
 {
     memset(iv, 0, sizeof *iv);
     iv->kind = kind;
@@ -84,7 +83,7 @@ IV_HANDLER(iv_cmd_ablate)
     const iv_kind_info *kind = iv_kind_find(argv[1]);
     if (!kind)
         return iv_error_set(err, "unknown kind '%s' (%s)", argv[1], iv_kinds_names());
-    intervention_init(&iv, ws, kind->kind);
+    iv_intervention_init(&iv, ws, kind->kind);
     if (iv_kind_parse_words(&iv, argc - 2, argv + 2, err) < 0) { /* its value, KEY=VALUE options */
         iv_intervention_clear(&iv);
         return -1;
@@ -102,27 +101,27 @@ IV_HANDLER(iv_cmd_ablate)
             return -1;
         }
     }
-    return add_and_report(ws, &iv, sink, err);
+    return iv_add_and_report(ws, &iv, sink, err);
 }
 
 IV_HANDLER(iv_cmd_set)
 {
     iv_intervention iv;
-    intervention_init(&iv, ws, IV_SET);
+    iv_intervention_init(&iv, ws, IV_SET);
     if (iv_parse_double(argv[1], &iv.value) < 0)
         return iv_error_set(err, "'%s' is not a finite number", argv[1]);
     if (iv_addr_parse(ws->model, argv[0], &iv.addr, err) < 0)
         return -1;
-    return add_and_report(ws, &iv, sink, err);
+    return iv_add_and_report(ws, &iv, sink, err);
 }
 
 IV_HANDLER(iv_cmd_patch)
 {
     iv_intervention iv;
-    intervention_init(&iv, ws, IV_PATCH);
+    iv_intervention_init(&iv, ws, IV_PATCH);
     if (iv_addr_parse(ws->model, argv[0], &iv.addr, err) < 0)
         return -1;
-    return add_and_report(ws, &iv, sink, err);
+    return iv_add_and_report(ws, &iv, sink, err);
 }
 
 IV_HANDLER(iv_cmd_list)

@@ -9,6 +9,7 @@
 #include "files.h"
 #include "formats/formats.h"
 #include "handlers.h"
+#include "labels.h"
 #include "metrics.h"
 #include "report.h"
 
@@ -309,6 +310,7 @@ IV_HANDLER(iv_cmd_data)
     } else {
         const iv_model *m = ws->model;
         iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
+        iv_labels_apply(ws, ds); /* the labels defined over the inputs, on the new rows */
         rc = ds ? iv_workspace_replace_data(ws, ds, err) : -1;
     }
     if (rc == 0) {

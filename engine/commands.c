@@ -115,11 +115,15 @@ static const iv_command table[] = {
      "at the base is at its minimum when nothing is on, so its first-order estimate is 0.\n"
      "Needs a source input. Example: input 3 5; source 5 3; attribute h1",
      1, 2, 0, iv_cmd_attribute},
-    {"sweep", "ADDR FROM TO [STEPS]", "the output as one neuron or input runs over a range",
+    {"sweep", "ADDR FROM TO [STEPS] | alpha FROM TO [STEPS] [id=N]",
+     "the output as one neuron or input runs over a range",
      "Sets one neuron (or input, e.g. input[x]) to STEPS evenly spaced values from FROM to TO\n"
      "(default 21) at the base input, and reports the output clean (only the sweep) and\n"
-     "intervened (the sweep, then the interventions). Example: sweep h1[0] 0 5 11",
-     3, 4, 0, iv_cmd_sweep},
+     "intervened (the sweep, then the interventions). Example: sweep h1[0] 0 5 11\n"
+     "sweep alpha FROM TO: the strength of the last steering vector that is on (id=N: that one),\n"
+     "the output (and with several outputs their softmax probabilities) against it; the clean\n"
+     "curve is the output without it.",
+     3, 5, 0, iv_cmd_sweep},
     {"regions", "LAYER", "which linear region (ReLU on/off pattern) each example falls in",
      "For each example of the dataset, the on/off pattern of LAYER's neurons (pre-activation > 0),\n"
      "clean and under the interventions, and how many examples an intervention moves to another\n"
@@ -215,6 +219,70 @@ static const iv_command table[] = {
      "which iia measures and save keeps.\n"
      "Example: das WX,YZ layer0 dims=8,8",
      2, -1, 0, iv_cmd_das},
+    {"label", "NAME = EXPR | NAME none", "define a label of the dataset over the inputs",
+     "A label is a column of the dataset, as label columns of a file are: label gt = x > y gives\n"
+     "1 where x > y and 0 elsewhere (the expression language of targets and causal models). It is\n"
+     "put on every dataset the session sets afterwards, and save keeps it. label NAME none forgets\n"
+     "it. Probes, INLP, LEACE and steering read labels as classes: their distinct values.",
+     1, -1, 0, iv_cmd_label},
+    {"labels", "", "list the dataset's labels, each with its classes and their counts", "", 0, 0,
+     0, iv_cmd_labels},
+    {"split", "[FRACTION] [seed=S]", "the held-out share of the dataset that probes are scored on",
+     "Probes, INLP and LEACE fit on the other rows and report accuracy on these, beside the rate\n"
+     "of the largest class. The rows are drawn by a seeded shuffle. Default: split 0.2 seed=1.",
+     0, 2, 0, iv_cmd_split},
+    {"probe", "SITE|all LABEL [ridge|logistic|mlp] [lambda=L] [hidden=H epochs=E] [all-sites]",
+     "train a linear probe for a label on a site's activations",
+     "Fits on the rows that split does not hold out and reports accuracy on both parts, beside\n"
+     "the rate of the label's largest class (what a probe that reads nothing scores). logistic\n"
+     "(the default): Newton's method on the log-likelihood with an L2 penalty lambda (default 1,\n"
+     "scikit-learn's C = 1), the intercept free; ridge: least squares with penalty lambda\n"
+     "(default 0: the solution of least norm). Two classes: one weight row; more: one-vs-rest.\n"
+     "The values are the site's under the interventions that are on, so a probe after inlp or\n"
+     "leace reads what the network reads. all (or all-sites): the same probe at every site, one\n"
+     "row each: where the concept is linearly readable. The last probe at one site is kept:\n"
+     "steer SITE probe adds its direction, pca draws it. mlp: a nonlinear probe instead, a hidden\n"
+     "layer of H ReLU (default 16) trained by the trainer for E epochs (default 30), held-out\n"
+     "rows by the split's share and seed: what an eraser of linear readers leaves readable.\n"
+     "Example: label gt = x > y; probe h1 gt",
+     2, 6, 0, iv_cmd_probe},
+    {"inlp", "SITE LABEL [iterations=T] [classifier=ridge|logistic] [lambda=L] [upto=K]",
+     "iterative nullspace projection: remove the directions linear probes read a label from",
+     "Ravfogel et al. 2020. Repeats (at most T times, default 10): fit a linear probe on the\n"
+     "site's values projected by P (ridge by default, from statistics formed once, in d x d;\n"
+     "logistic on the projected rows), score it on the held-out rows; stop when it scores at\n"
+     "chance (the largest class's rate + 0.01, eps=E); else add its directions to those removed\n"
+     "and set P = I - B^T B, B an orthonormal basis of them all, always of the original values.\n"
+     "Adds P as a project intervention over the site (replacing an eraser there): the first K\n"
+     "steps with upto=K, else every step. Reports each iteration's accuracies (a chart in the\n"
+     "explorer) and a fresh logistic probe after: INLP blinds linear readers only.\n"
+     "Example: label gt = x > y; inlp h1 gt; probe h1 gt",
+     2, 7, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_inlp},
+    {"leace", "SITE LABEL", "LEACE: the least change of a site that makes a label's class means equal",
+     "Belrose et al. 2023, in closed form: r(x) = x - W^+ P W (x - mu), W the covariance's\n"
+     "inverse square root, P the projection onto W times the cross-covariance with the classes.\n"
+     "Its rank is at most classes - 1. Added as a project intervention over the site (replacing\n"
+     "an eraser there). Reports a fresh logistic probe before and after, how far the class means\n"
+     "sit from the mean before and after, and the mean squared change of the activations.",
+     2, 2, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_leace},
+    {"compare-erasure", "SITE LABEL [INLP OPTIONS]", "INLP against LEACE at a site, side by side",
+     "Fits both (adding neither) and reports for each: the directions removed, a fresh logistic\n"
+     "probe's accuracy after, the mean squared change of the activations, and the network's\n"
+     "loss gap with the eraser at the site.",
+     2, 7, 0, iv_cmd_compare_erasure},
+    {"pca", "SITE [LABEL] [k=K]", "the principal components of a site's activations, as a scatter plot",
+     "The top K (default 2) eigenvectors of the covariance of the site's clean values over the\n"
+     "dataset, each with the share of the variance it explains; the rows on the first two as\n"
+     "points, coloured by LABEL's classes; with an eraser (or any intervention) on, the rows as\n"
+     "they are then, on the same components, beside them; the last probe's direction drawn.",
+     1, 3, 0, iv_cmd_pca},
+    {"steer", "ADDR LABEL|probe|FILE [to=V] [alpha=A]", "add a steering vector to the addressed neurons",
+     "Adds h <- h + A v (an add intervention; alpha=A, default 1). With a label, v is the mean of\n"
+     "the clean activations where the label is V (to=V, default its largest value) minus their\n"
+     "mean elsewhere (ActAdd, CAA); with probe, the last probe's direction at that site (unit\n"
+     "length); with a file, its numbers. sweep alpha FROM TO [STEPS] then charts the output\n"
+     "against A. Example: label gt = x > y; steer h1 gt alpha=2; sweep alpha -5 5",
+     2, 4, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_steer},
     {"stats", "[SITE]", "mean and std of each neuron over the reference dataset", "", 0, 1, 0,
      iv_cmd_stats},
     {"limit", "[memory SIZE | pass SIZE]", "show or set the memory limit, and a pass's working memory",
@@ -703,6 +771,11 @@ char *iv_session_script(const iv_workspace *ws)
     if (ws->loss_vs_target)
         iv_buf_printf(&b, "metric target\n");
     iv_buf_printf(&b, "data %s\n", ws->data ? ws->data->spec : "none");
+    for (int i = 0; i < ws->n_label_defs; i++) /* before metric: it may name one */
+        iv_buf_printf(&b, "label %s\n", ws->label_defs[i]);
+    if (ws->holdout != 0.2 || ws->split_seed != 1)
+        iv_buf_printf(&b, "split %.17g seed=%llu\n", ws->holdout,
+                      (unsigned long long)ws->split_seed);
     if (ws->label_column >= 0)
         iv_buf_printf(&b, "metric label \"%s\"\n", ws->data->label_names[ws->label_column]);
     append_input(&b, "input", m, ws->base, ws->input_row);

@@ -36,6 +36,13 @@ typedef enum iv_result_type {
     IV_RESULT_IIA,         /* iia: interchange intervention accuracy, factual accuracy, failures */
     IV_RESULT_SCAN,        /* scan, attribute: one row per neuron (and per site whole) */
     IV_RESULT_DAS,         /* das: the subspaces learned, held-out IIA, a "record" per epoch */
+    IV_RESULT_LABELS,      /* label, labels: the dataset's labels with their classes */
+    IV_RESULT_PROBE,       /* probe: accuracies (train, held out, majority), at one site or all */
+    IV_RESULT_ERASURE,     /* inlp, leace, compare-erasure: what was removed, and the accuracies
+                              after; inlp with a "record" of one row per iteration */
+    IV_RESULT_PCA,         /* pca: a site's top components, the explained variance and "points"
+                              (x, y, class), clean and, with an eraser on, "erased_points" */
+    IV_RESULT_STEER,       /* steer: the vector added and where it came from */
     IV_RESULT_DONE,        /* save, export, data: what was done, {"done": "saved session to
                               FILE (7 commands)", ...} with its figures by name */
 } iv_result_type;

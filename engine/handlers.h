@@ -30,6 +30,11 @@ IV_HANDLER(iv_cmd_list);
 IV_HANDLER(iv_cmd_toggle);
 IV_HANDLER(iv_cmd_drop);
 IV_HANDLER(iv_cmd_clear);
+/* For the commands that make an intervention (steer, inlp, leace): a fresh one of a kind, with
+ * the defaults ablate gives it; and adding it (the workspace takes a copy, iv is cleared),
+ * reported as ablate reports one, with the output it produces. */
+void iv_intervention_init(iv_intervention *iv, const iv_workspace *ws, iv_kind kind);
+int iv_add_and_report(iv_workspace *ws, iv_intervention *iv, const iv_sink *sink, iv_error *err);
 
 /* cmd_report.c: looking at results */
 IV_HANDLER(iv_cmd_show);
@@ -63,5 +68,22 @@ IV_HANDLER(iv_cmd_das);
 
 /* Sends a result of the given type to the sink (which takes the reference). */
 void iv_emit(const iv_sink *sink, iv_result_type type, json_object *result);
+
+/* cmd_labels.c: labels as concepts, and the held-out split */
+IV_HANDLER(iv_cmd_label);
+IV_HANDLER(iv_cmd_labels);
+IV_HANDLER(iv_cmd_split);
+
+/* cmd_probe.c, cmd_steer.c: probes and steering */
+IV_HANDLER(iv_cmd_probe);
+IV_HANDLER(iv_cmd_steer);
+
+/* cmd_erasure.c: removing a concept, and seeing it */
+IV_HANDLER(iv_cmd_inlp);
+IV_HANDLER(iv_cmd_leace);
+IV_HANDLER(iv_cmd_compare_erasure);
+IV_HANDLER(iv_cmd_pca);
+/* sweep alpha FROM TO [STEPS] [id=N]: the words after sweep, for cmd_analysis.c's sweep */
+int iv_sweep_alpha(iv_workspace *ws, int argc, char **argv, const iv_sink *sink, iv_error *err);
 
 #endif

@@ -10,6 +10,8 @@
 
 int iv_intervention_value_count(const iv_intervention *iv)
 {
+    if (iv->n_values > 0)
+        return iv->n_values;
     return iv->dims > 0 ? iv->dims * iv->addr.n : iv->addr.n;
 }
 

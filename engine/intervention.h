@@ -28,6 +28,8 @@ typedef enum {
     IV_ROTATE,    /* h = h + (h_source - h) Q^T Q: the source's part of h in a subspace with an
                      orthonormal basis Q (dims x neurons), the rest of h kept (distributed
                      interchange intervention; DAS learns Q) */
+    IV_PROJECT,   /* h = h - L^T R (h - mu): an eraser (INLP's projection, LEACE), kinds_affine.c */
+    IV_ADD,       /* h = h + alpha v: a steering vector */
     IV_KIND_COUNT
 } iv_kind;
 
@@ -36,7 +38,7 @@ typedef struct iv_intervention {
     iv_kind kind;
     bool enabled;
     iv_addr addr;
-    double value;        /* IV_SET */
+    double value;        /* IV_SET; IV_ADD: alpha */
     double sigma;        /* IV_NOISE: absolute std; 0 means k x the reference std */
     double k;            /* IV_NOISE: multiple of the std (default 3, as in causal tracing) */
     bool site_std;       /* IV_NOISE: one std for the whole site (ROME's rule) instead of per neuron */
@@ -45,10 +47,14 @@ typedef struct iv_intervention {
     double *values;      /* IV_OPTIMAL: (addr.n) one constant per addressed neuron; IV_ROTATE:
                             (dims, addr.n) the basis, row-major; owned */
     int dims;            /* IV_ROTATE: the subspace's dimension; 0 for every other kind */
-    int n_given;         /* IV_ROTATE: numbers read from basis= before the address was known */
+    int n_given;         /* IV_ROTATE, IV_PROJECT, IV_ADD: numbers read from basis=, eraser= or
+                            vector= before the address was known */
+    int n_values;        /* how many numbers values holds when neither rule below says
+                            (IV_PROJECT: (2 dims + 1) x addr.n); 0 otherwise */
 } iv_intervention;
 
-/* How many numbers `values` holds: dims x addr.n when dims is set, else addr.n. */
+/* How many numbers `values` holds: n_values when set, else dims x addr.n when dims is set, else
+ * addr.n. */
 int iv_intervention_value_count(const iv_intervention *iv);
 
 #define IV_DEFAULT_NOISE_K 3.0

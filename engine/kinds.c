@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kinds_affine.h"
 #include "rng.h"
 
 /* ---- what kinds share ------------------------------------------------------------------------ */
@@ -633,6 +634,26 @@ static const iv_kind_info kinds[] = {
         .option = rotate_option, .prepare = rotate_prepare, .check = rotate_check,
         .apply = apply_rotate, .backward = backward_rotate,
         .params = rotate_params, .session = rotate_session,
+    },
+    {
+        .kind = IV_PROJECT, .name = "project", .flags = 0,
+        .usage = "project rank=K eraser=...",
+        .help = "h = h - L^T R (h - mu): an eraser of K directions (inlp and leace add it;\n"
+                "eraser= gives mu, then L and R row by row, each K x neurons)",
+        .completions = iv_project_words,
+        .option = iv_project_option, .prepare = iv_project_prepare, .check = iv_project_check,
+        .apply = iv_apply_project, .backward = iv_backward_project,
+        .params = iv_project_params, .session = iv_project_session,
+    },
+    {
+        .kind = IV_ADD, .name = "add", .flags = 0,
+        .usage = "add alpha=A vector=...",
+        .help = "h = h + A v: a steering vector v, one number per neuron (steer adds it);\n"
+                "alpha=A defaults to 1",
+        .completions = iv_add_words,
+        .args = iv_add_args, .option = iv_add_option, .prepare = iv_add_prepare, .check = iv_add_check,
+        .apply = iv_apply_add, /* a shift: the gradient passes through */
+        .params = iv_add_params, .session = iv_add_session,
     },
 };
 

@@ -37,6 +37,20 @@ static void drop_causal(iv_workspace *ws)
     ws->causal = NULL;
 }
 
+/* The labels defined over the inputs, and what was fitted to a site: both belong to the model
+ * they were made for. */
+static void drop_labels(iv_workspace *ws)
+{
+    for (int i = 0; i < ws->n_label_defs; i++)
+        free(ws->label_defs[i]);
+    free(ws->label_defs);
+    ws->label_defs = NULL;
+    ws->n_label_defs = 0;
+    if (ws->concepts)
+        ws->concepts_free(ws->concepts);
+    ws->concepts = NULL;
+}
+
 void iv_workspace_clear(iv_workspace *ws)
 {
     for (int i = 0; i < ws->count; i++)
@@ -71,6 +85,7 @@ static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
     }
     iv_workspace_clear(ws);
     drop_causal(ws);
+    drop_labels(ws); /* they name the old model's inputs */
     drop_last_run(ws);
     iv_workspace_set_data(ws, ds);
     iv_expr_free(ws->target);
@@ -94,6 +109,8 @@ static iv_workspace *workspace_blank(uint64_t seed)
     ws->next_id = 1;
     ws->label_column = -1;
     ws->input_row = ws->source_row = -1;
+    ws->holdout = 0.2;
+    ws->split_seed = 1;
     return ws;
 }
 
@@ -139,6 +156,7 @@ void iv_workspace_free(iv_workspace *ws)
         return;
     iv_workspace_clear(ws);
     drop_causal(ws);
+    drop_labels(ws);
     free(ws->list);
     free(ws->pass_buffer);
     if (ws->effect_cache)

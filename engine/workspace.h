@@ -46,6 +46,15 @@ typedef struct iv_workspace {
     struct iv_causal *causal; /* the high-level causal model ('causal'), or NULL (causal.h) */
     struct iv_alignment *alignments; /* (n_alignments) its variables aligned with neurons ('align') */
     int n_alignments;
+    char **label_defs;        /* (n_label_defs) labels over the inputs, "NAME = EXPR" ('label'),
+                                 put on every dataset the session sets (labels.h) */
+    int n_label_defs;
+    double holdout;           /* the fraction of the dataset's rows probes hold out ('split') */
+    uint64_t split_seed;      /* the seed of the shuffle that picks them */
+    /* The last probe, INLP or LEACE fit (concepts.c), kept for the views and for steering; freed
+     * through concepts_free, which concepts.c sets: the workspace does not depend on it. */
+    void *concepts;
+    void (*concepts_free)(void *);
 
     /* The last evaluation, refreshed by iv_workspace_run after any change. */
     iv_acts *clean;           /* (1 row) base, no interventions */

@@ -179,7 +179,7 @@ static void test_result_types(void **state)
     char *export = iv_xasprintf("export effect %s/e.json", dir);
     const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
     char *labelled = iv_xasprintf("data load %s/tests/golden/points.csv", srcdir);
-    enum { NONE = -1 };
+    enum { NONE = -1, TWO = -2 };
     const struct {
         const char *line;
         int type; /* of its one result, or NONE when it reports nothing */
@@ -214,6 +214,16 @@ static void test_result_types(void **state)
         {"scan h1 zero", IV_RESULT_SCAN},
         {"attribute h1", IV_RESULT_SCAN},
         {"activations h1", IV_RESULT_ACTIVATIONS},
+        {"data grid x=0:10 y=0:10", IV_RESULT_DONE}, /* enough rows to hold some out */
+        {"label gt = x > y", IV_RESULT_LABELS},
+        {"labels", IV_RESULT_LABELS},
+        {"split 0.2 seed=1", IV_RESULT_SETTING},
+        {"probe h1 gt", IV_RESULT_PROBE},
+        {"pca h1 gt", IV_RESULT_PCA},
+        {"compare-erasure h1 gt", IV_RESULT_ERASURE},
+        {"inlp h1 gt", TWO}, /* the intervention added, then the fit: checked below */
+        {"leace h1 gt", TWO},
+        {"steer h2 gt", TWO},
         {"help", IV_RESULT_HELP},
         {"help show", IV_RESULT_HELP},
         {"say a caption", IV_RESULT_TEXT},
@@ -234,9 +244,13 @@ static void test_result_types(void **state)
     for (int i = 0; i < n; i++) {
         lines[i] = cases[i].line;
         typed t = run_typed(ws, cases[i].line);
-        if (t.n != (cases[i].type == NONE ? 0 : 1))
+        int want = cases[i].type == TWO ? 2 : cases[i].type == NONE ? 0 : 1;
+        if (t.n != want)
             fail_msg("'%s': %d results", cases[i].line, t.n);
-        if (t.n && (int)t.type[0] != cases[i].type)
+        if (cases[i].type == TWO && (t.type[0] != IV_RESULT_ADDED ||
+                                     (t.type[1] != IV_RESULT_ERASURE && t.type[1] != IV_RESULT_STEER)))
+            fail_msg("'%s': types %d, %d", cases[i].line, t.type[0], t.type[1]);
+        if (t.n && cases[i].type != TWO && (int)t.type[0] != cases[i].type)
             fail_msg("'%s': type %d, expected %d", cases[i].line, t.type[0], cases[i].type);
         json_object_put(t.last);
     }
@@ -321,6 +335,16 @@ static void test_errors_prefixed_once(void **state)
         {"sweep h1[0] 0 1 1", "sweep: ", "sweep: STEPS must be a whole number from 2 to 10001"},
         {"regions input", "regions: ", "regions: 'input' is not a layer (e.g. regions h1)"},
         {"activations q", "activations: ", "activations: unknown site 'q'"},
+        {"label 3 = x", "label: ", "label: '3' is not a label name (a letter or _, then letters, "
+                                   "digits, _ or .)"},
+        {"labels x", "labels: ", "labels: expected labels"},
+        {"split 2", "split: ", NULL},
+        {"probe h1 nope", "probe: ", NULL},
+        {"steer h1 nope", "steer: ", NULL},
+        {"inlp q gt", "inlp: ", "inlp: unknown site 'q'"},
+        {"leace q gt", "leace: ", "leace: unknown site 'q'"},
+        {"compare-erasure q gt", "compare-erasure: ", "compare-erasure: unknown site 'q'"},
+        {"pca q", "pca: ", "pca: unknown site 'q'"},
         {"stats h1[0]", "stats: ", "stats: 'h1[0]' is a neuron address; give a site name such as 'h1'"},
         {"export effect out.txt", "export: ", "export: 'out.txt' must end in .csv or .json"},
         {"export \"seed 3\" x.csv", "export: ", "export: 'seed 3' reports nothing to write"},

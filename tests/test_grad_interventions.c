@@ -229,6 +229,28 @@ static void test_rotate_in_a_network(void **state)
     }
 }
 
+/* The affine kinds: an oblique eraser (L != R, about a mean) passes g - (g L^T) R, a shift passes
+ * the gradient through unchanged; the whole input gradient agrees with differences. */
+static void test_affine_kinds_in_a_network(void **state)
+{
+    (void)state;
+    const float c[2] = {0.7f, -1.3f};
+    piecewise_linear = false;
+    const char *const cmds[] = {
+        "ablate a project rank=1 eraser=0.1,-0.2,0.3,0.6,0,-0.8,0.5,0.5,0.7",
+        "ablate a project rank=2 eraser=0,0,0,1,0,0,0,1,0,1,0,0,0,1,0",
+        "ablate b.pre project rank=1 eraser=0.2,-0.1,0.6,-0.8,0.3,0.9",
+        "ablate a add alpha=1.5 vector=0.4,-0.2,0.9",
+        "ablate b[1] add alpha=-2 vector=1"};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        iv_workspace *ws = workspace(tanh_net, "data sample 10 x=-2:2 y=-2:2");
+        test_run(ws, cmds[k]);
+        if (check_inputs(ws, c, cmds[k]))
+            fail_msg("%s: gradients disagree with finite differences", cmds[k]);
+        iv_workspace_free(ws);
+    }
+}
+
 /* Without the hook the pass would let gradient through a replaced neuron: the test above can fail. */
 static void test_hook_matters(void **state)
 {
@@ -289,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_max_network),
         cmocka_unit_test(test_tanh_network),
         cmocka_unit_test(test_rotate_in_a_network),
+        cmocka_unit_test(test_affine_kinds_in_a_network),
         cmocka_unit_test(test_hook_matters),
         cmocka_unit_test(test_optimal_parameters),
     };

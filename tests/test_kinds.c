@@ -121,7 +121,8 @@ static void test_options(void **state)
     assert_string_equal(err.msg, "'q=1': zero ablation takes no option 'q'");
     assert_int_equal(parse(&iv, IV_ZERO, "q", &err), -1);
     assert_string_equal(err.msg,
-                        "'q': options are KEY=VALUE (k, sigma, std, samples, seed, dims, basis)");
+                        "'q': options are KEY=VALUE (k, sigma, std, samples, seed, dims, basis, rank, "
+                        "eraser, alpha, vector)");
     assert_int_equal(parse(&iv, IV_NOISE, "x=1", &err), -1);
     assert_string_equal(err.msg,
                         "'x=1': noise ablation takes no option 'x' (options: k, sigma, std, "
@@ -209,7 +210,8 @@ static void test_ablate_help_lists_every_kind(void **state)
     const iv_command *c = iv_command_find("ablate");
     assert_non_null(c);
     assert_string_equal(c->usage,
-                        "ADDR zero|mean|noise|resample|optimal|set V|patch|rotate dims=K [OPTIONS]");
+                        "ADDR zero|mean|noise|resample|optimal|set V|patch|rotate dims=K|project rank=K "
+                        "eraser=...|add alpha=A vector=... [OPTIONS]");
     int n;
     const iv_kind_info *kinds = iv_kinds(&n);
     for (int i = 0; i < n; i++) {
@@ -223,7 +225,7 @@ static void test_ablate_help_lists_every_kind(void **state)
             fail_msg("help ablate lacks '%s'", line);
     }
     assert_string_equal(iv_kinds_names(),
-                        "zero, mean, noise, resample, optimal, set, patch, rotate");
+                        "zero, mean, noise, resample, optimal, set, patch, rotate, project, add");
     /* Continuation lines are indented under the first. */
     assert_non_null(strstr(c->detail, "\n                       std=neuron|site (per-neuron std"));
     /* What Tab offers after a kind are its KEY= options. */

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "screen.h"
+
 #include "draw.h"
 #include "tui.h"
 #include "files.h"
@@ -26,46 +28,12 @@
 
 /* ---- a headless screen -------------------------------------------------------------------------- */
 
-static SCREEN *screen;
-static FILE *screen_out, *screen_in;
-
-static void open_screen(int rows, int cols, bool colour)
-{
-    if (colour)
-        unsetenv("NO_COLOR");
-    else
-        setenv("NO_COLOR", "1", 1);
-    screen_out = fopen("/dev/null", "w");
-    screen_in = fopen("/dev/null", "r");
-    screen = newterm("xterm-256color", screen_out, screen_in);
-    assert_non_null(screen);
-    set_term(screen);
-    resizeterm(rows, cols);
-}
-
-static void close_screen(void)
-{
-    endwin();
-    delscreen(screen);
-    fclose(screen_out);
-    fclose(screen_in);
-}
-
 static iv_workspace *ws;
 
 /* Opens the explorer's state on a model (owned) and a headless screen of the given size. */
 static void start_model(tui *t, iv_model *m, int rows, int cols, bool colour)
 {
-    iv_error err;
-    ws = iv_workspace_new(m, &err);
-    assert_non_null(ws);
-    open_screen(rows, cols, colour);
-    tui_init(t, ws);
-    t->model_arg = iv_xstrdup("builtin:max");
-    t->colour = tui_colour_init();
-    t->rows = rows;
-    t->cols = cols;
-    tui_run(t, "");
+    ws = explorer_open(t, m, rows, cols, colour);
 }
 
 static void start(tui *t, int rows, int cols, bool colour)
@@ -73,87 +41,7 @@ static void start(tui *t, int rows, int cols, bool colour)
     start_model(t, iv_model_builtin_max(), rows, cols, colour);
 }
 
-static void finish(tui *t)
-{
-    tui_free(t);
-    iv_workspace_free(ws);
-    close_screen();
-}
-
-/* The screen as UTF-8 text, one line per row, trailing blanks kept so columns line up; then, with
- * colour, a second grid with one letter per cell for its colour pair ('.' for none). */
-static char *dump(bool colour)
-{
-    iv_buf b = {0};
-    int rows, cols;
-    getmaxyx(stdscr, rows, cols);
-    for (int y = 0; y < rows; y++) {
-        for (int x = 0; x < cols; x++) {
-            cchar_t cell;
-            wchar_t wc[CCHARW_MAX + 1];
-            attr_t attrs;
-            short pair;
-            mvin_wch(y, x, &cell);
-            getcchar(&cell, wc, &attrs, &pair, NULL);
-            char mb[16];
-            mbstate_t st = {0};
-            size_t n = wcrtomb(mb, wc[0] ? wc[0] : L' ', &st);
-            iv_buf_append(&b, mb, n == (size_t)-1 ? 0 : n);
-        }
-        iv_buf_append(&b, "\n", 1);
-    }
-    if (colour) {
-        iv_buf_append(&b, "--- colour pairs\n", 17);
-        for (int y = 0; y < rows; y++) {
-            for (int x = 0; x < cols; x++) {
-                cchar_t cell;
-                wchar_t wc[CCHARW_MAX + 1];
-                attr_t attrs;
-                short pair;
-                mvin_wch(y, x, &cell);
-                getcchar(&cell, wc, &attrs, &pair, NULL);
-                char c = pair == 0 ? '.' : pair < 27 ? (char)('a' + pair - 1) : (char)('A' + (pair - 27) % 26);
-                iv_buf_append(&b, &c, 1);
-            }
-            iv_buf_append(&b, "\n", 1);
-        }
-    }
-    return b.data;
-}
-
-static void compare_with(const char *name, const char *got)
-{
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
-    char *path = iv_xasprintf("%s/tests/screens/%s.txt", srcdir, name);
-    if (getenv("IV_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(got, f);
-        fclose(f);
-    }
-    iv_error err;
-    char *want = iv_read_file(path, 1 << 20, NULL, &err);
-    if (!want)
-        fail_msg("%s (set IV_UPDATE_GOLDEN=1 to create it)", err.msg);
-    if (strcmp(want, got) != 0) {
-        /* Show the first differing line, which is usually all one needs. */
-        const char *a = want, *b = got;
-        int line = 1;
-        while (*a && *a == *b) {
-            line += *a == '\n';
-            a++;
-            b++;
-        }
-        while (a > want && a[-1] != '\n')
-            a--;
-        while (b > got && b[-1] != '\n')
-            b--;
-        fail_msg("%s differs at line %d:\nwant: %.*s\ngot:  %.*s", path, line,
-                 (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
-    }
-    free(want);
-    free(path);
-}
+static void finish(tui *t) { explorer_close(t, ws); }
 
 static void screen_test(const char *name, int rows, int cols, bool colour, const char *commands)
 {
@@ -757,15 +645,11 @@ static void test_demo_empty_caption(void **state)
 /* What one cell of the screen holds: its character, and through attrs its attributes. */
 static wchar_t cell_at(int y, int x, attr_t *attrs)
 {
-    cchar_t cell;
-    wchar_t wc[CCHARW_MAX + 1];
-    attr_t a;
-    short pair;
-    mvin_wch(y, x, &cell);
-    getcchar(&cell, wc, &a, &pair, NULL);
+    unsigned a;
+    wchar_t c = screen_cell(y, x, &a, NULL);
     if (attrs)
-        *attrs = a & ~A_COLOR;
-    return wc[0];
+        *attrs = a;
+    return c;
 }
 
 /* Cells y, x .. x + n - 1 as a narrow string, a wide character counting once (its second cell is
@@ -2263,6 +2147,203 @@ static void test_causal_abstraction_demo(void **state)
     (void)state;
     const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
     walk_causal_abstraction(srcdir, "sample_models/lectures/causal-abstraction.demo");
+}
+
+/* ---- the lectures on erasure and steering ---------------------------------------------------------- */
+
+/* A result's number, checked to be the figure a caption quotes (to its last digit shown). */
+static void near(json_object *r, const char *key, double quoted, double digit)
+{
+    double v = json_num(r, key);
+    if (!(fabs(v - quoted) <= digit / 2 + 1e-12))
+        fail_msg("%s is %.6g, the caption says %g", key, v, quoted);
+}
+
+/* A step's engine figure: the result of `line` run now, its `key` against the quoted value. */
+static void step_quotes(const char *line, iv_result_type type, const char *key, double quoted,
+                        double digit)
+{
+    json_object *r = engine_result(line, type);
+    near(r, key, quoted, digit);
+    json_object_put(r);
+}
+
+static void screen_says(const char *text)
+{
+    char *shown = dump(false);
+    if (!strstr(shown, text))
+        fail_msg("the screen does not say '%s':\n%s", text, shown);
+    free(shown);
+}
+
+static tui *walk_start(tui *t, const char *lecture, int steps)
+{
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    assert_int_equal(chdir(srcdir), 0);
+    start(t, 30, 100, false);
+    iv_error load_err;
+    t->demo = tui_demo_load(lecture, &load_err);
+    if (!t->demo)
+        fail_msg("%s", load_err.msg);
+    assert_int_equal(t->demo->n_steps, steps);
+    return t;
+}
+
+static void walk_step(tui *t, int step)
+{
+    if (step == 0)
+        tui_demo_step(t, 1);
+    else
+        tui_key_press(t, ']');
+    if (t->message_is_error)
+        fail_msg("step %d: %s", step + 1, t->message);
+    assert_int_equal(t->demo->current, step);
+    tui_draw(t);
+}
+
+/* The INLP lecture runs start to end on the pronoun sample, and each figure its captions quote is
+ * the engine's at that step: probes before and after each eraser, the directions removed, the
+ * network's accuracy, the nonlinear probe that still reads what linear ones cannot. */
+static void test_inlp_demo(void **state)
+{
+    (void)state;
+    tui t;
+    walk_start(&t, "sample_models/lectures/inlp.demo", 11);
+    for (int step = 0; step < t.demo->n_steps; step++) {
+        walk_step(&t, step);
+        switch (step) {
+        case 0:
+            quotes(&t, 0, "6,000 rows");
+            assert_int_equal(ws->data->n, 6000);
+            step_quotes("effect", IV_RESULT_EFFECT, "label_accuracy_clean", 1, 0.01);
+            break;
+        case 1:
+            quotes(&t, 1, "1.00 (chance 0.53)");
+            step_quotes("probe input gender", IV_RESULT_PROBE, "holdout_accuracy", 1, 0.01);
+            step_quotes("probe input gender", IV_RESULT_PROBE, "majority", 0.53, 0.01);
+            break;
+        case 2:
+            quotes(&t, 2, "1.00, where guessing gets 0.09");
+            step_quotes("probe input occupation", IV_RESULT_PROBE, "holdout_accuracy", 1, 0.01);
+            step_quotes("probe input occupation", IV_RESULT_PROBE, "majority", 0.09, 0.01);
+            break;
+        case 3:
+            quotes(&t, 3, "still scores 0.74");
+            assert_int_equal(ws->count, 1);
+            assert_int_equal(ws->list[0].dims, 1);
+            step_quotes("probe input gender", IV_RESULT_PROBE, "holdout_accuracy", 0.74, 0.01);
+            break;
+        case 4:
+            quotes(&t, 4, "6 directions of 24");
+            assert_int_equal(ws->count, 1); /* the full eraser replaced the one-step one */
+            assert_int_equal(ws->list[0].dims, 6);
+            break;
+        case 5:
+            quotes(&t, 5, "scores 0.53, chance");
+            quotes(&t, 5, "0.56 of the rows (from 1.00)");
+            step_quotes("probe input gender", IV_RESULT_PROBE, "holdout_accuracy", 0.53, 0.01);
+            step_quotes("effect", IV_RESULT_EFFECT, "label_accuracy", 0.56, 0.01);
+            break;
+        case 6:
+            quotes(&t, 6, "at 1.00");
+            step_quotes("probe input occupation", IV_RESULT_PROBE, "holdout_accuracy", 1, 0.01);
+            break;
+        case 7:
+            quotes(&t, 7, "at 0.75");
+            step_quotes("probe input gender mlp", IV_RESULT_PROBE, "holdout_accuracy", 0.75, 0.01);
+            break;
+        case 8: {
+            quotes(&t, 8, "1.5 where INLP's is 5.1");
+            quotes(&t, 8, "fall to 1e-6");
+            assert_int_equal(ws->count, 0);
+            json_object *r = engine_result("compare-erasure input gender", IV_RESULT_ERASURE);
+            json_object *m = json_object_object_get(r, "methods");
+            near(json_object_array_get_idx(m, 1), "mean_square_change", 5.1, 0.1);
+            near(json_object_array_get_idx(m, 2), "mean_square_change", 1.5, 0.1);
+            assert_int_equal((int)json_num(json_object_array_get_idx(m, 2), "removed"), 1);
+            json_object_put(r);
+            break;
+        }
+        case 9: {
+            quotes(&t, 9, "0.96");
+            step_quotes("probe input gender mlp", IV_RESULT_PROBE, "holdout_accuracy", 0.96, 0.01);
+            json_object *r = engine_result("probe input gender", IV_RESULT_PROBE);
+            assert_true(json_num(r, "weight_norm") < 5e-6); /* "fall to 1e-6" */
+            json_object_put(r);
+            break;
+        }
+        case 10:
+            screen_says("PC1");
+            break;
+        }
+    }
+    finish(&t);
+}
+
+/* The steering lecture: the max network's exact shift through its linear readout, worked by hand
+ * (v from the grid's h2, out = h2[0] + h2[1]), then the pronoun word steered across the boundary. */
+static void test_steering_demo(void **state)
+{
+    (void)state;
+    tui t;
+    walk_start(&t, "sample_models/lectures/steering.demo", 6);
+    for (int step = 0; step < t.demo->n_steps; step++) {
+        walk_step(&t, step);
+        int out = iv_model_output_site(ws->model); /* the lecture opens another model */
+        switch (step) {
+        case 0: {
+            /* h2 = (0, x) where x > y, (y, 0) where x < y, (x, x) where x = y: over the 11 x 11 grid
+             * mean h2 where x > y is (0, 220/55) = (0, 4), elsewhere (220/66, 55/66 ... ) */
+            double pos[2] = {0, 0}, neg[2] = {0, 0};
+            for (int y = 0; y <= 10; y++)
+                for (int x = 0; x <= 10; x++) {
+                    double *acc = x > y ? pos : neg;
+                    acc[0] += x > y ? 0 : y;
+                    acc[1] += x < y ? 0 : x;
+                }
+            double v0 = pos[0] / 55 - neg[0] / 66, v1 = pos[1] / 55 - neg[1] / 66;
+            quotes(&t, 0, "v = (-6.67, 6.17)");
+            assert_true(fabs(v0 - -6.67) < 0.005 && fabs(v1 - 6.17) < 0.005);
+            quotes(&t, 1, "= 2 x (-0.5) = -1: from 5 to 4");
+            assert_true(fabs(ws->clean->site[out][0] - 5) < 1e-6);
+            assert_true(fabs(ws->intervened->site[out][0] - (5 + 2 * (v0 + v1))) < 1e-4);
+            assert_true(fabs(2 * (v0 + v1) - -1) < 1e-9);
+            break;
+        }
+        case 1:
+            screen_says("output as alpha");
+            break;
+        case 2:
+            quotes(&t, 2, "margin of 16");
+            assert_true(fabs((ws->clean->site[out][0] - ws->clean->site[out][1]) - 16.2) < 0.05);
+            break;
+        case 3: {
+            quotes(&t, 3, "p(she) 0.77");
+            double a = ws->intervened->site[out][0], b = ws->intervened->site[out][1];
+            assert_true(fabs(1 / (1 + exp(a - b)) - 0.77) < 0.005);
+            break;
+        }
+        case 4: {
+            /* the logits move linearly in alpha: the crossing from the points at 0 and 0.5 */
+            quotes(&t, 4, "alpha 0.46");
+            double d0 = ws->clean->site[out][1] - ws->clean->site[out][0];
+            double d1 = ws->intervened->site[out][1] - ws->intervened->site[out][0];
+            double cross = 0.5 * -d0 / (d1 - d0);
+            assert_true(fabs(cross - 0.46) < 0.005);
+            screen_says("probabilities as alpha");
+            break;
+        }
+        case 5: {
+            quotes(&t, 5, "alpha 3.8");
+            quotes(&t, 5, "0.46 x 8.5 = 3.9");
+            double d0 = ws->clean->site[out][1] - ws->clean->site[out][0];
+            double d4 = ws->intervened->site[out][1] - ws->intervened->site[out][0];
+            assert_true(fabs(4 * -d0 / (d4 - d0) - 3.8) < 0.05);
+            break;
+        }
+        }
+    }
+    finish(&t);
 }
 
 /* ---- a lecture's files, named from its own directory ------------------------------------------ */
@@ -3864,6 +3945,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_captions_whole_at_80x24, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_causal_abstraction_demo, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_causal_abstraction_demo_elsewhere, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_inlp_demo, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_steering_demo, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_runs_from_another_directory, remember_dir, back_to_dir),

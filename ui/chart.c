@@ -209,6 +209,80 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
     return b.data;
 }
 
+/* ---- a sweep's class probabilities ----------------------------------------------------------------- */
+
+#define PROB_SERIES 4 /* classes drawn, each in a glyph of its own; the others are left out */
+
+char *tui_probability_chart_text(json_object *sweep, const iv_model *m, int width, int height)
+{
+    json_object *points = json_object_object_get(sweep, "points");
+    int n = points ? (int)json_object_array_length(points) : 0;
+    json_object *first = n ? json_object_object_get(json_object_array_get_idx(points, 0),
+                                                    "probabilities") : NULL;
+    int k = first ? (int)json_object_array_length(first) : 0;
+    if (n < 2 || k < 2 || width < 30 || height < 5)
+        return NULL;
+    int shown = k < PROB_SERIES ? k : PROB_SERIES;
+    double *x = iv_xmalloc(sizeof(double) * (size_t)n);
+    double *p = iv_xmalloc(sizeof(double) * (size_t)n * (size_t)shown);
+    for (int i = 0; i < n; i++) {
+        json_object *pt = json_object_array_get_idx(points, (size_t)i);
+        json_object *pr = json_object_object_get(pt, "probabilities");
+        x[i] = json_object_get_double(json_object_object_get(pt, "value"));
+        for (int c = 0; c < shown; c++) {
+            json_object *v = pr ? json_object_array_get_idx(pr, (size_t)c) : NULL;
+            p[c * n + i] = v ? json_object_get_double(v) : NAN;
+        }
+    }
+    if (height >= 11)
+        height = 1 + (height - 1) / 10 * 10; /* a whole number of rows per 0.1 */
+    enum { LABEL = 10 };
+    int plot_w = width - LABEL - 1;
+    unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
+    for (int c = shown - 1; c >= 0; c--) /* bit c: class c passes there */
+        plot_series(grid, plot_w, height, x, p + c * n, n, 0, 1, (unsigned char)(1u << c));
+    const char *glyph[PROB_SERIES] = {tui_glyph(TUI_GLYPH_FULL), tui_glyph(TUI_GLYPH_DOT),
+                                      tui_glyph(TUI_GLYPH_MEDIUM), "o"};
+    iv_buf b = {0};
+    iv_buf_printf(&b, "probabilities as %s runs from %g to %g:",
+                  json_object_get_string(json_object_object_get(sweep, "sweep")), x[0], x[n - 1]);
+    int out = m ? iv_model_output_site(m) : -1;
+    for (int c = 0; c < shown; c++) {
+        const char *label = out >= 0 ? iv_model_neuron_label(m, out, c) : NULL;
+        if (label)
+            iv_buf_printf(&b, "  %s %s", glyph[c], label);
+        else
+            iv_buf_printf(&b, "  %s class %d", glyph[c], c);
+    }
+    if (shown < k)
+        iv_buf_printf(&b, "  (first %d of %d)", shown, k);
+    iv_buf_append(&b, "\n", 1);
+    char (*left)[32] = iv_xcalloc((size_t)height, sizeof *left);
+    double ticks[16], step;
+    int n_ticks = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
+    for (int t = 0; t < n_ticks; t++)
+        snprintf(left[value_row(ticks[t], 0, 1, height)], 32, "%g", ticks[t]);
+    for (int r = 0; r < height; r++) {
+        iv_buf_printf(&b, "%*s |", LABEL - 1, left[r]);
+        for (int c = 0; c < plot_w; c++) {
+            unsigned char g = grid[r * plot_w + c];
+            int cls = 0;
+            while (cls < shown && !(g & (1u << cls)))
+                cls++;
+            iv_buf_printf(&b, "%s", cls < shown ? glyph[cls] : " "); /* the first class wins */
+        }
+        while (b.len && b.data[b.len - 1] == ' ')
+            b.data[--b.len] = '\0';
+        iv_buf_append(&b, "\n", 1);
+    }
+    x_axis(&b, LABEL, plot_w, x[0], x[n - 1], false);
+    free(left);
+    free(grid);
+    free(x);
+    free(p);
+    return b.data;
+}
+
 /* ---- training records: loss and accuracy per epoch ------------------------------------------------ */
 
 /* The record's 0-to-1 figure: the IIA of a search (held out, else as trained), else the accuracy
@@ -239,6 +313,57 @@ static void fraction_labels(char (*right)[32], int height)
         snprintf(right[value_row(ticks[k], 0, 1, height)], 32, "%g", ticks[k]);
 }
 
+/* An INLP record: held-out and training accuracy per iteration on 0 to 1, with the largest
+ * class's rate (chance) as a line across: the accuracy falls to it as directions are removed. */
+static char *accuracy_chart(json_object *record, int n, int width, int height)
+{
+    double *x = iv_xmalloc(sizeof(double) * (size_t)n), *test = iv_xmalloc(sizeof(double) * (size_t)n);
+    double *train = iv_xmalloc(sizeof(double) * (size_t)n), *chance = iv_xmalloc(sizeof(double) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        json_object *row = json_object_array_get_idx(record, (size_t)i);
+        x[i] = number_of(row, "iteration");
+        test[i] = number_of(row, "holdout_accuracy");
+        train[i] = number_of(row, "train_accuracy");
+        chance[i] = number_of(row, "majority");
+    }
+    enum { LABEL = 10 };
+    int plot_w = width - LABEL - 1;
+    if (height >= 11)
+        height = 1 + (height - 1) / 10 * 10; /* a whole number of rows per 0.1 */
+    unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
+    plot_series(grid, plot_w, height, x, chance, n, 0, 1, 4);
+    plot_series(grid, plot_w, height, x, train, n, 0, 1, 2);
+    plot_series(grid, plot_w, height, x, test, n, 0, 1, 1);
+    const char *full = tui_glyph(TUI_GLYPH_FULL), *dot = tui_glyph(TUI_GLYPH_DOT);
+    iv_buf b = {0};
+    iv_buf_printf(&b, "per iteration, 1 to %g:  %s held-out accuracy  %s training  - chance (the "
+                  "largest class)\n", x[n - 1], full, dot);
+    char (*left)[32] = iv_xcalloc((size_t)height, sizeof *left);
+    double ticks[16], step;
+    int n_ticks = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
+    for (int k = 0; k < n_ticks; k++)
+        snprintf(left[value_row(ticks[k], 0, 1, height)], 32, "%g", ticks[k]);
+    for (int r = 0; r < height; r++) {
+        iv_buf_printf(&b, "%*s |", LABEL - 1, left[r]);
+        for (int c = 0; c < plot_w; c++) {
+            unsigned char g = grid[r * plot_w + c];
+            iv_buf_printf(&b, "%s", g & 1 ? full : g & 2 ? dot : g & 4 ? "-" : " ");
+        }
+        while (b.len && b.data[b.len - 1] == ' ')
+            b.data[--b.len] = '\0';
+        iv_buf_append(&b, "\n", 1);
+    }
+    x_axis(&b, LABEL, plot_w, x[0], x[n - 1], true);
+    iv_buf_printf(&b, "%*s iteration\n", LABEL + plot_w / 2 - 5, "");
+    free(left);
+    free(grid);
+    free(x);
+    free(test);
+    free(train);
+    free(chance);
+    return b.data;
+}
+
 char *tui_record_chart_text(json_object *result, int width, int height)
 {
     json_object *record = json_object_object_get(result, "record");
@@ -246,6 +371,10 @@ char *tui_record_chart_text(json_object *result, int width, int height)
                                                          : 0;
     if (n < 2 || width < 30 || height < 5)
         return NULL;
+    json_object *first_row = json_object_array_get_idx(record, 0);
+    if (json_object_object_get(first_row, "iteration") &&
+        json_object_object_get(first_row, "holdout_accuracy"))
+        return accuracy_chart(record, n, width, height);
     const char *frac = fraction_key(json_object_array_get_idx(record, 0));
     double *x = iv_xmalloc(sizeof(double) * (size_t)n), *loss = iv_xmalloc(sizeof(double) * (size_t)n);
     double *acc = iv_xmalloc(sizeof(double) * (size_t)n), lo = INFINITY, hi = -INFINITY;

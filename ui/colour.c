@@ -35,7 +35,8 @@ enum {
 };
 _Static_assert((int)PAIR_LAST < (int)TUI_PAIRS_BIG && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_CHARTS &&
                    TUI_PAIRS_CHARTS + 16 <= TUI_PAIRS_IMAGE && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_IIA &&
-                   TUI_PAIRS_IIA + 2 <= TUI_PAIRS_CHARTS,
+                   TUI_PAIRS_IIA + 2 <= TUI_PAIRS_CHARTS &&
+                   TUI_PAIRS_IMAGE + 146 <= TUI_PAIRS_SCATTER && TUI_PAIRS_SCATTER + 8 <= 256,
                "the ranges of colour pairs in tui.h do not overlap");
 
 #define LEVELS 6

@@ -119,6 +119,11 @@ typedef struct tui {
     const iv_dataset *iia_matrix_data;
     bool iia_matrix_error;    /* the matrix is coloured by the error, not by agreement */
 
+    /* the last probes' held-out accuracy at each site they were fitted at (probe_marks.c), beside
+     * the site's row; NULL arrays for none, -1 for a site not probed */
+    double *probe_holdout, *probe_majority;
+    char probe_label[64];
+
     tui_demo *demo;           /* NULL outside lecture mode */
     tui_colour_mode colour;
     bool shared_scale;        /* one colour scale for every site shown, not one per site row */
@@ -217,6 +222,12 @@ void tui_draw_scan_bars(struct tui_canvas *cv, json_object *result);
  * matrix; tui_iia_forget drops both (a new model, the end). */
 void tui_iia_take(tui *t, int argc, char **argv, json_object *result);
 void tui_iia_forget(tui *t);
+/* The probes' marks (probe_marks.c): taken from a probe result (one site, or every site), forgotten
+ * with the model; a site's mark as text ("probe gt 1.00 (chance 0.54)", or "gt 1.00" when that
+ * is wider than room), false for none, and whether the label reads clearly above chance there. */
+void tui_probes_take(tui *t, json_object *result);
+void tui_probes_forget(tui *t);
+bool tui_probe_mark(const tui *t, int site, int room, char *buf, size_t n, bool *readable);
 /* The UI commands `failure next|prev|N` (the k-th failing pair of the last iia as base and source
  * rows) and `matrix [agree|error]` (the last matrix again, coloured so). */
 int tui_cmd_failure(tui *t, int argc, char **argv, iv_error *err);
@@ -224,6 +235,17 @@ int tui_cmd_matrix(tui *t, int argc, char **argv, iv_error *err);
 /* The drawings: the iia result as a panel, and the interchange matrix as a map. */
 void tui_draw_iia(struct tui_canvas *cv, json_object *result);
 void tui_draw_iia_matrix(struct tui_canvas *cv, json_object *result);
+
+/* ---- PCA scatter plot (view_scatter.c) ------------------------------------------------------- */
+
+/* A pca result (IV_RESULT_PCA) as a scatter plot of its "points" on the first two components,
+ * coloured by class, and beside it its "erased_points" on the same scale; the probe's direction
+ * from the origin. Braille dots in a UTF-8 locale, '.', 'o', '*' otherwise; without colour a
+ * cell shows its class's digit, or '#' for several classes. */
+void tui_draw_pca(struct tui_canvas *cv, json_object *result);
+/* The same drawing as text without colour, for a canvas of width x height (taller when height
+ * leaves the plot fewer than 5 lines; a notice when width is too narrow). Caller frees. */
+char *tui_scatter_text(json_object *result, int width, int height);
 
 /* ---- layout (layout.c) -------------------------------------------------------------------------- */
 
@@ -301,6 +323,7 @@ enum {
     TUI_PAIRS_CHARTS = 32, /* view_charts.c: two palettes of 8 (regions, kinds of ablation) */
     TUI_PAIRS_IMAGE = 48,  /* view_image.c: 146 pairs of front and back shades, to 193 */
     TUI_PAIRS_IIA = 30,    /* view_iia.c: the matrix's agree, disagree */
+    TUI_PAIRS_SCATTER = 194, /* view_scatter.c: 8 class colours of the PCA scatter plot, to 201 */
 };
 /* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs; chooses the glyphs
  * from the locale (UTF-8, or ASCII stand-ins). Call after initscr and setlocale. */
@@ -380,9 +403,13 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
 /* Round tick values covering lo..hi, at most max_ticks of them (1, 2 or 5 times a power of ten
  * apart); returns the count, and the step in *step. */
 int tui_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *step);
+/* A steering sweep's class probabilities against alpha (the first few classes, a glyph each), or
+ * NULL when its points carry none. */
+char *tui_probability_chart_text(json_object *sweep, const iv_model *m, int width, int height);
 /* A result's "record" (train, das: one object per epoch with "epoch", "loss" and "accuracy" or
  * "iia") as a line chart over the epochs: the loss on the left axis, the accuracy (or IIA) on the
- * right, 0 to 1; NULL when there is no record of two epochs or no room. Caller frees. */
+ * right, 0 to 1; an INLP record (one object per "iteration") as its held-out and training
+ * accuracy against chance, 0 to 1; NULL when there is no record of two rows or no room. */
 char *tui_record_chart_text(json_object *result, int width, int height);
 
 /* ---- popups (popup.c) and the drawings in them (view_charts.c) ------------------------------------ */

@@ -302,6 +302,7 @@ typedef struct collected {
     size_t text_from; /* where in `text` the text not yet in a part starts */
     bool drawn;       /* a part is a drawing */
     json_object *iia; /* the last iia result of the command being run, for the state to keep */
+    json_object *probes; /* the probe results of the line, in order */
     json_object *scans; /* the scan results, to show under their sites once the line has run */
     const iv_model *scans_model; /* the model they scanned */
     uint64_t *scan_states;       /* (scans) tui_scan_fingerprint as each was made */
@@ -370,6 +371,11 @@ static void collect(iv_result_type type, json_object *obj, void *user)
         json_object_put(c->iia);
         c->iia = json_object_get(obj);
     }
+    if (type == IV_RESULT_PROBE) { /* the marks beside the sites, once the line is done */
+        if (!c->probes)
+            c->probes = json_object_new_array();
+        json_object_array_add(c->probes, json_object_get(obj));
+    }
     if (type == IV_RESULT_ADDED) {
         summarize_added(obj, c->summary, sizeof c->summary);
         c->added++;
@@ -378,7 +384,18 @@ static void collect(iv_result_type type, json_object *obj, void *user)
     char *chart = NULL;
     if (type == IV_RESULT_SWEEP) { /* a sweep reads best as a chart, whole in the popup */
         int room = tui_popup_room(c->t) - 3; /* its legend line and the x axis's two */
-        chart = tui_chart_text(obj, c->t->ws->model, c->t->cols - 8, room < 32 ? room : 32);
+        /* a steering sweep of a classifier: the classes' probabilities first, the outputs under
+         * them, each in half the room so both are seen at once */
+        char *probs = tui_probability_chart_text(obj, c->t->ws->model, c->t->cols - 8,
+                                                 (room - 4) / 2 < 21 ? (room - 4) / 2 : 21);
+        int h = probs ? (room - 4) / 2 : room;
+        chart = tui_chart_text(obj, c->t->ws->model, c->t->cols - 8, h < 32 ? h : 32);
+        if (chart && probs) {
+            char *both = iv_xasprintf("%s\n%s", probs, chart);
+            free(chart);
+            chart = both;
+        }
+        free(probs);
     }
     if (chart) {
         iv_buf_printf(&c->text, "%s", chart);
@@ -705,6 +722,9 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
             tui_scans_take(t, json_object_array_get_idx(c.scans, i), c.scan_states[i]);
     json_object_put(c.scans);
     free(c.scan_states);
+    for (size_t i = 0; rc == 0 && c.probes && i < json_object_array_length(c.probes); i++)
+        tui_probes_take(t, json_object_array_get_idx(c.probes, i));
+    json_object_put(c.probes);
     json_object_put(c.iia);
     if (rc == 0)
         show_results(t, text, &c);

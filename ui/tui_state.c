@@ -24,6 +24,7 @@ void tui_free(tui *t)
     tui_popup_free(&t->popup);
     tui_scans_clear(t);
     tui_iia_forget(t);
+    tui_probes_forget(t);
     iv_effect_free(&t->effect);
     tui_demo_free(t->demo);
     t->demo = NULL;
@@ -56,6 +57,7 @@ static bool input_is_image(const iv_model *m)
 void tui_model_changed(tui *t)
 {
     const iv_model *m = t->ws->model;
+    tui_probes_forget(t); /* the old model's sites */
     int sites = iv_model_site_count(m);
     free(t->site_offset);
     free(t->selected);

@@ -408,6 +408,12 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
             char num[32];
             snprintf(num, sizeof num, "+-%.3g", st.scale);
             tui_draw_text(p, mid, x, num, tui_attr(t->colour, TUI_ATTR_DIM));
+            char probe[128];
+            bool readable;
+            if (tui_probe_mark(t, site, p->w - x - 8, probe, sizeof probe, &readable))
+                tui_draw_text(p, mid, x + 8, probe,
+                              readable ? (int)(tui_attr(t->colour, TUI_ATTR_TITLE) | A_BOLD)
+                                       : tui_attr(t->colour, TUI_ATTR_DIM));
         }
         if (lay->row[k].labels)
             draw_labels(t, lay, k);
