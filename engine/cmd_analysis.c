@@ -260,6 +260,23 @@ static bool write_csv(FILE *f, json_object *obj)
     return false;
 }
 
+/* Whether write_csv finds a table in a result. */
+static bool has_table(json_object *obj)
+{
+    json_object_object_foreach(obj, key, val) {
+        (void)key;
+        if (json_object_is_type(val, json_type_object) && has_table(val))
+            return true;
+        if (!json_object_is_type(val, json_type_array) || !json_object_array_length(val))
+            continue;
+        iv_gridmap g;
+        if (json_object_is_type(json_object_array_get_idx(val, 0), json_type_object) ||
+            iv_gridmap_decode(obj, val, &g))
+            return true;
+    }
+    return false;
+}
+
 /* A result with no table: its flat members as key,value lines. */
 static void write_csv_pairs(FILE *f, json_object *obj)
 {
@@ -332,10 +349,19 @@ IV_HANDLER(iv_cmd_export)
             fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
                                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
         } else {
+            /* A command that adds an intervention and reports a fit (inlp, leace) writes the
+             * fit's table: when some results have tables, the others are left out. */
+            bool tables = false;
+            for (size_t i = 0; i < json_object_array_length(results); i++)
+                tables |= has_table(json_object_array_get_idx(results, i));
+            bool first = true;
             for (size_t i = 0; i < json_object_array_length(results); i++) {
                 json_object *r = json_object_array_get_idx(results, i);
-                if (i)
+                if (tables && !has_table(r))
+                    continue;
+                if (!first)
                     fputc('\n', f);
+                first = false;
                 if (!write_csv(f, r))
                     write_csv_pairs(f, r);
             }

@@ -445,13 +445,20 @@ IV_HANDLER(iv_cmd_compare_erasure)
 
 /* ---- pca ---------------------------------------------------------------------------------------------- */
 
+/* The dataset row of the i-th point shown of n rows: every row, or evenly spaced ones. */
+static long shown_row(long i, long n)
+{
+    long shown = n < PCA_MAX_POINTS ? n : PCA_MAX_POINTS;
+    return shown == n ? i : i * n / shown;
+}
+
 /* Up to PCA_MAX_POINTS evenly spaced rows, each (x, y, class). */
 static json_object *points_of(const double *coords, int k, const int *y, long n)
 {
     json_object *pts = json_object_new_array();
     long shown = n < PCA_MAX_POINTS ? n : PCA_MAX_POINTS;
     for (long i = 0; i < shown; i++) {
-        long row = shown == n ? i : i * n / shown;
+        long row = shown_row(i, n);
         json_object *p = json_object_new_array();
         json_object_array_add(p, iv_json_num(coords[row * k]));
         json_object_array_add(p, iv_json_num(k > 1 ? coords[row * k + 1] : 0));
@@ -538,6 +545,17 @@ IV_HANDLER(iv_cmd_pca)
     if (label)
         iv_json_set(obj, "classes", iv_json_doubles(classes.values, classes.k));
     iv_json_set(obj, "points", points_of(coords, (int)k, label ? classes.y : NULL, n));
+    /* the points' axes, so that an export's table says what each column and row is */
+    json_object *cols = json_object_new_array(), *rows_shown = json_object_new_array();
+    json_object_array_add(cols, json_object_new_string("PC1"));
+    json_object_array_add(cols, json_object_new_string("PC2"));
+    json_object_array_add(cols, json_object_new_string("class"));
+    for (long i = 0; i < (n < PCA_MAX_POINTS ? n : PCA_MAX_POINTS); i++)
+        json_object_array_add(rows_shown, json_object_new_int64(shown_row(i, n)));
+    iv_json_set(obj, "x", cols);
+    iv_json_set_str(obj, "x_name", "coordinate");
+    iv_json_set(obj, "y", rows_shown);
+    iv_json_set_str(obj, "y_name", "row");
     if (values_differ(clean, now, (size_t)n * (size_t)w)) {
         iv_pca_project(&p, now, n, w, coords, err); /* on the clean components, about the clean mean */
         iv_json_set(obj, "erased_points", points_of(coords, (int)k, label ? classes.y : NULL, n));

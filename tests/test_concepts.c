@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "concepts.h"
+#include "files.h"
 #include "formats/formats.h"
 #include "kinds.h"
 #include "labels.h"
@@ -401,6 +402,42 @@ static void test_session_keeps_every_fit(void **state)
     iv_workspace_free(ws);
 }
 
+/* Every result exports as CSV: the fit's table (not the intervention it added), the points with
+ * their columns named and their dataset rows. */
+static void test_exports(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    char dir[] = "/tmp/iv-concepts-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const struct {
+        const char *command, *file, *head;
+    } cases[] = {
+        {"inlp h1 gt", "i.csv", "iteration,train_accuracy,holdout_accuracy,majority,removed,kept\n1,"},
+        {"probe all gt", "p.csv", "site,width,train_accuracy,holdout_accuracy,majority\ninput,2,"},
+        {"pca h1 gt", "c.csv", "row\\coordinate,PC1,PC2,class\n0,"},
+        {"compare-erasure h1 gt", "e.csv", "method,removed,probe_train,probe_holdout,"},
+        {"labels", "l.csv", "label,kind,classes,majority,from\ngt,binary,\"0: 66, 1: 55\","},
+    };
+    test_run(ws, "label gt = x > y");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = iv_xasprintf("%s/%s", dir, cases[i].file);
+        char *line = iv_xasprintf("clear; export \"%s\" %s", cases[i].command, path);
+        test_run(ws, line);
+        iv_error err;
+        char *text = iv_read_file(path, 1 << 24, NULL, &err);
+        assert_non_null(text);
+        if (strncmp(text, cases[i].head, strlen(cases[i].head)) != 0)
+            fail_msg("%s wrote:\n%.200s", cases[i].command, text);
+        free(text);
+        unlink(path);
+        free(path);
+        free(line);
+    }
+    rmdir(dir);
+    iv_workspace_free(ws);
+}
+
 static void test_bad_words(void **state)
 {
     (void)state;
@@ -463,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_steering_through_a_linear_readout),
         cmocka_unit_test(test_pca),
         cmocka_unit_test(test_session_keeps_every_fit),
+        cmocka_unit_test(test_exports),
         cmocka_unit_test(test_bad_words),
     };
     return cmocka_run_group_tests_name("concepts", tests, NULL, NULL);
