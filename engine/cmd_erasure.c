@@ -204,22 +204,31 @@ static json_object *inlp_record(const iv_inlp_result *res)
     return rows;
 }
 
-IV_HANDLER(iv_cmd_inlp)
+/* SITE LABEL [INLP OPTIONS] read, the label's rows taken and INLP run on them: the site, or -1
+ * with a message (nothing to free then). */
+static int fit_inlp(iv_workspace *ws, int argc, char **argv, inlp_words *w, iv_concept_rows *r,
+                    iv_inlp_result *res, iv_error *err)
 {
     int site = site_of(ws, argv[0], err);
-    inlp_words w;
-    if (site < 0 || read_inlp_words(argc - 2, argv + 2, &w, err) < 0)
+    if (site < 0 || read_inlp_words(argc - 2, argv + 2, w, err) < 0 ||
+        rows_to_erase(ws, site, argv[1], r, err) < 0)
         return -1;
-    iv_concept_rows r;
-    if (rows_to_erase(ws, site, argv[1], &r, err) < 0)
-        return -1;
-    iv_inlp_result res;
-    int rc = iv_inlp_fit(&r.train, &r.test, &w.opt, &res, err);
-    if (rc < 0) {
-        iv_concept_rows_free(&r);
+    if (iv_inlp_fit(&r->train, &r->test, &w->opt, res, err) < 0) {
+        iv_concept_rows_free(r);
         return -1;
     }
-    int kept_steps = steps_kept(&res);
+    return site;
+}
+
+IV_HANDLER(iv_cmd_inlp)
+{
+    inlp_words w;
+    iv_concept_rows r;
+    iv_inlp_result res;
+    int site = fit_inlp(ws, argc, argv, &w, &r, &res, err);
+    if (site < 0)
+        return -1;
+    int rc, kept_steps = steps_kept(&res);
     if (w.upto > kept_steps) {
         iv_error_set(err, "upto=%d: INLP removed directions in %d step%s (it stopped when %s)",
                      w.upto, kept_steps, kept_steps == 1 ? "" : "s", stop_text(res.stop));
@@ -392,22 +401,15 @@ static int compare_row(iv_workspace *ws, int site, const char *method, const iv_
 
 IV_HANDLER(iv_cmd_compare_erasure)
 {
-    int site = site_of(ws, argv[0], err);
     inlp_words w;
-    if (site < 0 || read_inlp_words(argc - 2, argv + 2, &w, err) < 0)
-        return -1;
     iv_concept_rows r;
-    if (rows_to_erase(ws, site, argv[1], &r, err) < 0)
-        return -1;
     iv_inlp_result res;
-    iv_lowrank inlp = {0}, leace = {0};
-    int rc = iv_inlp_fit(&r.train, &r.test, &w.opt, &res, err);
-    if (rc < 0) {
-        iv_concept_rows_free(&r);
+    int site = fit_inlp(ws, argc, argv, &w, &r, &res, err);
+    if (site < 0)
         return -1;
-    }
+    iv_lowrank inlp = {0}, leace = {0};
     int kept_steps = steps_kept(&res);
-    rc = iv_inlp_eraser(&res, w.upto >= 0 && w.upto < kept_steps ? w.upto : kept_steps, &inlp,
+    int rc = iv_inlp_eraser(&res, w.upto >= 0 && w.upto < kept_steps ? w.upto : kept_steps, &inlp,
                         err);
     if (rc == 0)
         rc = iv_leace_fit(&r.train, &leace, err);

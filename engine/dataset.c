@@ -50,6 +50,14 @@ void iv_dataset_free(iv_dataset *ds)
     free(ds);
 }
 
+int iv_dataset_label_column(const iv_dataset *ds, const char *name)
+{
+    for (int i = 0; ds && i < ds->n_labels; i++)
+        if (strcmp(ds->label_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
 char *iv_dataset_join_names(int n, char *const *names)
 {
     iv_buf b = {0};

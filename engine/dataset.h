@@ -48,6 +48,9 @@ iv_dataset *iv_dataset_sample(int argc, char *const *argv, int n_inputs, char *c
                               uint64_t default_seed, iv_error *err);
 void iv_dataset_free(iv_dataset *ds);
 
+/* The index of label column `name` in ds's labels, or -1 (also for no dataset). */
+int iv_dataset_label_column(const iv_dataset *ds, const char *name);
+
 /* "x, y": a list of names as error messages show it ("(none)" for none); allocated. */
 char *iv_dataset_join_names(int n, char *const *names);
 

@@ -286,6 +286,8 @@ static double patch_fixed(const iv_intervention *iv, const iv_apply_ctx *ctx, in
     return ctx->source->site[iv->addr.site][iv->addr.idx[j]];
 }
 
+#define MAX_NUMBERS ((long)IV_MAX_WIDTH * 64) /* numbers an option may give */
+
 /* ---- rotate: h = h + (h_source - h) Q^T Q, the source's part in a subspace -------------------- */
 
 static const char *const rotate_words[] = {"dims=", "seed=", "basis=", NULL};
@@ -300,26 +302,8 @@ static int rotate_option(iv_intervention *iv, const char *key, size_t klen, cons
         iv->dims = (int)l;
         return 0;
     }
-    if (klen == 5 && strncmp(key, "basis", 5) == 0) {
-        /* Numbers separated by commas, the basis row by row; checked once the address is known. */
-        free(iv->values);
-        iv->values = NULL;
-        iv->n_given = 0;
-        for (const char *p = val; *p;) {
-            size_t len = strcspn(p, ",");
-            char num[64];
-            double v;
-            snprintf(num, sizeof num, "%.*s", (int)(len < sizeof num ? len : sizeof num - 1), p);
-            if (len >= sizeof num || iv_parse_double(num, &v) < 0)
-                return iv_error_set(err, "basis=: '%s' is not a finite number", num);
-            if (iv->n_given >= IV_MAX_WIDTH * 64)
-                return iv_error_set(err, "basis=: too many numbers");
-            iv->values = iv_xrealloc(iv->values, sizeof(double) * (size_t)(iv->n_given + 1));
-            iv->values[iv->n_given++] = v;
-            p += len + (p[len] == ',');
-        }
-        return 0;
-    }
+    if (klen == 5 && strncmp(key, "basis", 5) == 0) /* checked once the address is known */
+        return iv_parse_number_list("basis", val, MAX_NUMBERS, &iv->values, &iv->n_given, err);
     return random_option(iv, key, klen, val, err) == 0 && klen == 4 ? 0 : 1;
 }
 

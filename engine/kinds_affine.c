@@ -16,29 +16,6 @@
 
 #define MAX_NUMBERS ((long)IV_MAX_WIDTH * 64) /* numbers one option may give */
 
-/* Numbers separated by commas into a fresh array; n gets how many. */
-static int read_numbers(const char *key, const char *val, double **out, int *n, iv_error *err)
-{
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    for (const char *p = val; *p;) {
-        size_t len = strcspn(p, ",");
-        char num[64];
-        double v;
-        snprintf(num, sizeof num, "%.*s", (int)(len < sizeof num ? len : sizeof num - 1), p);
-        if (len >= sizeof num || iv_parse_double(num, &v) < 0)
-            return iv_error_set(err, "%s=: '%s' is not a finite number", key, num);
-        if (*n >= MAX_NUMBERS)
-            return iv_error_set(err, "%s=: more than %ld numbers", key, MAX_NUMBERS);
-        if ((*n & (*n - 1)) == 0 || *n == 0) /* grown by doubling */
-            *out = iv_xrealloc(*out, sizeof(double) * (size_t)(*n ? 2 * *n : 1));
-        (*out)[(*n)++] = v;
-        p += len + (p[len] == ',');
-    }
-    return 0;
-}
-
 static void write_numbers(iv_buf *b, const double *v, long n)
 {
     for (long i = 0; i < n; i++) /* %.17g: a session puts back the very same doubles */
@@ -60,7 +37,7 @@ int iv_project_option(iv_intervention *iv, const char *key, size_t klen, const c
         return 0;
     }
     if (klen == 6 && strncmp(key, "eraser", 6) == 0)
-        return read_numbers("eraser", val, &iv->values, &iv->n_given, err);
+        return iv_parse_number_list("eraser", val, MAX_NUMBERS, &iv->values, &iv->n_given, err);
     return 1;
 }
 
@@ -174,7 +151,7 @@ int iv_add_option(iv_intervention *iv, const char *key, size_t klen, const char 
         return 0;
     }
     if (klen == 6 && strncmp(key, "vector", 6) == 0)
-        return read_numbers("vector", val, &iv->values, &iv->n_given, err);
+        return iv_parse_number_list("vector", val, MAX_NUMBERS, &iv->values, &iv->n_given, err);
     return 1;
 }
 

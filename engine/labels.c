@@ -6,21 +6,11 @@
 #include <string.h>
 
 #include "budget.h"
+#include "build.h"
 #include "pass.h"
 #include "rng.h"
 
 /* ---- labels defined over the inputs ------------------------------------------------------------ */
-
-static bool valid_name(const char *s)
-{
-    if (!*s || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
-        return false;
-    for (; *s; s++)
-        if (!(*s == '_' || *s == '.' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-              (*s >= 'A' && *s <= 'Z')))
-            return false;
-    return true;
-}
 
 /* The name of a definition "NAME = EXPR": its length. */
 static size_t def_name_len(const char *def) { return strcspn(def, " ="); }
@@ -34,18 +24,10 @@ static int find_def(const iv_workspace *ws, const char *name)
     return -1;
 }
 
-static int find_column(const iv_dataset *ds, const char *name)
-{
-    for (int i = 0; ds && i < ds->n_labels; i++)
-        if (strcmp(ds->label_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
 /* Sets column `name` of ds to values (n), adding the column when it is new. */
 static void set_column(iv_dataset *ds, const char *name, const double *values)
 {
-    int col = find_column(ds, name);
+    int col = iv_dataset_label_column(ds, name);
     if (col < 0) {
         int k = ds->n_labels;
         double *labels = iv_xmalloc(sizeof(double) * (size_t)ds->n * (size_t)(k + 1));
@@ -118,14 +100,14 @@ void iv_labels_apply(const iv_workspace *ws, iv_dataset *ds)
 int iv_label_define(iv_workspace *ws, const char *name, const char *expr, iv_error *err)
 {
     const iv_model *m = ws->model;
-    if (!valid_name(name))
-        return iv_error_set(err, "'%s' is not a label name (a letter or _, then letters, digits, "
-                            "_ or .)", name);
+    if (!iv_is_identifier(name)) /* named as inputs and layers are */
+        return iv_error_set(err, "'%s' is not a label name (a letter or _, then letters, digits "
+                            "or _)", name);
     for (int i = 0; i < m->n_inputs; i++)
         if (strcmp(m->input_names[i], name) == 0)
             return iv_error_set(err, "'%s' is an input of the model; name the label otherwise",
                                 name);
-    int col = find_column(ws->data, name);
+    int col = iv_dataset_label_column(ws->data, name);
     if (col >= 0 && find_def(ws, name) < 0)
         return iv_error_set(err, "'%s' is a label column of the dataset (%s); name the new label "
                             "otherwise", name, ws->data->spec);
@@ -158,7 +140,7 @@ int iv_label_undefine(iv_workspace *ws, const char *name, iv_error *err)
     memmove(ws->label_defs + at, ws->label_defs + at + 1,
             sizeof(char *) * (size_t)(ws->n_label_defs - 1 - at));
     ws->n_label_defs--;
-    int col = find_column(ws->data, name);
+    int col = iv_dataset_label_column(ws->data, name);
     if (col >= 0) {
         if (ws->label_column == col)
             ws->label_column = -1;
@@ -196,7 +178,7 @@ int iv_label_classes(const iv_dataset *ds, const char *name, iv_classes *out, iv
     memset(out, 0, sizeof *out);
     if (!ds)
         return iv_error_set(err, "no dataset: set one with 'data', then name one of its labels");
-    int col = find_column(ds, name);
+    int col = iv_dataset_label_column(ds, name);
     if (col < 0) {
         if (ds->n_labels == 0)
             return iv_error_set(err, "no label '%s': the dataset (%s) has no labels; define one "
@@ -327,6 +309,13 @@ float *iv_site_values(iv_workspace *ws, int site, iv_error *err)
                                        "a site's values on the dataset", err)};
     if (!k.out)
         return NULL;
+    bool changed = false; /* by an intervention at the site or before it */
+    for (int i = 0; i < ws->count; i++)
+        changed |= ws->list[i].enabled && ws->list[i].addr.site <= site;
+    if (!changed) { /* the clean values, which the reference already holds */
+        memcpy(k.out, ws->ref_acts->site[site], sizeof(float) * (size_t)ws->data->n * (size_t)w);
+        return k.out;
+    }
     if (iv_workspace_pass(ws, ws->list, ws->count, site, take_chunk, &k, err) < 0) {
         free(k.out);
         return NULL;

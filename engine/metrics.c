@@ -293,9 +293,9 @@ const char *iv_loss_name(const iv_workspace *ws)
 
 static int find_label_column(const iv_dataset *ds, const char *column, iv_error *err)
 {
-    for (int i = 0; i < ds->n_labels; i++)
-        if (strcmp(ds->label_names[i], column) == 0)
-            return i;
+    int col = iv_dataset_label_column(ds, column);
+    if (col >= 0)
+        return col;
     char *names = iv_dataset_join_names(ds->n_labels, ds->label_names);
     iv_error_set(err, "label '%s': the dataset (%s) has no such column; its label columns: %s",
                  column, ds->spec, names);

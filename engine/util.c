@@ -254,3 +254,26 @@ void iv_format_number(char *buf, size_t n, double v)
         v = 0;
     snprintf(buf, n, "%.7g", v);
 }
+
+int iv_parse_number_list(const char *key, const char *val, long most, double **out, int *n,
+                         iv_error *err)
+{
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    for (const char *p = val; *p;) {
+        size_t len = strcspn(p, ",");
+        char num[64];
+        double v;
+        snprintf(num, sizeof num, "%.*s", (int)(len < sizeof num ? len : sizeof num - 1), p);
+        if (len >= sizeof num || iv_parse_double(num, &v) < 0)
+            return iv_error_set(err, "%s=: '%s' is not a finite number", key, num);
+        if (*n >= most)
+            return iv_error_set(err, "%s=: more than %ld numbers", key, most);
+        if ((*n & (*n - 1)) == 0) /* grown by doubling: at 0, 1, 2, 4, ... */
+            *out = iv_xrealloc(*out, sizeof(double) * (size_t)(*n ? 2 * *n : 1));
+        (*out)[(*n)++] = v;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}

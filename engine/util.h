@@ -58,6 +58,10 @@ void iv_buf_free(iv_buf *b);
 int iv_parse_double(const char *s, double *out);
 /* Parses a whole string as an integer in [lo, hi]. */
 int iv_parse_int(const char *s, long lo, long hi, long *out);
+/* Parses numbers separated by commas, the value of an option key= (basis=0.6,-0.8), into a fresh
+ * array (the old *out freed); *n gets how many. At most `most` numbers; messages name the key. */
+int iv_parse_number_list(const char *key, const char *val, long most, double **out, int *n,
+                         iv_error *err);
 
 /* Formats a float32-derived value with the precision float32 carries: 5, 8.99, 1.818182, -0.5. */
 void iv_format_number(char *buf, size_t n, double v);

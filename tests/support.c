@@ -7,6 +7,8 @@
 
 #include "support.h"
 
+#include <string.h>
+
 #include "commands.h"
 #include "formats/text.h"
 
@@ -35,4 +37,12 @@ const char *test_run_fails(iv_workspace *ws, const char *line)
     if (iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err) == 0)
         fail_msg("'%s' should have failed", line);
     return err.msg;
+}
+
+void expect_error(int rc, const iv_error *err, const char *part)
+{
+    assert_int_equal(rc, -1);
+    if (!strstr(err->msg, part))
+        fail_msg("message '%s' does not say '%s'", err->msg, part);
+    assert_null(strchr(err->msg, '\n'));
 }

@@ -13,4 +13,7 @@ void test_run(iv_workspace *ws, const char *line);
 /* Runs a line that must fail; returns its message (static: the next call overwrites it). */
 const char *test_run_fails(iv_workspace *ws, const char *line);
 
+/* A call that must fail (rc -1) with a one-line message containing `part`. */
+void expect_error(int rc, const iv_error *err, const char *part);
+
 #endif

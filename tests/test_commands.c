@@ -336,7 +336,7 @@ static void test_errors_prefixed_once(void **state)
         {"regions input", "regions: ", "regions: 'input' is not a layer (e.g. regions h1)"},
         {"activations q", "activations: ", "activations: unknown site 'q'"},
         {"label 3 = x", "label: ", "label: '3' is not a label name (a letter or _, then letters, "
-                                   "digits, _ or .)"},
+                                   "digits or _)"},
         {"labels x", "labels: ", "labels: expected labels"},
         {"split 2", "split: ", NULL},
         {"probe h1 nope", "probe: ", NULL},

@@ -166,14 +166,6 @@ static double *erased(const dataset *s, const iv_lowrank *e)
     return out;
 }
 
-static void expect_error(int rc, const iv_error *err, const char *part_of)
-{
-    assert_int_equal(rc, -1);
-    if (!strstr(err->msg, part_of))
-        fail_msg("message '%s' does not say '%s'", err->msg, part_of);
-    assert_null(strchr(err->msg, '\n'));
-}
-
 /* A fresh probe fitted on train X P and scored on held-out X P. */
 static double fresh_probe(iv_probe_kind kind, const iv_labelled *train, const iv_labelled *held,
                           const iv_lowrank *e)

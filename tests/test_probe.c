@@ -167,14 +167,6 @@ static double penalised_gradient(const dataset *s, const double *w, double b, in
     return worst;
 }
 
-static void expect_error(int rc, const iv_error *err, const char *part)
-{
-    assert_int_equal(rc, -1);
-    if (!strstr(err->msg, part))
-        fail_msg("message '%s' does not say '%s'", err->msg, part);
-    assert_null(strchr(err->msg, '\n'));
-}
-
 /* ---- linear algebra ----------------------------------------------------------------------------- */
 
 static void test_covariance(void **state)

@@ -3265,6 +3265,73 @@ static int record_rows(const char *text, wchar_t rows[][256], int max)
     return n;
 }
 
+/* The row of the chart rows (top first) where a value on a 0-to-1 axis of n rows falls. */
+static int unit_row(double v, int n) { return (int)lround((1 - v) * (n - 1)); }
+
+/* A fabricated INLP record: held-out accuracy 1, 0.75, 0.5 against chance 0.5, training 1 at
+ * every step. The held-out line starts at the top left and ends on the chance line, which it
+ * hides there; the training line runs along the top, under the held-out one at the first step. */
+static void test_inlp_chart_fabricated(void **state)
+{
+    (void)state;
+    setlocale(LC_ALL, "C.UTF-8");
+    json_object *r = json_tokener_parse(
+        "{\"record\": [{\"iteration\": 1, \"train_accuracy\": 1, \"holdout_accuracy\": 1, "
+        "\"majority\": 0.5}, {\"iteration\": 2, \"train_accuracy\": 1, \"holdout_accuracy\": "
+        "0.75, \"majority\": 0.5}, {\"iteration\": 3, \"train_accuracy\": 1, "
+        "\"holdout_accuracy\": 0.5, \"majority\": 0.5}]}");
+    tui t;
+    start(&t, 24, 80, false);
+    char *text = tui_record_chart_text(r, 60, 11);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "per iteration, 1 to 3"));
+    static wchar_t rows[32][256];
+    int n = record_rows(text, rows, 32);
+    assert_int_equal(n, 11); /* a row per 0.1 */
+    int last = (int)wcslen(rows[0]) - 1;
+    assert_int_equal(rows[0][0], L'█');                 /* held out 1 at step 1, over training */
+    assert_int_equal(rows[0][last], L'·');              /* training 1 at step 3 */
+    assert_int_equal(rows[unit_row(0.5, n)][last], L'█'); /* held out on chance at step 3 */
+    assert_int_equal(rows[unit_row(0.5, n)][0], L'-');    /* chance alone at step 1 */
+    assert_non_null(strstr(text, "      0.8 |")); /* ticks every 0.2 on the left */
+    free(text);
+    json_object_put(r);
+    finish(&t);
+}
+
+/* A fabricated steering sweep of two classes: p(he) falls from 1 to 0 as p(she) rises. */
+static void test_probability_chart_fabricated(void **state)
+{
+    (void)state;
+    setlocale(LC_ALL, "C.UTF-8");
+    json_object *r = json_tokener_parse(
+        "{\"sweep\": \"alpha of #1 (add at h1)\", \"points\": ["
+        "{\"value\": 0, \"clean\": [0, 0], \"intervened\": [0, 0], \"probabilities\": [1, 0]},"
+        "{\"value\": 1, \"clean\": [0, 0], \"intervened\": [0, 0], \"probabilities\": [0.5, 0.5]},"
+        "{\"value\": 2, \"clean\": [0, 0], \"intervened\": [0, 0], \"probabilities\": [0, 1]}]}");
+    tui t;
+    start(&t, 24, 80, false);
+    char *text = tui_probability_chart_text(r, NULL, 60, 11);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "█ class 0  · class 1"));
+    static wchar_t rows[32][256];
+    int n = record_rows(text, rows, 32);
+    assert_int_equal(n, 11);
+    int last = (int)wcslen(rows[n - 1]) - 1;
+    assert_int_equal(rows[0][0], L'█');     /* class 0 at 1 where alpha is 0 */
+    assert_int_equal(rows[n - 1][0], L'·'); /* class 1 at 0 there */
+    assert_int_equal(rows[n - 1][last], L'█');
+    assert_int_equal(rows[unit_row(0.5, n)][last / 2], L'█'); /* both at 0.5: class 0 on top */
+    free(text);
+    /* a sweep without probabilities (a regression head) has no such chart */
+    json_object *plain = json_tokener_parse("{\"points\": [{\"value\": 0, \"clean\": 1}, "
+                                            "{\"value\": 1, \"clean\": 2}]}");
+    assert_null(tui_probability_chart_text(plain, NULL, 60, 11));
+    json_object_put(plain);
+    json_object_put(r);
+    finish(&t);
+}
+
 /* A fabricated search: loss 2, 1, 0 and IIA 0, 0.5, 1 over three epochs. The loss falls from the
  * top row to the bottom as the IIA rises from the bottom to the top, and at epoch 2 both are half
  * way: the same cell. */
@@ -3964,6 +4031,8 @@ int main(void)
         cmocka_unit_test(test_causal_graph_hierarchical),
         cmocka_unit_test(test_screen_causal_160x48),
         cmocka_unit_test(test_record_chart_fabricated),
+        cmocka_unit_test(test_inlp_chart_fabricated),
+        cmocka_unit_test(test_probability_chart_fabricated),
         cmocka_unit_test(test_record_chart_of_train),
         cmocka_unit_test(test_iia_panel),
         cmocka_unit_test(test_iia_panel_alone),

@@ -209,6 +209,42 @@ char *tui_chart_text(json_object *sweep, const iv_model *m, int width, int heigh
     return b.data;
 }
 
+/* The labels of an axis from 0 to 1, each on the row it falls on. */
+static void fraction_labels(char (*right)[32], int height)
+{
+    double ticks[16], step;
+    int n = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
+    for (int k = 0; k < n; k++)
+        snprintf(right[value_row(ticks[k], 0, 1, height)], 32, "%g", ticks[k]);
+}
+
+/* A height of whole rows per 0.1 when there is room for ten of them. */
+static int unit_height(int height) { return height >= 11 ? 1 + (height - 1) / 10 * 10 : height; }
+
+/* The rows of a plot from 0 (bottom) to 1 (top) with its labels on the left: each cell the glyph of
+ * the lowest bit set in it (glyph[b] for bit b), so the series plotted as bit 0 is drawn over the
+ * others. */
+static void unit_rows(iv_buf *b, const unsigned char *grid, int label_w, int plot_w, int height,
+                      const char *const *glyph, int n_glyphs)
+{
+    char (*left)[32] = iv_xcalloc((size_t)height, sizeof *left);
+    fraction_labels(left, height);
+    for (int r = 0; r < height; r++) {
+        iv_buf_printf(b, "%*s |", label_w - 1, left[r]);
+        for (int c = 0; c < plot_w; c++) {
+            unsigned char g = grid[r * plot_w + c];
+            int bit = 0;
+            while (bit < n_glyphs && !(g & (1u << bit)))
+                bit++;
+            iv_buf_printf(b, "%s", bit < n_glyphs ? glyph[bit] : " ");
+        }
+        while (b->len && b->data[b->len - 1] == ' ')
+            b->data[--b->len] = '\0';
+        iv_buf_append(b, "\n", 1);
+    }
+    free(left);
+}
+
 /* ---- a sweep's class probabilities ----------------------------------------------------------------- */
 
 #define PROB_SERIES 4 /* classes drawn, each in a glyph of its own; the others are left out */
@@ -234,8 +270,7 @@ char *tui_probability_chart_text(json_object *sweep, const iv_model *m, int widt
             p[c * n + i] = v ? json_object_get_double(v) : NAN;
         }
     }
-    if (height >= 11)
-        height = 1 + (height - 1) / 10 * 10; /* a whole number of rows per 0.1 */
+    height = unit_height(height);
     enum { LABEL = 10 };
     int plot_w = width - LABEL - 1;
     unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
@@ -257,26 +292,8 @@ char *tui_probability_chart_text(json_object *sweep, const iv_model *m, int widt
     if (shown < k)
         iv_buf_printf(&b, "  (first %d of %d)", shown, k);
     iv_buf_append(&b, "\n", 1);
-    char (*left)[32] = iv_xcalloc((size_t)height, sizeof *left);
-    double ticks[16], step;
-    int n_ticks = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
-    for (int t = 0; t < n_ticks; t++)
-        snprintf(left[value_row(ticks[t], 0, 1, height)], 32, "%g", ticks[t]);
-    for (int r = 0; r < height; r++) {
-        iv_buf_printf(&b, "%*s |", LABEL - 1, left[r]);
-        for (int c = 0; c < plot_w; c++) {
-            unsigned char g = grid[r * plot_w + c];
-            int cls = 0;
-            while (cls < shown && !(g & (1u << cls)))
-                cls++;
-            iv_buf_printf(&b, "%s", cls < shown ? glyph[cls] : " "); /* the first class wins */
-        }
-        while (b.len && b.data[b.len - 1] == ' ')
-            b.data[--b.len] = '\0';
-        iv_buf_append(&b, "\n", 1);
-    }
+    unit_rows(&b, grid, LABEL, plot_w, height, glyph, shown); /* the first class on top */
     x_axis(&b, LABEL, plot_w, x[0], x[n - 1], false);
-    free(left);
     free(grid);
     free(x);
     free(p);
@@ -304,14 +321,6 @@ static double number_of(json_object *row, const char *key)
     return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
 }
 
-/* The labels of a right axis from 0 to 1, each on the row it falls on. */
-static void fraction_labels(char (*right)[32], int height)
-{
-    double ticks[16], step;
-    int n = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
-    for (int k = 0; k < n; k++)
-        snprintf(right[value_row(ticks[k], 0, 1, height)], 32, "%g", ticks[k]);
-}
 
 /* An INLP record: held-out and training accuracy per iteration on 0 to 1, with the largest
  * class's rate (chance) as a line across: the accuracy falls to it as directions are removed. */
@@ -328,8 +337,7 @@ static char *accuracy_chart(json_object *record, int n, int width, int height)
     }
     enum { LABEL = 10 };
     int plot_w = width - LABEL - 1;
-    if (height >= 11)
-        height = 1 + (height - 1) / 10 * 10; /* a whole number of rows per 0.1 */
+    height = unit_height(height);
     unsigned char *grid = iv_xcalloc((size_t)(height * plot_w), 1);
     plot_series(grid, plot_w, height, x, chance, n, 0, 1, 4);
     plot_series(grid, plot_w, height, x, train, n, 0, 1, 2);
@@ -338,24 +346,10 @@ static char *accuracy_chart(json_object *record, int n, int width, int height)
     iv_buf b = {0};
     iv_buf_printf(&b, "per iteration, 1 to %g:  %s held-out accuracy  %s training  - chance (the "
                   "largest class)\n", x[n - 1], full, dot);
-    char (*left)[32] = iv_xcalloc((size_t)height, sizeof *left);
-    double ticks[16], step;
-    int n_ticks = tui_nice_ticks(0, 1, height / 2 + 1 < 6 ? height / 2 + 1 : 6, ticks, &step);
-    for (int k = 0; k < n_ticks; k++)
-        snprintf(left[value_row(ticks[k], 0, 1, height)], 32, "%g", ticks[k]);
-    for (int r = 0; r < height; r++) {
-        iv_buf_printf(&b, "%*s |", LABEL - 1, left[r]);
-        for (int c = 0; c < plot_w; c++) {
-            unsigned char g = grid[r * plot_w + c];
-            iv_buf_printf(&b, "%s", g & 1 ? full : g & 2 ? dot : g & 4 ? "-" : " ");
-        }
-        while (b.len && b.data[b.len - 1] == ' ')
-            b.data[--b.len] = '\0';
-        iv_buf_append(&b, "\n", 1);
-    }
+    const char *const glyph[3] = {full, dot, "-"}; /* held out over training over chance */
+    unit_rows(&b, grid, LABEL, plot_w, height, glyph, 3);
     x_axis(&b, LABEL, plot_w, x[0], x[n - 1], true);
     iv_buf_printf(&b, "%*s iteration\n", LABEL + plot_w / 2 - 5, "");
-    free(left);
     free(grid);
     free(x);
     free(test);
