@@ -370,22 +370,64 @@ IV_HANDLER(iv_cmd_leace)
 
 /* ---- compare-erasure -------------------------------------------------------------------------------- */
 
+/* What the network's output does with an eraser at the site, over the dataset: the loss gap and
+ * the mean distance of each output from its clean one, from one pass. */
+typedef struct output_effect {
+    iv_metrics_acc acc;
+    double change; /* sum over rows of |y - y_clean| */
+    long rows;
+} output_effect;
+
+static int add_output_chunk(const iv_pass_chunk *c, void *user, iv_error *err)
+{
+    (void)err;
+    output_effect *o = user;
+    const iv_workspace *ws = o->acc.ws;
+    int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
+    const float *y = c->acts->site[out], *clean = ws->ref_acts->site[out];
+    iv_metrics_add(&o->acc, y, c->first, c->n, c->samples, false);
+    for (long r = 0; r < c->n * c->samples; r++) {
+        const float *yc = clean + (c->first + r / c->samples) * w;
+        double d2 = 0;
+        for (int k = 0; k < w; k++)
+            d2 += ((double)y[r * w + k] - yc[k]) * ((double)y[r * w + k] - yc[k]);
+        o->change += sqrt(d2);
+    }
+    o->rows += c->n * c->samples;
+    return 0;
+}
+
+static int output_effect_of(iv_workspace *ws, const iv_intervention *iv, double *gap,
+                            double *change, iv_error *err)
+{
+    output_effect o = {0};
+    if (iv_workspace_reference(ws, err) < 0 || iv_metrics_begin(ws, &o.acc, err) < 0)
+        return -1;
+    int rc = iv_workspace_pass(ws, iv, 1, iv_model_output_site(ws->model), add_output_chunk, &o,
+                               err);
+    iv_metrics m;
+    iv_metrics_end(&o.acc, &m);
+    *gap = m.loss_gap;
+    *change = o.rows ? o.change / (double)o.rows : 0;
+    return rc;
+}
+
 /* A row of the comparison: an eraser's directions, the fresh probe after it, how far it moves the
- * activations, and the network's loss gap with it at the site. */
+ * activations, and what the network's output does with it at the site. */
 static int compare_row(iv_workspace *ws, int site, const char *method, const iv_lowrank *e,
                        const iv_concept_rows *r, json_object *rows, iv_error *err)
 {
-    double tr, te, gap = 0;
+    double tr, te, gap = 0, change = 0;
     if (probe_after(r, e, &tr, &te, err) < 0)
         return -1;
     if (e && e->r > 0) {
         iv_intervention iv;
-        if (eraser_intervention(ws, site, e, &iv, err) < 0 ||
-            iv_loss_gap(ws, &iv, 1, &gap, err) < 0) {
-            iv_intervention_clear(&iv);
-            return -1;
-        }
+        int rc = eraser_intervention(ws, site, e, &iv, err);
+        if (rc == 0)
+            rc = output_effect_of(ws, &iv, &gap, &change, err);
         iv_intervention_clear(&iv);
+        if (rc < 0)
+            return -1;
     }
     json_object *row = json_object_new_object();
     iv_json_set_str(row, "method", method);
@@ -394,6 +436,7 @@ static int compare_row(iv_workspace *ws, int site, const char *method, const iv_
     iv_json_set_num(row, "probe_holdout", te);
     iv_json_set_num(row, "mean_square_change",
                     e ? mean_square_change(e, r->values, r->classes.n, r->width) : 0);
+    iv_json_set_num(row, "output_change", change);
     iv_json_set_num(row, "loss_gap", gap);
     json_object_array_add(rows, row);
     return 0;

@@ -267,8 +267,9 @@ static const iv_command table[] = {
      2, 2, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_leace},
     {"compare-erasure", "SITE LABEL [INLP OPTIONS]", "INLP against LEACE at a site, side by side",
      "Fits both (adding neither) and reports for each: the directions removed, a fresh logistic\n"
-     "probe's accuracy after, the mean squared change of the activations, and the network's\n"
-     "loss gap with the eraser at the site.",
+     "probe's accuracy after, the mean squared change of the activations, and what the\n"
+     "network's output does with the eraser at the site: its mean distance from the clean output\n"
+     "(effect's mean |change|) and the loss gap.",
      2, 7, 0, iv_cmd_compare_erasure},
     {"pca", "SITE [LABEL] [k=K]", "the principal components of a site's activations, as a scatter plot",
      "The top K (default 2) eigenvectors of the covariance of the site's clean values over the\n"

@@ -283,6 +283,21 @@ static void test_leace_equalises_class_means(void **state)
     assert_true(num(json_object_array_get_idx(methods, 2), "mean_square_change") <=
                 num(json_object_array_get_idx(methods, 1), "mean_square_change") + 1e-9);
     assert_int_equal(ws->count, 0); /* it adds nothing */
+    assert_true(num(none, "output_change") == 0);
+    /* each eraser's output change and loss gap are what effect reports with it on */
+    const char *const add[2] = {"inlp h1 gt", "leace h1 gt"};
+    for (int m = 1; m < 3; m++) {
+        json_object *row = json_object_array_get_idx(methods, (size_t)m);
+        double change = num(row, "output_change"), gap = num(row, "loss_gap");
+        test_run(ws, add[m - 1]);
+        json_object *eff = run_for(ws, "effect", IV_RESULT_EFFECT, &r);
+        assert_true(fabs(num(eff, "mean_change") - change) <= 1e-9 * (1 + change));
+        assert_true(fabs(num(eff, "loss_gap") - gap) <= 1e-9 * (1 + gap));
+        assert_true(change > 0);
+        test_run(ws, "clear");
+        e = run_for(ws, "compare-erasure h1 gt", IV_RESULT_ERASURE, &r);
+        methods = json_object_object_get(e, "methods");
+    }
     results_free(&r);
     iv_workspace_free(ws);
 }
