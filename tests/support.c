@@ -39,7 +39,7 @@ const char *test_run_fails(iv_workspace *ws, const char *line)
     return err.msg;
 }
 
-void expect_error(int rc, const iv_error *err, const char *part)
+void test_expect_error(int rc, const iv_error *err, const char *part)
 {
     assert_int_equal(rc, -1);
     if (!strstr(err->msg, part))

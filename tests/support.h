@@ -14,6 +14,6 @@ void test_run(iv_workspace *ws, const char *line);
 const char *test_run_fails(iv_workspace *ws, const char *line);
 
 /* A call that must fail (rc -1) with a one-line message containing `part`. */
-void expect_error(int rc, const iv_error *err, const char *part);
+void test_expect_error(int rc, const iv_error *err, const char *part);
 
 #endif

@@ -629,7 +629,7 @@ static void test_pca(void **state)
         assert_true(fabs(m) < 1e-10);
         assert_true(fabs(var / top.variance[c] - 1) < 1e-9);
     }
-    expect_error(iv_pca_project(&top, x, n, 4, coord, &err), &err, "d=4");
+    test_expect_error(iv_pca_project(&top, x, n, 4, coord, &err), &err, "d=4");
     free(coord);
     iv_pca_free(&top);
     iv_pca_free(&p);
@@ -651,47 +651,47 @@ static void test_bad_input(void **state)
     iv_lowrank e;
     iv_pca p;
     iv_error err;
-    expect_error(iv_inlp_fit(&v, &ov, &o, &r, &err), &err,
+    test_expect_error(iv_inlp_fit(&v, &ov, &o, &r, &err), &err,
                  "held-out: d=4 columns, the training rows have 3");
     iv_labelled k3 = v;
     k3.k = 3;
-    expect_error(iv_inlp_fit(&v, &k3, &o, &r, &err), &err, "held-out: k=3 classes");
+    test_expect_error(iv_inlp_fit(&v, &k3, &o, &r, &err), &err, "held-out: k=3 classes");
     iv_labelled one = v;
     one.n = 1;
-    expect_error(iv_inlp_fit(&one, &v, &o, &r, &err), &err, "train: n=1 row");
-    expect_error(iv_leace_fit(&one, &e, &err), &err, "n=1 row");
+    test_expect_error(iv_inlp_fit(&one, &v, &o, &r, &err), &err, "train: n=1 row");
+    test_expect_error(iv_leace_fit(&one, &e, &err), &err, "n=1 row");
     iv_labelled k1 = v;
     k1.k = 1;
-    expect_error(iv_leace_fit(&k1, &e, &err), &err, "k=1 classes");
-    expect_error(iv_inlp_fit(&k1, &k1, &o, &r, &err), &err, "k=1 classes");
+    test_expect_error(iv_leace_fit(&k1, &e, &err), &err, "k=1 classes");
+    test_expect_error(iv_inlp_fit(&k1, &k1, &o, &r, &err), &err, "k=1 classes");
     iv_labelled d0 = v;
     d0.d = 0;
-    expect_error(iv_leace_fit(&d0, &e, &err), &err, "d=0 columns");
-    expect_error(iv_pca_fit(s.x, s.n, 0, 1, &p, &err), &err, "d=0 columns");
-    expect_error(iv_pca_fit(s.x, 1, 3, 1, &p, &err), &err, "n=1 row");
-    expect_error(iv_pca_fit(s.x, s.n, 3, 0, &p, &err), &err, "k=0: expected 1 to 3 components");
-    expect_error(iv_pca_fit(s.x, s.n, 3, 4, &p, &err), &err, "k=4");
+    test_expect_error(iv_leace_fit(&d0, &e, &err), &err, "d=0 columns");
+    test_expect_error(iv_pca_fit(s.x, s.n, 0, 1, &p, &err), &err, "d=0 columns");
+    test_expect_error(iv_pca_fit(s.x, 1, 3, 1, &p, &err), &err, "n=1 row");
+    test_expect_error(iv_pca_fit(s.x, s.n, 3, 0, &p, &err), &err, "k=0: expected 1 to 3 components");
+    test_expect_error(iv_pca_fit(s.x, s.n, 3, 4, &p, &err), &err, "k=4");
     o.iterations = 0;
-    expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "iterations=0");
+    test_expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "iterations=0");
     iv_inlp_options_default(&o);
     o.eps = NAN;
-    expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "eps=nan");
+    test_expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "eps=nan");
     iv_inlp_options_default(&o);
     o.classifier = IV_PROBE_LOGISTIC;
     o.lambda = 0;
-    expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "lambda=0");
+    test_expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "lambda=0");
     iv_inlp_options_default(&o);
     s.x[7] = NAN;
-    expect_error(iv_leace_fit(&v, &e, &err), &err, "row 2 column 1 is nan");
-    expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "row 2 column 1 is nan");
-    expect_error(iv_pca_fit(s.x, s.n, 3, 1, &p, &err), &err, "row 2 column 1 is nan");
+    test_expect_error(iv_leace_fit(&v, &e, &err), &err, "row 2 column 1 is nan");
+    test_expect_error(iv_inlp_fit(&v, &v, &o, &r, &err), &err, "row 2 column 1 is nan");
+    test_expect_error(iv_pca_fit(s.x, s.n, 3, 1, &p, &err), &err, "row 2 column 1 is nan");
     s.x[7] = 0;
     assert_int_equal(iv_inlp_fit(&v, &v, &o, &r, &err), 0);
-    expect_error(iv_inlp_eraser(&r, r.steps + 1, &e, &err), &err, "upto=");
-    expect_error(iv_inlp_eraser(&r, -1, &e, &err), &err, "upto=-1");
+    test_expect_error(iv_inlp_eraser(&r, r.steps + 1, &e, &err), &err, "upto=");
+    test_expect_error(iv_inlp_eraser(&r, -1, &e, &err), &err, "upto=-1");
     iv_inlp_result_free(&r);
     assert_int_equal(iv_leace_fit(&v, &e, &err), 0);
-    expect_error(iv_lowrank_apply_rows(&e, other.x, other.n, 4, &err), &err,
+    test_expect_error(iv_lowrank_apply_rows(&e, other.x, other.n, 4, &err), &err,
                  "d=4: the rows have 4 columns, the eraser 3");
     iv_lowrank_free(&e);
     dataset_free(&s);

@@ -184,7 +184,7 @@ static void test_covariance(void **state)
     for (int a = 0; a < 5; a++)
         for (int b = 0; b < 5; b++)
             assert_true(cov[a * 5 + b] == cov[b * 5 + a]);
-    expect_error(iv_la_mean_cov(s.x, 1, s.d, mu, cov, &err), &err, "n=1");
+    test_expect_error(iv_la_mean_cov(s.x, 1, s.d, mu, cov, &err), &err, "n=1");
     dataset_free(&s);
 }
 
@@ -224,7 +224,7 @@ static void test_decompositions(void **state)
         }
     /* a solve that cannot be: the message names the matrix and LAPACK's info */
     double bad[4] = {1, 2, 2, 1}, rhs[2] = {1, 1};
-    expect_error(iv_la_spd_solve(bad, 2, rhs, 1, "the covariance", &err), &err,
+    test_expect_error(iv_la_spd_solve(bad, 2, rhs, 1, "the covariance", &err), &err,
                  "the covariance is not positive definite (dposv info 2)");
     double sq[4] = {1, 0, 0, 4};
     double sv[2];
@@ -432,7 +432,7 @@ static void test_logistic_separable(void **state)
     iv_labelled v = view(&s);
     iv_probe p;
     iv_error err;
-    expect_error(iv_probe_logistic(&v, 0, NULL, &p, &err), &err, "lambda=0");
+    test_expect_error(iv_probe_logistic(&v, 0, NULL, &p, &err), &err, "lambda=0");
     assert_null(p.w);
     assert_int_equal(iv_probe_logistic(&v, 0.1, NULL, &p, &err), 0);
     assert_true(p.converged);
@@ -506,8 +506,8 @@ static void test_through_eraser(void **state)
     iv_probe_free(&q);
     iv_lowrank wrong;
     iv_lowrank_init(&wrong, 4, 1);
-    expect_error(iv_probe_accuracy(&p, &v, &wrong, &acc, &err), &err, "the eraser is 4 wide");
-    expect_error(iv_probe_ridge(&v, 1, &wrong, &q, &err), &err, "the eraser is 4 wide");
+    test_expect_error(iv_probe_accuracy(&p, &v, &wrong, &acc, &err), &err, "the eraser is 4 wide");
+    test_expect_error(iv_probe_ridge(&v, 1, &wrong, &q, &err), &err, "the eraser is 4 wide");
     iv_lowrank_free(&wrong);
     iv_lowrank_free(&e);
     iv_probe_free(&p);
@@ -528,37 +528,37 @@ static void test_bad_input(void **state)
     iv_error err;
     iv_labelled one = v;
     one.n = 1;
-    expect_error(iv_probe_ridge(&one, 1, NULL, &p, &err), &err, "n=1 row, expected at least 2");
-    expect_error(iv_probe_logistic(&one, 1, NULL, &p, &err), &err, "n=1 row");
-    expect_error(iv_probe_stats_new(&one, &st, &err), &err, "n=1 row");
+    test_expect_error(iv_probe_ridge(&one, 1, NULL, &p, &err), &err, "n=1 row, expected at least 2");
+    test_expect_error(iv_probe_logistic(&one, 1, NULL, &p, &err), &err, "n=1 row");
+    test_expect_error(iv_probe_stats_new(&one, &st, &err), &err, "n=1 row");
     iv_labelled k1 = v;
     k1.k = 1;
-    expect_error(iv_probe_ridge(&k1, 1, NULL, &p, &err), &err, "k=1 classes, expected at least 2");
+    test_expect_error(iv_probe_ridge(&k1, 1, NULL, &p, &err), &err, "k=1 classes, expected at least 2");
     iv_labelled d0 = v;
     d0.d = 0;
-    expect_error(iv_probe_ridge(&d0, 1, NULL, &p, &err), &err, "d=0 columns");
-    expect_error(iv_probe_ridge(&v, -1, NULL, &p, &err), &err, "lambda=-1");
-    expect_error(iv_probe_ridge(&v, NAN, NULL, &p, &err), &err, "lambda=nan");
+    test_expect_error(iv_probe_ridge(&d0, 1, NULL, &p, &err), &err, "d=0 columns");
+    test_expect_error(iv_probe_ridge(&v, -1, NULL, &p, &err), &err, "lambda=-1");
+    test_expect_error(iv_probe_ridge(&v, NAN, NULL, &p, &err), &err, "lambda=nan");
     s.y[7] = 2;
-    expect_error(iv_probe_ridge(&v, 1, NULL, &p, &err), &err, "row 7 has class 2, expected 0 to 1");
+    test_expect_error(iv_probe_ridge(&v, 1, NULL, &p, &err), &err, "row 7 has class 2, expected 0 to 1");
     s.y[7] = 1;
     s.x[9] = NAN;
-    expect_error(iv_probe_logistic(&v, 1, NULL, &p, &err), &err, "row 4 column 1 is nan");
-    expect_error(iv_probe_stats_new(&v, &st, &err), &err, "is nan");
+    test_expect_error(iv_probe_logistic(&v, 1, NULL, &p, &err), &err, "row 4 column 1 is nan");
+    test_expect_error(iv_probe_stats_new(&v, &st, &err), &err, "is nan");
     s.x[9] = 0;
     for (long i = 0; i < s.n; i++)
         s.y[i] = 0; /* class 1 has no rows */
-    expect_error(iv_probe_logistic(&v, 1, NULL, &p, &err), &err, "class 1 has no rows");
+    test_expect_error(iv_probe_logistic(&v, 1, NULL, &p, &err), &err, "class 1 has no rows");
     s.y[0] = 1;
     assert_int_equal(iv_probe_ridge(&v, 1, NULL, &p, &err), 0);
     dataset other = gaussian_classes(10, 3, 2, shift, 0, 92);
     iv_labelled ov = view(&other);
     double acc;
-    expect_error(iv_probe_accuracy(&p, &ov, NULL, &acc, &err), &err,
+    test_expect_error(iv_probe_accuracy(&p, &ov, NULL, &acc, &err), &err,
                  "d=3: the rows have 3 columns, the probe 2");
     iv_labelled three = v;
     three.k = 3;
-    expect_error(iv_probe_accuracy(&p, &three, NULL, &acc, &err), &err, "k=3");
+    test_expect_error(iv_probe_accuracy(&p, &three, NULL, &acc, &err), &err, "k=3");
     iv_probe_free(&p);
     dataset_free(&other);
     dataset_free(&s);
