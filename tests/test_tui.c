@@ -2346,6 +2346,69 @@ static void test_steering_demo(void **state)
     finish(&t);
 }
 
+/* The concept views at the two sizes every view is kept at, each against its saved dump: the marks
+ * `probe all` leaves beside the site rows (whole even where a wide site's cells reach the output
+ * panel), the INLP accuracy chart, and the class probabilities a steering sweep charts. */
+static void test_concept_screens(void **state)
+{
+    (void)state;
+    static const struct {
+        int rows, cols;
+        bool colour;
+        const char *size;
+    } cases[] = {{24, 80, true, "80x24-colour"}, {48, 160, false, "160x48-nocolour"}};
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char here[4096];
+    assert_non_null(getcwd(here, sizeof here));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tui t;
+        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
+        /* loaded from the source directory, so that the file names the dumps show are the same in
+         * any build directory */
+        assert_int_equal(chdir(srcdir), 0);
+        int status = tui_run(&t, "model sample_models/pronoun/pronoun.nn; data load "
+                                 "sample_models/pronoun/pronoun.npz; input row 0; probe all gender");
+        assert_int_equal(chdir(here), 0);
+        assert_int_equal(status, 0);
+        tui_popup_free(&t.popup);
+        tui_draw(&t);
+        /* every site's mark, whole: the two wide ones under their scale, the output's beside it */
+        int input = find_row(0, " input "), hidden = find_row(input, " hidden[");
+        if (!(input > 0 && hidden > input))
+            fail_msg("no site rows:\n%s", dump(false));
+        int mark = find_row(input, "gender 1.00");
+        assert_true(mark >= input && mark <= input + 1);
+        mark = find_row(hidden, "gender 1.00");
+        assert_true(mark >= hidden && mark <= hidden + 1);
+        assert_true(find_row(hidden, cases[c].cols >= 160 ? "probe gender 1.00 (chance 0.53)"
+                                                          : "gender 1.00") > hidden);
+        char name[64], *got = dump(cases[c].colour);
+        snprintf(name, sizeof name, "probe-marks-%s", cases[c].size);
+        compare_with(name, got);
+        free(got);
+
+        assert_int_equal(tui_run(&t, "inlp input gender"), 0);
+        tui_draw(&t);
+        assert_true(find_row(0, "per iteration, 1 to 7:") > 0);
+        assert_true(find_row(0, "held-out accuracy") > 0);
+        got = dump(cases[c].colour);
+        snprintf(name, sizeof name, "inlp-chart-%s", cases[c].size);
+        compare_with(name, got);
+        free(got);
+        tui_popup_free(&t.popup);
+
+        assert_int_equal(tui_run(&t, "clear; steer hidden gender alpha=0.5; sweep alpha -1 1 21"), 0);
+        tui_draw(&t);
+        assert_true(find_row(0, "probabilities as alpha of #1 (add at hidden) runs from -1 to 1") >
+                    0);
+        got = dump(cases[c].colour);
+        snprintf(name, sizeof name, "steer-sweep-%s", cases[c].size);
+        compare_with(name, got);
+        free(got);
+        finish(&t);
+    }
+}
+
 /* ---- a lecture's files, named from its own directory ------------------------------------------ */
 
 /* The tests that change the working directory go back to it even when they fail half way, so
@@ -4014,6 +4077,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_causal_abstraction_demo_elsewhere, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_inlp_demo, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_steering_demo, remember_dir, back_to_dir),
+        cmocka_unit_test(test_concept_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_runs_from_another_directory, remember_dir, back_to_dir),

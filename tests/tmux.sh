@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 33
+plan 38
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -158,3 +158,25 @@ keys k X
 shows k "shown: 31 of 121 bases, 121 of 121 sources, evenly" "X draws the interchange matrix"
 keys k x E
 shows k "error: 0 " "E shows the matrix again by the error"
+
+# Concepts on the pronoun sample: probe all marks every site row, inlp charts its accuracy per
+# step, a steering sweep charts the class probabilities, pca draws the scatter plot.
+start p 100 30 LC_ALL=C.UTF-8
+wait_for p "intervene: max" >/dev/null
+keys p ':' 'model sample_models/pronoun/pronoun.nn; data load sample_models/pronoun/pronoun.npz' Enter
+wait_for p "results below" >/dev/null
+keys p x ':' 'probe all gender' Enter
+wait_for p "results below" >/dev/null
+keys p x
+if wait_for p "probe gender 1.00 (chance 0.53)" && [ "$(screen p | grep -c 'gender 1.00')" -eq 3 ]; then
+    ok "probe all marks each of the three site rows with its held-out accuracy"
+else not_ok "probe all marks each of the three site rows with its held-out accuracy" "$(screen p)"; fi
+keys p ':' 'inlp input gender' Enter
+shows p "per iteration, 1 to 7:" "inlp charts the probe's accuracy at each step"
+keys p x ':' 'clear; steer hidden gender alpha=0.5; sweep alpha -1 1 21' Enter
+shows p "probabilities as alpha of #1 (add at hidden) runs from -1 to 1" \
+    "a steering sweep charts the class probabilities"
+keys p x ':' 'clear; pca hidden gender' Enter
+shows p "PC1 (" "pca draws the site's rows on their first two components"
+keys p x ':' 'probe hidden nonsense' Enter
+shows p "probe: no label 'nonsense'" "a probe of an unknown label is a one-line error"

@@ -4,6 +4,7 @@
  * bracketed. Without colour a shade glyph stands for the colour, in one family for positive
  * values and another for negative ones. */
 #include <curses.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,35 @@ static void draw_title(const tui *t, const tui_layout *lay)
         tui_draw_text(p, 0, used, legend, dim);
 }
 
+/* The last probe's accuracy at this site, beside the row's scale (at x, on line mid of the panel)
+ * or on the line under the scale when the row has one free there: the whole mark where either has
+ * room for it, else the short one, so that a wide site whose cells reach the output panel still
+ * shows its label and accuracy. */
+static void draw_probe_mark(const tui *t, const tui_layout *lay, int k, int mid, int x)
+{
+    const tui_rect *p = &lay->layers;
+    int site = lay->row[k].site, row_top = lay->row[k].y - p->y;
+    bool wide = lay->row[k].shown < iv_model_site_width(t->ws->model, site);
+    bool below_free = mid + 1 < row_top + lay->row[k].height &&
+                      !(wide && mid + 1 == row_top + lay->row[k].step); /* a window's range */
+    char whole[128], mark[128];
+    bool readable;
+    if (!tui_probe_mark(t, site, INT_MAX, whole, sizeof whole, &readable))
+        return;
+    int y = mid, at = x + 8, room = p->w - at;
+    if (tui_text_width(whole) > room && below_free && tui_text_width(whole) <= p->w - x) {
+        y = mid + 1, at = x, room = p->w - x;
+    } else if (tui_text_width(whole) > room) {
+        tui_probe_mark(t, site, room, mark, sizeof mark, &readable);
+        if (tui_text_width(mark) > room && below_free)
+            y = mid + 1, at = x, room = p->w - x;
+    }
+    tui_probe_mark(t, site, room, mark, sizeof mark, &readable);
+    tui_draw_text(p, y, at, mark,
+                  readable ? (int)(tui_attr(t->colour, TUI_ATTR_TITLE) | A_BOLD)
+                           : tui_attr(t->colour, TUI_ATTR_DIM));
+}
+
 void tui_draw_layers(const tui *t, const tui_layout *lay)
 {
     const iv_model *m = t->ws->model;
@@ -408,12 +438,7 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
             char num[32];
             snprintf(num, sizeof num, "+-%.3g", st.scale);
             tui_draw_text(p, mid, x, num, tui_attr(t->colour, TUI_ATTR_DIM));
-            char probe[128];
-            bool readable;
-            if (tui_probe_mark(t, site, p->w - x - 8, probe, sizeof probe, &readable))
-                tui_draw_text(p, mid, x + 8, probe,
-                              readable ? (int)(tui_attr(t->colour, TUI_ATTR_TITLE) | A_BOLD)
-                                       : tui_attr(t->colour, TUI_ATTR_DIM));
+            draw_probe_mark(t, lay, k, mid, x);
         }
         if (lay->row[k].labels)
             draw_labels(t, lay, k);
