@@ -25,7 +25,8 @@
 #define IV_MAX_WIDTH 65536         /* neurons in one layer, or inputs */
 #define IV_MAX_LAYERS 256
 #define IV_MAX_SITES (1 + 2 * IV_MAX_LAYERS) /* the input, and two sites per dense layer */
-#define IV_MAX_PARAMS 100000000L   /* weights + biases in one model (400 MB of float32) */
+#define IV_MAX_PARAMS 400000000L   /* weights + biases in one model (1.6 GB of float32): GPT-2
+                                      small (124M) and medium (355M) fit */
 
 typedef enum {
     IV_ACT_IDENTITY,

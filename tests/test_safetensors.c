@@ -439,9 +439,9 @@ static void test_hostile(void **state)
         {"{\"0.weight\":{\"dtype\":3,\"shape\":[1,1],\"data_offsets\":[0,4]}}", 16,
          "missing \"dtype\" string"},
         {"{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
-         "\"data_offsets\":[0,4]}}", 16, "has more than 100000000 elements"},
+         "\"data_offsets\":[0,4]}}", 16, "has more than 400000000 elements"},
         {"{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[0,9223372036854775807,9223372036854775807],"
-         "\"data_offsets\":[0,0]}}", 16, "has more than 100000000 elements"},
+         "\"data_offsets\":[0,0]}}", 16, "has more than 400000000 elements"},
         {"{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[1,-1],\"data_offsets\":[0,4]}}", 16,
          "shape entry 2 is not a non-negative integer"},
         {"{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],"
