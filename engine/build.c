@@ -34,6 +34,8 @@ struct iv_builder {
     bool too_many_layers, too_many_sites;
     float *params;          /* heap block */
     long n_params, params_cap;
+    struct iv_site_alias *aliases;
+    int n_aliases, aliases_cap;
 };
 
 #define GROW(array, count, cap)                                                                    \
@@ -64,6 +66,7 @@ void iv_builder_free(iv_builder *b)
     free(b->sites);
     free(b->ops);
     free(b->layers);
+    free(b->aliases);
     free(b->params);
     iv_arena_free(b->m->arena);
     free(b);
@@ -142,10 +145,29 @@ int iv_builder_site(iv_builder *b, const char *name, int width, iv_site_kind kin
         return -1;
     }
     GROW(b->sites, b->n_sites, b->sites_cap);
-    b->sites[b->n_sites] = (iv_site){arena_copy(b, name), width, kind, layer,
-                                     copy_labels(b, labels, width)};
+    b->sites[b->n_sites] = (iv_site){.name = arena_copy(b, name), .width = width, .kind = kind,
+                                     .layer = layer, .labels = copy_labels(b, labels, width)};
     return b->n_sites++;
 }
+
+void iv_builder_site_axes(iv_builder *b, int site, int positions, int heads, int inner)
+{
+    if (site < 0 || site >= b->n_sites)
+        return; /* a site past the limit: the check reports it */
+    b->sites[site].positions = positions;
+    b->sites[site].heads = heads;
+    b->sites[site].inner = inner;
+}
+
+void iv_builder_alias(iv_builder *b, const char *name, int site)
+{
+    if (site < 0 || site >= b->n_sites)
+        return;
+    GROW(b->aliases, b->n_aliases, b->aliases_cap);
+    b->aliases[b->n_aliases++] = (struct iv_site_alias){arena_copy(b, name), site};
+}
+
+long iv_builder_param_count(const iv_builder *b) { return b->n_params; }
 
 /* Makes room for `more` parameters; the block doubles, so adding layers stays linear. */
 static int reserve_params(iv_builder *b, long more, iv_error *err)
@@ -177,7 +199,7 @@ static void push_op(iv_builder *b, const iv_op *op, long n_params)
     *o = *op;
     /* Offsets come relative to the operation's own parameters; in the block they follow the
      * parameters of the operations before it. */
-    if (o->weight >= 0)
+    if (o->weight >= 0 && !o->shared) /* a shared weight is given where it already is */
         o->weight += b->n_params;
     if (o->bias >= 0)
         o->bias += b->n_params;
@@ -382,10 +404,17 @@ static int check_sites(const iv_builder *b, iv_error *err)
         if (strcmp(sorted[s - 1], sorted[s]) == 0)
             rc = fail(err, b->where, "two sites are named '%s'", sorted[s]);
     free(sorted);
-    for (int s = 0; s < b->n_sites && rc == 0; s++)
-        if (b->sites[s].width < 1 || b->sites[s].width > IV_MAX_WIDTH)
-            rc = fail(err, b->where, "site %s has %d values (at most %d)", b->sites[s].name,
-                      b->sites[s].width, IV_MAX_WIDTH);
+    for (int s = 0; s < b->n_sites && rc == 0; s++) {
+        /* A transformer's site holds every position of its value. */
+        long most = b->sites[s].positions ? IV_MAX_SITE_VALUES : IV_MAX_WIDTH;
+        if (b->sites[s].width < 1 || b->sites[s].width > most)
+            rc = fail(err, b->where, "site %s has %d values (at most %ld)", b->sites[s].name,
+                      b->sites[s].width, most);
+    }
+    for (int k = 0; k < b->n_aliases && rc == 0; k++)
+        if (iv_model_site_find(&(iv_model){.n_sites = b->n_sites, .sites = b->sites},
+                               b->aliases[k].name) >= 0)
+            rc = fail(err, b->where, "the alias '%s' is also a site's name", b->aliases[k].name);
     return rc;
 }
 
@@ -446,6 +475,8 @@ iv_model *iv_builder_finish(iv_builder *b, iv_error *err)
     m->sites = into_arena(a, b->sites, sizeof *b->sites * (size_t)b->n_sites);
     m->n_ops = b->n_ops;
     m->ops = into_arena(a, b->ops, sizeof *b->ops * (size_t)b->n_ops);
+    m->n_aliases = b->n_aliases;
+    m->aliases = into_arena(a, b->aliases, sizeof *b->aliases * (size_t)b->n_aliases);
     m->n_params = b->n_params;
     m->params = b->params ? b->params : iv_xcalloc(1, sizeof(float));
     b->params = NULL; /* the block moves to the model whole */
@@ -462,6 +493,7 @@ iv_model *iv_builder_finish(iv_builder *b, iv_error *err)
     free(b->sites);
     free(b->ops);
     free(b->layers);
+    free(b->aliases);
     free(b);
     return m;
 }

@@ -66,6 +66,13 @@ int iv_builder_site(iv_builder *b, const char *name, int width, iv_site_kind kin
                     char *const *labels);
 int iv_builder_op(iv_builder *b, const iv_op *op, const float *params, long n_params,
                   iv_error *err);
+/* A transformer site's axes (model.h), for a site already added. */
+void iv_builder_site_axes(iv_builder *b, int site, int positions, int heads, int inner);
+/* Another name for a site already added ("resid3"); the check refuses one that is also a site's. */
+void iv_builder_alias(iv_builder *b, const char *name, int site);
+/* Parameters added so far: where the next operation's begin, so that a later operation can share
+ * them (op->shared, its weight given as this absolute offset and n_params 0). */
+long iv_builder_param_count(const iv_builder *b);
 /* Checks the model and makes it. Frees the builder either way; NULL with a message on error. */
 iv_model *iv_builder_finish(iv_builder *b, iv_error *err);
 /* Frees a builder that will not be finished (a reader that failed half way). */

@@ -8,10 +8,12 @@
 #include "budget.h"
 #include "files.h"
 #include "formats/formats.h"
+#include "gpt2.h"
 #include "handlers.h"
 #include "labels.h"
 #include "metrics.h"
 #include "report.h"
+#include "tokenizer.h"
 
 IV_HANDLER(iv_cmd_model)
 {
@@ -25,6 +27,44 @@ IV_HANDLER(iv_cmd_model)
         m->path = iv_arena_strdup(m->arena, abs);
     free(abs);
     return iv_workspace_set_model(ws, m, err) < 0 ? IV_ERROR_AS_IS : 0;
+}
+
+/* A transformer's sizes, its tokenizer, and its sites with their axes (positions, heads,
+ * values at each). */
+static void transformer_info(const iv_model *m, json_object *obj)
+{
+    const iv_gpt2_config *c = m->gpt2;
+    json_object *t = json_object_new_object();
+    json_object_object_add(t, "layers", json_object_new_int(c->n_layer));
+    json_object_object_add(t, "heads", json_object_new_int(c->n_head));
+    json_object_object_add(t, "width", json_object_new_int(c->d_model));
+    json_object_object_add(t, "mlp", json_object_new_int(c->d_mlp));
+    json_object_object_add(t, "context", json_object_new_int(c->n_ctx));
+    json_object_object_add(t, "vocabulary", json_object_new_int(c->d_vocab));
+    iv_json_set_str(t, "activation", iv_activation_name(c->act));
+    json_object_object_add(t, "tied", json_object_new_boolean(c->tied));
+    json_object_object_add(t, "positions", json_object_new_int(m->positions));
+    iv_json_set_str(t, "tokenizer", m->tokenizer ? iv_tokenizer_kind(m->tokenizer) : "none");
+    json_object_object_add(t, "parameters", json_object_new_int64(m->n_params));
+    iv_json_set(obj, "transformer", t);
+    json_object *sites = json_object_new_array();
+    for (int s = 1; s < m->n_sites; s++) {
+        const iv_site *site = &m->sites[s];
+        json_object *row = json_object_new_object();
+        char shape[64];
+        if (site->kind == IV_SITE_ATTN)
+            snprintf(shape, sizeof shape, "heads %d x query %d x key %d", site->heads,
+                     site->positions, site->inner);
+        else if (site->heads)
+            snprintf(shape, sizeof shape, "pos %d x heads %d x %d", site->positions, site->heads,
+                     site->inner);
+        else
+            snprintf(shape, sizeof shape, "pos %d x %d", site->positions, site->inner);
+        iv_json_set_str(row, "site", site->name);
+        iv_json_set_str(row, "shape", shape);
+        json_object_array_add(sites, row);
+    }
+    iv_json_set(obj, "sites", sites);
 }
 
 IV_HANDLER(iv_cmd_info)
@@ -49,6 +89,8 @@ IV_HANDLER(iv_cmd_info)
         json_object_array_add(layers, lo);
     }
     iv_json_set(obj, "layers", layers);
+    if (m->gpt2)
+        transformer_info(m, obj);
     if (m->target)
         iv_json_set_str(obj, "target", m->target);
     iv_json_set_str(obj, "dataset", ws->data ? ws->data->spec : "none");
@@ -98,9 +140,26 @@ static int parse_input(const iv_model *m, int argc, char **argv, float *values, 
             return iv_error_set(err, "'%s' is not a finite number", text);
         }
         v[i] = (float)d;
+        char why[128];
+        if (iv_model_input_check(m, v[i], why, sizeof why)) {
+            free(v);
+            return iv_error_set(err, "'%s': %s", text, why);
+        }
     }
     memcpy(values, v, sizeof(float) * (size_t)m->n_inputs);
     free(v);
+    return 0;
+}
+
+/* Every row of a dataset is an input the model takes (a transformer's are token ids). */
+static int check_rows(const iv_model *m, const iv_dataset *ds, iv_error *err)
+{
+    char why[128];
+    for (long r = 0; r < ds->n; r++)
+        for (int i = 0; i < m->n_inputs; i++)
+            if (iv_model_input_check(m, ds->x[r * m->n_inputs + i], why, sizeof why))
+                return iv_error_set(err, "%s: row %ld, %s: %s", ds->spec, r, m->input_names[i],
+                                    why);
     return 0;
 }
 
@@ -310,6 +369,10 @@ IV_HANDLER(iv_cmd_data)
     } else {
         const iv_model *m = ws->model;
         iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
+        if (ds && check_rows(m, ds, err) < 0) {
+            iv_dataset_free(ds);
+            ds = NULL;
+        }
         iv_labels_apply(ws, ds); /* the labels defined over the inputs, on the new rows */
         rc = ds ? iv_workspace_replace_data(ws, ds, err) : -1;
     }

@@ -35,6 +35,16 @@ static const iv_command table[] = {
      "The source run is clean (no interventions); 'patch ADDR' copies its values at ADDR into the\n"
      "base run. A row of the dataset as for input. Example: input 3 5; source 5 3; patch h1[0:2]",
      0, -1, IV_CMD_CHANGES, iv_cmd_source},
+    {"prompt", "[source] [TEXT]", "a transformer's input as text: tokenise it and show the tokens",
+     "Tokenises TEXT with the model's tokenizer (GPT-2's BPE, or a word list) and makes the tokens\n"
+     "the base input (prompt source TEXT: the source). A prompt of another length rebuilds the\n"
+     "model for it, which needs no interventions and no source of the old length. Without TEXT,\n"
+     "shows the tokens. Example: prompt \"When Mary and John went to the store, John gave a drink to\"",
+     0, -1, IV_CMD_CHANGES, iv_cmd_prompt},
+    {"positions", "[N]", "rebuild a transformer for prompts of N tokens (no N: show it)",
+     "The same weights at another length; needs no interventions and no source of the old\n"
+     "length, and drops the dataset. A saved session replays it before its inputs. Example:\n"
+     "positions 12", 0, 1, IV_CMD_CHANGES, iv_cmd_positions},
     {"swap", "", "exchange the base and the source inputs",
      "Patches then copy from what was the base. Needs a source input.", 0, 0, IV_CMD_CHANGES,
      iv_cmd_swap},
@@ -768,6 +778,8 @@ char *iv_session_script(const iv_workspace *ws)
     iv_buf b = {0};
     iv_buf_printf(&b, "# intervene session: replay with 'load FILE' or 'intervene -s FILE'\n");
     iv_buf_printf(&b, "model \"%s\"\n", m->path ? m->path : "builtin:max");
+    if (m->gpt2) /* before the dataset and the inputs, which have its length */
+        iv_buf_printf(&b, "positions %d\n", m->positions);
     iv_buf_printf(&b, "seed %llu\n", (unsigned long long)ws->seed);
     if (ws->loss_vs_target)
         iv_buf_printf(&b, "metric target\n");

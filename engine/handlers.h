@@ -74,6 +74,10 @@ IV_HANDLER(iv_cmd_label);
 IV_HANDLER(iv_cmd_labels);
 IV_HANDLER(iv_cmd_split);
 
+/* cmd_prompt.c: a transformer's input as text */
+IV_HANDLER(iv_cmd_prompt);
+IV_HANDLER(iv_cmd_positions);
+
 /* cmd_probe.c, cmd_steer.c: probes and steering */
 IV_HANDLER(iv_cmd_probe);
 IV_HANDLER(iv_cmd_steer);

@@ -1,6 +1,9 @@
 /* model.c - questions about a built model: its sites, layers, labels and names; freeing it. */
 #include "model.h"
 
+#include "gpt2.h"
+#include "tokenizer.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@ void iv_model_free(iv_model *m)
     if (!m)
         return;
     free(m->params);          /* the one block outside the arena (it may be large) */
+    iv_tokenizer_free(m->tokenizer);
     iv_arena_free(m->arena);  /* the model struct itself lives in its arena */
 }
 
@@ -47,6 +51,9 @@ int iv_model_site_find(const iv_model *m, const char *name)
     for (int s = 0; s < m->n_sites; s++)
         if (strcmp(m->sites[s].name, name) == 0)
             return s;
+    for (int k = 0; k < m->n_aliases; k++)
+        if (strcmp(m->aliases[k].name, name) == 0)
+            return m->aliases[k].site;
     return -1;
 }
 
@@ -59,6 +66,20 @@ const char *iv_model_neuron_label(const iv_model *m, int site, int i)
 int iv_model_output_site(const iv_model *m) { return m->n_sites - 1; }
 
 int iv_model_output_width(const iv_model *m) { return m->sites[m->n_sites - 1].width; }
+
+const char *iv_model_input_check(const iv_model *m, float v, char *why, size_t n)
+{
+    if (!isfinite(v)) {
+        snprintf(why, n, "%g is not a finite number", v);
+        return why;
+    }
+    if (m->gpt2 && (v < 0 || v >= m->gpt2->d_vocab || v != floorf(v))) {
+        snprintf(why, n, "%g is not a token id (the vocabulary has %d: 0 to %d)", v,
+                 m->gpt2->d_vocab, m->gpt2->d_vocab - 1);
+        return why;
+    }
+    return NULL;
+}
 
 bool iv_model_is_classifier(const iv_model *m)
 {
@@ -101,7 +122,7 @@ const char *iv_model_layer_name(const iv_model *m, int layer) { return m->layers
 static const char *const act_names[] = {
     [IV_ACT_IDENTITY] = "identity", [IV_ACT_RELU] = "relu",   [IV_ACT_LEAKY_RELU] = "leaky_relu",
     [IV_ACT_SIGMOID] = "sigmoid",   [IV_ACT_TANH] = "tanh",   [IV_ACT_GELU] = "gelu",
-    [IV_ACT_SOFTMAX] = "softmax",
+    [IV_ACT_SOFTMAX] = "softmax",   [IV_ACT_GELU_TANH] = "gelu_tanh",
 };
 
 const char *iv_activation_name(iv_activation a) { return act_names[a]; }

@@ -24,7 +24,8 @@
 /* Limits that keep a hostile file from asking for absurd memory. */
 #define IV_MAX_WIDTH 65536         /* neurons in one layer, or inputs */
 #define IV_MAX_LAYERS 256
-#define IV_MAX_SITES (1 + 2 * IV_MAX_LAYERS) /* the input, and two sites per dense layer */
+#define IV_MAX_SITES 1024 /* the input and two sites per dense layer; a transformer block has 16 */
+#define IV_MAX_SITE_VALUES (1L << 26) /* values of one transformer site, all positions */
 #define IV_MAX_PARAMS 400000000L   /* weights + biases in one model (1.6 GB of float32): GPT-2
                                       small (124M) and medium (355M) fit */
 
@@ -36,17 +37,17 @@ typedef enum {
     IV_ACT_TANH,
     IV_ACT_GELU,       /* exact: 0.5 x (1 + erf(x / sqrt 2)), as PyTorch's default */
     IV_ACT_SOFTMAX,    /* only on the last layer; built as a softmax operation */
+    IV_ACT_GELU_TANH,  /* GPT-2's: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) */
 } iv_activation;
 
-/* What a site holds. The transformer kinds are named now so that code switching on kinds is
- * written for them; no operation writes them yet. */
+/* What a site holds. */
 typedef enum {
     IV_SITE_INPUT,     /* the model's input */
     IV_SITE_PRE,       /* a layer's pre-activation */
     IV_SITE_POST,      /* a layer's output */
-    IV_SITE_RESID,     /* the residual stream */
-    IV_SITE_ATTN,      /* an attention pattern */
-    IV_SITE_HEAD,      /* one attention head's output */
+    IV_SITE_RESID,     /* a transformer's value at each position: (positions, inner) */
+    IV_SITE_ATTN,      /* an attention pattern: (heads, positions, inner = positions), query by key */
+    IV_SITE_HEAD,      /* per head at each position: (positions, heads, inner = head width) */
 } iv_site_kind;
 
 typedef struct iv_site {
@@ -55,6 +56,9 @@ typedef struct iv_site {
     iv_site_kind kind;
     int layer;         /* the layer it belongs to (index into layers), -1 for the input */
     char **labels;     /* (width) neuron labels, or NULL; an entry may be NULL */
+    /* The axes of a transformer's site (kinds RESID, ATTN, HEAD; all 0 for every other site):
+     * width = positions x heads x inner, heads counted as 1 for RESID. */
+    int positions, heads, inner;
 } iv_site;
 
 typedef enum {
@@ -62,6 +66,13 @@ typedef enum {
     IV_OP_ACTIVATION,  /* out = act(in), element by element */
     IV_OP_SOFTMAX,     /* out = softmax(in), by rows */
     IV_OP_ADD,         /* out = in0 + in1 */
+    /* A transformer's (ops_transformer.c); `positions` rows of each batch row, see gpt2.h. */
+    IV_OP_EMBED,       /* out[p] = weight row token[p] (the input holds token ids) */
+    IV_OP_POS_EMBED,   /* out[p] = weight row p */
+    IV_OP_LAYERNORM,   /* out[p] = (in[p] - mean) / sqrt(var + eps) * weight + bias */
+    IV_OP_LINEAR_POS,  /* out[p] = in[p] W^T + b, W (inner out, inner in) */
+    IV_OP_ATTN_PATTERN,/* in0 q, in1 k -> causal softmax(q k^T / sqrt(head width)) per head */
+    IV_OP_ATTN_MIX,    /* in0 pattern, in1 v -> z = pattern v per head */
     IV_OP_KIND_COUNT
 } iv_op_kind;
 
@@ -69,9 +80,13 @@ typedef struct iv_op {
     iv_op_kind kind;
     int in[2];         /* sites read; in[1] is -1 for operations of one input */
     int out;           /* site written */
-    long weight, bias; /* IV_OP_LINEAR: offsets into params, bias -1 when there is none */
+    long weight, bias; /* offsets into params (LINEAR, and the transformer's with parameters);
+                          bias -1 when there is none */
     iv_activation act; /* IV_OP_ACTIVATION */
-    float alpha;       /* leaky_relu slope */
+    float alpha;       /* leaky_relu slope; IV_OP_LAYERNORM: its eps */
+    bool shared;       /* its weight is another operation's (a tied unembedding): its parameter
+                          gradient adds onto what that operation wrote */
+    int rows;          /* IV_OP_EMBED, IV_OP_POS_EMBED: rows of its table (vocabulary, context) */
 } iv_op;
 
 /* A dense layer as the formats and the explorer name it: a view of its two operations and sites.
@@ -102,10 +117,19 @@ typedef struct iv_model {
     float *params;      /* (n_params) every operation's parameters, one allocation */
     int n_layers;
     iv_layer *layers;   /* (n_layers) */
+    int n_aliases;      /* other names of sites ("resid3", and TransformerLens's second names) */
+    struct iv_site_alias { char *name; int site; } *aliases;
     char *target;       /* expression over the inputs, e.g. "max(x, y)", or NULL */
     char *dataset;      /* default reference dataset spec, e.g. "grid x=0:10:1 y=0:10:1", or NULL */
     int input_rows, input_cols; /* the input as an image, rows x cols = n_inputs, when the file
                                    gives that shape (an ONNX input of N x 1 x 28 x 28); else 0 */
+    /* A transformer (gpt2.h): its config (NULL for every other model), the number of positions
+     * it is built for (its input's width), the tokenizer found beside its checkpoint (or NULL,
+     * owned: iv_model_free frees it) and a prompt to open it on (in the arena, or NULL). */
+    struct iv_gpt2_config *gpt2;
+    int positions;
+    struct iv_tokenizer *tokenizer;
+    char *prompt;
 } iv_model;
 
 /* ---- freeing ----------------------------------------------------------------------------------- */
@@ -124,7 +148,7 @@ iv_site_kind iv_model_site_kind(const iv_model *m, int site);
 int iv_model_site_layer(const iv_model *m, int site); /* -1 for the input */
 /* Writes the site's name ("input", "h1.pre", "h1") into buf. */
 void iv_model_site_name(const iv_model *m, int site, char *buf, size_t n);
-/* Finds a site by name; -1 if there is none. */
+/* Finds a site by name or alias; -1 if there is none. */
 int iv_model_site_find(const iv_model *m, const char *name);
 /* The label of neuron i at a site, or NULL. Pre-activation sites share their layer's labels. */
 const char *iv_model_neuron_label(const iv_model *m, int site, int i);
@@ -140,6 +164,9 @@ int iv_model_layer_site(const iv_model *m, int layer);
 int iv_model_layer_pre_site(const iv_model *m, int layer);
 const char *iv_model_layer_name(const iv_model *m, int layer);
 int iv_model_output_width(const iv_model *m);
+/* Whether v may be the model's input i: any finite number, and for a transformer a token id
+ * (a whole number below its vocabulary's size). NULL when it may, else why not, into why. */
+const char *iv_model_input_check(const iv_model *m, float v, char *why, size_t n);
 bool iv_model_is_classifier(const iv_model *m); /* last layer is softmax */
 
 const char *iv_activation_name(iv_activation a);

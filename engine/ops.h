@@ -52,6 +52,10 @@ typedef struct iv_op_type {
 } iv_op_type;
 
 const iv_op_type *iv_op_type_of(iv_op_kind kind);
+/* The two halves of the table, which iv_op_type_of joins (ops_table.c): the operations of dense
+ * networks, before IV_OP_EMBED (ops.c), and a transformer's, from it on (ops_transformer.c). */
+const iv_op_type *iv_dense_op_type(iv_op_kind kind);
+const iv_op_type *iv_transformer_op_type(iv_op_kind kind);
 const char *iv_op_kind_name(iv_op_kind kind);
 /* A linear operation's dW = grad_out^T in, (n_out, n_in), and db = the column sums of grad_out
  * (in double); either may be NULL. */

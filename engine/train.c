@@ -120,7 +120,7 @@ static iv_activation activation_after(const iv_model *m, const iv_op *linear)
 
 static bool relu_like(iv_activation a)
 {
-    return a == IV_ACT_RELU || a == IV_ACT_LEAKY_RELU || a == IV_ACT_GELU;
+    return a == IV_ACT_RELU || a == IV_ACT_LEAKY_RELU || a == IV_ACT_GELU || a == IV_ACT_GELU_TANH;
 }
 
 void iv_train_init_random(const iv_model *m, float *params, uint64_t seed)

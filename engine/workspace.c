@@ -4,6 +4,8 @@
 #include "backward.h"
 #include "budget.h"
 #include "causal.h"
+#include "gpt2.h"
+#include "tokenizer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -61,6 +63,22 @@ void iv_workspace_clear(iv_workspace *ws)
     ws->next_id = 1;
 }
 
+/* A transformer opens on the prompt its checkpoint names, when its tokenizer reads it at the
+ * length the model was built for (the readers build it so). */
+static void open_on_prompt(iv_workspace *ws)
+{
+    const iv_model *m = ws->model;
+    int *ids = NULL, n = 0;
+    iv_error ignored;
+    if (!m->gpt2 || !m->prompt || !m->tokenizer ||
+        iv_tokenizer_encode(m->tokenizer, m->prompt, &ids, &n, &ignored) < 0)
+        return;
+    if (n == m->n_inputs)
+        for (int p = 0; p < n; p++)
+            ws->base[p] = ids[p] < m->gpt2->d_vocab ? (float)ids[p] : 0;
+    free(ids);
+}
+
 /* Installs m (owned) with fresh inputs and its default dataset; frees m on failure. */
 static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
 {
@@ -97,6 +115,7 @@ static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
     ws->base = iv_xcalloc((size_t)m->n_inputs, sizeof(float));
     ws->source = iv_xcalloc((size_t)m->n_inputs, sizeof(float));
     ws->has_source = false;
+    open_on_prompt(ws);
     ws->unsaved = false;
     return iv_workspace_run(ws, err);
 }

@@ -179,6 +179,7 @@ static void test_result_types(void **state)
     char *export = iv_xasprintf("export effect %s/e.json", dir);
     const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
     char *labelled = iv_xasprintf("data load %s/tests/golden/points.csv", srcdir);
+    char *tiny_max = iv_xasprintf("model %s/sample_models/tiny-max", srcdir);
     enum { NONE = -1, TWO = -2 };
     const struct {
         const char *line;
@@ -236,6 +237,11 @@ static void test_result_types(void **state)
         {load, NONE},
         {labelled, IV_RESULT_DONE},
         {"train bigger loss=mse epochs=1", IV_RESULT_TRAINING},
+        {tiny_max, NONE},
+        {"prompt 3 5 =", IV_RESULT_PROMPT},
+        {"prompt", IV_RESULT_PROMPT},
+        {"positions", IV_RESULT_SETTING},
+        {"positions 2", NONE},
         {"model builtin:max", NONE},
     };
     int n = (int)(sizeof cases / sizeof cases[0]);
@@ -279,6 +285,7 @@ static void test_result_types(void **state)
     free(load);
     free(export);
     free(labelled);
+    free(tiny_max);
 }
 
 /* ---- error prefixes ----------------------------------------------------------------------------- */
@@ -360,6 +367,8 @@ static void test_errors_prefixed_once(void **state)
         {"load /nonexistent/s.iv", "load: /nonexistent/s.iv: ", NULL},
         {"help nosuch", "help: ", "help: no command 'nosuch' (try 'help')"},
         {"model /nonexistent/m.nn", "/nonexistent/m.nn: ", NULL}, /* the file, not the command */
+        {"prompt 3 5 =", "prompt: ", "prompt: builtin:max is not a transformer (input sets its inputs)"},
+        {"positions 3", "positions: ", "positions: builtin:max is not a transformer: it has no positions"},
     };
     int n = (int)(sizeof cases / sizeof cases[0]);
     const char *lines[sizeof cases / sizeof cases[0]];

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "csv.h"
+#include "gpt2_hf.h"
+#include "llmc.h"
 #include "npy.h"
 #include "onnx.h"
 #include "safetensors.h"
@@ -67,6 +69,12 @@ iv_model *iv_model_load(const char *path, iv_error *err)
 {
     if (strcmp(path, "builtin:max") == 0) /* may still fail for want of memory */
         return iv_model_parse(max_text, "builtin:max", err);
+    /* Before .safetensors: a HuggingFace checkpoint's model.safetensors holds no architecture of
+     * its own, its config.json beside it does. */
+    if (iv_gpt2_hf_is_checkpoint(path))
+        return iv_model_load_gpt2_hf(path, err);
+    if (iv_llmc_is_checkpoint(path))
+        return iv_model_load_llmc(path, err);
     if (has_suffix(path, ".onnx"))
         return iv_model_load_onnx(path, err);
     if (has_suffix(path, ".safetensors"))

@@ -10,8 +10,11 @@
 #include "dataset.h"
 #include "model.h"
 
-/* Opens a model by its name: "builtin:max" is the built-in lecture network, .onnx and .safetensors
- * files are read as such, anything else as the text format. NULL with a message naming the file. */
+/* Opens a model by its name: "builtin:max" is the built-in lecture network; a HuggingFace GPT-2
+ * checkpoint (a directory holding config.json, config.json itself, or model.safetensors beside
+ * one) and an llm.c .bin starting with its magic are read as GPT-2 (gpt2_hf.h, llmc.h); other
+ * .onnx and .safetensors files are read as such, anything else as the text format. NULL with a
+ * message naming the file. */
 iv_model *iv_model_load(const char *path, iv_error *err);
 /* Writes a model by its name, whole or not at all: FILE.nn in the text format, FILE.safetensors as
  * safetensors with its architecture in the metadata; any other name is refused. Returns 0 or -1. */

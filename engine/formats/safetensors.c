@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DIMS 8
+#define MAX_DIMS IV_SAFETENSORS_MAX_DIMS
 #define MAX_ARCH_FILE (1L << 20)
 #define ARCH_KEY "intervene.architecture"
 
@@ -65,12 +65,24 @@ float iv_bfloat16_to_float(uint16_t b)
 
 /* ---- dtypes ------------------------------------------------------------------------------------ */
 
-typedef enum { DT_F32, DT_F64, DT_F16, DT_BF16 } dtype;
+/* The float dtypes come first: they are what a model is read from. The others are known only by
+ * their size, so that a checkpoint reader can check and skip entries it does not use (GPT-2's
+ * attention-mask buffers, say); the model loader refuses them. */
+typedef enum {
+    DT_F32, DT_F64, DT_F16, DT_BF16,
+    DT_BOOL, DT_U8, DT_I8, DT_F8_E4M3, DT_F8_E5M2,
+    DT_I16, DT_U16, DT_I32, DT_U32, DT_I64, DT_U64
+} dtype;
+#define N_FLOAT_DTYPES 4
 
 static const struct {
     const char *name;
     int size;
-} dtypes[] = {{"F32", 4}, {"F64", 8}, {"F16", 2}, {"BF16", 2}};
+} dtypes[] = {
+    {"F32", 4}, {"F64", 8}, {"F16", 2}, {"BF16", 2},
+    {"BOOL", 1}, {"U8", 1}, {"I8", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1},
+    {"I16", 2}, {"U16", 2}, {"I32", 4}, {"U32", 4}, {"I64", 8}, {"U64", 8},
+};
 
 /* Little-endian decoding, independent of the host's byte order. */
 static uint64_t get_le(const unsigned char *p, int n)
@@ -93,6 +105,7 @@ static float decode(dtype t, const unsigned char *p)
         memcpy(&d, &u, sizeof d);
         return (float)d; /* beyond float32's range becomes inf, refused by the caller */
     }
+    default: break; /* not a float: never read */
     }
     return NAN;
 }
@@ -120,6 +133,7 @@ typedef struct loader {
     iv_arena *arena;
     char *arch_source;   /* where the architecture was looked for, for messages (heap) */
     iv_arch a;
+    bool any_dtype;      /* entries of every dtype are accepted (iv_safetensors_open) */
 } loader;
 
 /* Sets the error, prefixed with the file it is about. */
@@ -235,7 +249,7 @@ static int parse_entry(loader *L, const char *name, json_object *v, tensor *t)
     for (int i = 0; i < (int)(sizeof dtypes / sizeof dtypes[0]); i++)
         if (strcmp(ds, dtypes[i].name) == 0)
             found = i;
-    if (found < 0)
+    if (found < 0 || (found >= N_FLOAT_DTYPES && !L->any_dtype))
         return fail(L, "tensor '%s': unsupported dtype '%.32s' (expected F32, F64, F16 or BF16)",
                     name, ds);
     t->type = (dtype)found;
@@ -532,40 +546,58 @@ static int map_layers(loader *L, int have_arch, tensor **w, tensor **b)
 
 /* ---- stage 4: building the model --------------------------------------------------------------- */
 
-/* Reads tensor t into a new arena array of float32, refusing values that are not finite. */
-static float *read_tensor(loader *L, tensor *t)
+/* Reads tensor t (a float dtype) as float32 into out, refusing values that are not finite. With
+ * `transpose`, a 2-D tensor of shape [r, c] lands as its transpose, (c, r) row-major: element (i, j)
+ * at out[j r + i]. */
+static int read_floats(loader *L, const tensor *t, float *out, bool transpose)
 {
     size_t size = (size_t)dtypes[t->type].size, n = (size_t)t->elems;
-    float *out = iv_arena_alloc(L->arena, n * sizeof *out + 1);
+    size_t rows = t->ndim == 2 ? (size_t)t->shape[0] : 1;
+    size_t cols = t->ndim == 2 ? (size_t)t->shape[1] : n;
+    if (t->ndim != 2)
+        transpose = false;
     enum { CHUNK = 1 << 16 };
     unsigned char *buf = iv_xmalloc(CHUNK * 8);
     if (fseek(L->f, (long)(L->data_start + t->begin), SEEK_SET) != 0) {
         free(buf);
-        fail(L, "tensor '%s': cannot seek: %s", t->name, strerror(errno));
-        return NULL;
+        return fail(L, "tensor '%s': cannot seek: %s", t->name, strerror(errno));
     }
+    size_t i = 0, j = 0; /* the row and column of the next element, when transposing */
     for (size_t done = 0; done < n;) {
         size_t k = n - done < CHUNK ? n - done : CHUNK;
         if (fread(buf, size, k, L->f) != k) {
             free(buf);
-            fail(L, "tensor '%s': read error", t->name);
-            return NULL;
+            return fail(L, "tensor '%s': read error", t->name);
         }
-        for (size_t i = 0; i < k; i++) {
-            float v = decode(t->type, buf + i * size);
+        for (size_t e = 0; e < k; e++) {
+            float v = decode(t->type, buf + e * size);
             if (!isfinite(v)) {
                 free(buf);
-                fail(L, "tensor '%s': element %zu is %s (weights must be finite numbers)",
-                     t->name, done + i, isnan(v) ? "nan" : t->type == DT_F64 ? "inf or too "
-                     "large for a float32" : "inf");
-                return NULL;
+                return fail(L, "tensor '%s': element %zu is %s (weights must be finite numbers)",
+                            t->name, done + e, isnan(v) ? "nan" : t->type == DT_F64 ? "inf or too "
+                            "large for a float32" : "inf");
             }
-            out[done + i] = v;
+            if (!transpose) {
+                out[done + e] = v;
+                continue;
+            }
+            out[j * rows + i] = v;
+            if (++j == cols) {
+                j = 0;
+                i++;
+            }
         }
         done += k;
     }
     free(buf);
-    return out;
+    return 0;
+}
+
+/* Reads tensor t into a new arena array of float32, refusing values that are not finite. */
+static float *read_tensor(loader *L, tensor *t)
+{
+    float *out = iv_arena_alloc(L->arena, (size_t)t->elems * sizeof *out + 1);
+    return read_floats(L, t, out, false) < 0 ? NULL : out;
 }
 
 static int build(loader *L, iv_model *m, tensor **w, tensor **b)
@@ -701,6 +733,83 @@ iv_model *iv_model_load_safetensors(const char *path, iv_error *err)
     iv_model *made = rc == 0 ? through_builder(&L, m) : NULL;
     iv_arena_free(L.arena); /* the builder has copied what it keeps */
     return made;
+}
+
+/* ---- the container alone ----------------------------------------------------------------------- */
+
+struct iv_safetensors {
+    loader L;                        /* stages 1 and 2 only: no arena, no architecture */
+    char *path;                      /* L.path's copy */
+    iv_safetensors_entry *entries;   /* (L.n_t), in the header's order */
+};
+
+void iv_safetensors_close(iv_safetensors *s)
+{
+    if (!s)
+        return;
+    if (s->L.f)
+        fclose(s->L.f);
+    if (s->L.root)
+        json_object_put(s->L.root);
+    free(s->L.header);
+    free(s->L.t);
+    free(s->path);
+    free(s->entries);
+    free(s);
+}
+
+iv_safetensors *iv_safetensors_open(const char *path, iv_error *err)
+{
+    iv_safetensors *s = iv_xcalloc(1, sizeof *s);
+    loader *L = &s->L;
+    L->path = s->path = iv_xstrdup(path);
+    L->err = err;
+    L->any_dtype = true;
+    const char *meta;
+    if (read_header(L) < 0 || read_entries(L, &meta) < 0) {
+        iv_safetensors_close(s);
+        return NULL;
+    }
+    s->entries = iv_xcalloc((size_t)L->n_t, sizeof *s->entries);
+    for (int i = 0; i < L->n_t; i++) {
+        const tensor *t = &L->t[i];
+        iv_safetensors_entry *e = &s->entries[i];
+        e->name = t->name;
+        e->dtype = dtypes[t->type].name;
+        e->is_float = t->type < N_FLOAT_DTYPES;
+        e->ndim = t->ndim;
+        memcpy(e->shape, t->shape, sizeof e->shape);
+        e->elems = t->elems;
+    }
+    return s;
+}
+
+int iv_safetensors_count(const iv_safetensors *s) { return s->L.n_t; }
+
+const iv_safetensors_entry *iv_safetensors_entry_at(const iv_safetensors *s, int i)
+{
+    return i >= 0 && i < s->L.n_t ? &s->entries[i] : NULL;
+}
+
+int iv_safetensors_find(const iv_safetensors *s, const char *name)
+{
+    for (int i = 0; i < s->L.n_t; i++)
+        if (strcmp(s->L.t[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int iv_safetensors_read(iv_safetensors *s, int i, float *out, bool transpose, iv_error *err)
+{
+    loader *L = &s->L;
+    L->err = err;
+    if (i < 0 || i >= L->n_t)
+        return fail(L, "no tensor number %d", i);
+    const tensor *t = &L->t[i];
+    if (t->type >= N_FLOAT_DTYPES)
+        return fail(L, "tensor '%s' has dtype %s, not a float (F32, F64, F16 or BF16)", t->name,
+                    dtypes[t->type].name);
+    return read_floats(L, t, out, transpose);
 }
 
 /* ---- writing ----------------------------------------------------------------------------------- */

@@ -16,7 +16,7 @@ set -uo pipefail
 
 cc=${FUZZ_CC:-clang}
 sanitize=${FUZZ_SANITIZE:-"-fsanitize=address,undefined -fno-sanitize-recover=all"}
-targets_all=(model onnx safetensors npy npz csv command session demo)
+targets_all=(model onnx safetensors npy npz csv command session demo tokenizer gpt2_hf llmc)
 
 probe() {
     local dir rc
@@ -60,11 +60,11 @@ flags() { # VAR PKG-CONFIG-ARGS...
 }
 engine_cflags="$(flags JSONC_CFLAGS --cflags json-c) $(flags LAPACKE_CFLAGS --cflags lapacke)
     $(flags BLAS_CFLAGS --cflags blas) $(flags PROTOBUFC_CFLAGS --cflags libprotobuf-c)
-    $(flags LIBZIP_CFLAGS --cflags libzip)"
+    $(flags LIBZIP_CFLAGS --cflags libzip) $(flags PCRE2_CFLAGS --cflags libpcre2-8)"
 ui_cflags="$(flags NCURSESW_CFLAGS --cflags ncursesw) $(flags READLINE_CFLAGS --cflags readline)"
 engine_libs="$(flags JSONC_LIBS --libs json-c) $(flags LAPACKE_LIBS --libs lapacke)
     $(flags BLAS_LIBS --libs blas) $(flags PROTOBUFC_LIBS --libs libprotobuf-c)
-    $(flags LIBZIP_LIBS --libs libzip) -lm"
+    $(flags LIBZIP_LIBS --libs libzip) $(flags PCRE2_LIBS --libs libpcre2-8) -lm"
 ui_libs="$(flags READLINE_LIBS --libs readline) $(flags NCURSESW_LIBS --libs ncursesw)"
 
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $sanitize -include $build/config.h

@@ -1,0 +1,268 @@
+/* test_gpt2_fixtures.c - the engine's GPT-2 against PyTorch: the two transformer samples, read from
+ * their HuggingFace checkpoints, give the logits and every hook's activations that
+ * sample_models/gpt2_reference.py recorded (tests/fixtures/gpt2/NAME-fixture.npz), clean, with a
+ * head zeroed, with a head mean-ablated and with a position patched from a source prompt, to
+ * 1e-4 relative. The interventions go through the commands, as a user types them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "formats/formats.h"
+#include "formats/npy.h"
+#include "gpt2.h"
+#include "support.h"
+
+#define TOLERANCE 1e-4
+
+static const char *srcdir(void) { return getenv("srcdir") ? getenv("srcdir") : "."; }
+
+static const iv_npy_array *member(const iv_npz *z, const char *name)
+{
+    const iv_npz_member *mb = iv_npz_find(z, name);
+    if (!mb)
+        fail_msg("the fixture has no %s", name);
+    return &mb->array;
+}
+
+static int scalar(const iv_npz *z, const char *name)
+{
+    return (int)member(z, name)->data[0];
+}
+
+/* Row r of the engine's values against row r of the fixture's: the largest difference, relative to
+ * the value's size plus the row's root mean square (so that values near 0 are held to the row's
+ * scale, not to their own). */
+static double worst_difference(const float *got, const iv_npy_array *want, long r, int width)
+{
+    if (want->n_cols != width)
+        fail_msg("the fixture's row has %ld values, the site %d", want->n_cols, width);
+    const double *w = want->data + r * want->n_cols;
+    double ss = 0, worst = 0;
+    for (int i = 0; i < width; i++)
+        ss += w[i] * w[i];
+    double rms = sqrt(ss / width);
+    for (int i = 0; i < width; i++)
+        worst = fmax(worst, fabs(got[i] - w[i]) / (fabs(w[i]) + rms + 1e-30));
+    return worst;
+}
+
+static void agrees(const char *what, const float *got, const iv_npy_array *want, long r, int width)
+{
+    double d = worst_difference(got, want, r, width);
+    if (!(d <= TOLERANCE))
+        fail_msg("%s, prompt %ld: differs from PyTorch by %.3g (relative)", what, r, d);
+}
+
+static iv_model *open_sample(const char *name)
+{
+    char *path = iv_xasprintf("%s/sample_models/%s", srcdir(), name);
+    iv_error err;
+    iv_model *m = iv_model_load(path, &err);
+    free(path);
+    if (!m)
+        fail_msg("%s", err.msg);
+    return m;
+}
+
+static void read_fixture(const char *name, iv_npz *z)
+{
+    char *path = iv_xasprintf("%s/tests/fixtures/gpt2/%s-fixture.npz", srcdir(), name);
+    iv_error err;
+    if (iv_npz_read(path, z, &err) < 0)
+        fail_msg("%s", err.msg);
+    free(path);
+}
+
+/* The clean run of every prompt: each hook the fixture holds, at every site of the model. */
+static void clean_run(const char *name)
+{
+    iv_model *m = open_sample(name);
+    iv_npz z;
+    read_fixture(name, &z);
+    const iv_npy_array *tok = member(&z, "tokens");
+    long B = tok->n_rows;
+    int T = (int)tok->n_cols;
+    if (T != m->positions) {
+        iv_error err;
+        iv_model *r = iv_gpt2_rebuild(m, T, &err);
+        assert_non_null(r);
+        iv_model_free(m);
+        m = r;
+    }
+    float *input = malloc(sizeof(float) * (size_t)(B * T));
+    for (long i = 0; i < B * T; i++)
+        input[i] = (float)tok->data[i];
+    iv_error err;
+    iv_acts *a = iv_acts_new(m, B, &err);
+    iv_forward(m, input, a, NULL, NULL);
+    bool *seen = calloc((size_t)m->n_sites, sizeof(bool));
+    int compared = 0;
+    for (int k = 0; k < z.n; k++) {
+        int s = iv_model_site_find(m, z.members[k].name);
+        if (s < 0)
+            continue; /* tokens, and the runs with interventions */
+        for (long r = 0; r < B; r++)
+            agrees(z.members[k].name, a->site[s] + r * m->sites[s].width, &z.members[k].array, r,
+                   m->sites[s].width);
+        seen[s] = true;
+        compared++;
+    }
+    for (int s = 1; s < m->n_sites; s++)
+        if (!seen[s])
+            fail_msg("%s: the fixture has no %s", name, m->sites[s].name);
+    assert_true(compared >= m->n_sites - 1);
+    free(seen);
+    free(input);
+    iv_acts_free(a);
+    iv_npz_free(&z);
+    iv_model_free(m);
+}
+
+static void test_tiny_max_clean(void **state)
+{
+    (void)state;
+    clean_run("tiny-max");
+}
+
+static void test_induction_clean(void **state)
+{
+    (void)state;
+    clean_run("induction");
+}
+
+/* A line of token ids for `input` or `source`. */
+static char *ids_of(const iv_npy_array *tok, long r)
+{
+    iv_buf b = {0};
+    for (long p = 0; p < tok->n_cols; p++)
+        iv_buf_printf(&b, " %.0f", tok->data[r * tok->n_cols + p]);
+    return b.data;
+}
+
+static void check_logits(iv_workspace *ws, const iv_npz *z, const char *key, long r)
+{
+    int out = iv_model_output_site(ws->model);
+    agrees(key, ws->intervened->site[out], member(z, key), r, ws->model->sites[out].width);
+}
+
+/* Every block's output in the intervened run. A patch of blocks.L.hook_resid_pre acts on the one
+ * site that is also blocks.(L-1).hook_resid_post, where PyTorch records the value before its hook
+ * rewrites it (TransformerLens's two hooks on one tensor): there the patched position is left out
+ * (skip_layer, skip_pos; -1 for none), and the rest must agree. */
+static void check_resid(iv_workspace *ws, const iv_npz *z, const char *run, long r, int skip_layer,
+                        int skip_pos)
+{
+    const iv_model *m = ws->model;
+    for (int L = 0; L < m->gpt2->n_layer; L++) {
+        char key[96], site[64];
+        snprintf(key, sizeof key, "%s.blocks.%d.hook_resid_post", run, L);
+        snprintf(site, sizeof site, "blocks.%d.hook_resid_post", L);
+        int s = iv_model_site_find(m, site), d = m->sites[s].inner;
+        const iv_npy_array *want = member(z, key);
+        for (int p = 0; p < m->positions; p++) {
+            if (L == skip_layer && p == skip_pos)
+                continue;
+            /* one position's values, as a row of their own */
+            iv_npy_array one = {2, 1, d, want->data + r * want->n_cols + (long)p * d};
+            agrees(key, ws->intervened->site[s] + p * d, &one, 0, d);
+        }
+    }
+}
+
+/* Zero and mean ablation of a head and a patch at one position, typed as commands. The mean is over
+ * the fixture's prompts, which the workspace's dataset holds. */
+static void intervened_runs(const char *name)
+{
+    iv_npz z;
+    read_fixture(name, &z);
+    const iv_npy_array *tok = member(&z, "tokens"), *src = member(&z, "patch.source");
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample(name), &err);
+    assert_non_null(ws);
+    char *line = iv_xasprintf("positions %ld", tok->n_cols);
+    test_run(ws, line);
+    free(line);
+    /* the prompts as a dataset */
+    char path[] = "/tmp/iv-fixture-prompts-XXXXXX.csv";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    for (long p = 0; p < tok->n_cols; p++)
+        fprintf(f, "%st%ld", p ? "," : "", p);
+    fprintf(f, "\n");
+    for (long r = 0; r < tok->n_rows; r++)
+        for (long p = 0; p < tok->n_cols; p++)
+            fprintf(f, "%.0f%s", tok->data[r * tok->n_cols + p], p + 1 < tok->n_cols ? "," : "\n");
+    fclose(f);
+    line = iv_xasprintf("data load %s", path);
+    test_run(ws, line);
+    free(line);
+    for (long r = 0; r < tok->n_rows; r++) {
+        char *base = ids_of(tok, r), *source = ids_of(src, r);
+        line = iv_xasprintf("clear; source none; input%s; ablate blocks.%d.attn.hook_z[head=%d] zero",
+                            base, scalar(&z, "zero.layer"), scalar(&z, "zero.head"));
+        test_run(ws, line);
+        free(line);
+        check_logits(ws, &z, "zero.logits", r);
+        check_resid(ws, &z, "zero", r, -1, -1);
+        line = iv_xasprintf("clear; ablate blocks.%d.attn.hook_z[head=%d] mean",
+                            scalar(&z, "mean.layer"), scalar(&z, "mean.head"));
+        test_run(ws, line);
+        free(line);
+        check_logits(ws, &z, "mean.logits", r);
+        line = iv_xasprintf("clear; source%s; patch blocks.%d.hook_resid_pre[pos=%d]", source,
+                            scalar(&z, "patch.layer"), scalar(&z, "patch.pos"));
+        test_run(ws, line);
+        free(line);
+        check_logits(ws, &z, "patch.logits", r);
+        check_resid(ws, &z, "patch", r, scalar(&z, "patch.layer") - 1, scalar(&z, "patch.pos"));
+        free(base);
+        free(source);
+    }
+    unlink(path);
+    iv_workspace_free(ws);
+    iv_npz_free(&z);
+}
+
+static void test_tiny_max_interventions(void **state)
+{
+    (void)state;
+    intervened_runs("tiny-max");
+}
+
+static void test_induction_interventions(void **state)
+{
+    (void)state;
+    intervened_runs("induction");
+}
+
+/* The llm.c export of tiny-max holds the same weights, so it gives the same logits. */
+static void test_llmc_same_model(void **state)
+{
+    (void)state;
+    iv_model *hf = open_sample("tiny-max"), *llmc = open_sample("tiny-max/model.bin");
+    assert_int_equal(hf->n_params, llmc->n_params);
+    assert_memory_equal(hf->params, llmc->params, sizeof(float) * (size_t)hf->n_params);
+    iv_model_free(hf);
+    iv_model_free(llmc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tiny_max_clean),
+        cmocka_unit_test(test_induction_clean),
+        cmocka_unit_test(test_tiny_max_interventions),
+        cmocka_unit_test(test_induction_interventions),
+        cmocka_unit_test(test_llmc_same_model),
+    };
+    return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
+}
