@@ -1,0 +1,176 @@
+/* bench_gpt2.c - the forward pass of a GPT-2-small-sized transformer (12 layers, 12 heads, width
+ * 768, context 1024, vocabulary 50257, tied embeddings: 124,439,808 parameters), with random
+ * weights made here: nothing is downloaded.
+ *
+ * A measurement, not a timed test: it exits 0 whatever the times (1 only when the model cannot be
+ * built). Two workloads:
+ *   - a batch of 16 prompts of 32 tokens, its rate in GFLOP/s as a fraction of the rate of one
+ *     plain sgemm of the MLP's shape (512 x 768 times 768 x 3072, the largest product of the pass)
+ *     measured in the same run: the goal is 0.7 or more, i.e. the rest of the pass (attention, layer
+ *     norms, the residual adds) costs little beside the products;
+ *   - one prompt of 32 tokens (and one of 20), its latency: what re-running on every key costs.
+ * The work counted is the products' 2 m n k: the four projections and the MLP per block, the
+ * scores and the mix of every head, and the unembedding. Each time is the best of five runs.
+ * Output: NAME VALUE UNIT lines. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
+#endif
+
+#include <cblas.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "forward.h"
+#include "gpt2.h"
+#include "../ui/blas_core.h"
+
+#define RUNS 5
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Random weights of GPT-2's scale (sd 0.02), layer norms at 1 and 0; one buffer reused. */
+typedef struct {
+    float *buf;
+    long cap;
+    uint64_t s;
+} source_state;
+
+static const float *random_tensor(void *user, const char *name, long count, iv_error *err)
+{
+    (void)err;
+    source_state *S = user;
+    if (count > S->cap) {
+        free(S->buf);
+        S->buf = malloc(sizeof(float) * (size_t)count);
+        S->cap = count;
+    }
+    bool ln = strstr(name, "ln_") != NULL;
+    bool weight = strstr(name, ".weight") != NULL;
+    for (long i = 0; i < count; i++) {
+        S->s = S->s * 6364136223846793005u + 1442695040888963407u;
+        float u = (float)((S->s >> 40) / 16777216.0) * 2 - 1; /* uniform, sd 0.577 */
+        S->buf[i] = ln ? (weight ? 1 : 0) : 0.0346f * u;
+    }
+    return S->buf;
+}
+
+static double flops(const iv_gpt2_config *c, long prompts, int T)
+{
+    double rows = (double)prompts * T, d = c->d_model;
+    double block = 2 * rows * d * (3 * d) + 2 * rows * d * d + 2 * 2 * rows * d * c->d_mlp +
+                   2.0 * prompts * c->n_head * T * T * (d / c->n_head) * 2;
+    return c->n_layer * block + 2 * rows * d * c->d_vocab;
+}
+
+static double best_forward(const iv_model *m, long prompts, int T)
+{
+    iv_error err;
+    iv_acts *a = iv_acts_new(m, prompts, &err);
+    if (!a) {
+        fprintf(stderr, "bench_gpt2: %s\n", err.msg);
+        exit(1);
+    }
+    float *tokens = malloc(sizeof(float) * (size_t)(prompts * T));
+    for (long i = 0; i < prompts * T; i++)
+        tokens[i] = (float)((i * 7919) % m->gpt2->d_vocab);
+    double best = 1e30;
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now();
+        iv_forward(m, tokens, a, NULL, NULL);
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    free(tokens);
+    iv_acts_free(a);
+    return best;
+}
+
+static double sgemm_rate(void)
+{
+    int M = 512, K = 768, N = 3072;
+    float *A = calloc((size_t)M * K, sizeof(float)), *B = calloc((size_t)K * N, sizeof(float));
+    float *C = calloc((size_t)M * N, sizeof(float));
+    for (long i = 0; i < (long)M * K; i++)
+        A[i] = (float)(i % 13) * 0.01f;
+    for (long i = 0; i < (long)K * N; i++)
+        B[i] = (float)(i % 7) * 0.01f;
+    double best = 1e30;
+    for (int r = 0; r < RUNS * 4; r++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    free(A);
+    free(B);
+    free(C);
+    return 2.0 * M * N * K / best / 1e9;
+}
+
+/* The same forward passes in PyTorch (bench/torch_gpt2.py), when $PYTHON (default
+ * /usr/bin/python3) has torch: its times and ours as a fraction of them. */
+static void same_work_in_torch(double batch, double single)
+{
+    const char *python = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char cmd[1024], line[256];
+    snprintf(cmd, sizeof cmd, "%s %s/bench/torch_gpt2.py 2>/dev/null", python, srcdir);
+    FILE *p = popen(cmd, "r");
+    double torch_batch = 0, torch_single = 0;
+    while (p && fgets(line, sizeof line, p)) {
+        fputs(line, stdout);
+        sscanf(line, "torch_gpt2_small_forward_16x32 %lf", &torch_batch);
+        sscanf(line, "torch_gpt2_small_forward_1x32 %lf", &torch_single);
+    }
+    if (p && pclose(p) == 0 && torch_batch > 0 && torch_single > 0) {
+        printf("gpt2_small_forward_16x32_over_torch %.2f ratio\n", batch * 1e3 / torch_batch);
+        printf("gpt2_small_forward_1x32_over_torch %.2f ratio\n", single * 1e3 / torch_single);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    ui_blas_core_fix(argv);
+    iv_gpt2_config c = {.n_layer = 12, .n_head = 12, .d_model = 768, .d_mlp = 3072,
+                        .n_ctx = 1024, .d_vocab = 50257, .ln_eps = 1e-5f,
+                        .act = IV_ACT_GELU_TANH, .tied = true};
+    source_state S = {NULL, 0, 42};
+    iv_gpt2_source src = {&S, random_tensor};
+    iv_error err;
+    double t0 = now();
+    iv_model *m = iv_gpt2_build("gpt2-small-random", NULL, &c, &src, 32, &err);
+    free(S.buf);
+    if (!m) {
+        fprintf(stderr, "bench_gpt2: %s\n", err.msg);
+        return 1;
+    }
+    printf("gpt2_small_params %ld count\n", m->n_params);
+    printf("gpt2_small_build %.3f s\n", now() - t0);
+    double rate = sgemm_rate();
+    double batch = best_forward(m, 16, 32);
+    double batch_rate = flops(&c, 16, 32) / batch / 1e9;
+    printf("sgemm_512x768x3072 %.1f GFLOP/s\n", rate);
+    printf("gpt2_small_forward_16x32 %.1f ms\n", batch * 1e3);
+    printf("gpt2_small_forward_16x32_rate %.1f GFLOP/s\n", batch_rate);
+    printf("gpt2_small_forward_16x32_fraction_of_sgemm %.2f ratio (goal >= 0.7)\n",
+           batch_rate / rate);
+    double single = best_forward(m, 1, 32);
+    printf("gpt2_small_forward_1x32 %.1f ms (goal well under 100)\n", single * 1e3);
+    iv_model *m20 = iv_gpt2_rebuild(m, 20, &err);
+    if (m20) {
+        printf("gpt2_small_forward_1x20 %.1f ms\n", best_forward(m20, 1, 20) * 1e3);
+        iv_model_free(m20);
+    }
+    iv_model_free(m);
+    same_work_in_torch(batch, single);
+    return 0;
+}
