@@ -151,18 +151,6 @@ static int parse_input(const iv_model *m, int argc, char **argv, float *values, 
     return 0;
 }
 
-/* Every row of a dataset is an input the model takes (a transformer's are token ids). */
-static int check_rows(const iv_model *m, const iv_dataset *ds, iv_error *err)
-{
-    char why[128];
-    for (long r = 0; r < ds->n; r++)
-        for (int i = 0; i < m->n_inputs; i++)
-            if (iv_model_input_check(m, ds->x[r * m->n_inputs + i], why, sizeof why))
-                return iv_error_set(err, "%s: row %ld, %s: %s", ds->spec, r, m->input_names[i],
-                                    why);
-    return 0;
-}
-
 /* ---- inputs: typed, or a row of the dataset ------------------------------------------------------ */
 
 /* The row `input row WORD` names: a number, or next / prev from the current row, wrapping (from no
@@ -369,7 +357,7 @@ IV_HANDLER(iv_cmd_data)
     } else {
         const iv_model *m = ws->model;
         iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
-        if (ds && check_rows(m, ds, err) < 0) {
+        if (ds && iv_dataset_check_inputs(m, ds, err) < 0) {
             iv_dataset_free(ds);
             ds = NULL;
         }

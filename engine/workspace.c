@@ -63,6 +63,17 @@ void iv_workspace_clear(iv_workspace *ws)
     ws->next_id = 1;
 }
 
+int iv_dataset_check_inputs(const iv_model *m, const iv_dataset *ds, iv_error *err)
+{
+    char why[128];
+    for (long r = 0; r < ds->n; r++)
+        for (int i = 0; i < m->n_inputs; i++)
+            if (iv_model_input_check(m, ds->x[r * m->n_inputs + i], why, sizeof why))
+                return iv_error_set(err, "%s: row %ld, %s: %s", ds->spec, r, m->input_names[i],
+                                    why);
+    return 0;
+}
+
 /* A transformer opens on the prompt its checkpoint names, when its tokenizer reads it at the
  * length the model was built for (the readers build it so). */
 static void open_on_prompt(iv_workspace *ws)
@@ -94,6 +105,10 @@ static int install_model(iv_workspace *ws, iv_model *m, iv_error *err)
     iv_dataset *ds = NULL;
     if (m->dataset) {
         ds = iv_dataset_from_spec(m->dataset, m->n_inputs, m->input_names, ws->seed, err);
+        if (ds && iv_dataset_check_inputs(m, ds, err) < 0) {
+            iv_dataset_free(ds);
+            ds = NULL;
+        }
         if (!ds) {
             iv_error_prefix(err, "%s: data '%s'", m->path ? m->path : "model", m->dataset);
             iv_expr_free(target);
@@ -309,8 +324,21 @@ void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
 
 #define HINT_NAMED_INPUTS 4 /* more inputs than this: only the first two are named */
 
+#define HINT_MOST_PROMPTS 100000 /* a transformer's hint: every prompt, up to this many */
+
+/* Whether a transformer's every prompt (its vocabulary at each position) is few enough to list. */
+static bool prompts_listable(const iv_model *m)
+{
+    double n = 1;
+    for (int p = 0; p < m->n_inputs; p++)
+        n *= m->gpt2->d_vocab;
+    return n <= HINT_MOST_PROMPTS;
+}
+
 static int hint_named_inputs(const iv_model *m)
 {
+    if (m->gpt2)
+        return prompts_listable(m) ? m->n_inputs : 0;
     return m->n_inputs > HINT_NAMED_INPUTS ? 2 : m->n_inputs;
 }
 
@@ -318,6 +346,16 @@ char *iv_workspace_dataset_hint(const iv_workspace *ws)
 {
     const iv_model *m = ws->model;
     iv_buf b = {0};
+    if (m->gpt2) { /* token ids: every prompt, or a file of them */
+        if (!prompts_listable(m))
+            iv_buf_printf(&b, "data load PROMPTS.csv (a column of token ids for each of t0 .. t%d)",
+                          m->n_inputs - 1);
+        else
+            iv_buf_printf(&b, "data grid");
+        for (int i = 0; i < hint_named_inputs(m); i++)
+            iv_buf_printf(&b, " %s=0:%d:1", m->input_names[i], m->gpt2->d_vocab - 1);
+        return b.data;
+    }
     iv_buf_printf(&b, "data sample 1000");
     for (int i = 0; i < hint_named_inputs(m); i++)
         iv_buf_printf(&b, " %s=-1:1", m->input_names[i]);
@@ -327,7 +365,7 @@ char *iv_workspace_dataset_hint(const iv_workspace *ws)
 char *iv_workspace_dataset_try(const iv_workspace *ws)
 {
     char *hint = iv_workspace_dataset_hint(ws);
-    char *text = hint_named_inputs(ws->model) < ws->model->n_inputs
+    char *text = hint_named_inputs(ws->model) < ws->model->n_inputs && !ws->model->gpt2
                      ? iv_xasprintf("try: %s (the other inputs are drawn from [0, 1])", hint)
                      : iv_xasprintf("try: %s", hint);
     free(hint);

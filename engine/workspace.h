@@ -120,6 +120,9 @@ int iv_workspace_replace_data(iv_workspace *ws, iv_dataset *ds, iv_error *err);
  * one is missing: "data sample 1000 x=-1:1 y=-1:1". With more than 4 inputs only the first two are
  * named (the others are drawn from [0, 1]), to keep it short. Allocated; it runs as it is. */
 char *iv_workspace_dataset_hint(const iv_workspace *ws);
+/* Whether every row of ds is an input m takes (finite; a transformer's are token ids): 0, or -1
+ * with a message naming the dataset, the row and the input. */
+int iv_dataset_check_inputs(const iv_model *m, const iv_dataset *ds, iv_error *err);
 /* The same as the end of a message: "try: data sample ...", with the note about the inputs not
  * named when there are any. Allocated. */
 char *iv_workspace_dataset_try(const iv_workspace *ws);

@@ -250,11 +250,13 @@ def read_safetensors(path):
     return out
 
 
-def write_hf(model, directory, legacy, intervene_prompt, bos_token_id, eos_token_id):
+def write_hf(model, directory, legacy, intervene_prompt, bos_token_id, eos_token_id,
+             intervene_dataset=None):
     """config.json and model.safetensors. legacy: every name under "transformer." with the
     attention buffers older checkpoints carry (h.L.attn.bias, the causal mask as float ones on and
     below the diagonal, and h.L.attn.masked_bias = -1e4); else bare names without buffers. The
-    unembedding is tied to wte, so there is no lm_head.weight."""
+    unembedding is tied to wte, so there is no lm_head.weight. intervene_dataset, when given, is
+    the reference dataset the engine opens the model with (a `data` spec)."""
     cfg = model.cfg
     config = {
         "activation_function": "gelu_new",
@@ -282,6 +284,8 @@ def write_hf(model, directory, legacy, intervene_prompt, bos_token_id, eos_token
         "use_cache": True,
         "vocab_size": cfg.d_vocab,
     }
+    if intervene_dataset is not None:
+        config["intervene_dataset"] = intervene_dataset
     with open(os.path.join(directory, "config.json"), "w") as f:
         f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
     tensors = hf_tensors(model)

@@ -668,13 +668,16 @@ typedef struct {
     json_object *got;
 } capture;
 
+/* A sink owns what it is sent: the one kept, the others put. */
 static void keep(iv_result_type type, json_object *result, void *user)
 {
     capture *c = user;
-    if (type == c->type) {
-        json_object_put(c->got);
-        c->got = json_object_get(result);
+    if (type != c->type) {
+        json_object_put(result);
+        return;
     }
+    json_object_put(c->got);
+    c->got = result;
 }
 
 static json_object *result_of(iv_workspace *ws, const char *line, iv_result_type type)

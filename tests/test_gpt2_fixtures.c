@@ -255,6 +255,23 @@ static void test_llmc_same_model(void **state)
     iv_model_free(llmc);
 }
 
+/* tiny-max opens on its prompt, "3 5 =", with all 100 prompts "X Y =" as its dataset, as its
+ * config.json says; a dataset of ids outside the vocabulary is refused, naming the row. */
+static void test_opens_on_its_prompts(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("tiny-max"), &err);
+    assert_non_null(ws);
+    assert_int_equal(ws->data->n, 100);
+    assert_true(ws->base[0] == 3 && ws->base[1] == 5 && ws->base[2] == 10);
+    for (long r = 0; r < 100; r++)
+        assert_true(ws->data->x[r * 3 + 2] == 10);
+    assert_non_null(strstr(test_run_fails(ws, "data grid t0=0:11:1 t1=0:1:1 t2=10:10:1"),
+                           "row 11, t0: 11 is not a token id (the vocabulary has 11: 0 to 10)"));
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_tiny_max_interventions),
         cmocka_unit_test(test_induction_interventions),
         cmocka_unit_test(test_llmc_same_model),
+        cmocka_unit_test(test_opens_on_its_prompts),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }

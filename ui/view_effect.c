@@ -808,7 +808,7 @@ static void draw_no_dataset(const tui *t, const tui_rect *r)
     int named = 0; /* the inputs the command names: one '=' each */
     for (const char *p = hint; (p = strchr(p, '=')); p++)
         named++;
-    if (named < t->ws->model->n_inputs && row < r->h) {
+    if (named < t->ws->model->n_inputs && !t->ws->model->gpt2 && row < r->h) {
         char note[160];
         snprintf(note, sizeof note, "(the other %d inputs are drawn from [0, 1])",
                  t->ws->model->n_inputs - named);

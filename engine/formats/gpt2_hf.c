@@ -97,6 +97,7 @@ typedef struct want {
 struct iv_gpt2_hf_file {
     char *dir, *config_path, *weights_path;
     char *prompt;        /* "intervene_prompt", or NULL */
+    char *dataset;       /* "intervene_dataset", or NULL */
     iv_gpt2_config cfg;
     iv_safetensors *st;
     bool prefixed;       /* the names start with "transformer." */
@@ -115,6 +116,7 @@ void iv_gpt2_hf_close(iv_gpt2_hf_file *f)
     free(f->config_path);
     free(f->weights_path);
     free(f->prompt);
+    free(f->dataset);
     free(f->wants);
     free(f->buf);
     free(f);
@@ -270,6 +272,9 @@ static int read_keys(iv_gpt2_hf_file *f, json_object *root, iv_error *err)
     if (get_string(file, root, "intervene_prompt", &s, err) < 0)
         return -1;
     f->prompt = s ? iv_xstrdup(s) : NULL;
+    if (get_string(file, root, "intervene_dataset", &s, err) < 0)
+        return -1;
+    f->dataset = s ? iv_xstrdup(s) : NULL;
     return 0;
 }
 
@@ -531,6 +536,8 @@ iv_model *iv_model_load_gpt2_hf(const char *path, iv_error *err)
         return NULL;
     iv_gpt2_source src = iv_gpt2_hf_source(f);
     iv_model *m = iv_gpt2_load_finish(path, f->weights_path, f->dir, &cfg, &src, f->prompt, err);
+    if (m && f->dataset) /* the workspace reads it, and names this file if it cannot */
+        m->dataset = iv_arena_strdup(m->arena, f->dataset);
     iv_gpt2_hf_close(f);
     return m;
 }

@@ -5,7 +5,8 @@
  * beside it). config.json must say "model_type": "gpt2" and give n_layer, n_head, n_embd,
  * n_positions (or n_ctx) and vocab_size; layer_norm_epsilon (1e-5), activation_function
  * ("gelu_new"), n_inner (null: 4 n_embd) and tie_word_embeddings (true) have HuggingFace's
- * defaults. "intervene_prompt", a key of this tool's own, is the prompt the model opens on.
+ * defaults. "intervene_prompt" and "intervene_dataset", keys of this tool's own, are the prompt the
+ * model opens on and its reference dataset (a `data` spec, e.g. "grid t0=0:9:1 t1=0:9:1").
  *
  * The tensors may be named with or without the "transformer." prefix (all of them the same way),
  * in F32, F16, BF16 or F64. The attention-mask buffers older versions saved (h.L.attn.bias,

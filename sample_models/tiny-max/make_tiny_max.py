@@ -83,8 +83,9 @@ def main():
     ref.set_deterministic(0)
     model, steps, acc, loss = train()
     model.eval()
+    # The reference dataset the engine opens it with: all 100 prompts "X Y =" (token 10 is "=").
     ref.write_hf(model, HERE, legacy=True, intervene_prompt="3 5 =", bos_token_id=EQUALS,
-                 eos_token_id=EQUALS)
+                 eos_token_id=EQUALS, intervene_dataset="grid t0=0:9:1 t1=0:9:1 t2=10:10:1")
     ref.write_llmc(model, os.path.join(HERE, "model.bin"))
     ref.write_tokens(WORDS, os.path.join(HERE, "tokens.txt"))
     write_readme(steps, acc, loss)
