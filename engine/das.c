@@ -139,6 +139,7 @@ struct iv_das_problem {
     const iv_model *m;
     const iv_das_spec *s;
     int site, start, width, rows, out_site, out_w, stride; /* stride: 1 + variables */
+    int pred_off, pred_w; /* the prediction within an output row (iv_model_prediction) */
     bool argmax, logits;
     int *offset;          /* (variables) each one's first row of Q */
     int *idx;             /* 0 .. width - 1: the neurons the rotate arithmetic runs over */
@@ -185,11 +186,11 @@ static int check_target(const iv_das_problem *p, long t, double v, iv_error *err
     if (!isfinite(v))
         return iv_error_set(err, "the causal model's output '%s' is %g on pair %ld (base row %ld), "
                             "not a finite number", c->names[c->output], v, t, p->tuples[t * p->stride]);
-    if (p->argmax && !(v >= 0 && v < p->out_w && v == floor(v)))
+    if (p->argmax && !(v >= 0 && v < p->pred_w && v == floor(v)))
         return iv_error_set(err, "the causal model's output '%s' is %g on pair %ld (base row %ld), "
                             "not a class of the network's %d outputs (0 to %d)",
-                            c->names[c->output], v, t, p->tuples[t * p->stride], p->out_w,
-                            p->out_w - 1);
+                            c->names[c->output], v, t, p->tuples[t * p->stride], p->pred_w,
+                            p->pred_w - 1);
     return 0;
 }
 
@@ -251,7 +252,8 @@ static int problem_setup(iv_das_problem *p, iv_error *err)
     p->width = p->m->sites[s->site].width;
     p->out_site = iv_model_output_site(p->m);
     p->out_w = iv_model_output_width(p->m);
-    p->argmax = p->out_w > 1;
+    iv_model_prediction(p->m, &p->pred_off, &p->pred_w);
+    p->argmax = p->pred_w > 1;
     p->logits = !iv_model_is_classifier(p->m);
     p->stride = 1 + s->n_vars;
     p->offset = iv_xmalloc(sizeof(int) * (size_t)s->n_vars);
@@ -322,11 +324,12 @@ static void das_hook(int site, float *values, long n, int width, void *user)
     }
 }
 
+/* y is the prediction's part of an output row. */
 static bool agrees(const iv_das_problem *p, const float *y, double expected)
 {
     if (p->argmax) {
         int top = 0;
-        for (int k = 1; k < p->out_w; k++)
+        for (int k = 1; k < p->pred_w; k++)
             top = y[k] > y[top] ? k : top;
         return expected == top;
     }
@@ -338,8 +341,8 @@ static double row_loss(const iv_das_problem *p, const float *y, double target, f
 {
     if (p->argmax) {
         if (grad)
-            iv_label_loss_grad(y, p->out_w, (int)target, p->logits, grad);
-        return iv_label_loss(y, p->out_w, (int)target, p->logits);
+            iv_label_loss_grad(y, p->pred_w, (int)target, p->logits, grad);
+        return iv_label_loss(y, p->pred_w, (int)target, p->logits);
     }
     double diff = (double)y[0] - target;
     if (grad)
@@ -389,8 +392,11 @@ static void batch_run(iv_das_problem *p, const double *q, const long *which, lon
     float *gout = grad ? p->grads->site[p->out_site] : NULL;
     for (long r = 0; r < n; r++) {
         double target = p->target[which[r]];
-        *loss_sum += row_loss(p, y + r * p->out_w, target, gout ? gout + r * p->out_w : NULL);
-        *agree += agrees(p, y + r * p->out_w, target);
+        const float *row = y + r * p->out_w + p->pred_off;
+        if (gout && p->pred_w < p->out_w) /* the loss reads only the prediction */
+            memset(gout + r * p->out_w, 0, sizeof(float) * (size_t)p->out_w);
+        *loss_sum += row_loss(p, row, target, gout ? gout + r * p->out_w + p->pred_off : NULL);
+        *agree += agrees(p, row, target);
     }
     if (!grad)
         return;

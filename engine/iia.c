@@ -93,6 +93,7 @@ typedef struct iia_run {
     const iv_alignment *al;
     int n_al;
     int start, out_site, out_w, nv;
+    int pred_off, pred_w; /* the prediction within an output row (iv_model_prediction) */
     bool argmax;
     double tol;
     double *vals;       /* (rows, nv) the causal model's factual values of the dataset's rows */
@@ -127,9 +128,10 @@ static void iia_hook(int site, float *values, long n, int width, void *user)
 
 static bool agrees(const iia_run *r, const float *y, double expected, double *shown)
 {
+    y += r->pred_off;
     if (r->argmax) {
         int top = 0;
-        for (int k = 1; k < r->out_w; k++)
+        for (int k = 1; k < r->pred_w; k++)
             top = y[k] > y[top] ? k : top;
         *shown = top;
         return expected == top;
@@ -339,10 +341,10 @@ static int check_classes(const iia_run *r, iv_error *err)
         return 0;
     for (long row = 0; row < r->ws->data->n; row++) {
         double v = r->vals[row * r->nv + r->c->output];
-        if (!(v >= 0 && v < r->out_w && v == floor(v)))
+        if (!(v >= 0 && v < r->pred_w && v == floor(v)))
             return iv_error_set(err, "the causal model's output '%s' is %g on row %ld, not a class "
                                 "of the network's %d outputs (0 to %d)", r->c->names[r->c->output],
-                                v, row, r->out_w, r->out_w - 1);
+                                v, row, r->pred_w, r->pred_w - 1);
     }
     return 0;
 }
@@ -461,7 +463,8 @@ static int setup(iia_run *r, iv_workspace *ws, long most_pairs, int n_src, doubl
     r->nv = r->c->n_vars;
     r->out_site = iv_model_output_site(r->m);
     r->out_w = iv_model_output_width(r->m);
-    r->argmax = r->out_w > 1;
+    iv_model_prediction(r->m, &r->pred_off, &r->pred_w);
+    r->argmax = r->pred_w > 1;
     r->tol = tol;
     r->start = start_site(ws);
     iv_workspace_apply_ctx(ws, &r->user, 1);

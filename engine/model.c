@@ -81,6 +81,13 @@ const char *iv_model_input_check(const iv_model *m, float v, char *why, size_t n
     return NULL;
 }
 
+void iv_model_prediction(const iv_model *m, int *offset, int *width)
+{
+    const iv_site *out = &m->sites[m->n_sites - 1];
+    *width = out->positions ? out->inner : out->width;
+    *offset = out->width - *width;
+}
+
 bool iv_model_is_classifier(const iv_model *m)
 {
     return m->ops[m->n_ops - 1].kind == IV_OP_SOFTMAX;

@@ -164,6 +164,9 @@ int iv_model_layer_site(const iv_model *m, int layer);
 int iv_model_layer_pre_site(const iv_model *m, int layer);
 const char *iv_model_layer_name(const iv_model *m, int layer);
 int iv_model_output_width(const iv_model *m);
+/* Where in an output row the model's prediction is read, as classes or a value: the whole row,
+ * and for a transformer the logits of its last position (the next token). */
+void iv_model_prediction(const iv_model *m, int *offset, int *width);
 /* Whether v may be the model's input i: any finite number, and for a transformer a token id
  * (a whole number below its vocabulary's size). NULL when it may, else why not, into why. */
 const char *iv_model_input_check(const iv_model *m, float v, char *why, size_t n);

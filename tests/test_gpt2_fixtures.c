@@ -18,6 +18,7 @@
 #include "formats/formats.h"
 #include "formats/npy.h"
 #include "gpt2.h"
+#include "commands.h"
 #include "support.h"
 
 #define TOLERANCE 1e-4
@@ -272,6 +273,58 @@ static void test_opens_on_its_prompts(void **state)
     iv_workspace_free(ws);
 }
 
+/* The result of a type a line emits (the last one), owned by the caller. */
+typedef struct {
+    iv_result_type type;
+    json_object *got;
+} capture;
+
+static void keep(iv_result_type type, json_object *result, void *user)
+{
+    capture *c = user;
+    if (type != c->type) {
+        json_object_put(result);
+        return;
+    }
+    json_object_put(c->got);
+    c->got = result;
+}
+
+static double number_of(iv_workspace *ws, const char *line, iv_result_type type, const char *key)
+{
+    capture c = {type, NULL};
+    iv_sink sink = {keep, &c};
+    iv_error err;
+    if (iv_script_run(ws, line, "test", &sink, false, NULL, NULL, &err) != 0)
+        fail_msg("'%s' failed: %s", line, err.msg);
+    if (!c.got)
+        fail_msg("'%s' gave no result of that type", line);
+    double v = json_object_get_double(json_object_object_get(c.got, key));
+    json_object_put(c.got);
+    return v;
+}
+
+/* IIA and DAS read a transformer's prediction at its last position. On tiny-max, which gets every
+ * prompt right, the output variable of "m = max" aligned with the whole final residual stream at
+ * the last position has IIA 1 (a patch there hands over the source's answer), and so does a DAS
+ * rotation spanning the whole site, trained or not; the comparison aligned with it, "big", is
+ * right only where patching the answer leaves it unchanged (a tenth of the pairs). */
+static void test_iia_and_das(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("tiny-max"), &err);
+    assert_non_null(ws);
+    test_run(ws, "causal \"m = t0 > t1 ? t0 : t1\"; align m resid2[pos=-1]");
+    assert_true(number_of(ws, "iia", IV_RESULT_IIA, "factual_accuracy") == 1);
+    assert_true(number_of(ws, "iia", IV_RESULT_IIA, "iia") == 1);
+    test_run(ws, "unalign m");
+    assert_true(number_of(ws, "das m resid2 dims=96 epochs=1", IV_RESULT_DAS, "iia") == 1);
+    test_run(ws, "unalign m; causal \"big = t0 > t1; out = big ? t0 : t1\"; align big resid2[pos=2]");
+    assert_true(fabs(number_of(ws, "iia", IV_RESULT_IIA, "iia") - 0.1) < 1e-12);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_induction_interventions),
         cmocka_unit_test(test_llmc_same_model),
         cmocka_unit_test(test_opens_on_its_prompts),
+        cmocka_unit_test(test_iia_and_das),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
