@@ -304,7 +304,8 @@ static double number_of(iv_workspace *ws, const char *line, iv_result_type type,
     return v;
 }
 
-/* IIA and DAS read a transformer's prediction at its last position. On tiny-max, which gets every
+/* IIA and DAS read a transformer's prediction at its last position, and attribution runs through
+ * its backward pass. On tiny-max, which gets every
  * prompt right, the output variable of "m = max" aligned with the whole final residual stream at
  * the last position has IIA 1 (a patch there hands over the source's answer), and so does a DAS
  * rotation spanning the whole site, trained or not; the comparison aligned with it, "big", is
@@ -322,6 +323,11 @@ static void test_iia_and_das(void **state)
     assert_true(number_of(ws, "das m resid2 dims=96 epochs=1", IV_RESULT_DAS, "iia") == 1);
     test_run(ws, "unalign m; causal \"big = t0 > t1; out = big ? t0 : t1\"; align big resid2[pos=2]");
     assert_true(fabs(number_of(ws, "iia", IV_RESULT_IIA, "iia") - 0.1) < 1e-12);
+    /* attribution's first-order estimate of a patch follows the patch itself (0.94 here: the
+     * network is not linear, so not 1) */
+    test_run(ws, "source 5 3 10");
+    double r = number_of(ws, "attribute resid1", IV_RESULT_SCAN, "correlation");
+    assert_true(r > 0.8 && r <= 1);
     iv_workspace_free(ws);
 }
 
