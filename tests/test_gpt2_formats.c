@@ -26,9 +26,11 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "forward.h"
 #include "formats/formats.h"
 #include "formats/gpt2_hf.h"
 #include "formats/llmc.h"
+#include "gpt2.h"
 #include "gpt2_files.h"
 #include "model.h"
 #include "support.h"
@@ -629,11 +631,29 @@ static void test_gpt2_small_opens(void **state)
     assert_int_equal(gpt2_files_param_count(&c), 124439808L);
     iv_gpt2_hf_close(f);
 
-    /* Built: the same count of parameters. */
+    /* Built: the same count of parameters; and it runs: four tokens give finite logits, the
+     * first position's the same as the one-token model's (causality, and the rebuild keeps the
+     * weights). */
     iv_model *m = iv_model_load_gpt2_hf(dir, &err);
     if (!m)
         fail_msg("%s", err.msg);
     assert_int_equal(m->n_params, 124439808L);
+    assert_int_equal(m->positions, 1);
+    iv_model *m4 = iv_gpt2_rebuild(m, 4, &err);
+    assert_non_null(m4);
+    const float tokens[4] = {50256, 464, 3290, 13};
+    iv_acts *a1 = iv_acts_new(m, 1, &err), *a4 = iv_acts_new(m4, 1, &err);
+    assert_true(a1 && a4);
+    iv_forward(m, tokens, a1, NULL, NULL);
+    iv_forward(m4, tokens, a4, NULL, NULL);
+    const float *l1 = a1->site[iv_model_output_site(m)], *l4 = a4->site[iv_model_output_site(m4)];
+    for (long i = 0; i < 4L * 50257; i++)
+        assert_true(isfinite(l4[i]));
+    for (long i = 0; i < 50257; i++)
+        assert_true(fabsf(l1[i] - l4[i]) <= 1e-4f * (1 + fabsf(l1[i])));
+    iv_acts_free(a1);
+    iv_acts_free(a4);
+    iv_model_free(m4);
     iv_model_free(m);
     char *cmd = iv_xasprintf("rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
