@@ -220,8 +220,25 @@ static json_object *input_report(const iv_workspace *ws, const char *key, const 
     return obj;
 }
 
+/* For a transformer, words that are not token ids (nor NAME=ID) are a prompt's text:
+ * `source "When Mary and John went to the store, Mary gave a drink to"`. */
+static bool is_text(const iv_workspace *ws, int argc, char **argv)
+{
+    if (!ws->model->gpt2)
+        return false;
+    for (int i = 0; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        double d;
+        if (!(eq && eq > argv[i]) && iv_parse_double(argv[i], &d) < 0) /* not NAME=V, no number */
+            return true;
+    }
+    return false;
+}
+
 IV_HANDLER(iv_cmd_input)
 {
+    if (argc > 0 && !is_row_command(argc, argv) && is_text(ws, argc, argv))
+        return iv_cmd_prompt(ws, argc, argv, sink, err);
     if (argc == 0) {
         iv_emit(sink, IV_RESULT_INPUT, input_report(ws, "input", ws->base, ws->input_row));
         return 0;
@@ -250,6 +267,14 @@ IV_HANDLER(iv_cmd_source)
         ws->has_source = false;
         ws->source_row = -1;
         return 0;
+    }
+    if (!is_row_command(argc, argv) && is_text(ws, argc, argv)) {
+        char **words = iv_xmalloc(sizeof(char *) * (size_t)(argc + 1));
+        words[0] = "source";
+        memcpy(words + 1, argv, sizeof(char *) * (size_t)argc);
+        int rc = iv_cmd_prompt(ws, argc + 1, words, sink, err);
+        free(words);
+        return rc;
     }
     if (is_row_command(argc, argv)) {
         if (take_row(ws, argc, argv, ws->source, &ws->source_row, err) < 0)

@@ -28,12 +28,14 @@ static const iv_command table[] = {
     {"input", "[V ...] | [NAME=V ...] | row N|next|prev", "set the base input (no arguments: show it)",
      "Values in the model's input order, or by name (unnamed inputs keep their values), or row N\n"
      "(0-based) of the reference dataset; next and prev step from the current row, wrapping\n"
-     "(keys . and ,). Examples: input 3 5    input x=3 y=5    input y=6    input row 17",
+     "(keys . and ,). For a transformer, words that are not token ids are a prompt's text, as\n"
+     "for prompt. Examples: input 3 5    input x=3 y=5    input y=6    input row 17",
      0, -1, IV_CMD_CHANGES, iv_cmd_input},
     {"source", "[V ...] | [NAME=V ...] | row N|next|prev | none",
      "set the source input that patches copy from",
      "The source run is clean (no interventions); 'patch ADDR' copies its values at ADDR into the\n"
-     "base run. A row of the dataset as for input. Example: input 3 5; source 5 3; patch h1[0:2]",
+     "base run. A row of the dataset, or a transformer's text, as for input. Example: input 3 5;\n"
+     "source 5 3; patch h1[0:2]",
      0, -1, IV_CMD_CHANGES, iv_cmd_source},
     {"prompt", "[source] [TEXT]", "a transformer's input as text: tokenise it and show the tokens",
      "Tokenises TEXT with the model's tokenizer (GPT-2's BPE, or a word list) and makes the tokens\n"

@@ -268,6 +268,15 @@ static void test_opens_on_its_prompts(void **state)
     assert_true(ws->base[0] == 3 && ws->base[1] == 5 && ws->base[2] == 10);
     for (long r = 0; r < 100; r++)
         assert_true(ws->data->x[r * 3 + 2] == 10);
+    /* input and source take a prompt's text as prompt does; ids stay ids */
+    test_run(ws, "input 7 2 =; source 2 7 =");
+    assert_true(ws->base[0] == 7 && ws->base[1] == 2 && ws->base[2] == 10);
+    assert_true(ws->has_source && ws->source[0] == 2 && ws->source[1] == 7 && ws->source[2] == 10);
+    test_run(ws, "input 4 4 10");
+    assert_true(ws->base[0] == 4 && ws->base[2] == 10);
+    assert_non_null(strstr(test_run_fails(ws, "source 2 ="), "the source has 2 tokens where the "
+                                                             "prompt has 3"));
+    assert_non_null(strstr(test_run_fails(ws, "input 3 x ="), "has no token \"x\""));
     assert_non_null(strstr(test_run_fails(ws, "data grid t0=0:11:1 t1=0:1:1 t2=10:10:1"),
                            "row 11, t0: 11 is not a token id (the vocabulary has 11: 0 to 10)"));
     iv_workspace_free(ws);
