@@ -62,6 +62,42 @@ void iv_label_loss_grad(const float *y, int w, int label, bool logits, float *gr
         grad[k] = (float)(exp((double)y[k] - top) / sum - (k == label));
 }
 
+/* KL(softmax(clean) || softmax(y)) of two rows of w logits, in double; and its gradient with
+ * respect to y, softmax(y) - softmax(clean). */
+static double logit_kl(const float *clean, const float *y, int w)
+{
+    double tc = clean[0], ty = y[0], sc = 0, sy = 0;
+    for (int k = 1; k < w; k++) {
+        tc = fmax(tc, clean[k]);
+        ty = fmax(ty, y[k]);
+    }
+    for (int k = 0; k < w; k++) {
+        sc += exp((double)clean[k] - tc);
+        sy += exp((double)y[k] - ty);
+    }
+    double lc = tc + log(sc), ly = ty + log(sy), kl = 0; /* log-sum-exps */
+    for (int k = 0; k < w; k++) {
+        double lp = clean[k] - lc, lq = y[k] - ly;
+        kl += exp(lp) * (lp - lq);
+    }
+    return kl;
+}
+
+static void logit_kl_grad(const float *clean, const float *y, int w, float *grad)
+{
+    double tc = clean[0], ty = y[0], sc = 0, sy = 0;
+    for (int k = 1; k < w; k++) {
+        tc = fmax(tc, clean[k]);
+        ty = fmax(ty, y[k]);
+    }
+    for (int k = 0; k < w; k++) {
+        sc += exp((double)clean[k] - tc);
+        sy += exp((double)y[k] - ty);
+    }
+    for (int k = 0; k < w; k++)
+        grad[k] = (float)(exp((double)y[k] - ty) / sy - exp((double)clean[k] - tc) / sc);
+}
+
 static int top_class(const float *p, int w)
 {
     int top = 0;
@@ -132,22 +168,33 @@ int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err)
     acc->ref = loss_reference(ws, &acc->clean_loss, &acc->owned, err);
     acc->labelled = ws->label_column >= 0;
     acc->logits = outputs_are_logits(ws->model);
+    acc->next_token = ws->model->gpt2 && !acc->labelled;
+    iv_model_prediction(ws->model, &acc->pred_off, &acc->pred_w);
     return acc->ref ? 0 : -1;
 }
 
-/* The loss of one output row against what example r is compared with. */
+/* The loss of one output row against what example r is compared with (a label, and a
+ * transformer's next token, read the prediction's part of the row). */
 static double row_loss(const iv_metrics_acc *acc, bool classifier, long r, const float *y, int w)
 {
     if (acc->labelled)
-        return iv_label_loss(y, w, (int)acc->ref[r], acc->logits);
+        return iv_label_loss(y + acc->pred_off, acc->pred_w, (int)acc->ref[r], acc->logits);
+    if (acc->next_token)
+        return logit_kl(acc->ref + r * w + acc->pred_off, y + acc->pred_off, acc->pred_w);
     return iv_row_loss(classifier, acc->ref + r * w, y, w);
 }
 
 static void row_loss_grad(const iv_metrics_acc *acc, bool classifier, long r, const float *y,
                           int w, float *grad)
 {
+    if (acc->pred_w < w) /* only the prediction's part has a gradient */
+        memset(grad, 0, sizeof(float) * (size_t)w);
     if (acc->labelled)
-        iv_label_loss_grad(y, w, (int)acc->ref[r], acc->logits, grad);
+        iv_label_loss_grad(y + acc->pred_off, acc->pred_w, (int)acc->ref[r], acc->logits,
+                           grad + acc->pred_off);
+    else if (acc->next_token)
+        logit_kl_grad(acc->ref + r * w + acc->pred_off, y + acc->pred_off, acc->pred_w,
+                      grad + acc->pred_off);
     else
         iv_row_loss_grad(classifier, acc->ref + r * w, y, w, grad);
 }
@@ -160,19 +207,26 @@ void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, lon
     bool classifier = iv_model_is_classifier(m);
     const float *clean = ws->ref_acts->site[out]; /* (examples, w) */
     bool has_target = !classifier && ws->target && w == 1;
+    int off = acc->pred_off, pw = acc->pred_w; /* the prediction's part of a row */
     for (long e = 0; e < n; e++) {
         long r = first + e; /* the example, in the whole set */
         for (long s = 0; s < S; s++)
             acc->loss += row_loss(acc, classifier, r, y + (e * S + s) * w, w);
         if (!all)
             continue;
-        int top = top_class(clean + r * w, w);
+        int top = top_class(clean + r * w + off, pw);
         if (acc->labelled) {
             int label = (int)acc->ref[r];
             acc->label_right_clean += (double)S * (top == label);
             for (long s = 0; s < S; s++)
-                acc->label_right += top_class(y + (e * S + s) * w, w) == label;
+                acc->label_right += top_class(y + (e * S + s) * w + off, pw) == label;
         }
+        if (acc->next_token) /* the clean top token: kept, and its log-probability's change */
+            for (long s = 0; s < S; s++) {
+                const float *row = y + (e * S + s) * w + off, *c = clean + r * w + off;
+                acc->same += top_class(row, pw) == top;
+                acc->logit += iv_label_loss(c, pw, top, true) - iv_label_loss(row, pw, top, true);
+            }
         double target = has_target ? iv_workspace_target(ws, ws->data->x + r * d) : 0;
         if (has_target)
             acc->t_clean += (clean[r] - target) * (clean[r] - target) * (double)S;
@@ -226,7 +280,7 @@ void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *mt)
     const iv_workspace *ws = acc->ws;
     const iv_model *m = ws->model;
     memset(mt, 0, sizeof *mt);
-    mt->classifier = iv_model_is_classifier(m);
+    mt->classifier = iv_model_is_classifier(m) || acc->next_token; /* accuracy is reported */
     mt->has_target = !mt->classifier && ws->target && iv_model_output_width(m) == 1;
     double rows = (double)acc->rows;
     mt->loss_gap = acc->loss / rows - acc->clean_loss;
@@ -285,6 +339,8 @@ const char *iv_loss_name(const iv_workspace *ws)
         return "cross-entropy to the labels";
     if (iv_model_is_classifier(ws->model))
         return "KL(clean || intervened)";
+    if (ws->model->gpt2)
+        return "KL(clean || intervened) of the next token";
     return ws->loss_vs_target ? "squared error to the target, minus the clean network's"
                               : "squared error to the clean output";
 }
@@ -323,7 +379,8 @@ int iv_metrics_set_label(iv_workspace *ws, const char *column, iv_error *err)
     const iv_dataset *ds = ws->data;
     if (!ds)
         return iv_error_set(err, "label '%s': no reference dataset: set one with 'data'", column);
-    int w = iv_model_output_width(ws->model);
+    int off, w;
+    iv_model_prediction(ws->model, &off, &w); /* a transformer's classes: its next tokens */
     if (w < 2)
         return iv_error_set(err, "label '%s': the model has %d output; cross-entropy to labels "
                             "needs one output per class", column, w);

@@ -1,6 +1,7 @@
 /* metrics.h - how far intervened outputs are from the clean ones: the loss whose mean over the
  * reference dataset is an intervention's loss gap (Li & Janson 2024): squared error to the clean
- * output for a regression head, KL(clean || intervened) for a classifier. */
+ * output for a regression head, KL(clean || intervened) for a classifier, and for a transformer
+ * KL(clean || intervened) of the next token after the last position, from its logits. */
 #ifndef IV_METRICS_H
 #define IV_METRICS_H
 
@@ -53,6 +54,9 @@ typedef struct iv_metrics_acc {
     double clean_loss;
     double loss, same, logit, t_clean, t_int; /* sums over rows */
     bool labelled, logits;  /* ref holds each example's class (metric label); outputs are logits */
+    bool next_token;        /* a transformer's: KL of the next token's distribution, read from the
+                               prediction's logits (iv_model_prediction) */
+    int pred_off, pred_w;   /* the part of an output row the loss reads */
     double label_right_clean, label_right; /* examples (rows) whose top output is the label */
     long rows;
 } iv_metrics_acc;

@@ -1,6 +1,8 @@
 /* report.c - result objects shared by the command handlers. */
 #include "report.h"
 
+#include "tokenizer.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,70 @@ json_object *iv_report_site(const iv_workspace *ws, int site)
     return obj;
 }
 
+#define NEXT_TOKENS 5 /* a transformer's output shows its most likely next tokens */
+
+/* softmax of w logits into p (double), shifted by the largest so that exp cannot overflow. */
+static void softmax_of(const float *logits, int w, double *p)
+{
+    double top = logits[0], sum = 0;
+    for (int k = 1; k < w; k++)
+        top = fmax(top, logits[k]);
+    for (int k = 0; k < w; k++)
+        sum += p[k] = exp((double)logits[k] - top);
+    for (int k = 0; k < w; k++)
+        p[k] /= sum;
+}
+
+static int by_probability(const void *a, const void *b, void *p)
+{
+    const double *prob = p;
+    double d = prob[*(const int *)b] - prob[*(const int *)a];
+    return d > 0 ? 1 : d < 0 ? -1 : *(const int *)a - *(const int *)b;
+}
+
+/* A transformer's next token after its last position: the most likely ones, clean, with their
+ * probabilities clean and intervened (the interventions' samples averaged as logits), and the
+ * intervened run's most likely one. */
+static void next_tokens(const iv_workspace *ws, json_object *obj)
+{
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), off, V;
+    iv_model_prediction(m, &off, &V);
+    double *clean = iv_xmalloc(sizeof(double) * (size_t)V * 2), *inter = clean + V;
+    float *mean = iv_xmalloc(sizeof(float) * (size_t)V);
+    int *order = iv_xmalloc(sizeof(int) * (size_t)V);
+    for (int k = 0; k < V; k++) {
+        mean[k] = (float)iv_workspace_intervened_mean(ws, out, off + k);
+        order[k] = k;
+    }
+    softmax_of(ws->clean->site[out] + off, V, clean);
+    softmax_of(mean, V, inter);
+    qsort_r(order, (size_t)V, sizeof(int), by_probability, clean);
+    json_object *rows = json_object_new_array();
+    for (int r = 0; r < V && r < NEXT_TOKENS; r++) {
+        json_object *row = json_object_new_object();
+        const char *text = m->tokenizer ? iv_tokenizer_token(m->tokenizer, order[r]) : NULL;
+        json_object_object_add(row, "id", json_object_new_int(order[r]));
+        iv_json_set_str(row, "token", text ? text : "");
+        iv_json_set_num(row, "clean_p", clean[order[r]]);
+        iv_json_set_num(row, "intervened_p", inter[order[r]]);
+        json_object_array_add(rows, row);
+    }
+    iv_json_set(obj, "next", rows);
+    int top = 0;
+    for (int k = 1; k < V; k++)
+        top = inter[k] > inter[top] ? k : top;
+    json_object *it = json_object_new_object();
+    const char *text = m->tokenizer ? iv_tokenizer_token(m->tokenizer, top) : NULL;
+    json_object_object_add(it, "id", json_object_new_int(top));
+    iv_json_set_str(it, "token", text ? text : "");
+    iv_json_set_num(it, "p", inter[top]);
+    iv_json_set(obj, "intervened_next", it);
+    free(order);
+    free(mean);
+    free(clean);
+}
+
 json_object *iv_report_output(const iv_workspace *ws)
 {
     int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
@@ -117,6 +183,8 @@ json_object *iv_report_output(const iv_workspace *ws)
     iv_json_set(obj, "change", change);
     if (ws->target)
         iv_json_set_num(obj, "target", iv_workspace_target(ws, ws->base));
+    if (ws->model->gpt2)
+        next_tokens(ws, obj);
     return obj;
 }
 

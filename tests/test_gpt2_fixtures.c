@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "formats/formats.h"
 #include "formats/npy.h"
 #include "gpt2.h"
@@ -340,6 +341,72 @@ static void test_iia_and_das(void **state)
     iv_workspace_free(ws);
 }
 
+/* Zeroes the values at idx (n of them) of one site in every row, as the forward pass goes. */
+typedef struct {
+    int site, n;
+    const int *idx;
+} zeroing;
+
+static void zero_hook(int site, float *v, long rows, int width, void *user)
+{
+    const zeroing *z = user;
+    if (site == z->site)
+        for (long r = 0; r < rows; r++)
+            for (int i = 0; i < z->n; i++)
+                v[r * width + z->idx[i]] = 0;
+}
+
+static double log_softmax_at(const float *y, int w, int k)
+{
+    double top = y[0], sum = 0;
+    for (int j = 1; j < w; j++)
+        top = fmax(top, y[j]);
+    for (int j = 0; j < w; j++)
+        sum += exp(y[j] - top);
+    return y[k] - top - log(sum);
+}
+
+/* A transformer's loss gap is the KL of its next-token distribution at the last position, clean
+ * against intervened, averaged over the dataset; its accuracy, how often the top token stays:
+ * computed here from two forward passes, against what effect reports. */
+static void test_next_token_loss(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("tiny-max"), &err);
+    assert_non_null(ws);
+    const iv_model *m = ws->model;
+    test_run(ws, "ablate z1[head=0] zero");
+    double gap = number_of(ws, "effect", IV_RESULT_EFFECT, "loss_gap");
+    double accuracy = number_of(ws, "effect", IV_RESULT_EFFECT, "accuracy");
+    iv_addr a;
+    assert_int_equal(iv_addr_parse(m, "z1[head=0]", &a, &err), 0);
+    zeroing z = {a.site, a.n, a.idx};
+    long n = ws->data->n;
+    iv_acts *clean = iv_acts_new(m, n, &err), *zeroed = iv_acts_new(m, n, &err);
+    iv_forward(m, ws->data->x, clean, NULL, NULL);
+    iv_forward(m, ws->data->x, zeroed, zero_hook, &z);
+    int out = iv_model_output_site(m), w = m->sites[out].width, V = m->gpt2->d_vocab;
+    double kl = 0, same = 0;
+    for (long r = 0; r < n; r++) {
+        const float *c = clean->site[out] + r * w + w - V, *y = zeroed->site[out] + r * w + w - V;
+        int tc = 0, ty = 0;
+        for (int k = 0; k < V; k++) {
+            double lp = log_softmax_at(c, V, k);
+            kl += exp(lp) * (lp - log_softmax_at(y, V, k)) / n;
+            tc = c[k] > c[tc] ? k : tc;
+            ty = y[k] > y[ty] ? k : ty;
+        }
+        same += (tc == ty) / (double)n;
+    }
+    assert_true(kl > 0 && fabs(gap - kl) <= 1e-6 * kl + 1e-9);
+    assert_true(fabs(accuracy - same) < 1e-12);
+    iv_acts_free(clean);
+    iv_acts_free(zeroed);
+    iv_addr_clear(&a);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_llmc_same_model),
         cmocka_unit_test(test_opens_on_its_prompts),
         cmocka_unit_test(test_iia_and_das),
+        cmocka_unit_test(test_next_token_loss),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
