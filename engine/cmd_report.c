@@ -177,6 +177,10 @@ IV_HANDLER(iv_cmd_effect)
     }
     if (mt->labelled)
         report_label_accuracy(ws, mt->label_accuracy_clean, mt->label_accuracy, obj);
+    if (mt->logit_diff_set) {
+        iv_json_set_num(obj, "logit_diff_clean", mt->logit_diff_clean);
+        iv_json_set_num(obj, "logit_diff_intervened", mt->logit_diff_intervened);
+    }
     if (mt->has_target) {
         iv_json_set_num(obj, "target_mse_clean", mt->target_mse_clean);
         iv_json_set_num(obj, "target_mse", mt->target_mse);

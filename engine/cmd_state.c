@@ -416,6 +416,17 @@ IV_HANDLER(iv_cmd_seed)
 IV_HANDLER(iv_cmd_metric)
 {
     bool label = argc >= 1 && strcmp(argv[0], "label") == 0;
+    if (argc >= 1 && strcmp(argv[0], "logit-diff") == 0) {
+        if (argc != 3)
+            return iv_error_set(err, "expected metric logit-diff A B (two tokens, e.g. \" Mary\" "
+                                "\" John\")");
+        if (iv_metrics_set_logit_diff(ws, argv[1], argv[2], err) < 0)
+            return -1;
+        iv_workspace_forget_effect(ws);
+        argc = 0; /* reported below */
+    }
+    if (argc == 3)
+        return iv_error_set(err, "expected clean, target, label COLUMN or logit-diff A B");
     if (label && argc != 2)
         return iv_error_set(err, "expected metric label COLUMN (a label column of the dataset)");
     if (!label && argc == 2)
@@ -433,13 +444,22 @@ IV_HANDLER(iv_cmd_metric)
                        iv_model_output_width(ws->model) != 1))
             return iv_error_set(err, "'target' needs a regression model with one output "
                                 "and a target expression");
-        if (ws->label_column >= 0)
+        if (ws->label_column >= 0 || ws->logit_diff[0] >= 0)
             iv_workspace_forget_effect(ws);
         ws->loss_vs_target = target;
         ws->label_column = -1;
+        ws->logit_diff[0] = ws->logit_diff[1] = -1;
     }
     json_object *obj = json_object_new_object();
-    if (ws->label_column >= 0) {
+    if (ws->logit_diff[0] >= 0) {
+        const iv_tokenizer *tok = ws->model->tokenizer;
+        const char *a = tok ? iv_tokenizer_token(tok, ws->logit_diff[0]) : NULL;
+        const char *b = tok ? iv_tokenizer_token(tok, ws->logit_diff[1]) : NULL;
+        char *name = a && b ? iv_xasprintf("logit-diff \"%s\" \"%s\"", a, b)
+                            : iv_xasprintf("logit-diff %d %d", ws->logit_diff[0], ws->logit_diff[1]);
+        iv_json_set_str(obj, "metric", name);
+        free(name);
+    } else if (ws->label_column >= 0) {
         char *name = iv_xasprintf("label %s", ws->data->label_names[ws->label_column]);
         iv_json_set_str(obj, "metric", name);
         free(name);

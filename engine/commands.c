@@ -63,7 +63,7 @@ static const iv_command table[] = {
     {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
      "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,
      0, iv_cmd_seed},
-    {"metric", "[clean|target|label COLUMN]",
+    {"metric", "[clean|target|label COLUMN|logit-diff A B]",
      "what loss gaps measure: change from clean, error to target, or to labels",
      "clean (the default): squared error to the clean output (KL for a classifier), the loss gap\n"
      "of Li & Janson. target: squared error to the model's target expression, minus the clean\n"
@@ -72,8 +72,11 @@ static const iv_command table[] = {
      "- 1), of the softmax of the outputs (log of the outputs when the model ends in softmax),\n"
      "intervened minus clean; every figure then also gives the accuracy against the labels,\n"
      "clean and intervened. A dataset without that column puts it back to clean. Loss gaps,\n"
-     "compare and optimal ablation all use it. Example: data load digits.npz; metric label y",
-     0, 2, 0, iv_cmd_metric},
+     "compare and optimal ablation all use it. For a transformer, clean is the KL of its next\n"
+     "token, and logit-diff A B the fall of logit(A) - logit(B) at the last position, clean minus\n"
+     "intervened (tokens as the tokenizer writes them, or ids id:N). Examples: data load digits.npz;\n"
+     "metric label y    metric logit-diff \" Mary\" \" John\"",
+     0, 3, 0, iv_cmd_metric},
     {"ablate", ablate_usage, "add an ablation of the addressed neurons", ablate_detail,
      2, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_ablate},
     {"set", "ADDR VALUE", "set the addressed neurons to a constant", "Same as: ablate ADDR set VALUE",
@@ -793,6 +796,8 @@ char *iv_session_script(const iv_workspace *ws)
                       (unsigned long long)ws->split_seed);
     if (ws->label_column >= 0)
         iv_buf_printf(&b, "metric label \"%s\"\n", ws->data->label_names[ws->label_column]);
+    if (ws->logit_diff[0] >= 0) /* by id: a token's text may hold a quote */
+        iv_buf_printf(&b, "metric logit-diff id:%d id:%d\n", ws->logit_diff[0], ws->logit_diff[1]);
     append_input(&b, "input", m, ws->base, ws->input_row);
     if (ws->has_source)
         append_input(&b, "source", m, ws->source, ws->source_row);

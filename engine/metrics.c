@@ -2,6 +2,8 @@
 #include "metrics.h"
 
 #include "budget.h"
+#include "gpt2.h"
+#include "tokenizer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -168,7 +170,9 @@ int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err)
     acc->ref = loss_reference(ws, &acc->clean_loss, &acc->owned, err);
     acc->labelled = ws->label_column >= 0;
     acc->logits = outputs_are_logits(ws->model);
-    acc->next_token = ws->model->gpt2 && !acc->labelled;
+    acc->diff_a = acc->labelled ? -1 : ws->logit_diff[0];
+    acc->diff_b = acc->labelled ? -1 : ws->logit_diff[1];
+    acc->next_token = ws->model->gpt2 && !acc->labelled && acc->diff_a < 0;
     iv_model_prediction(ws->model, &acc->pred_off, &acc->pred_w);
     return acc->ref ? 0 : -1;
 }
@@ -177,6 +181,10 @@ int iv_metrics_begin(const iv_workspace *ws, iv_metrics_acc *acc, iv_error *err)
  * transformer's next token, read the prediction's part of the row). */
 static double row_loss(const iv_metrics_acc *acc, bool classifier, long r, const float *y, int w)
 {
+    if (acc->diff_a >= 0) {
+        const float *c = acc->ref + r * w + acc->pred_off, *p = y + acc->pred_off;
+        return ((double)c[acc->diff_a] - c[acc->diff_b]) - ((double)p[acc->diff_a] - p[acc->diff_b]);
+    }
     if (acc->labelled)
         return iv_label_loss(y + acc->pred_off, acc->pred_w, (int)acc->ref[r], acc->logits);
     if (acc->next_token)
@@ -187,9 +195,12 @@ static double row_loss(const iv_metrics_acc *acc, bool classifier, long r, const
 static void row_loss_grad(const iv_metrics_acc *acc, bool classifier, long r, const float *y,
                           int w, float *grad)
 {
-    if (acc->pred_w < w) /* only the prediction's part has a gradient */
+    if (acc->pred_w < w || acc->diff_a >= 0) /* only the prediction's part has a gradient */
         memset(grad, 0, sizeof(float) * (size_t)w);
-    if (acc->labelled)
+    if (acc->diff_a >= 0) {
+        grad[acc->pred_off + acc->diff_a] -= 1;
+        grad[acc->pred_off + acc->diff_b] += 1;
+    } else if (acc->labelled)
         iv_label_loss_grad(y + acc->pred_off, acc->pred_w, (int)acc->ref[r], acc->logits,
                            grad + acc->pred_off);
     else if (acc->next_token)
@@ -220,6 +231,14 @@ void iv_metrics_add(iv_metrics_acc *acc, const float *y, long first, long n, lon
             acc->label_right_clean += (double)S * (top == label);
             for (long s = 0; s < S; s++)
                 acc->label_right += top_class(y + (e * S + s) * w + off, pw) == label;
+        }
+        if (acc->diff_a >= 0) {
+            const float *c = clean + r * w + off;
+            acc->ld_clean += S * ((double)c[acc->diff_a] - c[acc->diff_b]);
+            for (long s = 0; s < S; s++) {
+                const float *row = y + (e * S + s) * w + off;
+                acc->ld_int += (double)row[acc->diff_a] - row[acc->diff_b];
+            }
         }
         if (acc->next_token) /* the clean top token: kept, and its log-probability's change */
             for (long s = 0; s < S; s++) {
@@ -291,6 +310,9 @@ void iv_metrics_end(iv_metrics_acc *acc, iv_metrics *mt)
     mt->labelled = acc->labelled;
     mt->label_accuracy_clean = acc->label_right_clean / rows;
     mt->label_accuracy = acc->label_right / rows;
+    mt->logit_diff_set = acc->diff_a >= 0;
+    mt->logit_diff_clean = acc->ld_clean / rows;
+    mt->logit_diff_intervened = acc->ld_int / rows;
     free(acc->owned);
     acc->owned = NULL;
 }
@@ -339,6 +361,8 @@ const char *iv_loss_name(const iv_workspace *ws)
         return "cross-entropy to the labels";
     if (iv_model_is_classifier(ws->model))
         return "KL(clean || intervened)";
+    if (ws->model->gpt2 && ws->logit_diff[0] >= 0)
+        return "fall of the logit difference (clean minus intervened)";
     if (ws->model->gpt2)
         return "KL(clean || intervened) of the next token";
     return ws->loss_vs_target ? "squared error to the target, minus the clean network's"
@@ -374,6 +398,42 @@ static int check_classes(const iv_dataset *ds, int col, const char *column, int 
     return 0;
 }
 
+/* A token named by its text, by its id written id:N, or by a bare id the tokenizer does not have
+ * as a text. */
+static int token_of(const iv_model *m, const char *word, iv_error *err)
+{
+    long v;
+    if (strncmp(word, "id:", 3) == 0 && iv_parse_int(word + 3, 0, m->gpt2->d_vocab - 1, &v) == 0)
+        return (int)v;
+    int id = m->tokenizer ? iv_tokenizer_find(m->tokenizer, word) : -1;
+    if (id < 0 && iv_parse_int(word, 0, m->gpt2->d_vocab - 1, &v) == 0)
+        id = (int)v;
+    if (id < 0 || id >= m->gpt2->d_vocab)
+        return iv_error_set(err, "logit-diff: no token \"%s\" (give a token as the tokenizer "
+                            "writes it, e.g. \" Mary\" with its space, or its id, id:0 to id:%d)",
+                            word,
+                            m->gpt2->d_vocab - 1);
+    return id;
+}
+
+int iv_metrics_set_logit_diff(iv_workspace *ws, const char *a, const char *b, iv_error *err)
+{
+    const iv_model *m = ws->model;
+    if (!m->gpt2)
+        return iv_error_set(err, "logit-diff: %s is not a transformer (it compares two next "
+                            "tokens)", m->path);
+    int ia = token_of(m, a, err), ib = ia < 0 ? -1 : token_of(m, b, err);
+    if (ia < 0 || ib < 0)
+        return -1;
+    if (ia == ib)
+        return iv_error_set(err, "logit-diff: \"%s\" and \"%s\" are the same token", a, b);
+    ws->logit_diff[0] = ia;
+    ws->logit_diff[1] = ib;
+    ws->label_column = -1;
+    ws->loss_vs_target = false;
+    return 0;
+}
+
 int iv_metrics_set_label(iv_workspace *ws, const char *column, iv_error *err)
 {
     const iv_dataset *ds = ws->data;
@@ -389,5 +449,6 @@ int iv_metrics_set_label(iv_workspace *ws, const char *column, iv_error *err)
         return -1;
     ws->label_column = col;
     ws->loss_vs_target = false;
+    ws->logit_diff[0] = ws->logit_diff[1] = -1;
     return 0;
 }

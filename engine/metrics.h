@@ -21,6 +21,8 @@ typedef struct iv_metrics {
     double logit_diff;      /* classifier: mean change of log p(clean top class) */
     bool labelled;          /* 'metric label COLUMN': the loss is cross-entropy to the labels */
     double label_accuracy_clean, label_accuracy; /* how often the top output is the label */
+    bool logit_diff_set;    /* 'metric logit-diff A B': the loss is the fall of logit(A) - logit(B) */
+    double logit_diff_clean, logit_diff_intervened; /* its mean, clean and intervened */
 } iv_metrics;
 
 /* Loss of one row: clean and intervened outputs of width w. */
@@ -36,6 +38,10 @@ void iv_label_loss_grad(const float *y, int w, int label, bool logits, float *gr
  * the classes 0 .. (output width - 1). Returns 0, or -1 naming the columns, the first bad row or
  * the widths; the workspace is unchanged then. */
 int iv_metrics_set_label(iv_workspace *ws, const char *column, iv_error *err);
+/* 'metric logit-diff A B': a transformer's loss gaps as the fall of logit(A) - logit(B) at its
+ * last position, clean minus intervened (positive when an intervention closes the gap). Each
+ * token is its text as the tokenizer writes it (" Mary"), or its id. Returns 0 or -1. */
+int iv_metrics_set_logit_diff(iv_workspace *ws, const char *a, const char *b, iv_error *err);
 
 /* The mean loss gap of a pass over the dataset (acts from iv_workspace_run_data: examples x
  * samples rows), against the clean outputs of ws->ref_acts, or with 'metric target' the squared
@@ -57,6 +63,8 @@ typedef struct iv_metrics_acc {
     bool next_token;        /* a transformer's: KL of the next token's distribution, read from the
                                prediction's logits (iv_model_prediction) */
     int pred_off, pred_w;   /* the part of an output row the loss reads */
+    int diff_a, diff_b;     /* 'metric logit-diff': the two tokens, or -1 */
+    double ld_clean, ld_int; /* sums over rows of their logit difference */
     double label_right_clean, label_right; /* examples (rows) whose top output is the label */
     long rows;
 } iv_metrics_acc;

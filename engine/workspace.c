@@ -142,6 +142,7 @@ static iv_workspace *workspace_blank(uint64_t seed)
     ws->seed = seed;
     ws->next_id = 1;
     ws->label_column = -1;
+    ws->logit_diff[0] = ws->logit_diff[1] = -1;
     ws->input_row = ws->source_row = -1;
     ws->holdout = 0.2;
     ws->split_seed = 1;
@@ -274,6 +275,7 @@ void iv_workspace_save_state(const iv_workspace *ws, iv_workspace_state *st)
     st->has_source = ws->has_source;
     st->loss_vs_target = ws->loss_vs_target;
     st->label_column = ws->label_column;
+    memcpy(st->logit_diff, ws->logit_diff, sizeof st->logit_diff);
     st->input_row = ws->input_row;
     st->source_row = ws->source_row;
     st->unsaved = ws->unsaved;
@@ -309,9 +311,11 @@ void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
     ws->source = st->source;
     ws->has_source = st->has_source;
     ws->loss_vs_target = st->loss_vs_target;
-    if (ws->label_column != st->label_column)
-        iv_workspace_forget_effect(ws); /* its key does not name the label column */
+    if (ws->label_column != st->label_column ||
+        memcmp(ws->logit_diff, st->logit_diff, sizeof st->logit_diff) != 0)
+        iv_workspace_forget_effect(ws); /* its key does not name the metric */
     ws->label_column = st->label_column;
+    memcpy(ws->logit_diff, st->logit_diff, sizeof st->logit_diff);
     ws->input_row = st->input_row;
     ws->source_row = st->source_row;
     ws->unsaved = st->unsaved;

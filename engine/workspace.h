@@ -41,6 +41,9 @@ typedef struct iv_workspace {
                                  ('metric target'; regression heads with a target only) */
     int label_column;         /* loss gaps as cross-entropy to this label column of the dataset
                                  ('metric label COLUMN'), or -1 */
+    int logit_diff[2];        /* a transformer's loss gaps as the change of the difference of these
+                                 two tokens' logits at the last position ('metric logit-diff A B'),
+                                 or -1 */
     long input_row, source_row; /* the dataset row the base (source) input was taken from
                                  ('input row N'), or -1 when it was typed */
     struct iv_causal *causal; /* the high-level causal model ('causal'), or NULL (causal.h) */
@@ -91,7 +94,7 @@ typedef struct iv_workspace_state {
     int count, next_id;
     float *base, *source;
     bool has_source, loss_vs_target, unsaved;
-    int label_column;
+    int label_column, logit_diff[2];
     long input_row, source_row;
     uint64_t seed;
     long evaluations;

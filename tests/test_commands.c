@@ -369,6 +369,8 @@ static void test_errors_prefixed_once(void **state)
         {"model /nonexistent/m.nn", "/nonexistent/m.nn: ", NULL}, /* the file, not the command */
         {"prompt 3 5 =", "prompt: ", "prompt: builtin:max is not a transformer (input sets its inputs)"},
         {"positions 3", "positions: ", "positions: builtin:max is not a transformer: it has no positions"},
+        {"metric logit-diff a b", "metric: ",
+         "metric: logit-diff: builtin:max is not a transformer (it compares two next tokens)"},
     };
     int n = (int)(sizeof cases / sizeof cases[0]);
     const char *lines[sizeof cases / sizeof cases[0]];

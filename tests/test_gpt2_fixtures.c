@@ -401,6 +401,30 @@ static void test_next_token_loss(void **state)
     }
     assert_true(kl > 0 && fabs(gap - kl) <= 1e-6 * kl + 1e-9);
     assert_true(fabs(accuracy - same) < 1e-12);
+    /* metric logit-diff A B: the fall of logit(A) - logit(B) at the last position */
+    test_run(ws, "metric logit-diff 5 \"3\"");
+    double fall = 0, before = 0;
+    for (long r = 0; r < n; r++) {
+        const float *c = clean->site[out] + r * w + w - V, *y = zeroed->site[out] + r * w + w - V;
+        before += (c[5] - c[3]) / (double)n;
+        fall += ((c[5] - c[3]) - (y[5] - y[3])) / (double)n;
+    }
+    assert_true(fabs(number_of(ws, "effect", IV_RESULT_EFFECT, "loss_gap") - fall) <= 1e-5);
+    assert_true(fabs(number_of(ws, "effect", IV_RESULT_EFFECT, "logit_diff_clean") - before) <=
+                1e-5);
+    /* its gradient drives optimal ablation, which finds a constant whose fall is below zero's
+     * (the metric is signed: the search may even widen the difference) */
+    test_run(ws, "clear; ablate z1[head=0] optimal");
+    assert_true(number_of(ws, "effect", IV_RESULT_EFFECT, "loss_gap") < fall);
+    /* saved by the tokens' ids, and read back */
+    char *session = iv_session_script(ws);
+    assert_non_null(strstr(session, "metric logit-diff id:5 id:3\n"));
+    free(session);
+    assert_non_null(strstr(test_run_fails(ws, "metric logit-diff 5 id:99"), "no token \"id:99\""));
+    test_run(ws, "metric logit-diff id:5 id:3");
+    assert_true(ws->logit_diff[0] == 5 && ws->logit_diff[1] == 3);
+    test_run(ws, "metric clean");
+    assert_true(ws->logit_diff[0] == -1);
     iv_acts_free(clean);
     iv_acts_free(zeroed);
     iv_addr_clear(&a);
