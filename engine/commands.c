@@ -43,6 +43,14 @@ static const iv_command table[] = {
      "model for it, which needs no interventions and no source of the old length. Without TEXT,\n"
      "shows the tokens. Example: prompt \"When Mary and John went to the store, John gave a drink to\"",
      0, -1, IV_CMD_CHANGES, iv_cmd_prompt},
+    {"patch-scan", "resid|heads", "a transformer's patching scan: blocks by positions, or by heads",
+     "Patches each cell alone from the source prompt into the base run (the interventions on),\n"
+     "and measures the metric: the logit difference of 'metric logit-diff A B', or else the logit\n"
+     "of the base run's top next token, at the last position. resid: each block's input\n"
+     "(blocks.L.hook_resid_pre) at each position; heads: each head's output (hook_z) at every\n"
+     "position. All cells in one batched pass, as many as the pass limit holds at a time.\n"
+     "Example: prompt \"3 5 =\"; prompt source \"5 3 =\"; patch-scan resid",
+     1, 1, 0, iv_cmd_patch_scan},
     {"positions", "[N]", "rebuild a transformer for prompts of N tokens (no N: show it)",
      "The same weights at another length; needs no interventions and no source of the old\n"
      "length, and drops the dataset. A saved session replays it before its inputs. Example:\n"

@@ -77,6 +77,8 @@ IV_HANDLER(iv_cmd_split);
 /* cmd_prompt.c: a transformer's input as text */
 IV_HANDLER(iv_cmd_prompt);
 IV_HANDLER(iv_cmd_positions);
+/* cmd_patch_scan.c: a transformer's patching scans */
+IV_HANDLER(iv_cmd_patch_scan);
 
 /* cmd_probe.c, cmd_steer.c: probes and steering */
 IV_HANDLER(iv_cmd_probe);

@@ -431,6 +431,85 @@ static void test_next_token_loss(void **state)
     iv_workspace_free(ws);
 }
 
+/* patch-scan resid and heads against PyTorch's scans of the same prompts (make_scan_fixture.py),
+ * to 1e-4 of each table's scale; and a cell equals the single patch it stands for. */
+static void scan_against_pytorch(const char *name)
+{
+    char *path = iv_xasprintf("%s/tests/fixtures/gpt2/%s-scan.npz", srcdir(), name);
+    iv_npz z;
+    iv_error err;
+    if (iv_npz_read(path, &z, &err) < 0)
+        fail_msg("%s", err.msg);
+    free(path);
+    const iv_npy_array *base = member(&z, "base"), *source = member(&z, "source");
+    const iv_npy_array *tokens = member(&z, "tokens");
+    iv_workspace *ws = iv_workspace_new(open_sample(name), &err);
+    assert_non_null(ws);
+    char *b = ids_of(base, 0), *src = ids_of(source, 0);
+    char *line = iv_xasprintf("positions %ld; input%s; source%s; metric logit-diff id:%.0f id:%.0f",
+                              base->n_cols, b, src, tokens->data[0], tokens->data[1]);
+    test_run(ws, line);
+    free(line);
+    static const char *const kinds[2] = {"resid", "heads"};
+    for (int k = 0; k < 2; k++) {
+        const iv_npy_array *want = member(&z, kinds[k]);
+        capture c = {IV_RESULT_PATCH_SCAN, NULL};
+        iv_sink sink = {keep, &c};
+        line = iv_xasprintf("patch-scan %s", kinds[k]);
+        if (iv_script_run(ws, line, "test", &sink, false, NULL, NULL, &err) != 0 || !c.got)
+            fail_msg("%s: %s", line, err.msg);
+        free(line);
+        json_object *table = json_object_object_get(c.got, "table");
+        assert_int_equal((long)json_object_array_length(table), want->n_rows);
+        double scale = 0;
+        for (long i = 0; i < want->n_rows * want->n_cols; i++)
+            scale = fmax(scale, fabs(want->data[i]));
+        for (long L = 0; L < want->n_rows; L++) {
+            json_object *row = json_object_array_get_idx(table, L);
+            for (long col = 0; col < want->n_cols; col++) {
+                char key[32];
+                snprintf(key, sizeof key, k ? "head %ld" : "pos %ld", col);
+                double got = json_object_get_double(json_object_object_get(row, key));
+                double w = want->data[L * want->n_cols + col];
+                if (!(fabs(got - w) <= TOLERANCE * scale))
+                    fail_msg("%s %s block %ld %s: %g, PyTorch %g", name, kinds[k], L, key, got, w);
+            }
+        }
+        json_object_put(c.got);
+    }
+    /* one cell is the patch it stands for: the last block's input at the last position */
+    char *patch = iv_xasprintf("patch blocks.%d.hook_resid_pre[pos=-1]", ws->model->gpt2->n_layer - 1);
+    test_run(ws, patch);
+    free(patch);
+    int out = iv_model_output_site(ws->model), off, V;
+    iv_model_prediction(ws->model, &off, &V);
+    const float *y = ws->intervened->site[out] + off;
+    const iv_npy_array *resid = member(&z, "resid");
+    double cell = resid->data[resid->n_rows * resid->n_cols - 1];
+    assert_true(fabs(((double)y[(int)tokens->data[0]] - y[(int)tokens->data[1]]) - cell) <=
+                TOLERANCE * (1 + fabs(cell)));
+    /* what it refuses, in one line each (noise needs a dataset: tiny-max has one) */
+    if (ws->data) {
+        test_run(ws, "clear; ablate z0[head=0] noise sigma=1");
+        assert_non_null(strstr(test_run_fails(ws, "patch-scan resid"),
+                               "a random intervention is on"));
+    }
+    test_run(ws, "clear; source none");
+    assert_non_null(strstr(test_run_fails(ws, "patch-scan heads"), "no source prompt to patch from"));
+    assert_non_null(strstr(test_run_fails(ws, "patch-scan mlp"), "expected resid"));
+    free(b);
+    free(src);
+    iv_workspace_free(ws);
+    iv_npz_free(&z);
+}
+
+static void test_patch_scans(void **state)
+{
+    (void)state;
+    scan_against_pytorch("tiny-max");
+    scan_against_pytorch("induction");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_opens_on_its_prompts),
         cmocka_unit_test(test_iia_and_das),
         cmocka_unit_test(test_next_token_loss),
+        cmocka_unit_test(test_patch_scans),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
