@@ -46,15 +46,11 @@ static char *joined(int argc, char **argv)
  * fitted to the old sites go, as when a model is opened. */
 static int rebuild(iv_workspace *ws, int n, iv_error *err)
 {
-    iv_model *old = ws->model, *m = iv_gpt2_rebuild(old, n, err);
+    iv_model *m = iv_gpt2_rebuild(ws->model, n, err); /* the tokenizer moves to m */
     if (!m)
         return -1;
-    struct iv_tokenizer *tok = m->tokenizer;
-    if (iv_workspace_set_model(ws, m, err) < 0) { /* m is freed: the tokenizer goes back */
-        old->tokenizer = tok;
-        return -1;
-    }
-    return 0;
+    /* On failure (memory) m is freed with the tokenizer: the old model stays, without one. */
+    return iv_workspace_set_model(ws, m, err);
 }
 
 /* The model rebuilt for n positions when nothing set names the old ones: no intervention, no
