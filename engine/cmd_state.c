@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "labels.h"
 #include "metrics.h"
+#include "prompt_data.h"
 #include "report.h"
 #include "tokenizer.h"
 
@@ -381,7 +382,10 @@ IV_HANDLER(iv_cmd_data)
         rc = iv_workspace_replace_data(ws, NULL, err) < 0 ? IV_ERROR_AS_IS : 0;
     } else {
         const iv_model *m = ws->model;
-        iv_dataset *ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
+        bool prompts;
+        iv_dataset *ds = iv_prompt_dataset(m, argc, argv, &prompts, err);
+        if (!prompts)
+            ds = iv_dataset_build(argc, argv, m->n_inputs, m->input_names, ws->seed, err);
         if (ds && iv_dataset_check_inputs(m, ds, err) < 0) {
             iv_dataset_free(ds);
             ds = NULL;

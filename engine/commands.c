@@ -58,7 +58,8 @@ static const iv_command table[] = {
     {"swap", "", "exchange the base and the source inputs",
      "Patches then copy from what was the base. Needs a source input.", 0, 0, IV_CMD_CHANGES,
      iv_cmd_swap},
-    {"data", "[grid SPEC | sample N SPEC | load FILE | none]", "set the reference dataset",
+    {"data", "[grid SPEC | sample N SPEC | load FILE | prompts FILE | template \"TEXT\" SLOT=... | none]",
+     "set the reference dataset",
      "The dataset that mean, noise (k x std) and resample ablation take statistics from, and\n"
      "that 'effect' runs over. Ranges are inclusive.\n"
      "  data grid x=0:10:1 y=0:10:1       every point of a grid (STEP defaults to 1)\n"
@@ -66,7 +67,11 @@ static const iv_command table[] = {
      "  data load points.csv              a CSV file whose header names the inputs; other\n"
      "                                    numeric columns are kept as labels\n"
      "  data load X.npy | data.npz        NumPy: an (n, d) array whose first columns are the\n"
-     "                                    inputs, or an .npz with one array per input name",
+     "                                    inputs, or an .npz with one array per input name\n"
+     "  data prompts ioi.txt              a transformer's prompts, one a line (label columns\n"
+     "                                    after a tab, named by a line 'prompt<TAB>NAME...')\n"
+     "  data template \"When {A} and {B} went to the store, {B} gave a drink to\" A=\" Mary\", ...\n"
+     "                                    every filling of the slots (each also a label column)",
      0, -1, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_data},
     {"seed", "[N]", "set the seed of new noise / resample interventions and samples",
      "Every stochastic result names its seed, so the same script gives the same numbers.", 0, 1,

@@ -510,6 +510,77 @@ static void test_patch_scans(void **state)
     scan_against_pytorch("induction");
 }
 
+static char *write_text(const char *text)
+{
+    char *path = iv_xstrdup("/tmp/iv-prompts-XXXXXX.txt");
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Datasets of prompts: a file (one a line, label columns after a tab) and a template with slots,
+ * each prompt tokenised; what they hold, their specs, and their errors, each naming the line. */
+static void test_prompt_datasets(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("tiny-max"), &err);
+    assert_non_null(ws);
+    char *path = write_text("prompt\tbig\r\n3 5 =\t1\r\n# a comment\n\n5 3 =\t0\n7 7 =\t0\n");
+    char *line = iv_xasprintf("data prompts %s", path);
+    test_run(ws, line);
+    free(line);
+    assert_int_equal(ws->data->n, 3);
+    assert_int_equal(ws->data->n_labels, 1);
+    assert_string_equal(ws->data->label_names[0], "big");
+    static const float want[9] = {3, 5, 10, 5, 3, 10, 7, 7, 10};
+    assert_memory_equal(ws->data->x, want, sizeof want);
+    assert_true(ws->data->labels[0] == 1 && ws->data->labels[1] == 0 && ws->data->labels[2] == 0);
+    unlink(path);
+    free(path);
+    /* every filling, the first slot fastest, each slot a label of its value's index */
+    test_run(ws, "data template \"{A} {B} =\" A=1,2,3 B=4,5; ablate z1[head=0] mean");
+    assert_int_equal(ws->data->n, 6);
+    assert_true(ws->data->x[1 * 3 + 0] == 2 && ws->data->x[1 * 3 + 1] == 4);
+    assert_true(ws->data->x[3 * 3 + 0] == 1 && ws->data->x[3 * 3 + 1] == 5);
+    assert_true(ws->data->labels[5 * 2 + 0] == 2 && ws->data->labels[5 * 2 + 1] == 1);
+    assert_string_equal(ws->data->spec, "template \"{A} {B} =\" A=1,2,3 B=4,5");
+    char *session = iv_session_script(ws);
+    assert_non_null(strstr(session, "data template \"{A} {B} =\" A=1,2,3 B=4,5\n"));
+    free(session);
+    /* errors name the file and line, or the filling */
+    path = write_text("3 5 =\n3 5\n");
+    line = iv_xasprintf("clear; data prompts %s", path);
+    const char *msg = test_run_fails(ws, line);
+    char *where = iv_xasprintf("%s:2: \"3 5\" has 2 tokens where the model is built for 3", path);
+    if (!strstr(msg, where))
+        fail_msg("'%s' does not say '%s'", msg, where);
+    free(where);
+    free(line);
+    unlink(path);
+    free(path);
+    path = write_text("3 5 =\tx\n");
+    line = iv_xasprintf("data prompts %s", path);
+    assert_non_null(strstr(test_run_fails(ws, line), ":1: label 'x' is not a number"));
+    free(line);
+    unlink(path);
+    free(path);
+    assert_non_null(strstr(test_run_fails(ws, "data template \"{A} {C} =\" A=1,2"),
+                           "template: '{C}' names no slot given"));
+    assert_non_null(strstr(test_run_fails(ws, "data template \"{A} 5 =\" A=1,x"),
+                           "template, filling 1: the vocabulary"));
+    assert_non_null(strstr(test_run_fails(ws, "data prompts /nonexistent/p.txt"),
+                           "/nonexistent/p.txt"));
+    iv_workspace_free(ws);
+    iv_workspace *mlp = iv_workspace_new(iv_model_builtin_max(), &err);
+    assert_non_null(strstr(test_run_fails(mlp, "data template \"{A}\" A=1"),
+                           "datasets of prompts are for transformers"));
+    iv_workspace_free(mlp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_iia_and_das),
         cmocka_unit_test(test_next_token_loss),
         cmocka_unit_test(test_patch_scans),
+        cmocka_unit_test(test_prompt_datasets),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
