@@ -2409,6 +2409,45 @@ static void test_concept_screens(void **state)
     }
 }
 
+/* A transformer's output panel reads as its next token: the most likely ones after the last
+ * position with their probabilities, clean and intervened, and the new top token when a patch of
+ * the first block's input at the second position ("3 5 =" -> "3 3 =") changes the answer. */
+static void test_transformer_output_screens(void **state)
+{
+    (void)state;
+    static const struct {
+        int rows, cols;
+        bool colour;
+        const char *golden;
+    } cases[] = {{24, 80, true, "tiny-max-next-80x24-colour"},
+                 {48, 160, false, "tiny-max-next-160x48-nocolour"}};
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char here[4096];
+    assert_non_null(getcwd(here, sizeof here));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tui t;
+        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
+        assert_int_equal(chdir(srcdir), 0); /* the same file names in the dump from any build */
+        int status = tui_run(&t, "model sample_models/tiny-max; source 3 3 =; patch resid0[pos=1]");
+        assert_int_equal(chdir(here), 0);
+        assert_int_equal(status, 0);
+        tui_popup_free(&t.popup);
+        tui_draw(&t);
+        int title = find_row(0, "next token (probabilities)");
+        assert_true(title >= 0);
+        int five = find_row(title, "\"5\"");
+        assert_true(five == title + 2);
+        char *row = screen_row(five);
+        assert_non_null(strstr(row, cases[c].cols >= 160 ? "0.993  0.001  -0.992" : "0.993  0.001"));
+        free(row);
+        assert_true(find_row(five, "top now \"3\" 0.991") > five);
+        char *got = dump(cases[c].colour);
+        compare_with(cases[c].golden, got);
+        free(got);
+        finish(&t);
+    }
+}
+
 /* ---- a lecture's files, named from its own directory ------------------------------------------ */
 
 /* The tests that change the working directory go back to it even when they fail half way, so
@@ -4078,6 +4117,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inlp_demo, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_steering_demo, remember_dir, back_to_dir),
         cmocka_unit_test(test_concept_screens),
+        cmocka_unit_test(test_transformer_output_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_runs_from_another_directory, remember_dir, back_to_dir),

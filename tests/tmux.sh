@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 38
+plan 40
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -180,3 +180,14 @@ keys p x ':' 'clear; pca hidden gender' Enter
 shows p "PC1 (" "pca draws the site's rows on their first two components"
 keys p x ':' 'probe hidden nonsense' Enter
 shows p "probe: no label 'nonsense'" "a probe of an unknown label is a one-line error"
+
+# A transformer: the output panel shows the next token; a patch of the second token from
+# "3 3 =" turns tiny-max's answer from 5 to 3.
+start q 100 30 LC_ALL=C.UTF-8
+wait_for q "intervene: max" >/dev/null
+keys q ':' 'model sample_models/tiny-max' Enter
+shows q "next token (probabilities)" "a transformer's output panel shows its next token"
+keys q ':' 'source 3 3 =; patch resid0[pos=1]' Enter
+wait_for q "results below" >/dev/null
+keys q x
+shows q 'top now "3" 0.991' "patching the second token's embedding changes tiny-max's answer to 3"

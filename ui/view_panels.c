@@ -8,6 +8,7 @@
 
 #include "draw.h"
 #include "causal.h"
+#include "report.h"
 #include "tui.h"
 
 /* A formatted line of a panel, filling its width: a shorter line leaves nothing of the last one. */
@@ -355,6 +356,41 @@ static void draw_values(const tui *t, const tui_rect *r, int line, const double 
     }
 }
 
+/* A transformer's output: its most likely next tokens after the last position, their
+ * probabilities clean and intervened, and the intervened run's top token when it is another. */
+static void draw_next_tokens(const tui *t, const tui_rect *r)
+{
+    json_object *o = iv_report_output(t->ws);
+    json_object *next = json_object_object_get(o, "next");
+    put_line(r, 0, tui_attr(t->colour, TUI_ATTR_TITLE), " next token (probabilities)");
+    bool change_fits = r->w >= 33; /* the change column, where the panel has room for it */
+    put_line(r, 1, tui_attr(t->colour, TUI_ATTR_DIM), change_fits ? " %-9s %6s %6s %7s"
+                                                                  : " %-9s %6s %6s",
+             "token", "clean", "interv", "change");
+    int line = 2;
+    for (size_t i = 0; i < json_object_array_length(next) && line < r->h; i++) {
+        json_object *row = json_object_array_get_idx(next, i);
+        const char *tok = json_object_get_string(json_object_object_get(row, "token"));
+        double c = json_object_get_double(json_object_object_get(row, "clean_p"));
+        double v = json_object_get_double(json_object_object_get(row, "intervened_p"));
+        char shown[40];
+        snprintf(shown, sizeof shown, "\"%s\"", tok); /* quoted: a leading space shows */
+        int attr = fabs(v - c) >= 0.005 ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL;
+        put_line(r, line++, i == 0 ? (int)(attr | A_BOLD) : attr,
+                 change_fits ? " %-9.9s %6.3f %6.3f %+7.3f" : " %-9.9s %6.3f %6.3f", shown, c, v,
+                 v - c);
+    }
+    json_object *top = json_object_object_get(o, "intervened_next");
+    json_object *first = json_object_array_get_idx(next, 0);
+    int top_id = json_object_get_int(json_object_object_get(top, "id"));
+    if (first && top_id != json_object_get_int(json_object_object_get(first, "id")) &&
+        line < r->h)
+        put_line(r, line++, tui_attr(t->colour, TUI_ATTR_CHANGED), " top now \"%s\" %.3f",
+                 json_object_get_string(json_object_object_get(top, "token")),
+                 json_object_get_double(json_object_object_get(top, "p")));
+    json_object_put(o);
+}
+
 void tui_draw_output(const tui *t, const tui_layout *lay)
 {
     const iv_workspace *ws = t->ws;
@@ -363,6 +399,10 @@ void tui_draw_output(const tui *t, const tui_layout *lay)
     if (!ws->clean || !ws->intervened) {
         output_title(t, r, "");
         put_line(r, 1, tui_attr(t->colour, TUI_ATTR_ERROR), " not evaluated");
+        return;
+    }
+    if (ws->model->gpt2) {
+        draw_next_tokens(t, r);
         return;
     }
     const iv_acts *a = ws->intervened;
