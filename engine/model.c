@@ -46,6 +46,15 @@ void iv_model_site_name(const iv_model *m, int site, char *buf, size_t n)
     snprintf(buf, n, "%s", m->sites[site].name);
 }
 
+const char *iv_model_site_short_name(const iv_model *m, int site)
+{
+    const char *best = m->sites[site].name;
+    for (int k = 0; k < m->n_aliases; k++)
+        if (m->aliases[k].site == site && strlen(m->aliases[k].name) < strlen(best))
+            best = m->aliases[k].name;
+    return best;
+}
+
 int iv_model_site_find(const iv_model *m, const char *name)
 {
     for (int s = 0; s < m->n_sites; s++)

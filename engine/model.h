@@ -148,6 +148,9 @@ iv_site_kind iv_model_site_kind(const iv_model *m, int site);
 int iv_model_site_layer(const iv_model *m, int site); /* -1 for the input */
 /* Writes the site's name ("input", "h1.pre", "h1") into buf. */
 void iv_model_site_name(const iv_model *m, int site, char *buf, size_t n);
+/* The shortest name of a site: its shortest alias when that is shorter than its name (a
+ * transformer's "z1" for blocks.1.attn.hook_z), else its name; in the model's memory. */
+const char *iv_model_site_short_name(const iv_model *m, int site);
 /* Finds a site by name or alias; -1 if there is none. */
 int iv_model_site_find(const iv_model *m, const char *name);
 /* The label of neuron i at a site, or NULL. Pre-activation sites share their layer's labels. */

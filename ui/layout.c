@@ -60,8 +60,7 @@ static void size_cells_across(const tui *t, tui_layout *lay, const int *sites, i
     int widest = 1;
     lay->label_w = 6;
     for (int i = 0; i < n; i++) {
-        char name[128];
-        iv_model_site_name(m, sites[i], name, sizeof name);
+        const char *name = iv_model_site_short_name(m, sites[i]); /* as the row shows it */
         lay->label_w = clamp((int)strlen(name) + 2, lay->label_w, 12);
         if (iv_model_site_width(m, sites[i]) > widest)
             widest = iv_model_site_width(m, sites[i]);

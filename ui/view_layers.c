@@ -421,9 +421,8 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
     for (int k = 0; k < lay->n_rows; k++) {
         int site = lay->row[k].site;
         int mid = lay->row[k].y - p->y + (lay->cell_h - 1) / 2; /* the row's middle line, in p */
-        char name[128], label[130];
-        iv_model_site_name(m, site, name, sizeof name);
-        snprintf(label, sizeof label, " %s", name);
+        char label[130]; /* a transformer's rows go by their short names: z1, pattern0, resid2 */
+        snprintf(label, sizeof label, " %s", iv_model_site_short_name(m, site));
         tui_draw_padded(p, mid, 0, lay->label_w, label,
                         site == t->cur_site ? tui_attr(t->colour, TUI_ATTR_HEADER) : (int)A_NORMAL);
         row_style st = {tui_site_scale(t, site, false), tui_site_scale(t, site, true),

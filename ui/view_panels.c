@@ -9,6 +9,7 @@
 #include "draw.h"
 #include "causal.h"
 #include "report.h"
+#include "tokenizer.h"
 #include "tui.h"
 
 /* A formatted line of a panel, filling its width: a shorter line leaves nothing of the last one. */
@@ -24,9 +25,24 @@ static void put_line(const tui_rect *r, int line, int attr, const char *fmt, ...
     tui_draw_padded(r, line, 0, r->w, buf, attr);
 }
 
+/* A transformer's prompt as its tokens, each quoted so that a leading space shows. */
+static void append_tokens(const tui *t, iv_buf *b, const float *v, bool mark_focus)
+{
+    const iv_model *m = t->ws->model;
+    for (int i = 0; i < m->n_inputs && b->len < 400; i++) {
+        const char *tok = iv_tokenizer_token(m->tokenizer, (int)v[i]);
+        bool focus = mark_focus && i == t->focus_input && m->n_inputs > 1;
+        iv_buf_printf(b, " %s\"%s\"%s", focus ? "[" : "", tok ? tok : "?", focus ? "]" : "");
+    }
+}
+
 static void append_input(const tui *t, iv_buf *b, const float *v, bool mark_focus)
 {
     const iv_model *m = t->ws->model;
+    if (m->gpt2 && m->tokenizer) {
+        append_tokens(t, b, v, mark_focus);
+        return;
+    }
     for (int i = 0; i < m->n_inputs && b->len < 400; i++) {
         char num[32];
         iv_format_number(num, sizeof num, v[i]);
