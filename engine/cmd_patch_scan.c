@@ -1,10 +1,12 @@
-/* cmd_patch_scan.c - `patch-scan resid|heads`: a transformer's patching scan as a table, one row
- * per block, a column per position or head, each cell the metric with that cell patched from the
- * source prompt (patch_scan.h). */
+/* cmd_patch_scan.c - a transformer's tables: `patch-scan resid|heads`, one row per block, a column
+ * per position or head, each cell the metric with that cell patched from the source prompt
+ * (patch_scan.h); and `attention BLOCK HEAD`, a head's pattern, query by key. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpt2.h"
 #include "handlers.h"
 #include "patch_scan.h"
 #include "report.h"
@@ -59,6 +61,64 @@ IV_HANDLER(iv_cmd_patch_scan)
     }
     iv_json_set(obj, "table", rows);
     iv_patch_scan_free(&s);
+    iv_emit(sink, IV_RESULT_PATCH_SCAN, obj);
+    return 0;
+}
+
+/* ---- attention: one head's pattern as a table of query by key ------------------------------- */
+
+/* A token's text as a column or row name, quoted (a leading space shows), with its position. */
+static void position_name(const iv_model *m, const float *input, int p, char *buf, size_t n)
+{
+    const char *t = m->tokenizer ? iv_tokenizer_token(m->tokenizer, (int)input[p]) : NULL;
+    if (t)
+        snprintf(buf, n, "%d \"%.12s\"", p, t);
+    else
+        snprintf(buf, n, "%d id:%d", p, (int)input[p]);
+}
+
+IV_HANDLER(iv_cmd_attention)
+{
+    const iv_model *m = ws->model;
+    if (!m->gpt2)
+        return iv_error_set(err, "%s is not a transformer: it has no attention", m->path);
+    long layer, head;
+    if (iv_parse_int(argv[0], 0, m->gpt2->n_layer - 1, &layer) < 0)
+        return iv_error_set(err, "'%s': expected a block from 0 to %d", argv[0],
+                            m->gpt2->n_layer - 1);
+    if (iv_parse_int(argv[1], 0, m->gpt2->n_head - 1, &head) < 0)
+        return iv_error_set(err, "'%s': expected a head from 0 to %d", argv[1],
+                            m->gpt2->n_head - 1);
+    const char *which = argc > 2 ? argv[2] : "intervened";
+    bool diff = strcmp(which, "difference") == 0, clean = strcmp(which, "clean") == 0;
+    if (!diff && !clean && strcmp(which, "intervened") != 0)
+        return iv_error_set(err, "expected clean, intervened or difference, got '%s'", which);
+    char name[64];
+    snprintf(name, sizeof name, "blocks.%ld.attn.hook_pattern", layer);
+    int site = iv_model_site_find(m, name), T = m->positions;
+    const float *c = ws->clean->site[site] + head * T * T;
+    json_object *obj = json_object_new_object();
+    iv_json_set_str(obj, "attention", name);
+    json_object_object_add(obj, "head", json_object_new_int((int)head));
+    iv_json_set_str(obj, "shown", diff ? "intervened minus clean" : which);
+    json_object *rows = json_object_new_array();
+    for (int q = 0; q < T; q++) {
+        json_object *row = json_object_new_object();
+        char label[48];
+        position_name(m, ws->base, q, label, sizeof label);
+        iv_json_set_str(row, "query", label);
+        for (int k = 0; k < T; k++) {
+            position_name(m, ws->base, k, label, sizeof label);
+            double v = k > q ? 0
+                       : clean ? c[q * T + k]
+                               : iv_workspace_intervened_mean(ws, site, (int)head * T * T + q * T + k) -
+                                     (diff ? c[q * T + k] : 0);
+            iv_json_set_num(row, label, round(v * 1000) / 1000); /* a table to read: the
+                                                                   values are show's */
+        }
+        json_object_array_add(rows, row);
+    }
+    iv_json_set(obj, "pattern", rows);
     iv_emit(sink, IV_RESULT_PATCH_SCAN, obj);
     return 0;
 }

@@ -51,6 +51,12 @@ static const iv_command table[] = {
      "position. All cells in one batched pass, as many as the pass limit holds at a time.\n"
      "Example: prompt \"3 5 =\"; prompt source \"5 3 =\"; patch-scan resid",
      1, 1, 0, iv_cmd_patch_scan},
+    {"attention", "BLOCK HEAD [clean|intervened|difference]",
+     "one head's attention pattern: a table of query by key positions",
+     "Each row a query position, each column a key, named by their tokens; the causal triangle\n"
+     "(a key after its query gets 0). intervened (the default) with the interventions on, clean\n"
+     "without, difference the one minus the other. Example: attention 1 0",
+     2, 3, 0, iv_cmd_attention},
     {"positions", "[N]", "rebuild a transformer for prompts of N tokens (no N: show it)",
      "The same weights at another length; needs no interventions and no source of the old\n"
      "length, and drops the dataset. A saved session replays it before its inputs. Example:\n"

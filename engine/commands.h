@@ -44,7 +44,8 @@ typedef enum iv_result_type {
                               (x, y, class), clean and, with an eraser on, "erased_points" */
     IV_RESULT_STEER,       /* steer: the vector added and where it came from */
     IV_RESULT_PROMPT,      /* prompt: a transformer's input as text, and its tokens with their ids */
-    IV_RESULT_PATCH_SCAN,  /* patch-scan: a table of blocks by positions or heads, the metric */
+    IV_RESULT_PATCH_SCAN,  /* patch-scan: a table of blocks by positions or heads, the metric;
+                              attention: a head's pattern, a table of query by key */
     IV_RESULT_DONE,        /* save, export, data: what was done, {"done": "saved session to
                               FILE (7 commands)", ...} with its figures by name */
 } iv_result_type;

@@ -79,6 +79,7 @@ IV_HANDLER(iv_cmd_prompt);
 IV_HANDLER(iv_cmd_positions);
 /* cmd_patch_scan.c: a transformer's patching scans */
 IV_HANDLER(iv_cmd_patch_scan);
+IV_HANDLER(iv_cmd_attention);
 
 /* cmd_probe.c, cmd_steer.c: probes and steering */
 IV_HANDLER(iv_cmd_probe);

@@ -581,6 +581,47 @@ static void test_prompt_datasets(void **state)
     iv_workspace_free(mlp);
 }
 
+/* The induction sample's layer 1 head 0 is an induction head, as its README says: on its prompt
+ * "<bos> r r" (r of 8 tokens), each query of the repeat attends to the key after its token's first
+ * occurrence (query - 7) with nearly all its weight; the table names the positions by their
+ * tokens, and a head's zero ablation leaves its clean pattern as it was. */
+static void test_attention_table(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("induction"), &err);
+    assert_non_null(ws);
+    capture c = {IV_RESULT_PATCH_SCAN, NULL};
+    iv_sink sink = {keep, &c};
+    assert_int_equal(iv_script_run(ws, "ablate z1[head=0] zero; attention 1 0 clean", "test", &sink,
+                                   false, NULL, NULL, &err), 0);
+    json_object *rows = json_object_object_get(c.got, "pattern");
+    assert_int_equal((int)json_object_array_length(rows), 17);
+    for (int q = 9; q < 17; q++) {
+        json_object *row = json_object_array_get_idx(rows, q);
+        const char *query = json_object_get_string(json_object_object_get(row, "query"));
+        double on = 0, sum = 0;
+        json_object_object_foreach(row, key, val) {
+            if (strcmp(key, "query") == 0)
+                continue;
+            sum += json_object_get_double(val);
+            if (atoi(key) == q - 7)
+                on = json_object_get_double(val);
+        }
+        if (!(on > 0.9 && fabs(sum - 1) < 0.01))
+            fail_msg("query %s: %.3f on key %d, %.3f in all", query, on, q - 7, sum);
+    }
+    /* the first repeated token: query 9 is "H" again, and key 2 the token after the first "H" */
+    json_object *row9 = json_object_array_get_idx(rows, 9);
+    assert_string_equal(json_object_get_string(json_object_object_get(row9, "query")), "9 \"H\"");
+    json_object_put(c.got);
+    assert_non_null(strstr(test_run_fails(ws, "attention 2 0"), "expected a block from 0 to 1"));
+    assert_non_null(strstr(test_run_fails(ws, "attention 1 4"), "expected a head from 0 to 3"));
+    assert_non_null(strstr(test_run_fails(ws, "attention 1 0 sideways"),
+                           "expected clean, intervened or difference"));
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_next_token_loss),
         cmocka_unit_test(test_patch_scans),
         cmocka_unit_test(test_prompt_datasets),
+        cmocka_unit_test(test_attention_table),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
