@@ -20,6 +20,7 @@
 #include "screen.h"
 
 #include "draw.h"
+#include "report.h"
 #include "tui.h"
 #include "files.h"
 #include "formats/text.h"
@@ -2448,6 +2449,83 @@ static void test_transformer_output_screens(void **state)
     }
 }
 
+/* The transformer lecture's next token at this step: its probability with the interventions on
+ * (the intervened run's top token, named), against the caption's figure. */
+static void next_token_is(const tui *t, int step, const char *token, double p)
+{
+    (void)t;
+    json_object *o = iv_report_output(ws);
+    json_object *top = json_object_object_get(o, "intervened_next");
+    const char *got = json_object_get_string(json_object_object_get(top, "token"));
+    double v = json_object_get_double(json_object_object_get(top, "p"));
+    if (strcmp(got, token) != 0 || fabs(v - p) > 0.0005)
+        fail_msg("step %d: the next token is '%s' at %.4f, the caption says '%s' at %g", step + 1,
+                 got, v, token, p);
+    json_object_put(o);
+}
+
+/* The transformer lecture runs start to end on tiny-max and the induction sample, and each
+ * figure its captions quote is the engine's at that step. */
+static void test_transformer_demo(void **state)
+{
+    (void)state;
+    tui t;
+    walk_start(&t, "sample_models/lectures/transformer.demo", 7);
+    for (int step = 0; step < t.demo->n_steps; step++) {
+        walk_step(&t, step);
+        switch (step) {
+        case 0:
+            quotes(&t, 0, "\"5\" at 0.993");
+            next_token_is(&t, 0, "5", 0.993);
+            screen_says("next token (probabilities)");
+            break;
+        case 1:
+            quotes(&t, 1, "\"3\" at 0.991");
+            next_token_is(&t, 1, "3", 0.991);
+            break;
+        case 2: {
+            quotes(&t, 2, "at 0.81");
+            json_object *o = iv_report_output(ws);
+            json_object *top = json_object_object_get(o, "intervened_next");
+            assert_string_equal(json_object_get_string(json_object_object_get(top, "token")), "H");
+            assert_true(fabs(json_object_get_double(json_object_object_get(top, "p")) - 0.81) <
+                        0.005);
+            json_object_put(o);
+            break;
+        }
+        case 3: {
+            quotes(&t, 3, "query 9 \"H\" looks at key 2 \"A\"");
+            json_object *r = engine_result("attention 1 0 clean", IV_RESULT_PATCH_SCAN);
+            json_object *row = json_object_array_get_idx(json_object_object_get(r, "pattern"), 9);
+            assert_string_equal(json_object_get_string(json_object_object_get(row, "query")),
+                                "9 \"H\"");
+            assert_true(json_object_get_double(json_object_object_get(row, "2 \"A\"")) > 0.9);
+            json_object_put(r);
+            break;
+        }
+        case 4:
+            quotes(&t, 4, "falls to 0.45");
+            next_token_is(&t, 4, "H", 0.449);
+            break;
+        case 5: {
+            quotes(&t, 5, "falls to 0.001");
+            json_object *o = iv_report_output(ws);
+            json_object *h = json_object_array_get_idx(json_object_object_get(o, "next"), 0);
+            assert_string_equal(json_object_get_string(json_object_object_get(h, "token")), "H");
+            assert_true(fabs(json_object_get_double(json_object_object_get(h, "intervened_p")) -
+                             0.001) < 0.0005);
+            json_object_put(o);
+            break;
+        }
+        case 6:
+            quotes(&t, 6, "\"B\" at 0.998");
+            next_token_is(&t, 6, "B", 0.998);
+            break;
+        }
+    }
+    finish(&t);
+}
+
 /* ---- a lecture's files, named from its own directory ------------------------------------------ */
 
 /* The tests that change the working directory go back to it even when they fail half way, so
@@ -4116,6 +4194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_causal_abstraction_demo_elsewhere, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_inlp_demo, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_steering_demo, remember_dir, back_to_dir),
+        cmocka_unit_test_setup_teardown(test_transformer_demo, remember_dir, back_to_dir),
         cmocka_unit_test(test_concept_screens),
         cmocka_unit_test(test_transformer_output_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
