@@ -8,7 +8,9 @@
  *     plain sgemm of the MLP's shape (512 x 768 times 768 x 3072, the largest product of the pass)
  *     measured in the same run: the goal is 0.7 or more, i.e. the rest of the pass (attention, layer
  *     norms, the residual adds) costs little beside the products;
- *   - one prompt of 32 tokens (and one of 20), its latency: what re-running on every key costs.
+ *   - one prompt of 32 tokens (and one of 20), its latency: what re-running on every key costs;
+ *   - a key in the explorer on a 20-token prompt: toggling a head's zero ablation in block 6, the
+ *     workspace's evaluation again (the clean run kept, the intervened one from block 6 on).
  * The work counted is the products' 2 m n k: the four projections and the MLP per block, the
  * scores and the mix of every head, and the unembedding. Each time is the best of five runs.
  * Output: NAME VALUE UNIT lines. */
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "commands.h"
 #include "forward.h"
 #include "gpt2.h"
 #include "../ui/blas_core.h"
@@ -115,6 +118,29 @@ static double sgemm_rate(void)
     return 2.0 * M * N * K / best / 1e9;
 }
 
+/* A key that toggles an intervention re-runs the workspace's evaluation: the best of five. */
+static void key_in_explorer(iv_model *m)
+{
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(m, &err); /* owns m */
+    if (!ws || iv_script_run(ws, "ablate blocks.6.attn.hook_z[head=3] zero", "bench",
+                             &iv_sink_discard, false, NULL, NULL, &err) != 0) {
+        fprintf(stderr, "bench_gpt2: %s\n", err.msg);
+        exit(1);
+    }
+    double best = 1e30;
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now();
+        if (iv_script_run(ws, "toggle 1", "bench", &iv_sink_discard, false, NULL, NULL, &err))
+            break;
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    printf("gpt2_small_key_toggle_head_1x20 %.1f ms (goal well under 100, with the redraw)\n",
+           best * 1e3);
+    iv_workspace_free(ws);
+}
+
 /* The same forward passes in PyTorch (bench/torch_gpt2.py), when $PYTHON (default
  * /usr/bin/python3) has torch: its times and ours as a fraction of them. */
 static void same_work_in_torch(double batch, double single)
@@ -168,7 +194,7 @@ int main(int argc, char **argv)
     iv_model *m20 = iv_gpt2_rebuild(m, 20, &err);
     if (m20) {
         printf("gpt2_small_forward_1x20 %.1f ms\n", best_forward(m20, 1, 20) * 1e3);
-        iv_model_free(m20);
+        key_in_explorer(m20);
     }
     iv_model_free(m);
     same_work_in_torch(batch, single);
