@@ -549,7 +549,22 @@ int iv_workspace_run(iv_workspace *ws, iv_error *err)
     iv_apply_ctx ctx;
     iv_workspace_apply_ctx(ws, &ctx, samples);
     ctx.self_row = &self;
-    iv_forward(m, input, ws->intervened, iv_apply_hook, &ctx);
+    /* One row: up to the first intervened site the run is the clean one, so it starts there from
+     * the clean values (a head in a transformer's middle block skips half its blocks). With
+     * samples the whole pass runs, as before: several rows may round otherwise than one. */
+    int first = m->n_sites - 1;
+    for (int i = 0; i < ws->count; i++)
+        if (ws->list[i].enabled && ws->list[i].addr.site < first)
+            first = ws->list[i].addr.site;
+    int start = iv_model_pass_start(m, first);
+    if (samples == 1 && start > 0) {
+        for (int s = 0; s <= start; s++)
+            memcpy(ws->intervened->site[s], ws->clean->site[s],
+                   sizeof(float) * (size_t)m->sites[s].width);
+        iv_forward_from(m, ws->intervened, start, iv_apply_hook, &ctx);
+    } else {
+        iv_forward(m, input, ws->intervened, iv_apply_hook, &ctx);
+    }
     free(input);
     return 0;
 }
