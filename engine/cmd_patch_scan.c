@@ -1,6 +1,7 @@
 /* cmd_patch_scan.c - a transformer's tables: `patch-scan resid|heads`, one row per block, a column
  * per position or head, each cell the metric with that cell patched from the source prompt
- * (patch_scan.h); and `attention BLOCK HEAD`, a head's pattern, query by key. */
+ * (patch_scan.h); `attention BLOCK HEAD`, a head's pattern, query by key; and `logit-lens`, each
+ * block's residual stream at each position read out as the next token. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,93 @@ IV_HANDLER(iv_cmd_attention)
         json_object_array_add(rows, row);
     }
     iv_json_set(obj, "pattern", rows);
+    iv_emit(sink, IV_RESULT_PATCH_SCAN, obj);
+    return 0;
+}
+
+/* ---- the logit lens: each block's residual stream read out as the next token ---------------- */
+
+/* The operation that writes `site`. */
+static const iv_op *writer_of(const iv_model *m, int site)
+{
+    for (int k = 0; k < m->n_ops; k++)
+        if (m->ops[k].out == site)
+            return &m->ops[k];
+    return NULL;
+}
+
+/* The top token of the unembedded final layer norm of one position's residual x (d values). */
+static int lens_top(const iv_model *m, const iv_op *ln, const iv_op *unembed, const float *x,
+                    float *normed, double *p_top)
+{
+    int d = m->gpt2->d_model, V = m->gpt2->d_vocab;
+    double mean = 0, var = 0;
+    for (int k = 0; k < d; k++)
+        mean += x[k] / (double)d;
+    for (int k = 0; k < d; k++)
+        var += (x[k] - mean) * (x[k] - mean) / d;
+    double inv = 1 / sqrt(var + ln->alpha);
+    for (int k = 0; k < d; k++)
+        normed[k] = (float)((x[k] - mean) * inv) * m->params[ln->weight + k] + m->params[ln->bias + k];
+    const float *W = m->params + unembed->weight;
+    int top = 0;
+    double best = -INFINITY, sum = 0;
+    double *logit = iv_xmalloc(sizeof(double) * (size_t)V);
+    for (int v = 0; v < V; v++) {
+        double acc = unembed->bias >= 0 ? m->params[unembed->bias + v] : 0;
+        for (int k = 0; k < d; k++)
+            acc += (double)W[(long)v * d + k] * normed[k];
+        logit[v] = acc;
+        if (acc > best)
+            best = acc, top = v;
+    }
+    for (int v = 0; v < V; v++)
+        sum += exp(logit[v] - best);
+    *p_top = 1 / sum;
+    free(logit);
+    return top;
+}
+
+IV_HANDLER(iv_cmd_logit_lens)
+{
+    (void)argc, (void)argv;
+    const iv_model *m = ws->model;
+    if (!m->gpt2)
+        return iv_error_set(err, "%s is not a transformer: it has no residual stream", m->path);
+    const char *which = argc > 0 ? argv[0] : "intervened";
+    bool clean = strcmp(which, "clean") == 0;
+    if (!clean && strcmp(which, "intervened") != 0)
+        return iv_error_set(err, "expected clean or intervened, got '%s'", which);
+    int out = iv_model_output_site(m);
+    const iv_op *unembed = writer_of(m, out);
+    const iv_op *ln = writer_of(m, unembed->in[0]);
+    const iv_acts *a = clean ? ws->clean : ws->intervened;
+    int T = m->positions, d = m->gpt2->d_model;
+    float *normed = iv_xmalloc(sizeof(float) * (size_t)d);
+    json_object *obj = json_object_new_object(), *rows = json_object_new_array();
+    iv_json_set_str(obj, "logit_lens", clean ? "clean" : "intervened (the first sample)");
+    for (int L = 0; L <= m->gpt2->n_layer; L++) {
+        char name[32];
+        snprintf(name, sizeof name, "resid%d", L);
+        int site = iv_model_site_find(m, name);
+        json_object *row = json_object_new_object();
+        iv_json_set_str(row, "site", name);
+        for (int p = 0; p < T; p++) {
+            double prob;
+            int top = lens_top(m, ln, unembed, a->site[site] + (long)p * d, normed, &prob);
+            char col[48], cell[64];
+            position_name(m, ws->base, p, col, sizeof col);
+            const char *t = m->tokenizer ? iv_tokenizer_token(m->tokenizer, top) : NULL;
+            if (t)
+                snprintf(cell, sizeof cell, "\"%.12s\" %.2f", t, prob);
+            else
+                snprintf(cell, sizeof cell, "id:%d %.2f", top, prob);
+            iv_json_set_str(row, col, cell);
+        }
+        json_object_array_add(rows, row);
+    }
+    free(normed);
+    iv_json_set(obj, "lens", rows);
     iv_emit(sink, IV_RESULT_PATCH_SCAN, obj);
     return 0;
 }

@@ -57,6 +57,11 @@ static const iv_command table[] = {
      "(a key after its query gets 0). intervened (the default) with the interventions on, clean\n"
      "without, difference the one minus the other. Example: attention 1 0",
      2, 3, 0, iv_cmd_attention},
+    {"logit-lens", "[clean|intervened]",
+     "each block's residual stream read out as the next token, at every position",
+     "The final layer norm and the unembedding applied to resid0 .. residN at each position: the\n"
+     "top token there and its probability. The last row is the model's own prediction.\n"
+     "Example: logit-lens", 0, 1, 0, iv_cmd_logit_lens},
     {"positions", "[N]", "rebuild a transformer for prompts of N tokens (no N: show it)",
      "The same weights at another length; needs no interventions and no source of the old\n"
      "length, and drops the dataset. A saved session replays it before its inputs. Example:\n"

@@ -80,6 +80,7 @@ IV_HANDLER(iv_cmd_positions);
 /* cmd_patch_scan.c: a transformer's patching scans */
 IV_HANDLER(iv_cmd_patch_scan);
 IV_HANDLER(iv_cmd_attention);
+IV_HANDLER(iv_cmd_logit_lens);
 
 /* cmd_probe.c, cmd_steer.c: probes and steering */
 IV_HANDLER(iv_cmd_probe);

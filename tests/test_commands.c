@@ -244,6 +244,7 @@ static void test_result_types(void **state)
         {"source 5 3 =", IV_RESULT_PROMPT},
         {"patch-scan resid", IV_RESULT_PATCH_SCAN},
         {"attention 1 0", IV_RESULT_PATCH_SCAN},
+        {"logit-lens", IV_RESULT_PATCH_SCAN},
         {"source none", NONE},
         {"positions 2", NONE},
         {"model builtin:max", NONE},
@@ -373,6 +374,8 @@ static void test_errors_prefixed_once(void **state)
         {"model /nonexistent/m.nn", "/nonexistent/m.nn: ", NULL}, /* the file, not the command */
         {"prompt 3 5 =", "prompt: ", "prompt: builtin:max is not a transformer (input sets its inputs)"},
         {"positions 3", "positions: ", "positions: builtin:max is not a transformer: it has no positions"},
+        {"logit-lens", "logit-lens: ",
+         "logit-lens: builtin:max is not a transformer: it has no residual stream"},
         {"attention 0 0", "attention: ",
          "attention: builtin:max is not a transformer: it has no attention"},
         {"patch-scan resid", "patch-scan: ",

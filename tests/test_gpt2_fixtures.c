@@ -21,6 +21,7 @@
 #include "gpt2.h"
 #include "commands.h"
 #include "support.h"
+#include "tokenizer.h"
 
 #define TOLERANCE 1e-4
 
@@ -622,6 +623,43 @@ static void test_attention_table(void **state)
     iv_workspace_free(ws);
 }
 
+/* The logit lens's last row is the model's own output: at every position, its top token is the
+ * top of the logits there, with the probability their softmax gives. */
+static void test_logit_lens(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("induction"), &err);
+    assert_non_null(ws);
+    capture c = {IV_RESULT_PATCH_SCAN, NULL};
+    iv_sink sink = {keep, &c};
+    assert_int_equal(iv_script_run(ws, "logit-lens clean", "test", &sink, false, NULL, NULL, &err),
+                     0);
+    json_object *rows = json_object_object_get(c.got, "lens");
+    int L = ws->model->gpt2->n_layer, T = ws->model->positions, V = ws->model->gpt2->d_vocab;
+    assert_int_equal((int)json_object_array_length(rows), L + 1);
+    json_object *last = json_object_array_get_idx(rows, L);
+    const float *logits = ws->clean->site[iv_model_output_site(ws->model)];
+    int p = 0;
+    json_object_object_foreach(last, key, val) {
+        if (strcmp(key, "site") == 0)
+            continue;
+        const float *y = logits + (long)p * V;
+        int top = 0;
+        for (int k = 1; k < V; k++)
+            top = y[k] > y[top] ? k : top;
+        char want[64];
+        snprintf(want, sizeof want, "\"%s\" %.2f", iv_tokenizer_token(ws->model->tokenizer, top),
+                 exp(log_softmax_at(y, V, top)));
+        assert_string_equal(json_object_get_string(val), want);
+        p++;
+    }
+    assert_int_equal(p, T);
+    json_object_put(c.got);
+    assert_non_null(strstr(test_run_fails(ws, "logit-lens sideways"), "expected clean or intervened"));
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_patch_scans),
         cmocka_unit_test(test_prompt_datasets),
         cmocka_unit_test(test_attention_table),
+        cmocka_unit_test(test_logit_lens),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
