@@ -460,7 +460,8 @@ IV_HANDLER(iv_cmd_metric)
         const char *a = tok ? iv_tokenizer_token(tok, ws->logit_diff[0]) : NULL;
         const char *b = tok ? iv_tokenizer_token(tok, ws->logit_diff[1]) : NULL;
         char *name = a && b ? iv_xasprintf("logit-diff \"%s\" \"%s\"", a, b)
-                            : iv_xasprintf("logit-diff id:%d id:%d", ws->logit_diff[0], ws->logit_diff[1]);
+                            : iv_xasprintf("logit-diff id:%d id:%d", ws->logit_diff[0],
+                                           ws->logit_diff[1]);
         iv_json_set_str(obj, "metric", name);
         free(name);
     } else if (ws->label_column >= 0) {
