@@ -2526,6 +2526,53 @@ static void test_transformer_demo(void **state)
     finish(&t);
 }
 
+/* A head's attention pattern draws as a heatmap, queries down and keys across, the causal
+ * triangle empty above the diagonal: the induction sample's layer 1 head 0 puts all of each
+ * repeated token's weight on the token after its first occurrence, a diagonal seven keys left of
+ * the queries'. */
+static void test_attention_screens(void **state)
+{
+    (void)state;
+    static const struct {
+        int rows, cols;
+        bool colour;
+        const char *golden;
+    } cases[] = {{24, 80, true, "attention-80x24-colour"},
+                 {48, 160, false, "attention-160x48-nocolour"}};
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char here[4096];
+    assert_non_null(getcwd(here, sizeof here));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tui t;
+        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
+        assert_int_equal(chdir(srcdir), 0);
+        int status = tui_run(&t, "model sample_models/induction");
+        assert_int_equal(chdir(here), 0);
+        assert_int_equal(status, 0);
+        tui_popup_free(&t.popup);
+        assert_int_equal(tui_run(&t, "attention 1 0"), 0);
+        tui_draw(&t);
+        int title = find_row(0, "head 0 of blocks.1.attn.hook_pattern, intervened");
+        assert_true(title > 0);
+        int q9 = find_row(title, "9 \"H\"");
+        assert_true(q9 > title);
+        if (cases[c].colour) { /* "1" at key 2, where the header's "2" stands */
+            char *header = screen_row(title + 2), *row = screen_row(q9);
+            char *key2 = strstr(header, "  2  3");
+            assert_non_null(key2);
+            long at = key2 - header + 2;
+            assert_true(row[at] == '1');
+            assert_true(row[at + 3] == '.');
+            free(header);
+            free(row);
+        }
+        char *got = dump(cases[c].colour);
+        compare_with(cases[c].golden, got);
+        free(got);
+        finish(&t);
+    }
+}
+
 /* ---- a lecture's files, named from its own directory ------------------------------------------ */
 
 /* The tests that change the working directory go back to it even when they fail half way, so
@@ -4197,6 +4244,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transformer_demo, remember_dir, back_to_dir),
         cmocka_unit_test(test_concept_screens),
         cmocka_unit_test(test_transformer_output_screens),
+        cmocka_unit_test(test_attention_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_runs_from_another_directory, remember_dir, back_to_dir),

@@ -527,6 +527,8 @@ tui_drawing tui_drawing_for(iv_result_type type, json_object *result, bool *keep
         return tui_draw_iia_matrix; /* iia matrix: the map of base x source pairs */
     if (type == IV_RESULT_IIA && json_object_object_get(result, "failing"))
         return tui_draw_iia; /* the IIA in big digits, its parts, the first failing pairs */
+    if (type == IV_RESULT_PATCH_SCAN && json_object_object_get(result, "pattern"))
+        return tui_draw_attention; /* a head's pattern as a heatmap, query by key */
     if (type == IV_RESULT_PCA && json_object_object_get(result, "points"))
         return tui_draw_pca; /* the rows on two components, before and after an erasure */
     if (type == IV_RESULT_CAUSAL && json_object_object_get(result, "variables"))
