@@ -2573,6 +2573,51 @@ static void test_attention_screens(void **state)
     }
 }
 
+/* A patching scan draws under its figures as a heatmap of shares of the way from the base's
+ * metric to the source's: on the induction sample, with the second copy's first token changed,
+ * the changed position carries all of it (100) at both blocks' inputs, the others nothing. */
+static void test_patch_scan_screens(void **state)
+{
+    (void)state;
+    static const struct {
+        int rows, cols;
+        bool colour;
+        const char *golden;
+    } cases[] = {{24, 80, true, "patch-scan-80x24-colour"},
+                 {48, 160, false, "patch-scan-160x48-nocolour"}};
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char here[4096];
+    assert_non_null(getcwd(here, sizeof here));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tui t;
+        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
+        assert_int_equal(chdir(srcdir), 0);
+        int status = tui_run(&t, "model sample_models/induction");
+        assert_int_equal(chdir(here), 0);
+        assert_int_equal(status, 0);
+        tui_popup_free(&t.popup);
+        assert_int_equal(tui_run(&t, "source <bos> H A J K U I S ? B A J K U I S ?; metric "
+                                     "logit-diff H B; patch-scan resid"),
+                         0);
+        while (tui_popup_max_scroll(&t) > t.popup.scroll) /* down to the heatmap */
+            tui_key_press(&t, KEY_DOWN);
+        tui_draw(&t);
+        int title = find_row(0, "resid: share of the way from base (5.5) to source (-7.77)");
+        assert_true(title > 0);
+        if (cases[c].colour) {
+            for (int L = 0; L < 2; L++) {
+                char *row = screen_row(title + 2 + L);
+                assert_non_null(strstr(row, "  0   0   0   0   0   0   0   0   0 100   0"));
+                free(row);
+            }
+        }
+        char *got = dump(cases[c].colour);
+        compare_with(cases[c].golden, got);
+        free(got);
+        finish(&t);
+    }
+}
+
 /* ---- a lecture's files, named from its own directory ------------------------------------------ */
 
 /* The tests that change the working directory go back to it even when they fail half way, so
@@ -4245,6 +4290,7 @@ int main(void)
         cmocka_unit_test(test_concept_screens),
         cmocka_unit_test(test_transformer_output_screens),
         cmocka_unit_test(test_attention_screens),
+        cmocka_unit_test(test_patch_scan_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_runs_from_another_directory, remember_dir, back_to_dir),

@@ -243,8 +243,10 @@ void tui_draw_iia_matrix(struct tui_canvas *cv, json_object *result);
  * from the origin. Braille dots in a UTF-8 locale, '.', 'o', '*' otherwise; without colour a
  * cell shows its class's digit, or '#' for several classes. */
 void tui_draw_pca(struct tui_canvas *cv, json_object *result);
-/* view_attention.c: a head's attention pattern, query by key, as a heatmap. */
+/* view_transformer.c: a head's attention pattern, query by key, and a patching scan, blocks by
+ * positions or heads, as heatmaps. */
 void tui_draw_attention(struct tui_canvas *cv, json_object *result);
+void tui_draw_patch_scan(struct tui_canvas *cv, json_object *result);
 /* The same drawing as text without colour, for a canvas of width x height (taller when height
  * leaves the plot fewer than 5 lines; a notice when width is too narrow). Caller frees. */
 char *tui_scatter_text(json_object *result, int width, int height);

@@ -529,6 +529,10 @@ tui_drawing tui_drawing_for(iv_result_type type, json_object *result, bool *keep
         return tui_draw_iia; /* the IIA in big digits, its parts, the first failing pairs */
     if (type == IV_RESULT_PATCH_SCAN && json_object_object_get(result, "pattern"))
         return tui_draw_attention; /* a head's pattern as a heatmap, query by key */
+    if (type == IV_RESULT_PATCH_SCAN && json_object_object_get(result, "table")) {
+        *keep_text = true; /* the metric's figures, then the heatmap of shares */
+        return tui_draw_patch_scan;
+    }
     if (type == IV_RESULT_PCA && json_object_object_get(result, "points"))
         return tui_draw_pca; /* the rows on two components, before and after an erasure */
     if (type == IV_RESULT_CAUSAL && json_object_object_get(result, "variables"))

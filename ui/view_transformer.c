@@ -1,5 +1,6 @@
-/* view_attention.c - a head's attention pattern (`attention BLOCK HEAD`) as a heatmap: a row per
- * query, a column per key, each cell the weight in hundredths on the colour scale ("1" for all
+/* view_transformer.c - a transformer's tables as heatmaps.
+ *
+ * A head's attention pattern (`attention BLOCK HEAD`): a row per query, a column per key, each cell the weight in hundredths on the colour scale ("1" for all
  * of it, "." for none; shade glyphs without colour), the queries named by their tokens down the left and the keys numbered across
  * the top; the causal triangle leaves the cells above the diagonal blank. */
 #include <curses.h>
@@ -11,6 +12,7 @@
 
 #define LABEL_W 12 /* a query's position and token */
 #define CELL_W 3
+#define SCAN_LABEL_W 8 /* "block 11" */
 
 void tui_draw_attention(tui_canvas *cv, json_object *result)
 {
@@ -60,6 +62,55 @@ void tui_draw_attention(tui_canvas *cv, json_object *result)
                 }
                 tui_canvas_put(cv, 3 + q, LABEL_W + k * CELL_W, num, attr);
             }
+            k++;
+        }
+    }
+}
+
+/* A patching scan (`patch-scan resid|heads`): a row per block, a column per position or head,
+ * each cell how much of the way from the base run's metric to the source's the patch goes
+ * ((patched - base) / (source - base), in hundredths: 100 when the cell alone carries the whole
+ * difference), coloured on that scale; the metric itself is in the text above. */
+void tui_draw_patch_scan(tui_canvas *cv, json_object *result)
+{
+    json_object *rows = json_object_object_get(result, "table");
+    int n = rows ? (int)json_object_array_length(rows) : 0;
+    double base = json_object_get_double(json_object_object_get(result, "base"));
+    double source = json_object_get_double(json_object_object_get(result, "source"));
+    double span = source - base;
+    bool colour = cv->t->colour != TUI_COLOUR_NONE;
+    char line[160];
+    snprintf(line, sizeof line, "%s: share of the way from base (%.3g) to source (%.3g), hundredths",
+             json_object_get_string(json_object_object_get(result, "patch_scan")), base, source);
+    tui_canvas_put(cv, 0, 0, line, A_BOLD);
+    if (fabs(span) < 1e-9) {
+        tui_canvas_put(cv, 1, 0, "the base and the source give the same metric: nothing to share",
+                       A_DIM);
+        return;
+    }
+    for (int L = 0; L < n; L++) {
+        json_object *row = json_object_array_get_idx(rows, L);
+        int k = 0;
+        snprintf(line, sizeof line, "block %d", L);
+        tui_canvas_put(cv, 2 + L, 0, line, A_NORMAL);
+        json_object_object_foreach(row, key, val) {
+            if (strcmp(key, "block") == 0)
+                continue;
+            if (L == 0) { /* the columns' names: "pos 3", "head 1" -> their numbers */
+                const char *space = strchr(key, ' ');
+                snprintf(line, sizeof line, "%*s", CELL_W + 1, space ? space + 1 : key);
+                tui_canvas_put(cv, 1, SCAN_LABEL_W + k * (CELL_W + 1), line, A_DIM);
+            }
+            double share = (json_object_get_double(val) - base) / span;
+            char num[16];
+            if (colour) /* no "-0": what rounds to nothing is 0 */
+                snprintf(num, sizeof num, "%*.0f", CELL_W + 1,
+                         fabs(share) < 0.005 ? 0.0 : share * 100);
+            else
+                snprintf(num, sizeof num, " %s%s%s", tui_colour_signed_shade(share, 1),
+                         tui_colour_signed_shade(share, 1), tui_colour_signed_shade(share, 1));
+            tui_canvas_put(cv, 2 + L, SCAN_LABEL_W + k * (CELL_W + 1), num,
+                           colour ? tui_colour_attr(cv->t->colour, share, 1) : (int)A_NORMAL);
             k++;
         }
     }
