@@ -660,6 +660,45 @@ static void test_logit_lens(void **state)
     iv_workspace_free(ws);
 }
 
+/* Steering at one position of a transformer site: the vector is the difference of the label's
+ * class means at that position, and it moves those values by exactly alpha v and no others;
+ * probes and LEACE fit a whole transformer site. */
+static void test_concepts_on_positions(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(open_sample("tiny-max"), &err);
+    assert_non_null(ws);
+    test_run(ws, "label big = t0 > t1; steer resid1[pos=2] big alpha=2");
+    const iv_model *m = ws->model;
+    int site = iv_model_site_find(m, "resid1"), d = m->gpt2->d_model, T = m->positions;
+    iv_acts *all = iv_acts_new(m, ws->data->n, &err);
+    iv_forward(m, ws->data->x, all, NULL, NULL);
+    for (int k = 0; k < d; k++) {
+        double pos = 0, neg = 0;
+        long np = 0, nn = 0;
+        for (long r = 0; r < ws->data->n; r++) {
+            float v = all->site[site][r * T * d + 2 * d + k];
+            bool big = ws->data->x[r * 3] > ws->data->x[r * 3 + 1];
+            if (big)
+                pos += v, np++;
+            else
+                neg += v, nn++;
+        }
+        double want = ws->clean->site[site][2 * d + k] + 2 * (pos / np - neg / nn);
+        assert_true(fabs(ws->intervened->site[site][2 * d + k] - want) <= 1e-5 * (1 + fabs(want)));
+    }
+    assert_memory_equal(ws->intervened->site[site], ws->clean->site[site],
+                        sizeof(float) * (size_t)(2 * d)); /* the positions before: unchanged */
+    iv_acts_free(all);
+    test_run(ws, "clear");
+    double acc = number_of(ws, "probe resid1 big", IV_RESULT_PROBE, "holdout_accuracy");
+    assert_true(acc >= 0 && acc <= 1);
+    test_run(ws, "leace resid1 big");
+    assert_int_equal(ws->count, 1);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_prompt_datasets),
         cmocka_unit_test(test_attention_table),
         cmocka_unit_test(test_logit_lens),
+        cmocka_unit_test(test_concepts_on_positions),
     };
     return cmocka_run_group_tests_name("gpt2_fixtures", tests, NULL, NULL);
 }
