@@ -9,6 +9,7 @@
 
 #include "gpt2.h"
 #include "handlers.h"
+#include "ops.h"
 #include "patch_scan.h"
 #include "report.h"
 #include "tokenizer.h"
@@ -135,35 +136,32 @@ static const iv_op *writer_of(const iv_model *m, int site)
     return NULL;
 }
 
-/* The top token of the unembedded final layer norm of one position's residual x (d values). */
-static int lens_top(const iv_model *m, const iv_op *ln, const iv_op *unembed, const float *x,
-                    float *normed, double *p_top)
+/* The logits the final layer norm and the unembedding make of one row of a residual site's
+ * values (every position), by those operations' own forward passes: into logits (T, V), with
+ * normed (T, d) for the layer norm's output. */
+static void unembed(const iv_model *m, const iv_op *ln, const iv_op *un, const float *resid,
+                    float *normed, float *logits)
 {
-    int d = m->gpt2->d_model, V = m->gpt2->d_vocab;
-    double mean = 0, var = 0;
-    for (int k = 0; k < d; k++)
-        mean += x[k] / (double)d;
-    for (int k = 0; k < d; k++)
-        var += (x[k] - mean) * (x[k] - mean) / d;
-    double inv = 1 / sqrt(var + ln->alpha);
-    for (int k = 0; k < d; k++)
-        normed[k] = (float)((x[k] - mean) * inv) * m->params[ln->weight + k] + m->params[ln->bias + k];
-    const float *W = m->params + unembed->weight;
-    int top = 0;
-    double best = -INFINITY, sum = 0;
-    double *logit = iv_xmalloc(sizeof(double) * (size_t)V);
-    for (int v = 0; v < V; v++) {
-        double acc = unembed->bias >= 0 ? m->params[unembed->bias + v] : 0;
-        for (int k = 0; k < d; k++)
-            acc += (double)W[(long)v * d + k] * normed[k];
-        logit[v] = acc;
-        if (acc > best)
-            best = acc, top = v;
+    const iv_op *op[2] = {ln, un};
+    const float *in[2] = {resid, normed};
+    float *out[2] = {normed, logits};
+    for (int k = 0; k < 2; k++) {
+        iv_op_io io = {{in[k], NULL}, {m->sites[op[k]->in[0]].width, 0}, out[k],
+                       m->sites[op[k]->out].width, 1};
+        iv_op_type_of(op[k]->kind)->forward(m, op[k], &io);
     }
-    for (int v = 0; v < V; v++)
-        sum += exp(logit[v] - best);
-    *p_top = 1 / sum;
-    free(logit);
+}
+
+/* The top of w logits and its softmax probability. */
+static int top_of(const float *y, int w, double *p)
+{
+    int top = 0;
+    for (int k = 1; k < w; k++)
+        top = y[k] > y[top] ? k : top;
+    double sum = 0;
+    for (int k = 0; k < w; k++)
+        sum += exp((double)y[k] - y[top]);
+    *p = 1 / sum;
     return top;
 }
 
@@ -178,22 +176,24 @@ IV_HANDLER(iv_cmd_logit_lens)
     if (!clean && strcmp(which, "intervened") != 0)
         return iv_error_set(err, "expected clean or intervened, got '%s'", which);
     int out = iv_model_output_site(m);
-    const iv_op *unembed = writer_of(m, out);
-    const iv_op *ln = writer_of(m, unembed->in[0]);
+    const iv_op *un = writer_of(m, out);
+    const iv_op *ln = writer_of(m, un->in[0]);
     const iv_acts *a = clean ? ws->clean : ws->intervened;
-    int T = m->positions, d = m->gpt2->d_model;
-    float *normed = iv_xmalloc(sizeof(float) * (size_t)d);
+    int T = m->positions, d = m->gpt2->d_model, V = m->gpt2->d_vocab;
+    float *normed = iv_xmalloc(sizeof(float) * (size_t)T * (size_t)d);
+    float *logits = iv_xmalloc(sizeof(float) * (size_t)T * (size_t)V);
     json_object *obj = json_object_new_object(), *rows = json_object_new_array();
     iv_json_set_str(obj, "logit_lens", clean ? "clean" : "intervened (the first sample)");
     for (int L = 0; L <= m->gpt2->n_layer; L++) {
         char name[32];
         snprintf(name, sizeof name, "resid%d", L);
         int site = iv_model_site_find(m, name);
+        unembed(m, ln, un, a->site[site], normed, logits);
         json_object *row = json_object_new_object();
         iv_json_set_str(row, "site", name);
         for (int p = 0; p < T; p++) {
             double prob;
-            int top = lens_top(m, ln, unembed, a->site[site] + (long)p * d, normed, &prob);
+            int top = top_of(logits + (long)p * V, V, &prob);
             char col[48], cell[64];
             position_name(m, ws->base, p, col, sizeof col);
             const char *t = m->tokenizer ? iv_tokenizer_token(m->tokenizer, top) : NULL;
@@ -206,6 +206,7 @@ IV_HANDLER(iv_cmd_logit_lens)
         json_object_array_add(rows, row);
     }
     free(normed);
+    free(logits);
     iv_json_set(obj, "lens", rows);
     iv_emit(sink, IV_RESULT_PATCH_SCAN, obj);
     return 0;

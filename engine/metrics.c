@@ -64,20 +64,22 @@ void iv_label_loss_grad(const float *y, int w, int label, bool logits, float *gr
         grad[k] = (float)(exp((double)y[k] - top) / sum - (k == label));
 }
 
+/* log sum exp of w logits, shifted by the largest so that exp cannot overflow. */
+static double log_sum_exp(const float *y, int w)
+{
+    double top = y[0], sum = 0;
+    for (int k = 1; k < w; k++)
+        top = fmax(top, y[k]);
+    for (int k = 0; k < w; k++)
+        sum += exp((double)y[k] - top);
+    return top + log(sum);
+}
+
 /* KL(softmax(clean) || softmax(y)) of two rows of w logits, in double; and its gradient with
  * respect to y, softmax(y) - softmax(clean). */
 static double logit_kl(const float *clean, const float *y, int w)
 {
-    double tc = clean[0], ty = y[0], sc = 0, sy = 0;
-    for (int k = 1; k < w; k++) {
-        tc = fmax(tc, clean[k]);
-        ty = fmax(ty, y[k]);
-    }
-    for (int k = 0; k < w; k++) {
-        sc += exp((double)clean[k] - tc);
-        sy += exp((double)y[k] - ty);
-    }
-    double lc = tc + log(sc), ly = ty + log(sy), kl = 0; /* log-sum-exps */
+    double lc = log_sum_exp(clean, w), ly = log_sum_exp(y, w), kl = 0;
     for (int k = 0; k < w; k++) {
         double lp = clean[k] - lc, lq = y[k] - ly;
         kl += exp(lp) * (lp - lq);
@@ -87,17 +89,9 @@ static double logit_kl(const float *clean, const float *y, int w)
 
 static void logit_kl_grad(const float *clean, const float *y, int w, float *grad)
 {
-    double tc = clean[0], ty = y[0], sc = 0, sy = 0;
-    for (int k = 1; k < w; k++) {
-        tc = fmax(tc, clean[k]);
-        ty = fmax(ty, y[k]);
-    }
-    for (int k = 0; k < w; k++) {
-        sc += exp((double)clean[k] - tc);
-        sy += exp((double)y[k] - ty);
-    }
+    double lc = log_sum_exp(clean, w), ly = log_sum_exp(y, w);
     for (int k = 0; k < w; k++)
-        grad[k] = (float)(exp((double)y[k] - ty) / sy - exp((double)clean[k] - tc) / sc);
+        grad[k] = (float)(exp((double)y[k] - ly) - exp((double)clean[k] - lc));
 }
 
 static int top_class(const float *p, int w)

@@ -121,11 +121,25 @@ static void softmax_of(const float *logits, int w, double *p)
         p[k] /= sum;
 }
 
-static int by_probability(const void *a, const void *b, void *p)
+/* The k most probable of w, most probable first (ties: the lower id), into order: one pass
+ * keeping a short sorted list, since the explorer asks for it on every redraw and a vocabulary
+ * may have 50,000 entries. Returns how many (k, or w when there are fewer). */
+static int top_k(const double *p, int w, int k, int *order)
 {
-    const double *prob = p;
-    double d = prob[*(const int *)b] - prob[*(const int *)a];
-    return d > 0 ? 1 : d < 0 ? -1 : *(const int *)a - *(const int *)b;
+    int n = 0;
+    for (int v = 0; v < w; v++) {
+        int at = n < k ? n : k; /* where v goes, from the end of the list */
+        while (at > 0 && p[v] > p[order[at - 1]])
+            at--;
+        if (at == k)
+            continue;
+        for (int j = (n < k ? n : k - 1); j > at; j--)
+            order[j] = order[j - 1];
+        order[at] = v;
+        if (n < k)
+            n++;
+    }
+    return n;
 }
 
 /* A transformer's next token after its last position: the most likely ones, clean, with their
@@ -138,16 +152,14 @@ static void next_tokens(const iv_workspace *ws, json_object *obj)
     iv_model_prediction(m, &off, &V);
     double *clean = iv_xmalloc(sizeof(double) * (size_t)V * 2), *inter = clean + V;
     float *mean = iv_xmalloc(sizeof(float) * (size_t)V);
-    int *order = iv_xmalloc(sizeof(int) * (size_t)V);
-    for (int k = 0; k < V; k++) {
+    int order[NEXT_TOKENS];
+    for (int k = 0; k < V; k++)
         mean[k] = (float)iv_workspace_intervened_mean(ws, out, off + k);
-        order[k] = k;
-    }
     softmax_of(ws->clean->site[out] + off, V, clean);
     softmax_of(mean, V, inter);
-    qsort_r(order, (size_t)V, sizeof(int), by_probability, clean);
+    int shown = top_k(clean, V, NEXT_TOKENS, order);
     json_object *rows = json_object_new_array();
-    for (int r = 0; r < V && r < NEXT_TOKENS; r++) {
+    for (int r = 0; r < shown; r++) {
         json_object *row = json_object_new_object();
         const char *text = m->tokenizer ? iv_tokenizer_token(m->tokenizer, order[r]) : NULL;
         json_object_object_add(row, "id", json_object_new_int(order[r]));
@@ -166,7 +178,6 @@ static void next_tokens(const iv_workspace *ws, json_object *obj)
     iv_json_set_str(it, "token", text ? text : "");
     iv_json_set_num(it, "p", inter[top]);
     iv_json_set(obj, "intervened_next", it);
-    free(order);
     free(mean);
     free(clean);
 }

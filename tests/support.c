@@ -46,3 +46,40 @@ void test_expect_error(int rc, const iv_error *err, const char *part)
         fail_msg("message '%s' does not say '%s'", err->msg, part);
     assert_null(strchr(err->msg, '\n'));
 }
+
+typedef struct {
+    iv_result_type type;
+    json_object *got;
+} capture;
+
+/* A sink owns what it is sent: the one kept, the others put. */
+static void keep(iv_result_type type, json_object *result, void *user)
+{
+    capture *c = user;
+    if (type != c->type) {
+        json_object_put(result);
+        return;
+    }
+    json_object_put(c->got);
+    c->got = result;
+}
+
+json_object *test_result(iv_workspace *ws, const char *line, iv_result_type type)
+{
+    capture c = {type, NULL};
+    iv_sink sink = {keep, &c};
+    iv_error err;
+    if (iv_script_run(ws, line, "test", &sink, false, NULL, NULL, &err) != 0)
+        fail_msg("'%s' failed: %s", line, err.msg);
+    if (!c.got)
+        fail_msg("'%s' gave no result of type %d", line, (int)type);
+    return c.got;
+}
+
+double test_number(iv_workspace *ws, const char *line, iv_result_type type, const char *key)
+{
+    json_object *r = test_result(ws, line, type);
+    double v = json_object_get_double(json_object_object_get(r, key));
+    json_object_put(r);
+    return v;
+}

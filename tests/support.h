@@ -4,6 +4,7 @@
 #ifndef IV_TEST_SUPPORT_H
 #define IV_TEST_SUPPORT_H
 
+#include "commands.h"
 #include "workspace.h"
 
 /* A workspace over the model `text` (the text format); the workspace owns the model. */
@@ -12,6 +13,11 @@ iv_workspace *test_ws_from_text(const char *text);
 void test_run(iv_workspace *ws, const char *line);
 /* Runs a line that must fail; returns its message (static: the next call overwrites it). */
 const char *test_run_fails(iv_workspace *ws, const char *line);
+
+/* The last result of a type that a line (which must succeed) emits, owned by the caller; and one
+ * number of it. */
+json_object *test_result(iv_workspace *ws, const char *line, iv_result_type type);
+double test_number(iv_workspace *ws, const char *line, iv_result_type type, const char *key);
 
 /* A call that must fail (rc -1) with a one-line message containing `part`. */
 void test_expect_error(int rc, const iv_error *err, const char *part);

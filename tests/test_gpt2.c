@@ -662,42 +662,9 @@ static void test_interventions(void **state)
     iv_workspace_free(ws);
 }
 
-/* The last result of a type that `line` emits, owned by the caller. */
-typedef struct {
-    iv_result_type type;
-    json_object *got;
-} capture;
-
-/* A sink owns what it is sent: the one kept, the others put. */
-static void keep(iv_result_type type, json_object *result, void *user)
-{
-    capture *c = user;
-    if (type != c->type) {
-        json_object_put(result);
-        return;
-    }
-    json_object_put(c->got);
-    c->got = result;
-}
-
-static json_object *result_of(iv_workspace *ws, const char *line, iv_result_type type)
-{
-    capture c = {type, NULL};
-    iv_sink sink = {keep, &c};
-    iv_error err;
-    if (iv_script_run(ws, line, "test", &sink, false, NULL, NULL, &err) != 0)
-        fail_msg("'%s' failed: %s", line, err.msg);
-    if (!c.got)
-        fail_msg("'%s' gave no result of that type", line);
-    return c.got;
-}
-
 static double loss_gap(iv_workspace *ws)
 {
-    json_object *r = result_of(ws, "effect", IV_RESULT_EFFECT);
-    double v = json_object_get_double(json_object_object_get(r, "loss_gap"));
-    json_object_put(r);
-    return v;
+    return test_number(ws, "effect", IV_RESULT_EFFECT, "loss_gap");
 }
 
 static const float prompts[4][T_] = {{3, 1, 4, 1, 5}, {9, 2, 6, 5, 3}, {5, 8, 9, 7, 9},

@@ -284,37 +284,6 @@ static void test_opens_on_its_prompts(void **state)
     iv_workspace_free(ws);
 }
 
-/* The result of a type a line emits (the last one), owned by the caller. */
-typedef struct {
-    iv_result_type type;
-    json_object *got;
-} capture;
-
-static void keep(iv_result_type type, json_object *result, void *user)
-{
-    capture *c = user;
-    if (type != c->type) {
-        json_object_put(result);
-        return;
-    }
-    json_object_put(c->got);
-    c->got = result;
-}
-
-static double number_of(iv_workspace *ws, const char *line, iv_result_type type, const char *key)
-{
-    capture c = {type, NULL};
-    iv_sink sink = {keep, &c};
-    iv_error err;
-    if (iv_script_run(ws, line, "test", &sink, false, NULL, NULL, &err) != 0)
-        fail_msg("'%s' failed: %s", line, err.msg);
-    if (!c.got)
-        fail_msg("'%s' gave no result of that type", line);
-    double v = json_object_get_double(json_object_object_get(c.got, key));
-    json_object_put(c.got);
-    return v;
-}
-
 /* IIA and DAS read a transformer's prediction at its last position, and attribution runs through
  * its backward pass. On tiny-max, which gets every
  * prompt right, the output variable of "m = max" aligned with the whole final residual stream at
@@ -328,16 +297,16 @@ static void test_iia_and_das(void **state)
     iv_workspace *ws = iv_workspace_new(open_sample("tiny-max"), &err);
     assert_non_null(ws);
     test_run(ws, "causal \"m = t0 > t1 ? t0 : t1\"; align m resid2[pos=-1]");
-    assert_true(number_of(ws, "iia", IV_RESULT_IIA, "factual_accuracy") == 1);
-    assert_true(number_of(ws, "iia", IV_RESULT_IIA, "iia") == 1);
+    assert_true(test_number(ws, "iia", IV_RESULT_IIA, "factual_accuracy") == 1);
+    assert_true(test_number(ws, "iia", IV_RESULT_IIA, "iia") == 1);
     test_run(ws, "unalign m");
-    assert_true(number_of(ws, "das m resid2 dims=96 epochs=1", IV_RESULT_DAS, "iia") == 1);
+    assert_true(test_number(ws, "das m resid2 dims=96 epochs=1", IV_RESULT_DAS, "iia") == 1);
     test_run(ws, "unalign m; causal \"big = t0 > t1; out = big ? t0 : t1\"; align big resid2[pos=2]");
-    assert_true(fabs(number_of(ws, "iia", IV_RESULT_IIA, "iia") - 0.1) < 1e-12);
+    assert_true(fabs(test_number(ws, "iia", IV_RESULT_IIA, "iia") - 0.1) < 1e-12);
     /* attribution's first-order estimate of a patch follows the patch itself (0.94 here: the
      * network is not linear, so not 1) */
     test_run(ws, "source 5 3 10");
-    double r = number_of(ws, "attribute resid1", IV_RESULT_SCAN, "correlation");
+    double r = test_number(ws, "attribute resid1", IV_RESULT_SCAN, "correlation");
     assert_true(r > 0.8 && r <= 1);
     iv_workspace_free(ws);
 }
@@ -378,8 +347,8 @@ static void test_next_token_loss(void **state)
     assert_non_null(ws);
     const iv_model *m = ws->model;
     test_run(ws, "ablate z1[head=0] zero");
-    double gap = number_of(ws, "effect", IV_RESULT_EFFECT, "loss_gap");
-    double accuracy = number_of(ws, "effect", IV_RESULT_EFFECT, "accuracy");
+    double gap = test_number(ws, "effect", IV_RESULT_EFFECT, "loss_gap");
+    double accuracy = test_number(ws, "effect", IV_RESULT_EFFECT, "accuracy");
     iv_addr a;
     assert_int_equal(iv_addr_parse(m, "z1[head=0]", &a, &err), 0);
     zeroing z = {a.site, a.n, a.idx};
@@ -410,13 +379,13 @@ static void test_next_token_loss(void **state)
         before += (c[5] - c[3]) / (double)n;
         fall += ((c[5] - c[3]) - (y[5] - y[3])) / (double)n;
     }
-    assert_true(fabs(number_of(ws, "effect", IV_RESULT_EFFECT, "loss_gap") - fall) <= 1e-5);
-    assert_true(fabs(number_of(ws, "effect", IV_RESULT_EFFECT, "logit_diff_clean") - before) <=
+    assert_true(fabs(test_number(ws, "effect", IV_RESULT_EFFECT, "loss_gap") - fall) <= 1e-5);
+    assert_true(fabs(test_number(ws, "effect", IV_RESULT_EFFECT, "logit_diff_clean") - before) <=
                 1e-5);
     /* its gradient drives optimal ablation, which finds a constant whose fall is below zero's
      * (the metric is signed: the search may even widen the difference) */
     test_run(ws, "clear; ablate z1[head=0] optimal");
-    assert_true(number_of(ws, "effect", IV_RESULT_EFFECT, "loss_gap") < fall);
+    assert_true(test_number(ws, "effect", IV_RESULT_EFFECT, "loss_gap") < fall);
     /* saved by the tokens' ids, and read back */
     char *session = iv_session_script(ws);
     assert_non_null(strstr(session, "metric logit-diff id:5 id:3\n"));
@@ -454,13 +423,10 @@ static void scan_against_pytorch(const char *name)
     static const char *const kinds[2] = {"resid", "heads"};
     for (int k = 0; k < 2; k++) {
         const iv_npy_array *want = member(&z, kinds[k]);
-        capture c = {IV_RESULT_PATCH_SCAN, NULL};
-        iv_sink sink = {keep, &c};
         line = iv_xasprintf("patch-scan %s", kinds[k]);
-        if (iv_script_run(ws, line, "test", &sink, false, NULL, NULL, &err) != 0 || !c.got)
-            fail_msg("%s: %s", line, err.msg);
+        json_object *scan = test_result(ws, line, IV_RESULT_PATCH_SCAN);
         free(line);
-        json_object *table = json_object_object_get(c.got, "table");
+        json_object *table = json_object_object_get(scan, "table");
         assert_int_equal((long)json_object_array_length(table), want->n_rows);
         double scale = 0;
         for (long i = 0; i < want->n_rows * want->n_cols; i++)
@@ -476,7 +442,7 @@ static void scan_against_pytorch(const char *name)
                     fail_msg("%s %s block %ld %s: %g, PyTorch %g", name, kinds[k], L, key, got, w);
             }
         }
-        json_object_put(c.got);
+        json_object_put(scan);
     }
     /* one cell is the patch it stands for: the last block's input at the last position */
     char *patch = iv_xasprintf("patch blocks.%d.hook_resid_pre[pos=-1]", ws->model->gpt2->n_layer - 1);
@@ -592,11 +558,9 @@ static void test_attention_table(void **state)
     iv_error err;
     iv_workspace *ws = iv_workspace_new(open_sample("induction"), &err);
     assert_non_null(ws);
-    capture c = {IV_RESULT_PATCH_SCAN, NULL};
-    iv_sink sink = {keep, &c};
-    assert_int_equal(iv_script_run(ws, "ablate z1[head=0] zero; attention 1 0 clean", "test", &sink,
-                                   false, NULL, NULL, &err), 0);
-    json_object *rows = json_object_object_get(c.got, "pattern");
+    json_object *got =
+        test_result(ws, "ablate z1[head=0] zero; attention 1 0 clean", IV_RESULT_PATCH_SCAN);
+    json_object *rows = json_object_object_get(got, "pattern");
     assert_int_equal((int)json_object_array_length(rows), 17);
     for (int q = 9; q < 17; q++) {
         json_object *row = json_object_array_get_idx(rows, q);
@@ -615,7 +579,7 @@ static void test_attention_table(void **state)
     /* the first repeated token: query 9 is "H" again, and key 2 the token after the first "H" */
     json_object *row9 = json_object_array_get_idx(rows, 9);
     assert_string_equal(json_object_get_string(json_object_object_get(row9, "query")), "9 \"H\"");
-    json_object_put(c.got);
+    json_object_put(got);
     assert_non_null(strstr(test_run_fails(ws, "attention 2 0"), "expected a block from 0 to 1"));
     assert_non_null(strstr(test_run_fails(ws, "attention 1 4"), "expected a head from 0 to 3"));
     assert_non_null(strstr(test_run_fails(ws, "attention 1 0 sideways"),
@@ -631,11 +595,8 @@ static void test_logit_lens(void **state)
     iv_error err;
     iv_workspace *ws = iv_workspace_new(open_sample("induction"), &err);
     assert_non_null(ws);
-    capture c = {IV_RESULT_PATCH_SCAN, NULL};
-    iv_sink sink = {keep, &c};
-    assert_int_equal(iv_script_run(ws, "logit-lens clean", "test", &sink, false, NULL, NULL, &err),
-                     0);
-    json_object *rows = json_object_object_get(c.got, "lens");
+    json_object *got = test_result(ws, "logit-lens clean", IV_RESULT_PATCH_SCAN);
+    json_object *rows = json_object_object_get(got, "lens");
     int L = ws->model->gpt2->n_layer, T = ws->model->positions, V = ws->model->gpt2->d_vocab;
     assert_int_equal((int)json_object_array_length(rows), L + 1);
     json_object *last = json_object_array_get_idx(rows, L);
@@ -655,7 +616,7 @@ static void test_logit_lens(void **state)
         p++;
     }
     assert_int_equal(p, T);
-    json_object_put(c.got);
+    json_object_put(got);
     assert_non_null(strstr(test_run_fails(ws, "logit-lens sideways"), "expected clean or intervened"));
     iv_workspace_free(ws);
 }
@@ -692,7 +653,7 @@ static void test_concepts_on_positions(void **state)
                         sizeof(float) * (size_t)(2 * d)); /* the positions before: unchanged */
     iv_acts_free(all);
     test_run(ws, "clear");
-    double acc = number_of(ws, "probe resid1 big", IV_RESULT_PROBE, "holdout_accuracy");
+    double acc = test_number(ws, "probe resid1 big", IV_RESULT_PROBE, "holdout_accuracy");
     assert_true(acc >= 0 && acc <= 1);
     test_run(ws, "leace resid1 big");
     assert_int_equal(ws->count, 1);

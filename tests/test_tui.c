@@ -2347,6 +2347,21 @@ static void test_steering_demo(void **state)
     finish(&t);
 }
 
+/* The explorer at a size, after `line` run from the source directory, so that the file names a
+ * dump shows are the same in any build directory; the popup it opened is closed. */
+static void open_from_srcdir(tui *t, int rows, int cols, bool colour, const char *line)
+{
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char here[4096];
+    assert_non_null(getcwd(here, sizeof here));
+    start(t, rows, cols, colour);
+    assert_int_equal(chdir(srcdir), 0);
+    int status = tui_run(t, line);
+    assert_int_equal(chdir(here), 0);
+    assert_int_equal(status, 0);
+    tui_popup_free(&t->popup);
+}
+
 /* The concept views at the two sizes every view is kept at, each against its saved dump: the marks
  * `probe all` leaves beside the site rows (whole even where a wide site's cells reach the output
  * panel), the INLP accuracy chart, and the class probabilities a steering sweep charts. */
@@ -2358,20 +2373,11 @@ static void test_concept_screens(void **state)
         bool colour;
         const char *size;
     } cases[] = {{24, 80, true, "80x24-colour"}, {48, 160, false, "160x48-nocolour"}};
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
-    char here[4096];
-    assert_non_null(getcwd(here, sizeof here));
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         tui t;
-        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
-        /* loaded from the source directory, so that the file names the dumps show are the same in
-         * any build directory */
-        assert_int_equal(chdir(srcdir), 0);
-        int status = tui_run(&t, "model sample_models/pronoun/pronoun.nn; data load "
-                                 "sample_models/pronoun/pronoun.npz; input row 0; probe all gender");
-        assert_int_equal(chdir(here), 0);
-        assert_int_equal(status, 0);
-        tui_popup_free(&t.popup);
+        open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
+                         "model sample_models/pronoun/pronoun.nn; data load "
+                         "sample_models/pronoun/pronoun.npz; input row 0; probe all gender");
         tui_draw(&t);
         /* every site's mark, whole: the two wide ones under their scale, the output's beside it */
         int input = find_row(0, " input "), hidden = find_row(input, " hidden[");
@@ -2422,17 +2428,10 @@ static void test_transformer_output_screens(void **state)
         const char *golden;
     } cases[] = {{24, 80, true, "tiny-max-next-80x24-colour"},
                  {48, 160, false, "tiny-max-next-160x48-nocolour"}};
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
-    char here[4096];
-    assert_non_null(getcwd(here, sizeof here));
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         tui t;
-        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
-        assert_int_equal(chdir(srcdir), 0); /* the same file names in the dump from any build */
-        int status = tui_run(&t, "model sample_models/tiny-max; source 3 3 =; patch resid0[pos=1]");
-        assert_int_equal(chdir(here), 0);
-        assert_int_equal(status, 0);
-        tui_popup_free(&t.popup);
+        open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
+                         "model sample_models/tiny-max; source 3 3 =; patch resid0[pos=1]");
         tui_draw(&t);
         int title = find_row(0, "next token (probabilities)");
         assert_true(title >= 0);
@@ -2539,17 +2538,10 @@ static void test_attention_screens(void **state)
         const char *golden;
     } cases[] = {{24, 80, true, "attention-80x24-colour"},
                  {48, 160, false, "attention-160x48-nocolour"}};
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
-    char here[4096];
-    assert_non_null(getcwd(here, sizeof here));
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         tui t;
-        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
-        assert_int_equal(chdir(srcdir), 0);
-        int status = tui_run(&t, "model sample_models/induction");
-        assert_int_equal(chdir(here), 0);
-        assert_int_equal(status, 0);
-        tui_popup_free(&t.popup);
+        open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
+                         "model sample_models/induction");
         assert_int_equal(tui_run(&t, "attention 1 0"), 0);
         tui_draw(&t);
         int title = find_row(0, "head 0 of blocks.1.attn.hook_pattern, intervened");
@@ -2585,17 +2577,10 @@ static void test_patch_scan_screens(void **state)
         const char *golden;
     } cases[] = {{24, 80, true, "patch-scan-80x24-colour"},
                  {48, 160, false, "patch-scan-160x48-nocolour"}};
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
-    char here[4096];
-    assert_non_null(getcwd(here, sizeof here));
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         tui t;
-        start(&t, cases[c].rows, cases[c].cols, cases[c].colour);
-        assert_int_equal(chdir(srcdir), 0);
-        int status = tui_run(&t, "model sample_models/induction");
-        assert_int_equal(chdir(here), 0);
-        assert_int_equal(status, 0);
-        tui_popup_free(&t.popup);
+        open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
+                         "model sample_models/induction");
         assert_int_equal(tui_run(&t, "source <bos> H A J K U I S ? B A J K U I S ?; metric "
                                      "logit-diff H B; patch-scan resid"),
                          0);
