@@ -9,6 +9,7 @@
 
 #include "gpt2.h"
 #include "handlers.h"
+#include "logit_lens.h"
 #include "ops.h"
 #include "patch_scan.h"
 #include "report.h"
@@ -127,44 +128,6 @@ IV_HANDLER(iv_cmd_attention)
 
 /* ---- the logit lens: each block's residual stream read out as the next token ---------------- */
 
-/* The operation that writes `site`. */
-static const iv_op *writer_of(const iv_model *m, int site)
-{
-    for (int k = 0; k < m->n_ops; k++)
-        if (m->ops[k].out == site)
-            return &m->ops[k];
-    return NULL;
-}
-
-/* The logits the final layer norm and the unembedding make of one row of a residual site's
- * values (every position), by those operations' own forward passes: into logits (T, V), with
- * normed (T, d) for the layer norm's output. */
-static void unembed(const iv_model *m, const iv_op *ln, const iv_op *un, const float *resid,
-                    float *normed, float *logits)
-{
-    const iv_op *op[2] = {ln, un};
-    const float *in[2] = {resid, normed};
-    float *out[2] = {normed, logits};
-    for (int k = 0; k < 2; k++) {
-        iv_op_io io = {{in[k], NULL}, {m->sites[op[k]->in[0]].width, 0}, out[k],
-                       m->sites[op[k]->out].width, 1};
-        iv_op_type_of(op[k]->kind)->forward(m, op[k], &io);
-    }
-}
-
-/* The top of w logits and its softmax probability. */
-static int top_of(const float *y, int w, double *p)
-{
-    int top = 0;
-    for (int k = 1; k < w; k++)
-        top = y[k] > y[top] ? k : top;
-    double sum = 0;
-    for (int k = 0; k < w; k++)
-        sum += exp((double)y[k] - y[top]);
-    *p = 1 / sum;
-    return top;
-}
-
 IV_HANDLER(iv_cmd_logit_lens)
 {
     (void)argc, (void)argv;
@@ -175,38 +138,29 @@ IV_HANDLER(iv_cmd_logit_lens)
     bool clean = strcmp(which, "clean") == 0;
     if (!clean && strcmp(which, "intervened") != 0)
         return iv_error_set(err, "expected clean or intervened, got '%s'", which);
-    int out = iv_model_output_site(m);
-    const iv_op *un = writer_of(m, out);
-    const iv_op *ln = writer_of(m, un->in[0]);
-    const iv_acts *a = clean ? ws->clean : ws->intervened;
-    int T = m->positions, d = m->gpt2->d_model, V = m->gpt2->d_vocab;
-    float *normed = iv_xmalloc(sizeof(float) * (size_t)T * (size_t)d);
-    float *logits = iv_xmalloc(sizeof(float) * (size_t)T * (size_t)V);
+    iv_logit_lens lens;
+    iv_logit_lens_run(m, clean ? ws->clean : ws->intervened, 0, &lens);
     json_object *obj = json_object_new_object(), *rows = json_object_new_array();
     iv_json_set_str(obj, "logit_lens", clean ? "clean" : "intervened (the first sample)");
-    for (int L = 0; L <= m->gpt2->n_layer; L++) {
+    for (int L = 0; L < lens.rows; L++) {
         char name[32];
         snprintf(name, sizeof name, "resid%d", L);
-        int site = iv_model_site_find(m, name);
-        unembed(m, ln, un, a->site[site], normed, logits);
         json_object *row = json_object_new_object();
         iv_json_set_str(row, "site", name);
-        for (int p = 0; p < T; p++) {
-            double prob;
-            int top = top_of(logits + (long)p * V, V, &prob);
+        for (int p = 0; p < lens.cols; p++) {
+            int top = lens.top[L * lens.cols + p];
             char col[48], cell[64];
             position_name(m, ws->base, p, col, sizeof col);
             const char *t = m->tokenizer ? iv_tokenizer_token(m->tokenizer, top) : NULL;
             if (t)
-                snprintf(cell, sizeof cell, "\"%.12s\" %.2f", t, prob);
+                snprintf(cell, sizeof cell, "\"%.12s\" %.2f", t, lens.prob[L * lens.cols + p]);
             else
-                snprintf(cell, sizeof cell, "id:%d %.2f", top, prob);
+                snprintf(cell, sizeof cell, "id:%d %.2f", top, lens.prob[L * lens.cols + p]);
             iv_json_set_str(row, col, cell);
         }
         json_object_array_add(rows, row);
     }
-    free(normed);
-    free(logits);
+    iv_logit_lens_free(&lens);
     iv_json_set(obj, "lens", rows);
     iv_emit(sink, IV_RESULT_PATCH_SCAN, obj);
     return 0;

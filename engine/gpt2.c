@@ -156,6 +156,7 @@ static int attention(build_ctx *B, int L, int resid_pre, int *resid_mid)
     int ln1 = layernorm(B, resid_pre, name, "h.%d.ln_1", L);
     if (ln1 < 0)
         return -1;
+    alias(B, ln1, "ln1_%d", L);
     float *w = copy_tensor(B, "h.%d.attn.c_attn.weight", L, 3L * d * d);
     float *bias = w ? copy_tensor(B, "h.%d.attn.c_attn.bias", L, 3L * d) : NULL;
     int qkv[3], rc = bias ? 0 : -1;
@@ -200,6 +201,7 @@ static int mlp(build_ctx *B, int L, int resid_mid, int *resid_post)
     int ln2 = layernorm(B, resid_mid, name, "h.%d.ln_2", L);
     if (ln2 < 0)
         return -1;
+    alias(B, ln2, "ln2_%d", L);
     snprintf(name, sizeof name, "blocks.%d.mlp.hook_pre", L);
     int pre = alias(B, site(B, name, IV_SITE_RESID, 0, dm), "mlp_pre%d", L);
     float *w = copy_tensor(B, "h.%d.mlp.c_fc.weight", L, (long)dm * d);
@@ -275,6 +277,7 @@ static int build(build_ctx *B)
     int ln_f = layernorm(B, resid, "ln_final.hook_normalized", "ln_f", 0);
     if (ln_f < 0)
         return -1;
+    alias(B, ln_f, "ln_final", 0);
     int logits = site(B, "logits", IV_SITE_RESID, 0, c->d_vocab);
     iv_op un = op_of(IV_OP_LINEAR_POS, ln_f, -1, logits);
     if (c->tied) {

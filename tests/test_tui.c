@@ -21,6 +21,8 @@
 
 #include "draw.h"
 #include "report.h"
+#include "logit_lens.h"
+#include "tokenizer.h"
 #include "tui.h"
 #include "files.h"
 #include "formats/text.h"
@@ -959,7 +961,8 @@ static void test_progress_drawn_on_message_line(void **state)
 }
 
 /* A number fits its cell with as many digits as the cell holds: a small one drops its leading
- * zero, a big one takes a compact exponent, and '#'s come only when nothing fits. */
+ * zero, a big one takes a compact exponent, one too small for the cell's digits is 0 there (an
+ * attention weight of 1.6e-7 in three columns), and '#'s come only when nothing fits. */
 static void test_fit_number(void **state)
 {
     (void)state;
@@ -971,7 +974,7 @@ static void test_fit_number(void **state)
         {-0.003325, 5, "-.003"},  {0.003325, 5, "0.003"}, {-0.003325, 7, "-0.0033"},
         {123456789, 5, "1e+08"},  {2e6, 3, "2e6"},        {-2e-7, 5, "-2e-7"},
         {5, 5, "5"},              {-1.5, 4, "-1.5"},      {0, 1, "0"},
-        {-123456, 3, "-##"},
+        {-123456, 3, "-##"},      {1.6e-7, 3, "0"},       {-2e-7, 3, "0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[64];
@@ -2478,10 +2481,19 @@ static void test_transformer_demo(void **state)
             next_token_is(&t, 0, "5", 0.993);
             screen_says("next token (probabilities)");
             break;
-        case 1:
+        case 1: {
             quotes(&t, 1, "\"3\" at 0.991");
             next_token_is(&t, 1, "3", 0.991);
+            /* the stars: position 1 of the patched site alone, then in resid1 (after the first
+             * attention) the last position too, and never position 0 */
+            quotes(&t, 1, "then the last position from the first attention on");
+            const iv_model *m = t.ws->model;
+            int r0 = iv_model_site_find(m, "resid0"), r1 = iv_model_site_find(m, "resid1");
+            int d = m->sites[r0].inner;
+            assert_true(tui_cell_changed(&t, r0, 1 * d) && !tui_cell_changed(&t, r0, 2 * d));
+            assert_true(tui_cell_changed(&t, r1, 2 * d) && !tui_cell_changed(&t, r1, 0));
             break;
+        }
         case 2: {
             quotes(&t, 2, "at 0.81");
             json_object *o = iv_report_output(ws);
@@ -2500,6 +2512,11 @@ static void test_transformer_demo(void **state)
                                 "9 \"H\"");
             assert_true(json_object_get_double(json_object_object_get(row, "2 \"A\"")) > 0.9);
             json_object_put(r);
+            /* on screen: the head's pattern as the cursor's grid, query 9 "H" among its rows,
+             * and every head of the block in small below */
+            screen_says("pattern1 h0");
+            screen_says("  9 H");
+            screen_says("attention, block 1, every head");
             break;
         }
         case 4:
@@ -2516,10 +2533,20 @@ static void test_transformer_demo(void **state)
             json_object_put(o);
             break;
         }
-        case 6:
+        case 6: {
             quotes(&t, 6, "\"B\" at 0.998");
             next_token_is(&t, 6, "B", 0.998);
+            /* the lens's last column: "?" from the embedding, "R" after block 0, "B" at the end */
+            quotes(&t, 6, "only the final block's says \"B\"");
+            screen_says("logit lens");
+            iv_logit_lens lens;
+            assert_int_equal(iv_logit_lens_run(t.ws->model, t.ws->intervened, 0, &lens), 0);
+            int T = lens.cols, b = iv_tokenizer_find(t.ws->model->tokenizer, "B");
+            assert_int_equal(lens.top[2 * T + T - 1], b);
+            assert_true(lens.top[0 * T + T - 1] != b && lens.top[1 * T + T - 1] != b);
+            iv_logit_lens_free(&lens);
             break;
+        }
         }
     }
     finish(&t);

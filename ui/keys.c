@@ -71,6 +71,10 @@ static char *expand(const tui *t, const char *command)
         char site[128];
         iv_model_site_name(t->ws->model, t->cur_site, site, sizeof site);
         value = tui_selection_count(t, t->cur_site) ? tui_target_address(t) : iv_xstrdup(site);
+    } else if (!strncmp(brace, "{head}", 6) || !strncmp(brace, "{pos}", 5)) {
+        value = tui_grid_mode(t) ? tui_grid_target(t, brace[1] == 'h') : NULL;
+        if (!value)
+            return NULL;
     } else if (!strncmp(brace, "{last}", 6)) {
         if (t->ws->count == 0)
             return NULL;
@@ -166,8 +170,11 @@ void tui_key_press(tui *t, int key)
         return;
     char *command = expand(t, k->command);
     if (!command) {
-        snprintf(t->message, sizeof t->message, "%s", key == 't' ? "no intervention acts on the "
-                 "neuron under the cursor" : "there is no intervention to drop");
+        snprintf(t->message, sizeof t->message, "%s",
+                 key == 't'   ? "no intervention acts on the neuron under the cursor"
+                 : key == 'a' ? "the site under the cursor has no heads"
+                 : key == 'x' ? "the site under the cursor has no positions"
+                              : "there is no intervention to drop");
         t->message_is_error = true;
         return;
     }

@@ -167,11 +167,15 @@ void tui_layout_compute(const tui *t, tui_layout *lay)
     int sites[IV_MAX_SITES];
     int n = tui_visible_sites(t, sites, IV_MAX_SITES);
     lay->layers = (tui_rect){top, 0, height, left_w};
-    size_cells_across(t, lay, sites, n);
-    size_cells_down(t, lay, sites, n, height);
-    /* The layers take what they need, leaving the effect map at least 8 lines. */
-    lay->layers.h = clamp(layers_need(t, lay, sites, n, lay->cell_h), 3, height - 8);
-    place_rows(t, lay, sites, n);
+    if (tui_grid_mode(t)) {
+        tui_layout_grid(t, lay, sites, n, height);
+    } else {
+        size_cells_across(t, lay, sites, n);
+        size_cells_down(t, lay, sites, n, height);
+        /* The layers take what they need, leaving the effect map at least 8 lines. */
+        lay->layers.h = clamp(layers_need(t, lay, sites, n, lay->cell_h), 3, height - 8);
+        place_rows(t, lay, sites, n);
+    }
     lay->effect = (tui_rect){top + lay->layers.h, 0, height - lay->layers.h, left_w};
 
     /* The output panel grows to show every output, up to half the height. */
@@ -182,7 +186,8 @@ void tui_layout_compute(const tui *t, tui_layout *lay)
 
 int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui_rect *r)
 {
-    (void)t;
+    if (lay->grid)
+        return tui_grid_cell(t, lay, site, neuron, r);
     for (int i = 0; i < lay->n_rows; i++) {
         if (lay->row[i].site != site)
             continue;
@@ -200,6 +205,8 @@ int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, t
 
 int tui_layout_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron)
 {
+    if (lay->grid)
+        return tui_grid_hit(t, lay, y, x, site, neuron);
     for (int i = 0; i < lay->n_rows; i++) {
         int s = lay->row[i].site, width = iv_model_site_width(t->ws->model, s);
         if (y < lay->row[i].y || y >= lay->row[i].y + lay->row[i].height)

@@ -22,6 +22,11 @@ typedef enum {
 
 typedef enum { TUI_COLOUR_NONE, TUI_COLOUR_8, TUI_COLOUR_256 } tui_colour_mode;
 
+/* What the panel under the layers shows: the effect map, or for a transformer every head's
+ * pattern in the cursor's block, or the logit lens (view_heads.c). */
+typedef enum { TUI_PANEL_EFFECT, TUI_PANEL_HEADS, TUI_PANEL_LENS } tui_panel;
+struct tui_lens_cache;
+
 /* A drawing in a popup (view_charts.c): draws a result's JSON onto a canvas, which measures it too. */
 struct tui_canvas;
 typedef void (*tui_drawing)(struct tui_canvas *cv, json_object *result);
@@ -89,6 +94,8 @@ typedef struct tui {
                                  than starting again after every key */
     bool map_output;          /* the map shows the intervened output instead of its change */
     bool output_big;          /* the output panel shows clean -> intervened in big digits */
+    tui_panel panel;
+    struct tui_lens_cache *lens; /* the logit lens of the last evaluation (view_heads.c) */
     char image_site[128];     /* the site drawn as an image in place of the effect panel, by
                                  name (it outlives a change of model); "" for none */
     char effect_error[512];
@@ -281,6 +288,11 @@ typedef struct tui_layout {
                              TUI_SITE_LINES lines, kept around the cursor */
         int shown;        /* neurons shown from `first` */
     } row[TUI_MAX_ROWS];
+    /* A transformer's sites (grid.c): strips of positions, the cursor's site as a grid. */
+    bool grid;
+    int strip_w, strip_first, strip_shown;   /* a position's columns in a strip; the window */
+    int grid_first_pos, grid_rows;           /* the grid's window: positions down ... */
+    int grid_first_col, grid_cols;           /* ... and columns across (cells cell_w wide) */
 } tui_layout;
 
 #define TUI_SITE_LINES 3 /* lines of cells a wide site shows at most (its window scrolls) */
@@ -316,6 +328,43 @@ int tui_layout_cell(const tui *t, const tui_layout *lay, int site, int neuron, t
 /* Whether a site has a line under each line of its cells: labels, or indices where a neuron has
  * no label (for a site wider than TUI_INDEX_MIN_WIDTH). */
 bool tui_site_has_label_line(const iv_model *m, int site);
+
+/* ---- a transformer's sites (grid.c, view_grid.c) ------------------------------------------------- */
+
+#define TUI_GRID_TAIL 9 /* columns after a strip for its scale */
+
+/* A site's axes as the grid shows them: T positions down (a pattern's queries), `cols` columns
+ * across (a pattern's keys; heads x values for a head site), H heads of K values. */
+typedef struct tui_grid_axes {
+    int kind, T, H, K, cols;
+    bool pattern;
+} tui_grid_axes;
+bool tui_grid_mode(const tui *t); /* a transformer: its sites are drawn as grids */
+void tui_grid_axes_of(const iv_model *m, int site, tui_grid_axes *a);
+void tui_grid_coords(const tui_grid_axes *a, int neuron, int *pos, int *col, int *head);
+int tui_grid_neuron(const tui_grid_axes *a, int pos, int col, int head);
+/* The layers panel's rows for a transformer; tui_layout_compute calls it. */
+void tui_layout_grid(const tui *t, tui_layout *lay, const int *sites, int n, int height);
+int tui_grid_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui_rect *r);
+int tui_grid_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, int *neuron);
+/* Moves the cursor: up, down (positions, then on into the next site), left, right (columns),
+ * next-site, prev-site, next-head, prev-head; -1 for another direction. */
+int tui_grid_cursor(tui *t, const char *dir, const int *sites, int n);
+/* The cursor onto another site at the same position, column and head, as near as it has them. */
+int tui_grid_cursor_site(tui *t, int site);
+/* The address of the cursor's head at every position (head) or of its position; NULL when the
+ * site has none. Caller frees. */
+char *tui_grid_target(const tui *t, bool head);
+/* The panels of view_heads.c, in the effect map's place, and the logit lens's cache. */
+void tui_draw_heads(const tui *t, const tui_layout *lay);
+void tui_draw_lens(const tui *t, const tui_layout *lay);
+struct tui_lens_cache *tui_lens_cache_new(void);
+void tui_lens_cache_free(struct tui_lens_cache *c);
+/* One neuron's cell where tui_layout_cell places it, coloured on the scale given (view_layers.c). */
+void tui_draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
+                   double source_scale);
+/* The layers panel of a transformer: the strips and the grid (after the title line). */
+void tui_draw_grid(const tui *t, const tui_layout *lay);
 
 /* ---- colour (colour.c) -------------------------------------------------------------------------- */
 

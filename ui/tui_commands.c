@@ -30,13 +30,20 @@ static int cmd_view(tui *t, int argc, char **argv, iv_error *err)
 static int cmd_cursor(tui *t, int argc, char **argv, iv_error *err)
 {
     if (argc != 1)
-        return iv_error_set(err, "expected ADDR, up, down, left or right");
+        return iv_error_set(err, "expected ADDR, up, down, left, right, next-site, prev-site, "
+                            "next-head or prev-head");
     const iv_model *m = t->ws->model;
     int sites[IV_MAX_SITES], n = tui_visible_sites(t, sites, IV_MAX_SITES);
     int row = 0;
     while (row < n && sites[row] != t->cur_site)
         row++;
     const char *d = argv[0];
+    if (tui_grid_mode(t) && tui_grid_cursor(t, d, sites, n) == 0)
+        return 0;
+    if (!strcmp(d, "next-site") || !strcmp(d, "prev-site"))
+        d = d[0] == 'n' ? "down" : "up"; /* the site rows are the sites */
+    if (!strcmp(d, "next-head") || !strcmp(d, "prev-head"))
+        return iv_error_set(err, "the site under the cursor has no heads");
     if (!strcmp(d, "up") || !strcmp(d, "down")) {
         row += !strcmp(d, "up") ? -1 : 1;
         if (row < 0 || row >= n)
@@ -57,6 +64,10 @@ static int cmd_cursor(tui *t, int argc, char **argv, iv_error *err)
     iv_addr a;
     if (iv_addr_parse(m, d, &a, err) < 0)
         return -1;
+    if (tui_grid_mode(t) && !strchr(d, '[')) { /* a transformer's site: the same place in it */
+        iv_addr_clear(&a);
+        return tui_grid_cursor_site(t, iv_model_site_find(m, d));
+    }
     t->cur_site = a.site;
     t->cur_neuron = a.idx[0];
     if (iv_model_site_kind(m, a.site) == IV_SITE_PRE)
@@ -109,6 +120,28 @@ static int cmd_map(tui *t, int argc, char **argv, iv_error *err)
     else
         return iv_error_set(err, "expected change or output");
     return 0;
+}
+
+/* A transformer's panel under the layers: the effect map, every head of the cursor's block, or
+ * the logit lens; naming the panel that is shown goes back to the map (so a key toggles it). */
+static int cmd_panel(tui *t, int argc, char **argv, iv_error *err)
+{
+    static const char *const names[] = {"effect", "heads", "lens"};
+    if (argc != 1)
+        return iv_error_set(err, "expected effect, heads or lens");
+    for (int k = 0; k < 3; k++) {
+        if (strcmp(argv[0], names[k]) != 0)
+            continue;
+        if (k != TUI_PANEL_EFFECT && !tui_grid_mode(t))
+            return iv_error_set(err, "%s: %s is not a transformer: it has no %s",
+                                argv[0], t->ws->model->path,
+                                k == TUI_PANEL_HEADS ? "attention heads" : "residual stream");
+        t->panel = t->panel == (tui_panel)k ? TUI_PANEL_EFFECT : (tui_panel)k;
+        if (t->panel != TUI_PANEL_EFFECT)
+            t->image_site[0] = '\0';
+        return 0;
+    }
+    return iv_error_set(err, "expected effect, heads or lens, got '%s'", argv[0]);
 }
 
 static int cmd_output(tui *t, int argc, char **argv, iv_error *err)
@@ -249,7 +282,10 @@ static int cmd_demo(tui *t, int argc, char **argv, iv_error *err)
 
 static const tui_command ui_table[] = {
     {"view", "[intervened|clean|diff|source|next]", "what the heatmaps show", cmd_view},
-    {"cursor", "ADDR|up|down|left|right", "move the cursor", cmd_cursor},
+    {"panel", "effect|heads|lens", "under the layers: the effect map, every head's pattern in the "
+     "cursor's block, or the logit lens (a transformer)", cmd_panel},
+    {"cursor", "ADDR|up|down|left|right|next-site|prev-site|next-head|prev-head", "move the cursor",
+     cmd_cursor},
     {"select", "ADDR|none", "toggle the selection of neurons", cmd_select},
     {"focus", "[NAME|next]", "the input that + and - step", cmd_focus},
     {"map", "[change|output]", "what the effect map shows over the dataset", cmd_map},

@@ -13,6 +13,7 @@ void tui_init(tui *t, iv_workspace *ws)
     memset(t, 0, sizeof *t);
     t->ws = ws;
     t->view = TUI_VIEW_INTERVENED;
+    t->lens = tui_lens_cache_new();
     tui_model_changed(t);
 }
 
@@ -25,6 +26,8 @@ void tui_free(tui *t)
     tui_scans_clear(t);
     tui_iia_forget(t);
     tui_probes_forget(t);
+    tui_lens_cache_free(t->lens);
+    t->lens = NULL;
     iv_effect_free(&t->effect);
     tui_demo_free(t->demo);
     t->demo = NULL;
@@ -69,9 +72,16 @@ void tui_model_changed(tui *t)
     }
     t->site_offset[sites] = total;
     t->selected = iv_xcalloc((size_t)total, sizeof(bool));
-    /* Start on the first hidden layer, where the lecture's story happens. */
+    /* Start on the first hidden layer, where the lecture's story happens; in a transformer on the
+     * residual stream at the last position, where the next token is read. */
     t->cur_site = sites > 2 ? 2 : 0;
     t->cur_neuron = 0;
+    if (m->gpt2 && iv_model_site_find(m, "resid0") >= 0) {
+        t->cur_site = iv_model_site_find(m, "resid0");
+        t->cur_neuron = (m->positions - 1) * m->sites[t->cur_site].inner;
+    } else {
+        t->panel = TUI_PANEL_EFFECT;
+    }
     if (t->focus_input >= m->n_inputs)
         t->focus_input = 0;
     /* A picture is shown as one from the start: 784 cells of numbers say nothing. */

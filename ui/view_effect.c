@@ -846,6 +846,14 @@ void tui_draw_effect(const tui *t, const tui_layout *lay)
         tui_draw_image(t, lay);
         return;
     }
+    if (tui_grid_mode(t) && t->panel == TUI_PANEL_HEADS) {
+        tui_draw_heads(t, lay);
+        return;
+    }
+    if (tui_grid_mode(t) && t->panel == TUI_PANEL_LENS) {
+        tui_draw_lens(t, lay);
+        return;
+    }
     if (!t->effect_valid || t->effect.n <= 0 || !t->effect.change) {
         draw_invalid(t, r);
         return;

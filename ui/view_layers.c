@@ -64,6 +64,10 @@ void tui_fit_number(char *buf, int w, double v)
                 return;
             }
         }
+    if (fabs(v) < 0.01) { /* too small for the cell's digits: zero to the precision it has */
+        snprintf(buf, (size_t)w + 1, "0");
+        return;
+    }
     snprintf(buf, (size_t)w + 1, "%s", v < 0 ? "-#########" : "##########"); /* does not fit */
 }
 
@@ -135,6 +139,15 @@ static void draw_value(const tui *t, int top, int h, int x, int w, double v, dou
     attrset(attr);
     tui_fit_number(num, w - glyph, v);
     mvprintw(top + (h - 1) / 2, x + glyph, "%*s", w - glyph, num);
+}
+
+static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, const row_style *st);
+
+void tui_draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
+                   double source_scale)
+{
+    row_style st = {scale, source_scale, false};
+    draw_cell(t, lay, site, i, &st);
 }
 
 static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, const row_style *st)
@@ -317,6 +330,22 @@ static void cursor_text(const tui *t, bool brief, char *buf, size_t n)
 {
     const iv_model *m = t->ws->model;
     char name[128], num[32];
+    if (tui_grid_mode(t)) { /* resid1[pos=2, 5] = 0.12, z1[pos=2, head=1, 3] = -0.5 */
+        tui_grid_axes a;
+        int pos, col, head;
+        tui_grid_axes_of(m, t->cur_site, &a);
+        tui_grid_coords(&a, t->cur_neuron, &pos, &col, &head);
+        tui_fit_number(num, 8, tui_cell_value(t, t->cur_site, t->cur_neuron));
+        const char *site = iv_model_site_short_name(m, t->cur_site);
+        if (m->sites[t->cur_site].positions <= 0)
+            snprintf(buf, n, "  %s[%d] = %s", site, t->cur_neuron, num);
+        else if (a.H > 1)
+            snprintf(buf, n, "  %s[pos=%d, head=%d, %d] = %s", site, pos, head,
+                     a.pattern ? col : col % a.K, num);
+        else
+            snprintf(buf, n, "  %s[pos=%d, %d] = %s", site, pos, col, num);
+        return;
+    }
     iv_model_site_name(m, t->cur_site, name, sizeof name);
     const char *label = iv_model_neuron_label(m, t->cur_site, t->cur_neuron);
     tui_fit_number(num, 8, tui_cell_value(t, t->cur_site, t->cur_neuron));
@@ -360,8 +389,12 @@ static void draw_title(const tui *t, const tui_layout *lay)
     char text[PIECES][200];
     if (title_pieces(t, lay, false, text) > p->w)
         title_pieces(t, lay, true, text);
-    static const int priority[PIECES] = {PIECE_VIEW, PIECE_ABOVE, PIECE_BELOW, PIECE_CURSOR,
-                                         PIECE_SCALE};
+    static const int rows_first[PIECES] = {PIECE_VIEW, PIECE_ABOVE, PIECE_BELOW, PIECE_CURSOR,
+                                           PIECE_SCALE};
+    /* A transformer's title names the cursor's place first: its grid shows only a window. */
+    static const int cursor_first[PIECES] = {PIECE_VIEW, PIECE_CURSOR, PIECE_ABOVE, PIECE_BELOW,
+                                             PIECE_SCALE};
+    const int *priority = lay->grid ? cursor_first : rows_first;
     bool shown[PIECES] = {false};
     int room = p->w;
     for (int k = 0; k < PIECES; k++) {
@@ -418,6 +451,10 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
     const iv_model *m = t->ws->model;
     const tui_rect *p = &lay->layers;
     draw_title(t, lay);
+    if (lay->grid) {
+        tui_draw_grid(t, lay);
+        return;
+    }
     for (int k = 0; k < lay->n_rows; k++) {
         int site = lay->row[k].site;
         int mid = lay->row[k].y - p->y + (lay->cell_h - 1) / 2; /* the row's middle line, in p */

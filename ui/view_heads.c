@@ -1,0 +1,231 @@
+/* view_heads.c - two panels of a transformer in the effect map's place (`panel heads`, `panel
+ * lens`):
+ *   - every head of the cursor's block as a small attention pattern, queries down and keys
+ *     across, each screen cell the largest weight of the queries and keys it stands for (so a
+ *     thin diagonal survives being shrunk), the cursor's head marked;
+ *   - the logit lens: each block's residual stream at each position read out as its top next
+ *     token, coloured by that token's probability, '*' where the interventions changed it.
+ * Both follow the view: clean, intervened, or the difference. */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draw.h"
+#include "gpt2.h"
+#include "logit_lens.h"
+#include "tokenizer.h"
+#include "tui.h"
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static const char *view_word(const tui *t)
+{
+    return t->view == TUI_VIEW_CLEAN ? "clean" : t->view == TUI_VIEW_DIFF ? "difference"
+                                                                          : "intervened";
+}
+
+/* The block the cursor is in: its site's, the first block's before them, the last's after. */
+static int cursor_block(const tui *t)
+{
+    const iv_model *m = t->ws->model;
+    const char *name = m->sites[t->cur_site].name;
+    int block;
+    if (sscanf(name, "blocks.%d.", &block) == 1)
+        return block;
+    return t->cur_site < m->n_sites / 2 ? 0 : m->gpt2->n_layer - 1;
+}
+
+/* A cell of the current view's value, coloured; without colour a shade glyph. */
+static void put_shade(const tui *t, int y, int x, int w, double v, double scale)
+{
+    if (t->colour == TUI_COLOUR_NONE) {
+        attrset(A_NORMAL);
+        for (int c = 0; c < w; c++)
+            mvaddstr(y, x + c, tui_colour_shade(v, scale));
+    } else {
+        attrset(tui_colour_attr(t->colour, v, scale));
+        mvhline(y, x, ' ', w);
+    }
+    attrset(A_NORMAL);
+}
+
+/* ---- every head of a block ----------------------------------------------------------------------- */
+
+/* A head's weight from query q to key k in the current view. */
+static double weight(const tui *t, int site, int T, int head, int q, int k)
+{
+    int i = (head * T + q) * T + k;
+    return tui_cell_value(t, site, i);
+}
+
+/* The largest |weight| (the sign kept) over the queries [q0, q1) and keys [k0, k1). */
+static double pooled(const tui *t, int site, int T, int head, int q0, int q1, int k0, int k1)
+{
+    double best = 0;
+    for (int q = q0; q < q1; q++)
+        for (int k = k0; k < k1 && k <= q; k++) {
+            double v = weight(t, site, T, head, q, k);
+            best = fabs(v) > fabs(best) ? v : best;
+        }
+    return best;
+}
+
+void tui_draw_heads(const tui *t, const tui_layout *lay)
+{
+    const tui_rect *r = &lay->effect;
+    const iv_model *m = t->ws->model;
+    int block = cursor_block(t), H = m->gpt2->n_head, T = m->positions;
+    char name[64];
+    snprintf(name, sizeof name, "blocks.%d.attn.hook_pattern", block);
+    int site = iv_model_site_find(m, name);
+    int dim = tui_attr(t->colour, TUI_ATTR_DIM), hi = tui_attr(t->colour, TUI_ATTR_HEADER);
+    char title[160];
+    snprintf(title, sizeof title, " attention, block %d, every head (%s)", block, view_word(t));
+    tui_draw_padded(r, 0, 0, r->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
+    tui_draw_text(r, 0, tui_text_width(title), "  queries down, keys across  A: the map", dim);
+    if (site < 0 || !t->ws->clean)
+        return;
+    double scale = t->view == TUI_VIEW_DIFF ? tui_site_scale(t, site, false) : 1;
+    if (scale <= 0)
+        scale = 1;
+    /* Heads side by side, in as many bands as the width needs, each at least 6 columns. */
+    int per_band = clamp((r->w - 1) / 7, 1, H), bands = (H + per_band - 1) / per_band;
+    int box_w = clamp((r->w - 1) / per_band - 1, 1, 2 * T), box_h = (r->h - 1) / bands - 1;
+    box_h = clamp(box_h, 1, T);
+    int cur_head = -1;
+    tui_grid_axes a;
+    int pos, col;
+    tui_grid_axes_of(m, t->cur_site, &a);
+    tui_grid_coords(&a, t->cur_neuron, &pos, &col, &cur_head);
+    bool on_block = a.H > 1 && strncmp(m->sites[t->cur_site].name, name, 9) == 0;
+    for (int h = 0; h < H; h++) {
+        int band = h / per_band, x = 1 + (h % per_band) * (box_w + 1);
+        int y = 1 + band * (box_h + 1);
+        if (y + box_h >= r->h + 1)
+            break;
+        char label[32];
+        snprintf(label, sizeof label, on_block && h == cur_head ? "[h%d]" : "h%d", h);
+        tui_draw_clipped(r, y, x, box_w, label, on_block && h == cur_head ? (int)(hi | A_BOLD)
+                                                                            : dim);
+        for (int line = 0; line < box_h; line++) {
+            int q0 = line * T / box_h, q1 = (line + 1) * T / box_h;
+            for (int c = 0; c < box_w; c++) {
+                int k0 = c * T / box_w, k1 = (c + 1) * T / box_w;
+                if (k1 <= k0)
+                    k1 = k0 + 1;
+                if (q1 <= q0)
+                    q1 = q0 + 1;
+                if (k0 >= q1) { /* only the future: masked */
+                    attrset(dim);
+                    mvaddch(r->y + y + 1 + line, r->x + x + c, ' ');
+                    continue;
+                }
+                put_shade(t, r->y + y + 1 + line, r->x + x + c, 1,
+                          pooled(t, site, T, h, q0, q1, k0, k1), scale);
+            }
+        }
+    }
+}
+
+/* ---- the logit lens ------------------------------------------------------------------------------ */
+
+/* The lens of the clean run and of the intervened one, kept while the evaluation they were made
+ * from is the last (a redraw after a cursor move costs nothing). */
+struct tui_lens_cache {
+    const iv_model *model;
+    long evaluation;
+    iv_logit_lens clean, intervened;
+};
+
+struct tui_lens_cache *tui_lens_cache_new(void)
+{
+    return iv_xcalloc(1, sizeof(struct tui_lens_cache));
+}
+
+void tui_lens_cache_free(struct tui_lens_cache *c)
+{
+    if (!c)
+        return;
+    iv_logit_lens_free(&c->clean);
+    iv_logit_lens_free(&c->intervened);
+    free(c);
+}
+
+static struct tui_lens_cache *lens_of(const tui *t)
+{
+    struct tui_lens_cache *c = t->lens;
+    const iv_workspace *ws = t->ws;
+    if (!c || !ws->clean || !ws->intervened)
+        return NULL;
+    if (c->model != ws->model || c->evaluation != ws->evaluations || !c->clean.top) {
+        iv_logit_lens_free(&c->clean);
+        iv_logit_lens_free(&c->intervened);
+        iv_logit_lens_run(ws->model, ws->clean, 0, &c->clean);
+        iv_logit_lens_run(ws->model, ws->intervened, 0, &c->intervened);
+        c->model = ws->model;
+        c->evaluation = ws->evaluations;
+    }
+    return c;
+}
+
+void tui_draw_lens(const tui *t, const tui_layout *lay)
+{
+    const tui_rect *r = &lay->effect;
+    const iv_model *m = t->ws->model;
+    int dim = tui_attr(t->colour, TUI_ATTR_DIM), hi = tui_attr(t->colour, TUI_ATTR_HEADER);
+    bool clean = t->view == TUI_VIEW_CLEAN;
+    char title[160];
+    snprintf(title, sizeof title, " logit lens: the top next token at each block (%s)",
+             clean ? "clean" : "intervened");
+    tui_draw_padded(r, 0, 0, r->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
+    tui_draw_text(r, 0, tui_text_width(title), "  * changed  L: the map", dim);
+    struct tui_lens_cache *c = lens_of(t);
+    if (!c)
+        return;
+    const iv_logit_lens *shown = clean ? &c->clean : &c->intervened;
+    int T = shown->cols, label_w = 8;
+    int cw = clamp((r->w - label_w) / T, 5, 10), cols = clamp((r->w - label_w) / cw, 1, T);
+    tui_grid_axes a;
+    int pos, col, head;
+    tui_grid_axes_of(m, t->cur_site, &a);
+    tui_grid_coords(&a, t->cur_neuron, &pos, &col, &head);
+    int first = cols >= T ? 0 : clamp(pos / cols * cols, 0, T - cols);
+    /* the positions' tokens across, then a row per block, the final one last */
+    for (int j = 0; j < cols; j++) {
+        int p = first + j;
+        const char *tok = m->tokenizer && p < m->n_inputs
+                              ? iv_tokenizer_token(m->tokenizer, (int)t->ws->base[p]) : NULL;
+        char text[64];
+        snprintf(text, sizeof text, "%s", tok ? tok : "?");
+        tui_draw_clipped(r, 1, label_w + j * cw, cw - 1, text, p == pos ? (int)(hi | A_BOLD) : dim);
+    }
+    int rows = shown->rows, room = r->h - 2, top = rows > room ? rows - room : 0;
+    for (int L = top; L < rows; L++) {
+        int y = 2 + L - top;
+        char label[32];
+        snprintf(label, sizeof label, " resid%d", L);
+        tui_draw_padded(r, y, 0, label_w, label, dim);
+        for (int j = 0; j < cols; j++) {
+            int p = first + j, i = L * T + p;
+            int id = shown->top[i];
+            bool changed = c->clean.top[i] != c->intervened.top[i];
+            const char *tok = m->tokenizer ? iv_tokenizer_token(m->tokenizer, id) : NULL;
+            char text[64];
+            if (tok)
+                snprintf(text, sizeof text, "%s", tok);
+            else
+                snprintf(text, sizeof text, "%d", id);
+            int x = r->x + label_w + j * cw;
+            put_shade(t, r->y + y, x, cw - 1, t->colour == TUI_COLOUR_NONE ? 0 : shown->prob[i], 1);
+            tui_rect cell = {r->y + y, x, 1, cw - 1};
+            int attr = t->colour == TUI_COLOUR_NONE ? (int)A_NORMAL
+                                                    : tui_colour_attr(t->colour, shown->prob[i], 1);
+            tui_draw_clipped(&cell, 0, 0, cw - 2, text, attr);
+            attrset(changed ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL);
+            mvaddch(r->y + y, x + cw - 2, changed ? '*' : ' ');
+            attrset(A_NORMAL);
+        }
+    }
+}
