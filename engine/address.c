@@ -385,6 +385,12 @@ void iv_addr_copy(iv_addr *dst, const iv_addr *src)
     memcpy(dst->idx, src->idx, sizeof(int) * (size_t)src->n);
 }
 
+bool iv_addr_equal(const iv_addr *a, const iv_addr *b)
+{
+    return a->site == b->site && a->n == b->n &&
+           (a->n == 0 || memcmp(a->idx, b->idx, sizeof(int) * (size_t)a->n) == 0);
+}
+
 void iv_addr_clear(iv_addr *a)
 {
     free(a->idx);

@@ -18,6 +18,8 @@ int iv_addr_parse(const iv_model *m, const char *text, iv_addr *out, iv_error *e
 /* Canonical text: "h1[0:2]", "h1[0,3]", "h1" when all neurons. Caller frees. */
 char *iv_addr_format(const iv_model *m, const iv_addr *a);
 void iv_addr_copy(iv_addr *dst, const iv_addr *src);
+/* Whether two addresses name the same neurons of the same site. */
+bool iv_addr_equal(const iv_addr *a, const iv_addr *b);
 void iv_addr_clear(iv_addr *a);
 
 #endif

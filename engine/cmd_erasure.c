@@ -2,8 +2,10 @@
  * and pca of the site's activations (to see the classes before and after).
  *
  * inlp and leace fit on the rows split does not hold out and add the eraser as a `project`
- * intervention over the whole site (replacing an eraser already there), so that it toggles, saves
- * and acts on the network like any other; compare-erasure fits both and adds neither. */
+ * intervention over the values they were fitted on (replacing an eraser already there), so that it
+ * toggles, saves and acts on the network like any other; compare-erasure fits both and adds
+ * neither. Those values are a whole site's, or a transformer site's at one position
+ * (SITE[pos=P]): an eraser there leaves every other position as it was. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,23 +19,15 @@
 
 #define PCA_MAX_POINTS 4000 /* points a scatter plot shows: evenly spaced rows beyond that */
 
-static int site_of(const iv_workspace *ws, const char *name, iv_error *err)
+/* The project intervention of an eraser over the values at `at` (not yet added). */
+static int eraser_intervention(iv_workspace *ws, const iv_concept_site *at, const iv_lowrank *e,
+                               iv_intervention *iv, iv_error *err)
 {
-    int site = iv_model_site_find(ws->model, name);
-    if (site < 0)
-        return iv_error_set(err, "unknown site '%s'", name);
-    return site;
-}
-
-/* The project intervention of an eraser over the whole site (not yet added). */
-static int eraser_intervention(iv_workspace *ws, int site, const iv_lowrank *e, iv_intervention *iv,
-                               iv_error *err)
-{
-    char name[128];
-    iv_model_site_name(ws->model, site, name, sizeof name);
     iv_intervention_init(iv, ws, IV_PROJECT);
-    if (iv_addr_parse(ws->model, name, &iv->addr, err) < 0)
-        return -1;
+    if (e->d != at->addr.n)
+        return iv_error_set(err, "an eraser of %d values does not fit the %d of %s", e->d,
+                            at->addr.n, at->name);
+    iv_addr_copy(&iv->addr, &at->addr);
     int d = e->d, r = e->r;
     iv->dims = r;
     iv->n_values = iv->n_given = (2 * r + 1) * d;
@@ -44,35 +38,36 @@ static int eraser_intervention(iv_workspace *ws, int site, const iv_lowrank *e, 
     return 0;
 }
 
-/* The eraser (a project over the whole site) already at the site, on, or -1. */
-static int eraser_index(const iv_workspace *ws, int site)
+/* The eraser (a project over exactly the values at `at`) already there, on, or -1. One over the
+ * whole site is not one at a position of it, nor the other way round. */
+static int eraser_index(const iv_workspace *ws, const iv_concept_site *at)
 {
     for (int i = ws->count - 1; i >= 0; i--)
         if (ws->list[i].kind == IV_PROJECT && ws->list[i].enabled &&
-            ws->list[i].addr.site == site && ws->list[i].addr.n == ws->model->sites[site].width)
+            iv_addr_equal(&ws->list[i].addr, &at->addr))
             return i;
     return -1;
 }
 
-/* The label's rows at the site as an eraser there would be fitted to: without the eraser already
- * at the site, which the new one replaces (a fit on rows it had erased would find nothing). */
-static int rows_to_erase(iv_workspace *ws, int site, const char *label, iv_concept_rows *r,
-                         iv_error *err)
+/* The label's rows at `at` as an eraser there would be fitted to: without the eraser already
+ * there, which the new one replaces (a fit on rows it had erased would find nothing). */
+static int rows_to_erase(iv_workspace *ws, const iv_concept_site *at, const char *label,
+                         iv_concept_rows *r, iv_error *err)
 {
-    int old = eraser_index(ws, site);
+    int old = eraser_index(ws, at);
     if (old >= 0)
         ws->list[old].enabled = false;
-    int rc = iv_concept_rows_get(ws, site, label, false, r, err);
+    int rc = iv_concept_rows_get(ws, at, label, false, r, err);
     if (old >= 0)
         ws->list[old].enabled = true;
     return rc;
 }
 
-/* Drops an eraser (a project over the whole site) already at the site: a new fit replaces it. */
-static void drop_eraser_at(iv_workspace *ws, int site, int *dropped)
+/* Drops an eraser already at `at`: a new fit replaces it. */
+static void drop_eraser_at(iv_workspace *ws, const iv_concept_site *at, int *dropped)
 {
     *dropped = 0;
-    int i = eraser_index(ws, site);
+    int i = eraser_index(ws, at);
     if (i >= 0) {
         *dropped = ws->list[i].id;
         iv_error ignored;
@@ -80,17 +75,17 @@ static void drop_eraser_at(iv_workspace *ws, int site, int *dropped)
     }
 }
 
-/* Adds the eraser, replacing one at the site; reports it as ablate does. */
-static int add_eraser(iv_workspace *ws, int site, const iv_lowrank *e, const iv_sink *sink,
-                      json_object *report, iv_error *err)
+/* Adds the eraser, replacing one at `at`; reports it as ablate does. */
+static int add_eraser(iv_workspace *ws, const iv_concept_site *at, const iv_lowrank *e,
+                      const iv_sink *sink, json_object *report, iv_error *err)
 {
     iv_intervention iv;
-    if (eraser_intervention(ws, site, e, &iv, err) < 0) {
+    if (eraser_intervention(ws, at, e, &iv, err) < 0) {
         iv_intervention_clear(&iv);
         return -1;
     }
     int dropped;
-    drop_eraser_at(ws, site, &dropped);
+    drop_eraser_at(ws, at, &dropped);
     if (dropped)
         json_object_object_add(report, "replaced", json_object_new_int(dropped));
     return iv_add_and_report(ws, &iv, sink, err);
@@ -204,29 +199,33 @@ static json_object *inlp_record(const iv_inlp_result *res)
     return rows;
 }
 
-/* SITE LABEL [INLP OPTIONS] read, the label's rows taken and INLP run on them: the site, or -1
- * with a message (nothing to free then). */
-static int fit_inlp(iv_workspace *ws, int argc, char **argv, inlp_words *w, iv_concept_rows *r,
-                    iv_inlp_result *res, iv_error *err)
+/* SITE LABEL [INLP OPTIONS] read, the label's rows taken and INLP run on them: 0 with where
+ * (at) and everything filled, or -1 with a message (nothing to free then). */
+static int fit_inlp(iv_workspace *ws, int argc, char **argv, inlp_words *w, iv_concept_site *at,
+                    iv_concept_rows *r, iv_inlp_result *res, iv_error *err)
 {
-    int site = site_of(ws, argv[0], err);
-    if (site < 0 || read_inlp_words(argc - 2, argv + 2, w, err) < 0 ||
-        rows_to_erase(ws, site, argv[1], r, err) < 0)
+    if (iv_concept_site_parse(ws->model, argv[0], at, err) < 0)
         return -1;
-    if (iv_inlp_fit(&r->train, &r->test, &w->opt, res, err) < 0) {
-        iv_concept_rows_free(r);
+    if (read_inlp_words(argc - 2, argv + 2, w, err) < 0 ||
+        rows_to_erase(ws, at, argv[1], r, err) < 0) {
+        iv_concept_site_free(at);
         return -1;
     }
-    return site;
+    if (iv_inlp_fit(&r->train, &r->test, &w->opt, res, err) < 0) {
+        iv_concept_rows_free(r);
+        iv_concept_site_free(at);
+        return -1;
+    }
+    return 0;
 }
 
 IV_HANDLER(iv_cmd_inlp)
 {
     inlp_words w;
+    iv_concept_site at;
     iv_concept_rows r;
     iv_inlp_result res;
-    int site = fit_inlp(ws, argc, argv, &w, &r, &res, err);
-    if (site < 0)
+    if (fit_inlp(ws, argc, argv, &w, &at, &r, &res, err) < 0)
         return -1;
     int rc, kept_steps = steps_kept(&res);
     if (w.upto > kept_steps) {
@@ -234,15 +233,14 @@ IV_HANDLER(iv_cmd_inlp)
                      w.upto, kept_steps, kept_steps == 1 ? "" : "s", stop_text(res.stop));
         iv_inlp_result_free(&res);
         iv_concept_rows_free(&r);
+        iv_concept_site_free(&at);
         return -1;
     }
     int upto = w.upto < 0 ? kept_steps : w.upto;
     iv_lowrank e = {0};
     rc = iv_inlp_eraser(&res, upto, &e, err);
-    char name[128];
-    iv_model_site_name(ws->model, site, name, sizeof name);
     json_object *obj = json_object_new_object();
-    iv_json_set_str(obj, "inlp", name);
+    iv_json_set_str(obj, "inlp", at.name);
     iv_json_set_str(obj, "label", argv[1]);
     iv_json_set_str(obj, "classifier", w.opt.classifier == IV_PROBE_RIDGE ? "ridge" : "logistic");
     iv_json_set_num(obj, "lambda", w.opt.lambda);
@@ -265,7 +263,7 @@ IV_HANDLER(iv_cmd_inlp)
     if (rc == 0 && e.r == 0)
         iv_json_set_str(obj, "note", "no direction removed: nothing added");
     if (rc == 0 && e.r > 0)
-        rc = add_eraser(ws, site, &e, sink, obj, err);
+        rc = add_eraser(ws, &at, &e, sink, obj, err);
     if (rc == 0)
         iv_emit(sink, IV_RESULT_ERASURE, obj);
     else
@@ -274,6 +272,7 @@ IV_HANDLER(iv_cmd_inlp)
         iv_lowrank_free(&e);
     iv_inlp_result_free(&res);
     iv_concept_rows_free(&r);
+    iv_concept_site_free(&at);
     return rc;
 }
 
@@ -321,21 +320,22 @@ static double class_mean_spread(const iv_lowrank *e, const iv_labelled *s)
 IV_HANDLER(iv_cmd_leace)
 {
     (void)argc;
-    int site = site_of(ws, argv[0], err);
-    if (site < 0)
+    iv_concept_site at;
+    if (iv_concept_site_parse(ws->model, argv[0], &at, err) < 0)
         return -1;
     iv_concept_rows r;
-    if (rows_to_erase(ws, site, argv[1], &r, err) < 0)
+    if (rows_to_erase(ws, &at, argv[1], &r, err) < 0) {
+        iv_concept_site_free(&at);
         return -1;
+    }
     iv_lowrank e;
     if (iv_leace_fit(&r.train, &e, err) < 0) {
         iv_concept_rows_free(&r);
+        iv_concept_site_free(&at);
         return -1;
     }
-    char name[128];
-    iv_model_site_name(ws->model, site, name, sizeof name);
     json_object *obj = json_object_new_object();
-    iv_json_set_str(obj, "leace", name);
+    iv_json_set_str(obj, "leace", at.name);
     iv_json_set_str(obj, "label", argv[1]);
     iv_json_set_str(obj, "dataset", ws->data->spec);
     json_object_object_add(obj, "train_rows", json_object_new_int64(r.n_train));
@@ -358,13 +358,14 @@ IV_HANDLER(iv_cmd_leace)
     if (rc == 0 && e.r == 0)
         iv_json_set_str(obj, "note", "the classes' means are already equal: nothing to erase");
     if (rc == 0 && e.r > 0)
-        rc = add_eraser(ws, site, &e, sink, obj, err);
+        rc = add_eraser(ws, &at, &e, sink, obj, err);
     if (rc == 0)
         iv_emit(sink, IV_RESULT_ERASURE, obj);
     else
         json_object_put(obj);
     iv_lowrank_free(&e);
     iv_concept_rows_free(&r);
+    iv_concept_site_free(&at);
     return rc;
 }
 
@@ -413,16 +414,17 @@ static int output_effect_of(iv_workspace *ws, const iv_intervention *iv, double 
 }
 
 /* A row of the comparison: an eraser's directions, the fresh probe after it, how far it moves the
- * activations, and what the network's output does with it at the site. */
-static int compare_row(iv_workspace *ws, int site, const char *method, const iv_lowrank *e,
-                       const iv_concept_rows *r, json_object *rows, iv_error *err)
+ * activations, and what the network's output does with it at `at`. */
+static int compare_row(iv_workspace *ws, const iv_concept_site *at, const char *method,
+                       const iv_lowrank *e, const iv_concept_rows *r, json_object *rows,
+                       iv_error *err)
 {
     double tr, te, gap = 0, change = 0;
     if (probe_after(r, e, &tr, &te, err) < 0)
         return -1;
     if (e && e->r > 0) {
         iv_intervention iv;
-        int rc = eraser_intervention(ws, site, e, &iv, err);
+        int rc = eraser_intervention(ws, at, e, &iv, err);
         if (rc == 0)
             rc = output_effect_of(ws, &iv, &gap, &change, err);
         iv_intervention_clear(&iv);
@@ -445,10 +447,10 @@ static int compare_row(iv_workspace *ws, int site, const char *method, const iv_
 IV_HANDLER(iv_cmd_compare_erasure)
 {
     inlp_words w;
+    iv_concept_site at;
     iv_concept_rows r;
     iv_inlp_result res;
-    int site = fit_inlp(ws, argc, argv, &w, &r, &res, err);
-    if (site < 0)
+    if (fit_inlp(ws, argc, argv, &w, &at, &r, &res, err) < 0)
         return -1;
     iv_lowrank inlp = {0}, leace = {0};
     int kept_steps = steps_kept(&res);
@@ -458,16 +460,14 @@ IV_HANDLER(iv_cmd_compare_erasure)
         rc = iv_leace_fit(&r.train, &leace, err);
     json_object *rows = json_object_new_array();
     if (rc == 0)
-        rc = compare_row(ws, site, "none", NULL, &r, rows, err);
+        rc = compare_row(ws, &at, "none", NULL, &r, rows, err);
     if (rc == 0)
-        rc = compare_row(ws, site, "inlp", &inlp, &r, rows, err);
+        rc = compare_row(ws, &at, "inlp", &inlp, &r, rows, err);
     if (rc == 0)
-        rc = compare_row(ws, site, "leace", &leace, &r, rows, err);
+        rc = compare_row(ws, &at, "leace", &leace, &r, rows, err);
     if (rc == 0) {
-        char name[128];
-        iv_model_site_name(ws->model, site, name, sizeof name);
         json_object *obj = json_object_new_object();
-        iv_json_set_str(obj, "compare_erasure", name);
+        iv_json_set_str(obj, "compare_erasure", at.name);
         iv_json_set_str(obj, "label", argv[1]);
         iv_json_set_str(obj, "dataset", ws->data->spec);
         iv_json_set_num(obj, "majority", res.majority);
@@ -485,6 +485,7 @@ IV_HANDLER(iv_cmd_compare_erasure)
         iv_lowrank_free(&leace);
     iv_inlp_result_free(&res);
     iv_concept_rows_free(&r);
+    iv_concept_site_free(&at);
     return rc;
 }
 
@@ -521,13 +522,30 @@ static bool values_differ(const float *a, const float *b, size_t n)
     return false;
 }
 
-/* The eraser (or other interventions) at the site, named for the panel after. */
-static char *changed_by(const iv_workspace *ws, int site)
+/* Whether two addresses of one site share a neuron (both ascending). */
+static bool overlap(const iv_addr *a, const iv_addr *b)
+{
+    for (int i = 0, j = 0; i < a->n && j < b->n;) {
+        if (a->idx[i] == b->idx[j])
+            return true;
+        if (a->idx[i] < b->idx[j])
+            i++;
+        else
+            j++;
+    }
+    return false;
+}
+
+/* The eraser (or other interventions) that change the values at `at`, named for the panel after:
+ * every one on before the site, and those at the site on some of those values. */
+static char *changed_by(const iv_workspace *ws, const iv_concept_site *at)
 {
     iv_buf b = {0};
+    int site = at->addr.site;
     for (int i = 0; i < ws->count; i++) {
         const iv_intervention *iv = &ws->list[i];
-        if (!iv->enabled || iv->addr.site > site)
+        if (!iv->enabled || iv->addr.site > site ||
+            (iv->addr.site == site && !overlap(&iv->addr, &at->addr)))
             continue;
         char *addr = iv_addr_format(ws->model, &iv->addr);
         char *params = iv_intervention_params(iv);
@@ -539,28 +557,19 @@ static char *changed_by(const iv_workspace *ws, int site)
     return b.data ? b.data : iv_xstrdup("the interventions");
 }
 
-IV_HANDLER(iv_cmd_pca)
+/* The principal components of the clean values at `at`; `typed` names a whole site as the user
+ * did. */
+static int pca_at(iv_workspace *ws, const iv_concept_site *at, const char *typed,
+                  const char *label, int k, const iv_sink *sink, iv_error *err)
 {
-    int site = site_of(ws, argv[0], err);
-    if (site < 0)
-        return -1;
-    const char *label = NULL;
-    long k = 2;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "k=", 2) == 0) {
-            if (iv_parse_int(argv[i] + 2, 1, IV_MAX_WIDTH, &k) < 0)
-                return iv_error_set(err, "%s: expected a whole number >= 1", argv[i]);
-        } else if (!label) {
-            label = argv[i];
-        } else {
-            return iv_error_set(err, "'%s': expected one LABEL and k=K", argv[i]);
-        }
-    }
     if (!ws->data)
         return iv_error_set(err, "no dataset: set one with 'data'");
-    int w = ws->model->sites[site].width;
+    bool whole = iv_concept_site_is_whole(ws->model, at);
+    const char *name = whole ? typed : at->name;
+    int site = at->addr.site, w = at->addr.n;
     if (k > w)
-        return iv_error_set(err, "k=%ld: %s has %d neurons", k, argv[0], w);
+        return iv_error_set(err, "k=%d: %s has %d %s", k, name, w,
+                            whole ? "neurons" : "values at that position");
     iv_classes classes = {0};
     if (label && iv_label_classes(ws->data, label, &classes, err) < 0)
         return -1;
@@ -569,27 +578,30 @@ IV_HANDLER(iv_cmd_pca)
         return -1;
     }
     long n = ws->data->n;
-    const float *clean = ws->ref_acts->site[site];
-    float *now = iv_site_values(ws, site, err);
+    /* a whole site's clean values are the reference's own; a position's are taken out of them */
+    float *clean_slice = whole ? NULL : iv_concept_values(ws, at, true, err);
+    const float *clean = whole ? ws->ref_acts->site[site] : clean_slice;
+    float *now = clean ? iv_concept_values(ws, at, false, err) : NULL;
     iv_pca p;
-    if (!now || iv_pca_fit(clean, n, w, (int)k, &p, err) < 0) {
+    if (!now || iv_pca_fit(clean, n, w, k, &p, err) < 0) {
         free(now);
+        free(clean_slice);
         iv_classes_free(&classes);
         return -1;
     }
     double *coords = iv_xmalloc(sizeof(double) * (size_t)n * (size_t)k);
     iv_pca_project(&p, clean, n, w, coords, err);
     json_object *obj = json_object_new_object();
-    iv_json_set_str(obj, "pca", argv[0]);
+    iv_json_set_str(obj, "pca", name);
     iv_json_set_str(obj, "dataset", ws->data->spec);
     if (label)
         iv_json_set_str(obj, "label", label);
-    json_object_object_add(obj, "components", json_object_new_int((int)k));
-    iv_json_set(obj, "explained", iv_json_doubles(p.fraction, (int)k));
-    iv_json_set(obj, "variance", iv_json_doubles(p.variance, (int)k));
+    json_object_object_add(obj, "components", json_object_new_int(k));
+    iv_json_set(obj, "explained", iv_json_doubles(p.fraction, k));
+    iv_json_set(obj, "variance", iv_json_doubles(p.variance, k));
     if (label)
         iv_json_set(obj, "classes", iv_json_doubles(classes.values, classes.k));
-    iv_json_set(obj, "points", points_of(coords, (int)k, label ? classes.y : NULL, n));
+    iv_json_set(obj, "points", points_of(coords, k, label ? classes.y : NULL, n));
     /* the points' axes, so that an export's table says what each column and row is */
     json_object *cols = json_object_new_array(), *rows_shown = json_object_new_array();
     json_object_array_add(cols, json_object_new_string("PC1"));
@@ -603,12 +615,12 @@ IV_HANDLER(iv_cmd_pca)
     iv_json_set_str(obj, "y_name", "row");
     if (values_differ(clean, now, (size_t)n * (size_t)w)) {
         iv_pca_project(&p, now, n, w, coords, err); /* on the clean components, about the clean mean */
-        iv_json_set(obj, "erased_points", points_of(coords, (int)k, label ? classes.y : NULL, n));
-        char *by = changed_by(ws, site);
+        iv_json_set(obj, "erased_points", points_of(coords, k, label ? classes.y : NULL, n));
+        char *by = changed_by(ws, at);
         iv_json_set_str(obj, "erased_by", by);
         free(by);
     }
-    const iv_probe *probe = iv_concepts_probe_at(ws, site);
+    const iv_probe *probe = iv_concepts_probe_at(ws, &at->addr);
     if (probe && k >= 2) { /* the probe's first weight row, in the plane of the components */
         double dir[2] = {0, 0};
         for (int c = 0; c < 2; c++)
@@ -621,7 +633,42 @@ IV_HANDLER(iv_cmd_pca)
     iv_emit(sink, IV_RESULT_PCA, obj);
     free(coords);
     free(now);
+    free(clean_slice);
     iv_pca_free(&p);
     iv_classes_free(&classes);
     return 0;
+}
+
+/* PCA's words after SITE: one LABEL and k=K. */
+static int read_pca_words(int argc, char **argv, const char **label, long *k, iv_error *err)
+{
+    *label = NULL;
+    *k = 2;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "k=", 2) == 0) {
+            if (iv_parse_int(argv[i] + 2, 1, IV_MAX_WIDTH, k) < 0)
+                return iv_error_set(err, "%s: expected a whole number >= 1", argv[i]);
+        } else if (!*label) {
+            *label = argv[i];
+        } else {
+            return iv_error_set(err, "'%s': expected one LABEL and k=K", argv[i]);
+        }
+    }
+    return 0;
+}
+
+IV_HANDLER(iv_cmd_pca)
+{
+    iv_concept_site at;
+    if (iv_concept_site_parse(ws->model, argv[0], &at, err) < 0)
+        return -1;
+    const char *label;
+    long k;
+    if (read_pca_words(argc - 1, argv + 1, &label, &k, err) < 0) {
+        iv_concept_site_free(&at);
+        return -1;
+    }
+    int rc = pca_at(ws, &at, argv[0], label, (int)k, sink, err);
+    iv_concept_site_free(&at);
+    return rc;
 }

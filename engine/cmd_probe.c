@@ -1,5 +1,6 @@
-/* cmd_probe.c - probe: how well a linear reader recovers a label from a site, at one site or at
- * every site ("where is this concept linearly readable?"). */
+/* cmd_probe.c - probe: how well a linear reader recovers a label from a site, at one site (or one
+ * position of a transformer's site) or at every site ("where is this concept linearly
+ * readable?"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,21 +110,19 @@ static double weight_norm(const iv_probe *p)
     return sqrt(s);
 }
 
-static int probe_one(iv_workspace *ws, int site, const char *label, const probe_options *o,
-                     const iv_sink *sink, iv_error *err)
+static int probe_one(iv_workspace *ws, const iv_concept_site *at, const char *label,
+                     const probe_options *o, const iv_sink *sink, iv_error *err)
 {
     iv_concept_rows r;
-    if (iv_concept_rows_get(ws, site, label, false, &r, err) < 0)
+    if (iv_concept_rows_get(ws, at, label, false, &r, err) < 0)
         return -1;
     probe_score s;
     if (fit_and_score(&r, o, &s, err) < 0) {
         iv_concept_rows_free(&r);
         return -1;
     }
-    char name[128];
-    iv_model_site_name(ws->model, site, name, sizeof name);
     json_object *obj = json_object_new_object();
-    iv_json_set_str(obj, "probe", name);
+    iv_json_set_str(obj, "probe", at->name);
     common_fields(obj, ws, label, o, &r);
     iv_json_set_num(obj, "train_accuracy", s.train);
     iv_json_set_num(obj, "holdout_accuracy", s.test);
@@ -137,7 +136,7 @@ static int probe_one(iv_workspace *ws, int site, const char *label, const probe_
     for (int i = 0; i < ws->count; i++)
         on += ws->list[i].enabled;
     iv_json_set_str(obj, "values", on ? "under the interventions that are on" : "clean");
-    iv_concepts_keep_probe(ws, site, label, &s.probe);
+    iv_concepts_keep_probe(ws, at, label, &s.probe);
     iv_probe_free(&s.probe);
     iv_concept_rows_free(&r);
     iv_emit(sink, IV_RESULT_PROBE, obj);
@@ -146,11 +145,11 @@ static int probe_one(iv_workspace *ws, int site, const char *label, const probe_
 
 /* The nonlinear probe: trained by the trainer on the site's values, its own seeded held-out rows
  * (the workspace's split share and seed). */
-static int probe_mlp(iv_workspace *ws, int site, const char *label, probe_options *o,
-                     const iv_sink *sink, iv_error *err)
+static int probe_mlp(iv_workspace *ws, const iv_concept_site *at, const char *label,
+                     probe_options *o, const iv_sink *sink, iv_error *err)
 {
     iv_concept_rows r;
-    if (iv_concept_rows_get(ws, site, label, false, &r, err) < 0)
+    if (iv_concept_rows_get(ws, at, label, false, &r, err) < 0)
         return -1;
     o->net.holdout = ws->holdout;
     o->net.seed = ws->split_seed;
@@ -158,10 +157,8 @@ static int probe_mlp(iv_workspace *ws, int site, const char *label, probe_option
     int rc = iv_probe_mlp(r.values, r.classes.n, r.width, r.classes.y, r.classes.k, &o->net,
                           ws->job, &res, err);
     if (rc == 0) {
-        char name[128];
-        iv_model_site_name(ws->model, site, name, sizeof name);
         json_object *obj = json_object_new_object();
-        iv_json_set_str(obj, "probe", name);
+        iv_json_set_str(obj, "probe", at->name);
         iv_json_set_str(obj, "label", label);
         iv_json_set_str(obj, "classifier", "mlp");
         json_object_object_add(obj, "hidden", json_object_new_int(o->net.hidden));
@@ -188,14 +185,14 @@ static int probe_every_site(iv_workspace *ws, const char *label, const probe_opt
     for (int site = 0; site < m->n_sites && rc == 0; site++) {
         iv_job_range part = iv_job_part(ws->job, (double)site / m->n_sites,
                                         (double)(site + 1) / m->n_sites);
+        iv_concept_site at;
+        iv_concept_site_whole(m, site, &at);
         iv_concept_rows r;
         probe_score s;
-        rc = iv_concept_rows_get(ws, site, label, false, &r, err);
+        rc = iv_concept_rows_get(ws, &at, label, false, &r, err);
         if (rc == 0 && (rc = fit_and_score(&r, o, &s, err)) == 0) {
-            char name[128];
-            iv_model_site_name(m, site, name, sizeof name);
             json_object *row = json_object_new_object();
-            iv_json_set_str(row, "site", name);
+            iv_json_set_str(row, "site", at.name);
             json_object_object_add(row, "width", json_object_new_int(r.width));
             iv_json_set_num(row, "train_accuracy", s.train);
             iv_json_set_num(row, "holdout_accuracy", s.test);
@@ -206,6 +203,7 @@ static int probe_every_site(iv_workspace *ws, const char *label, const probe_opt
         if (rc == 0 && site == 0)
             common_fields(obj, ws, label, o, &r);
         iv_concept_rows_free(&r);
+        iv_concept_site_free(&at);
         iv_job_restore(ws->job, part);
         if (rc == 0)
             rc = iv_job_progress(ws->job, (double)(site + 1), (double)m->n_sites, err);
@@ -231,10 +229,13 @@ IV_HANDLER(iv_cmd_probe)
         return iv_error_set(err, "an mlp probe takes hidden=H and epochs=E, at one site");
     if (all)
         return probe_every_site(ws, argv[1], &o, sink, err);
-    int site = iv_model_site_find(ws->model, argv[0]);
-    if (site < 0)
+    if (!strchr(argv[0], '[') && iv_model_site_find(ws->model, argv[0]) < 0)
         return iv_error_set(err, "unknown site '%s' (a site's name, or all)", argv[0]);
-    if (o.mlp)
-        return probe_mlp(ws, site, argv[1], &o, sink, err);
-    return probe_one(ws, site, argv[1], &o, sink, err);
+    iv_concept_site at;
+    if (iv_concept_site_parse(ws->model, argv[0], &at, err) < 0)
+        return -1;
+    int rc = o.mlp ? probe_mlp(ws, &at, argv[1], &o, sink, err)
+                   : probe_one(ws, &at, argv[1], &o, sink, err);
+    iv_concept_site_free(&at);
+    return rc;
 }

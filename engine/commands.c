@@ -283,6 +283,8 @@ static const iv_command table[] = {
      "steer SITE probe adds its direction, pca draws it. mlp: a nonlinear probe instead, a hidden\n"
      "layer of H ReLU (default 16) trained by the trainer for E epochs (default 30), held-out\n"
      "rows by the split's share and seed: what an eraser of linear readers leaves readable.\n"
+     "On a transformer, SITE[pos=P] reads the site's values at one position only (P below 0\n"
+     "counts from the end: -1 is the last).\n"
      "Example: label gt = x > y; probe h1 gt",
      2, 6, 0, iv_cmd_probe},
     {"inlp", "SITE LABEL [iterations=T] [classifier=ridge|logistic] [lambda=L] [upto=K]",
@@ -295,6 +297,7 @@ static const iv_command table[] = {
      "Adds P as a project intervention over the site (replacing an eraser there): the first K\n"
      "steps with upto=K, else every step. Reports each iteration's accuracies (a chart in the\n"
      "explorer) and a fresh logistic probe after: INLP blinds linear readers only.\n"
+     "On a transformer, SITE[pos=P] fits on the values at one position, and P acts there only.\n"
      "Example: label gt = x > y; inlp h1 gt; probe h1 gt",
      2, 7, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_inlp},
     {"leace", "SITE LABEL", "LEACE: the least change of a site that makes a label's class means equal",
@@ -302,19 +305,21 @@ static const iv_command table[] = {
      "inverse square root, P the projection onto W times the cross-covariance with the classes.\n"
      "Its rank is at most classes - 1. Added as a project intervention over the site (replacing\n"
      "an eraser there). Reports a fresh logistic probe before and after, how far the class means\n"
-     "sit from the mean before and after, and the mean squared change of the activations.",
+     "sit from the mean before and after, and the mean squared change of the activations.\n"
+     "On a transformer, SITE[pos=P] fits on the values at one position, and erases there only.",
      2, 2, IV_CMD_CHANGES | IV_CMD_SELF_RUN, iv_cmd_leace},
     {"compare-erasure", "SITE LABEL [INLP OPTIONS]", "INLP against LEACE at a site, side by side",
      "Fits both (adding neither) and reports for each: the directions removed, a fresh logistic\n"
      "probe's accuracy after, the mean squared change of the activations, and what the\n"
      "network's output does with the eraser at the site: its mean distance from the clean output\n"
-     "(effect's mean |change|) and the loss gap.",
+     "(effect's mean |change|) and the loss gap. SITE[pos=P]: at one position, as inlp.",
      2, 7, 0, iv_cmd_compare_erasure},
     {"pca", "SITE [LABEL] [k=K]", "the principal components of a site's activations, as a scatter plot",
      "The top K (default 2) eigenvectors of the covariance of the site's clean values over the\n"
      "dataset, each with the share of the variance it explains; the rows on the first two as\n"
      "points, coloured by LABEL's classes; with an eraser (or any intervention) on, the rows as\n"
-     "they are then, on the same components, beside them; the last probe's direction drawn.",
+     "they are then, on the same components, beside them; the last probe's direction drawn.\n"
+     "On a transformer, SITE[pos=P]: the values at one position only.",
      1, 3, 0, iv_cmd_pca},
     {"steer", "ADDR LABEL|probe|FILE [to=V] [alpha=A]", "add a steering vector to the addressed neurons",
      "Adds h <- h + A v (an add intervention; alpha=A, default 1). With a label, v is the mean of\n"
