@@ -2486,7 +2486,7 @@ static void test_transformer_demo(void **state)
             next_token_is(&t, 1, "3", 0.991);
             /* the stars: position 1 of the patched site alone, then in resid1 (after the first
              * attention) the last position too, and never position 0 */
-            quotes(&t, 1, "then the last position from the first attention on");
+            quotes(&t, 1, "from the first attention on the last one too");
             const iv_model *m = t.ws->model;
             int r0 = iv_model_site_find(m, "resid0"), r1 = iv_model_site_find(m, "resid1");
             int d = m->sites[r0].inner;
@@ -2587,6 +2587,100 @@ static void test_attention_screens(void **state)
         }
         char *got = dump(cases[c].colour);
         compare_with(cases[c].golden, got);
+        free(got);
+        finish(&t);
+    }
+}
+
+/* The column of the text `label` in screen row y at or after column from, or -1. */
+static int column_of(int y, int from, const char *label)
+{
+    char *row = screen_row(y);
+    char *at = (int)strlen(row) > from ? strstr(row + from, label) : NULL;
+    int x = at ? (int)(at - row) : -1;
+    free(row);
+    return x;
+}
+
+/* A transformer's sites in the layers panel, at both sizes, each against its saved dump:
+ *   - the cursor's site as a grid of positions by values: layer 1's heads with head 0 zeroed,
+ *     its values 0 and starred, the strips after it starred at every position;
+ *   - an attention pattern as the cursor's grid, its head's queries by keys with the tokens on
+ *     both axes (query 9 "H" puts its weight on key 2 "A"), and every head of the block in small;
+ *   - the logit lens after patching layer 1 from the corrupted prompt: the last position reads
+ *     "B" at the last residual site only. */
+static void test_transformer_grid_screens(void **state)
+{
+    (void)state;
+    static const struct {
+        int rows, cols;
+        bool colour;
+        const char *size;
+    } cases[] = {{24, 80, true, "80x24-colour"}, {48, 160, false, "160x48-nocolour"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tui t;
+        char golden[96];
+        open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
+                         "model sample_models/induction");
+        const iv_model *m = t.ws->model;
+
+        assert_int_equal(tui_run(&t, "ablate z1[head=0] zero; cursor z1"), 0);
+        tui_draw(&t);
+        int header = find_row(1, " z1 ");
+        assert_true(header > 0);
+        assert_true(column_of(header, 0, "0.0") > 0 && column_of(header, 0, "0.1") > 0);
+        int last = find_row(header, " 16 ?");
+        assert_true(last > header);
+        char *row = screen_row(last);
+        assert_non_null(strstr(row, "0*")); /* head 0's values: zero, and changed */
+        free(row);
+        int strip = find_row(header, " attn_out1");
+        assert_true(strip > last);
+        row = screen_row(strip);
+        int stars = 0;
+        for (const char *p = row; *p; p++)
+            stars += *p == '*';
+        tui_layout lay;
+        tui_screen_layout(&t, &lay);
+        assert_true(lay.strip_shown <= m->positions && lay.strip_shown >= 10);
+        assert_int_equal(stars, lay.strip_shown); /* every position shown changed after it */
+        free(row);
+        snprintf(golden, sizeof golden, "grid-z-%s", cases[c].size);
+        char *got = dump(cases[c].colour);
+        compare_with(golden, got);
+        free(got);
+
+        assert_int_equal(tui_run(&t, "clear; cursor pattern1[head=0, pos=9]; panel heads"), 0);
+        tui_draw(&t);
+        header = find_row(1, " pattern1 h0");
+        assert_true(header > 0);
+        int q9 = find_row(header, "  9 H");
+        assert_true(q9 > header);
+        int key_a = column_of(header, 12, "A"); /* the first "A" among the keys: key 2 */
+        assert_true(key_a > 0);
+        assert_true(cell_at(q9, key_a, NULL) == L'1'); /* the header is ASCII: bytes are columns */
+        assert_true(find_row(header, "attention, block 1, every head (intervened)") > q9);
+        assert_true(find_row(header, "[h0]") > q9);
+        snprintf(golden, sizeof golden, "grid-pattern-%s", cases[c].size);
+        got = dump(cases[c].colour);
+        compare_with(golden, got);
+        free(got);
+
+        assert_int_equal(tui_run(&t, "source \"<bos> H A J K U I S ? B A J K U I S ?\"; "
+                                     "patch z1; cursor resid0[pos=16]; panel lens"), 0);
+        tui_draw(&t);
+        int title = find_row(1, "logit lens (intervened)");
+        assert_true(title > 0);
+        int r1 = find_row(title, " resid1"), r2 = find_row(title, " resid2");
+        assert_true(r1 > title && r2 == r1 + 1);
+        int pos16 = column_of(title + 1, 8, "?"); /* the window's last "?": position 16 */
+        for (int x = pos16 + 1; x > 0 && column_of(title + 1, x, "?") > 0; )
+            x = (pos16 = column_of(title + 1, x, "?")) + 1;
+        assert_true(pos16 > 0);
+        assert_true(cell_at(r2, pos16, NULL) == L'B' && cell_at(r1, pos16, NULL) != L'B');
+        snprintf(golden, sizeof golden, "grid-lens-%s", cases[c].size);
+        got = dump(cases[c].colour);
+        compare_with(golden, got);
         free(got);
         finish(&t);
     }
@@ -4302,6 +4396,7 @@ int main(void)
         cmocka_unit_test(test_concept_screens),
         cmocka_unit_test(test_transformer_output_screens),
         cmocka_unit_test(test_attention_screens),
+        cmocka_unit_test(test_transformer_grid_screens),
         cmocka_unit_test(test_patch_scan_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),

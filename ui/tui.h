@@ -362,7 +362,7 @@ struct tui_lens_cache *tui_lens_cache_new(void);
 void tui_lens_cache_free(struct tui_lens_cache *c);
 /* One neuron's cell where tui_layout_cell places it, coloured on the scale given (view_layers.c). */
 void tui_draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
-                   double source_scale);
+                   double source_scale, bool quiet_zeros);
 /* The layers panel of a transformer: the strips and the grid (after the title line). */
 void tui_draw_grid(const tui *t, const tui_layout *lay);
 

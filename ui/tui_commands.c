@@ -331,6 +331,7 @@ typedef struct collected {
     const tui *t;    /* the screen, for charts; the model, for their axes */
     int results;
     int added;       /* results that report a new intervention (IV_RESULT_ADDED) */
+    int prompts;     /* a prompt's tokens (IV_RESULT_PROMPT), which the header shows too */
     char summary[512];
     /* What the popup shows, in order: runs of text, and drawings for the results drawn. */
     tui_popup_part *parts;
@@ -416,6 +417,7 @@ static void collect(iv_result_type type, json_object *obj, void *user)
         summarize_added(obj, c->summary, sizeof c->summary);
         c->added++;
     }
+    c->prompts += type == IV_RESULT_PROMPT;
     size_t before = c->text.len;
     char *chart = NULL;
     if (type == IV_RESULT_SWEEP) { /* a sweep reads best as a chart, whole in the popup */
@@ -525,8 +527,9 @@ static void free_parts(collected *c)
 /* Shows what the commands reported: one line in the message line, more in a popup. */
 static void show_results(tui *t, const char *line, collected *c)
 {
-    /* New interventions show in their panel: the message names the last one and its effect. */
-    if (c->added && c->added == c->results) {
+    /* New interventions show in their panel: the message names the last one and its effect (a
+     * source prompt set on the way is in the header, so it does not call for a popup). */
+    if (c->added && c->added + c->prompts == c->results) {
         set_message(t, false, c->summary);
         return;
     }

@@ -78,9 +78,14 @@ static void draw_tokens_line(const tui *t, const tui_layout *lay, int cur_pos)
     int T = t->ws->model->positions;
     if (lay->strip_shown < T) {
         char range[48];
+        int x = lay->label_w + lay->strip_shown * lay->strip_w;
         snprintf(range, sizeof range, " %d-%d of %d", lay->strip_first,
                  lay->strip_first + lay->strip_shown - 1, T);
-        tui_draw_text(p, 1, lay->label_w + lay->strip_shown * lay->strip_w, range, dim);
+        if (x + tui_text_width(range) > p->w)
+            snprintf(range, sizeof range, " %d-%d", lay->strip_first,
+                     lay->strip_first + lay->strip_shown - 1);
+        if (x + tui_text_width(range) <= p->w)
+            tui_draw_text(p, 1, x, range, dim);
     }
 }
 
@@ -110,8 +115,8 @@ static void draw_strip(const tui *t, const tui_layout *lay, int k, int cur_pos)
         double v = norm[pos];
         int w = lay->strip_w - 1, attr = pos == cur_pos ? (int)A_UNDERLINE : 0;
         char num[32] = "";
-        if (input || w >= 4)
-            tui_fit_number(num, w, v);
+        if (input || w >= 5) /* a column's space before the number, to part it from the last */
+            tui_fit_number(num, w - 1, v);
         if (strchr(num, '#'))
             snprintf(num, sizeof num, "."); /* an id too long for the cell: the tokens line says */
         if (t->colour == TUI_COLOUR_NONE || input) {
@@ -211,7 +216,7 @@ static void draw_grid(const tui *t, const tui_layout *lay, int k)
                 continue;
             }
             tui_draw_cell(t, lay, site, tui_grid_neuron(&a, pos, col, head), scale,
-                          source_scale);
+                          source_scale, a.pattern);
         }
         if (line == 0) {
             char num[32];

@@ -177,10 +177,10 @@ void tui_draw_lens(const tui *t, const tui_layout *lay)
     int dim = tui_attr(t->colour, TUI_ATTR_DIM), hi = tui_attr(t->colour, TUI_ATTR_HEADER);
     bool clean = t->view == TUI_VIEW_CLEAN;
     char title[160];
-    snprintf(title, sizeof title, " logit lens: the top next token at each block (%s)",
-             clean ? "clean" : "intervened");
+    snprintf(title, sizeof title, " logit lens (%s)", clean ? "clean" : "intervened");
     tui_draw_padded(r, 0, 0, r->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
-    tui_draw_text(r, 0, tui_text_width(title), "  * changed  L: the map", dim);
+    tui_draw_text(r, 0, tui_text_width(title),
+                  "  each block's top next token  * changed  L: the map", dim);
     struct tui_lens_cache *c = lens_of(t);
     if (!c)
         return;

@@ -105,6 +105,8 @@ static void draw_big(int y, int x, int w, const char *s, int attr)
 typedef struct row_style {
     double scale, source_scale;
     bool big; /* every value of the row fits its field in big digits */
+    bool quiet_zeros; /* a value that is 0 to two decimals shows only its colour (a pattern's
+                         weights: the few that matter stand out from the zeros) */
 } row_style;
 
 /* The columns of a cell's value fields: the whole inside, or two halves beside a '|'. */
@@ -120,7 +122,7 @@ static int field_width(const tui *t, const tui_rect *r, bool second)
 /* One value in a w-wide field of a cell of h lines: colour (or a shade glyph down its first
  * column), then the number right-aligned on the middle line, or in big digits across three. */
 static void draw_value(const tui *t, int top, int h, int x, int w, double v, double scale,
-                       bool big, int extra)
+                       bool big, int extra, bool quiet_zero)
 {
     char num[64];
     int glyph = 0, attr = extra;
@@ -138,15 +140,17 @@ static void draw_value(const tui *t, int top, int h, int x, int w, double v, dou
     }
     attrset(attr);
     tui_fit_number(num, w - glyph, v);
+    if (quiet_zero && fabs(v) < 0.005)
+        num[0] = '\0';
     mvprintw(top + (h - 1) / 2, x + glyph, "%*s", w - glyph, num);
 }
 
 static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, const row_style *st);
 
 void tui_draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
-                   double source_scale)
+                   double source_scale, bool quiet_zeros)
 {
-    row_style st = {scale, source_scale, false};
+    row_style st = {scale, source_scale, false, quiet_zeros};
     draw_cell(t, lay, site, i, &st);
 }
 
@@ -179,14 +183,15 @@ static void draw_cell(const tui *t, const tui_layout *lay, int site, int i, cons
     if (t->view == TUI_VIEW_SOURCE && t->ws->source_acts) {
         /* base beside source: two half cells */
         int half = field_width(t, &r, false);
-        draw_value(t, r.y, r.h, r.x + 1, half, v, st->scale, st->big, extra);
+        draw_value(t, r.y, r.h, r.x + 1, half, v, st->scale, st->big, extra, st->quiet_zeros);
         attrset(extra);
         for (int line = 0; line < r.h; line++)
             mvaddch(r.y + line, r.x + 1 + half, '|');
         draw_value(t, r.y, r.h, r.x + 2 + half, field_width(t, &r, true),
-                   t->ws->source_acts->site[site][i], st->source_scale, st->big, extra);
+                   t->ws->source_acts->site[site][i], st->source_scale, st->big, extra,
+                   st->quiet_zeros);
     } else {
-        draw_value(t, r.y, r.h, r.x + 1, inner, v, st->scale, st->big, extra);
+        draw_value(t, r.y, r.h, r.x + 1, inner, v, st->scale, st->big, extra, st->quiet_zeros);
     }
     attrset(changed ? tui_attr(t->colour, TUI_ATTR_CHANGED) | extra : extra);
     mvaddch(y, r.x + 1 + inner, changed ? '*' : ' ');
@@ -301,7 +306,7 @@ static void draw_scan_line(const tui *t, const tui_layout *lay, int k)
         attrset(A_NORMAL);
         mvaddch(y, r.x, ' ');
         mvaddch(y, r.x + 1 + inner, ' ');
-        draw_value(t, y, 1, r.x + 1, inner, v, scale, false, 0);
+        draw_value(t, y, 1, r.x + 1, inner, v, scale, false, 0, false);
         attrset(A_NORMAL);
     }
     int width = iv_model_site_width(t->ws->model, site);
@@ -463,7 +468,7 @@ void tui_draw_layers(const tui *t, const tui_layout *lay)
         tui_draw_padded(p, mid, 0, lay->label_w, label,
                         site == t->cur_site ? tui_attr(t->colour, TUI_ATTR_HEADER) : (int)A_NORMAL);
         row_style st = {tui_site_scale(t, site, false), tui_site_scale(t, site, true),
-                        row_fits_big(t, lay, k)};
+                        row_fits_big(t, lay, k), false};
         int width = iv_model_site_width(m, site);
         for (int i = lay->row[k].first; i < lay->row[k].first + lay->row[k].shown; i++)
             draw_cell(t, lay, site, i, &st);
