@@ -489,6 +489,7 @@ iv_model *iv_builder_finish(iv_builder *b, iv_error *err)
     }
     if (!m->name)
         m->name = iv_model_name_from_path(a, m->path);
+    m->serial = iv_model_new_serial();
     b->m = NULL;
     free(b->sites);
     free(b->ops);

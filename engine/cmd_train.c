@@ -135,8 +135,10 @@ static int install(iv_workspace *ws, iv_train_result *r, iv_error *err)
     ws->stats = NULL;
     iv_workspace_forget_effect(ws);
     swap_floats(ws->model->params, r->params, r->n_params);
+    iv_model_weights_changed(ws->model);
     if (iv_workspace_run(ws, err) < 0) {
         swap_floats(ws->model->params, r->params, r->n_params);
+        iv_model_weights_changed(ws->model);
         iv_acts_free(ws->ref_acts);
         iv_stats_free(ws->stats);
         ws->ref_acts = old_ref;

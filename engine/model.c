@@ -5,6 +5,7 @@
 #include "tokenizer.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,14 @@ char *iv_model_name_from_path(iv_arena *a, const char *path)
     memcpy(s, base, n);
     return s;
 }
+
+unsigned long iv_model_new_serial(void)
+{
+    static atomic_ulong last; /* models may be read on a worker thread */
+    return atomic_fetch_add(&last, 1) + 1;
+}
+
+void iv_model_weights_changed(iv_model *m) { m->weights_version++; }
 
 void iv_model_free(iv_model *m)
 {

@@ -130,6 +130,11 @@ typedef struct iv_model {
     int positions;
     struct iv_tokenizer *tokenizer;
     char *prompt;
+    /* Which model this is and which weights it holds, for what keeps values computed from it (the
+     * workspace's clean run): serial is unique to every model built, as an address is not once
+     * a model is freed; weights_version moves on each change of params in place. */
+    unsigned long serial;
+    unsigned long weights_version;
 } iv_model;
 
 /* ---- freeing ----------------------------------------------------------------------------------- */
@@ -139,6 +144,11 @@ typedef struct iv_model {
 void iv_model_free(iv_model *m);
 /* "dir/net.onnx" -> "net", in the arena: the name of a model whose file does not give one. */
 char *iv_model_name_from_path(iv_arena *a, const char *path);
+/* A serial no model built before has had (the builder gives each model one). */
+unsigned long iv_model_new_serial(void);
+/* Every writer of m->params calls this after writing, so that values kept from the old weights
+ * are known to be stale. */
+void iv_model_weights_changed(iv_model *m);
 
 /* ---- sites and neurons ------------------------------------------------------------------------- */
 

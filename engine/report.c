@@ -182,9 +182,25 @@ static void next_tokens(const iv_workspace *ws, json_object *obj)
     free(clean);
 }
 
+json_object *iv_report_next(const iv_workspace *ws)
+{
+    json_object *obj = json_object_new_object();
+    if (ws->model->gpt2)
+        next_tokens(ws, obj);
+    return obj;
+}
+
 json_object *iv_report_output(const iv_workspace *ws)
 {
     int out = iv_model_output_site(ws->model), w = iv_model_output_width(ws->model);
+    if (w > IV_REPORT_OUTPUT_MAX) { /* its next tokens, and how many values `show SITE` lists */
+        json_object *obj = iv_report_next(ws);
+        char name[128];
+        iv_model_site_name(ws->model, out, name, sizeof name);
+        iv_json_set_str(obj, "site", name);
+        json_object_object_add(obj, "values", json_object_new_int(w));
+        return obj;
+    }
     json_object *obj = iv_report_site(ws, out);
     json_object_object_del(obj, "source");
     json_object *change = json_object_new_array(); /* (mean) intervened - clean */

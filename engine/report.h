@@ -21,8 +21,15 @@ void iv_json_set_str(json_object *obj, const char *key, const char *s);
  * a source input, "labels" when the site has them, and the distribution ("samples", "std", "min",
  * "max") when the intervened pass has several samples. */
 json_object *iv_report_site(const iv_workspace *ws, int site);
-/* The output: clean, intervened, change, and the target when the model has one. */
+/* The output: clean, intervened, change, and the target when the model has one; a transformer's
+ * most likely next tokens ("next", "intervened_next"). An output wider than IV_REPORT_OUTPUT_MAX
+ * (GPT-2's 50,257 logits at each of 20 positions) is not listed value by value: millions of
+ * numbers would take far longer to write than the pass that made them, and its next tokens say
+ * what it means; it has "site" and "values" (the count) instead, and `show SITE` lists it. */
+#define IV_REPORT_OUTPUT_MAX 65536
 json_object *iv_report_output(const iv_workspace *ws);
+/* A transformer's next tokens alone (empty for another model), as the explorer draws them. */
+json_object *iv_report_next(const iv_workspace *ws);
 /* Maps over a two-input grid dataset, rows y, columns x. A grid of more than IV_MAP_MAX_CELLS
  * points along an axis is summarised: each cell of the map stands for a bin of bx x by points, so a
  * result never grows with the grid past what a screen or a file can use. */

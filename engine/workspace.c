@@ -19,12 +19,45 @@ static void drop_reference(iv_workspace *ws)
     ws->stats = NULL;
 }
 
+static float *copy_floats(const float *v, int n)
+{
+    float *out = iv_xmalloc(sizeof(float) * (size_t)(n ? n : 1));
+    memcpy(out, v, sizeof(float) * (size_t)n);
+    return out;
+}
+
+/* ---- what the clean and source runs were computed from ----------------------------------------- */
+
+static void key_clear(iv_run_key *k)
+{
+    free(k->input);
+    memset(k, 0, sizeof *k);
+}
+
+static void key_set(iv_run_key *k, const iv_model *m, const float *input)
+{
+    free(k->input);
+    k->model = m->serial;
+    k->weights = m->weights_version;
+    k->input = copy_floats(input, m->n_inputs);
+}
+
+/* The serial is compared first: only the same model has inputs of the same width. The inputs are
+ * compared as bytes, so that a run is kept only for exactly the same input. */
+static bool key_matches(const iv_run_key *k, const iv_model *m, const float *input)
+{
+    return k->input && k->model == m->serial && k->weights == m->weights_version &&
+           memcmp(k->input, input, sizeof(float) * (size_t)m->n_inputs) == 0;
+}
+
 static void drop_last_run(iv_workspace *ws)
 {
     iv_acts_free(ws->clean);
     iv_acts_free(ws->intervened);
     iv_acts_free(ws->source_acts);
     ws->clean = ws->intervened = ws->source_acts = NULL;
+    key_clear(&ws->clean_key);
+    key_clear(&ws->source_key);
 }
 
 /* The causal model and its alignments speak of this model's inputs and sites. */
@@ -179,6 +212,7 @@ void iv_workspace_adopt(iv_workspace *ws, iv_workspace *fresh)
     fresh->job = ws->job;
     fresh->evaluations = (ws->evaluations > fresh->evaluations ? ws->evaluations
                                                                : fresh->evaluations) + 1;
+    fresh->clean_passes += ws->clean_passes; /* a count of the session's, not of one model's */
     iv_workspace old = *ws;
     *ws = *fresh;
     *fresh = old;
@@ -254,13 +288,6 @@ void iv_workspace_forget_effect(iv_workspace *ws)
 
 /* ---- undoing a failed command ------------------------------------------------------------------ */
 
-static float *copy_floats(const float *v, int n)
-{
-    float *out = iv_xmalloc(sizeof(float) * (size_t)(n ? n : 1));
-    memcpy(out, v, sizeof(float) * (size_t)n);
-    return out;
-}
-
 void iv_workspace_save_state(const iv_workspace *ws, iv_workspace_state *st)
 {
     st->model = ws->model;
@@ -320,7 +347,9 @@ void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
     ws->source_row = st->source_row;
     ws->unsaved = st->unsaved;
     ws->seed = st->seed;
-    /* The evaluation is a function of the state (random draws are seeded): redo it if it moved. */
+    /* The evaluation is a function of the state (random draws are seeded): redo it if it moved.
+     * The clean and source runs are redone only if the inputs put back differ from those they were
+     * computed from (their keys hold the inputs); weights a command changed are not put back. */
     if (ws->evaluations != st->evaluations)
         iv_workspace_run(ws, NULL);
     memset(st, 0, sizeof *st);
@@ -517,34 +546,63 @@ void iv_workspace_apply_ctx(const iv_workspace *ws, iv_apply_ctx *ctx, long samp
     ctx->source = ws->source_acts;
 }
 
+/* Installs the clean run (kept, or new and run now) and the source run (the same, or NULL without
+ * a source) in place of the last ones. */
+static void install_clean_runs(iv_workspace *ws, iv_acts *clean, iv_acts *source)
+{
+    const iv_model *m = ws->model;
+    if (clean != ws->clean) {
+        iv_acts_free(ws->clean);
+        ws->clean = clean;
+        iv_forward(m, ws->base, clean, NULL, NULL);
+        key_set(&ws->clean_key, m, ws->base);
+        ws->clean_passes++;
+    }
+    if (source != ws->source_acts) {
+        iv_acts_free(ws->source_acts);
+        ws->source_acts = source;
+        key_clear(&ws->source_key);
+        if (source) {
+            iv_forward(m, ws->source, source, NULL, NULL);
+            key_set(&ws->source_key, m, ws->source);
+            ws->clean_passes++;
+        }
+    }
+}
+
 int iv_workspace_run(iv_workspace *ws, iv_error *err)
 {
     const iv_model *m = ws->model;
     if (needs_reference(ws) && iv_workspace_reference(ws, err) < 0)
         return -1;
     iv_workspace_stats_for(ws, ws->list, ws->count);
+    /* The clean and source runs depend on the model, its weights and their input only: when those
+     * are as last time (a key that changed an intervention), they are kept. */
+    bool keep_clean = ws->clean && key_matches(&ws->clean_key, m, ws->base);
+    bool keep_source = ws->has_source && ws->source_acts &&
+                       key_matches(&ws->source_key, m, ws->source);
     /* Everything is allocated before anything is replaced: on failure the last evaluation stays. */
     long samples = sample_count(ws);
-    iv_acts *clean = iv_acts_new(m, 1, err);
-    iv_acts *source = clean && ws->has_source ? iv_acts_new(m, 1, err) : NULL;
+    iv_acts *clean = keep_clean ? ws->clean : iv_acts_new(m, 1, err);
+    iv_acts *source = !clean || !ws->has_source ? NULL
+                      : keep_source             ? ws->source_acts
+                                                : iv_acts_new(m, 1, err);
     iv_acts *intervened = clean && (source || !ws->has_source) ? iv_acts_new(m, samples, err)
                                                                : NULL;
     float *input = intervened ? replicate(ws->base, m->n_inputs, samples, err) : NULL;
     if (!input) {
-        iv_acts_free(clean);
-        iv_acts_free(source);
+        if (!keep_clean)
+            iv_acts_free(clean);
+        if (!keep_source)
+            iv_acts_free(source);
         iv_acts_free(intervened);
         return -1;
     }
-    drop_last_run(ws);
-    ws->clean = clean;
-    ws->source_acts = source;
+    install_clean_runs(ws, clean, source);
+    iv_acts_free(ws->intervened);
     ws->intervened = intervened;
     ws->samples = samples;
     ws->evaluations++;
-    iv_forward(m, ws->base, ws->clean, NULL, NULL);
-    if (source)
-        iv_forward(m, ws->source, source, NULL, NULL);
     long self = reference_row_of(ws, ws->base);
     iv_apply_ctx ctx;
     iv_workspace_apply_ctx(ws, &ctx, samples);

@@ -22,6 +22,13 @@ typedef struct iv_script_frame {
 
 #define IV_MAX_SCRIPT_DEPTH 16
 
+/* What a pass without interventions was computed from: the model's serial and weights version,
+ * and a copy of its input; input is NULL when nothing is kept. */
+typedef struct iv_run_key {
+    unsigned long model, weights;
+    float *input;
+} iv_run_key;
+
 typedef struct iv_workspace {
     iv_model *model;
     iv_expr *target;          /* compiled model target, or NULL */
@@ -65,6 +72,11 @@ typedef struct iv_workspace {
     iv_acts *source_acts;     /* (1 row) source, no interventions; NULL without a source */
     long samples;             /* rows of `intervened`: the largest sample count of the stochastic
                                  interventions that are on, else 1 */
+    /* What clean and source_acts were computed from: a run with the same model, weights and
+     * input keeps them, so a key that changes only the interventions runs one pass, not three. */
+    iv_run_key clean_key, source_key;
+    long clean_passes;        /* clean and source passes run rather than kept, for tests and
+                                 benches */
     bool unsaved;             /* interventions changed since the last save or load */
     bool model_trained;       /* train changed the weights since the model was read or exported:
                                  its file no longer holds them, so save waits for export model */

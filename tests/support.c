@@ -39,6 +39,33 @@ const char *test_run_fails(iv_workspace *ws, const char *line)
     return err.msg;
 }
 
+static void expect_same_run(const iv_acts *want, const iv_acts *got, const char *what)
+{
+    if (!got)
+        fail_msg("no %s run", what);
+    assert_int_equal(got->n, 1);
+    assert_int_equal(got->n_sites, want->n_sites);
+    for (int s = 0; s < want->n_sites; s++)
+        if (memcmp(got->site[s], want->site[s], sizeof(float) * (size_t)want->width[s]) != 0)
+            fail_msg("the %s run's site %d is not a fresh pass's", what, s);
+}
+
+void test_expect_clean_current(const iv_workspace *ws)
+{
+    iv_error err;
+    iv_acts *fresh = iv_acts_new(ws->model, 1, &err);
+    assert_non_null(fresh);
+    iv_forward(ws->model, ws->base, fresh, NULL, NULL);
+    expect_same_run(fresh, ws->clean, "clean");
+    if (ws->has_source) {
+        iv_forward(ws->model, ws->source, fresh, NULL, NULL);
+        expect_same_run(fresh, ws->source_acts, "source");
+    } else {
+        assert_null(ws->source_acts);
+    }
+    iv_acts_free(fresh);
+}
+
 void test_expect_error(int rc, const iv_error *err, const char *part)
 {
     assert_int_equal(rc, -1);

@@ -19,6 +19,10 @@ const char *test_run_fails(iv_workspace *ws, const char *line);
 json_object *test_result(iv_workspace *ws, const char *line, iv_result_type type);
 double test_number(iv_workspace *ws, const char *line, iv_result_type type, const char *key);
 
+/* That the workspace's clean run (and its source run, or none without a source) are, bit for bit,
+ * a fresh pass of its model over its inputs: nothing kept from an earlier run is stale. */
+void test_expect_clean_current(const iv_workspace *ws);
+
 /* A call that must fail (rc -1) with a one-line message containing `part`. */
 void test_expect_error(int rc, const iv_error *err, const char *part);
 

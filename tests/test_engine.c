@@ -464,6 +464,115 @@ static void test_errors_keep_state(void **state)
     iv_workspace_free(ws);
 }
 
+/* ---- the clean and source runs, kept while what they depend on is unchanged --------------------- */
+
+/* Changing only the interventions reruns the intervened pass alone: the clean and source runs are
+ * kept (this is what makes a key in the explorer cheap), and they stay what a fresh pass gives. */
+static void test_clean_kept_across_interventions(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    test_run(ws, "input 3 5; source 5 3");
+    long passes = ws->clean_passes, evaluations = ws->evaluations;
+    test_run(ws, "ablate h1[1] zero");
+    expect_run(ws, (double[]){0, 0, 3, 5}, (double[]){5, 3}, 8, 0);
+    test_run(ws, "toggle 1");
+    expect_run(ws, (double[]){0, 2, 3, 5}, (double[]){5, 0}, 5, 0);
+    test_run(ws, "toggle 1");
+    expect_run(ws, (double[]){0, 0, 3, 5}, (double[]){5, 3}, 8, 0);
+    test_run(ws, "patch h1[0]; drop 2; ablate h2 mean; clear");
+    assert_int_equal(ws->clean_passes, passes);
+    assert_true(ws->evaluations >= evaluations + 7);
+    test_expect_clean_current(ws);
+    /* An undo that puts back only the interventions keeps them too ... */
+    iv_workspace_state st;
+    iv_workspace_save_state(ws, &st);
+    test_run(ws, "ablate h1[1] zero");
+    iv_workspace_restore_state(ws, &st);
+    assert_int_equal(ws->count, 0);
+    assert_int_equal(ws->clean_passes, passes);
+    /* ... and one that puts back the inputs runs them again, for the inputs put back. */
+    iv_workspace_save_state(ws, &st);
+    test_run(ws, "input 1 2; source 2 2");
+    iv_workspace_restore_state(ws, &st);
+    assert_float_equal(ws->base[0], 3, 0);
+    assert_float_equal(ws->source[0], 5, 0);
+    test_expect_clean_current(ws);
+    expect_values(site(ws->clean, ws, "out"), (double[]){5}, 1, 0);
+    iv_workspace_free(ws);
+}
+
+/* Every change a clean or source run depends on runs it again: the base, the source, the model
+ * (one with the same inputs and other weights, at inputs equal to the old ones). */
+static void test_clean_follows_inputs_and_model(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    static const char *const lines[] = {"input 3 5",   "ablate h1[1] zero; input 5 3",
+                                        "source 1 2",  "source 2 1",
+                                        "swap",        "input 4 4",
+                                        "source none", "source 0 0; input 0 0"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        test_run(ws, lines[i]);
+        test_expect_clean_current(ws);
+    }
+    expect_values(site(ws->clean, ws, "out"), (double[]){0}, 1, 0);
+    iv_error err;
+    iv_model *other = iv_model_parse("inputs x y\n"
+                                     "layer h1 relu\n  weights\n    1 2\n    3 4\n  bias 1 1\n"
+                                     "layer out identity\n  weights\n    1 1\n  bias 0.5\n",
+                                     "other.nn", &err);
+    assert_non_null(other);
+    assert_int_equal(iv_workspace_set_model(ws, other, &err), 0);
+    test_expect_clean_current(ws);
+    expect_values(site(ws->clean, ws, "out"), (double[]){2.5}, 1, 0);
+    test_run(ws, "input 1 1; source 0 0");
+    test_expect_clean_current(ws);
+    iv_workspace_free(ws);
+}
+
+/* The output's clean value as `show` reports it. */
+static double shown_clean_output(iv_workspace *ws)
+{
+    json_object *r = test_result(ws, "show out", IV_RESULT_OUTPUT);
+    json_object *clean = json_object_object_get(r, "clean");
+    assert_int_equal(json_object_array_length(clean), 1);
+    double v = json_object_get_double(json_object_array_get_idx(clean, 0));
+    json_object_put(r);
+    return v;
+}
+
+/* `train` changes the weights in place: the clean and source runs after it are those of the
+ * trained weights, as a fresh workspace over them shows, not the ones kept from before. */
+static void test_clean_after_train(void **state)
+{
+    (void)state;
+    iv_workspace *ws = max_ws();
+    static const char *const setup = "input 3 5; source 5 3; ablate h1[1] zero";
+    test_run(ws, setup);
+    test_run(ws, "data grid x=0:10:1 y=0:10:1; label t = x + y");
+    double before = shown_clean_output(ws);
+    test_run(ws, "train t epochs=3 lr=0.05");
+    double after = shown_clean_output(ws);
+    assert_float_equal(before, 5, 0);
+    assert_true(after != before);
+    test_expect_clean_current(ws);
+
+    iv_workspace *fresh = max_ws();
+    memcpy(fresh->model->params, ws->model->params, sizeof(float) * (size_t)ws->model->n_params);
+    iv_model_weights_changed(fresh->model);
+    test_run(fresh, setup);
+    assert_true(shown_clean_output(fresh) == after);
+    for (int s = 0; s < ws->model->n_sites; s++) {
+        size_t bytes = sizeof(float) * (size_t)ws->model->sites[s].width;
+        assert_memory_equal(ws->clean->site[s], fresh->clean->site[s], bytes);
+        assert_memory_equal(ws->source_acts->site[s], fresh->source_acts->site[s], bytes);
+        assert_memory_equal(ws->intervened->site[s], fresh->intervened->site[s], bytes);
+    }
+    iv_workspace_free(fresh);
+    iv_workspace_free(ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +594,9 @@ int main(void)
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_effect_zero_h1_1),
         cmocka_unit_test(test_errors_keep_state),
+        cmocka_unit_test(test_clean_kept_across_interventions),
+        cmocka_unit_test(test_clean_follows_inputs_and_model),
+        cmocka_unit_test(test_clean_after_train),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include "backward.h"
 #include "gpt2.h"
 #include "commands.h"
+#include "report.h"
 #include "support.h"
 
 /* ---- a small random model, from an in-memory source -------------------------------------------- */
@@ -662,6 +663,63 @@ static void test_interventions(void **state)
     iv_workspace_free(ws);
 }
 
+/* A head's ablation switched on and off reruns only the intervened pass, from the head's block
+ * on; its values are a fresh workspace's. A new prompt length (a model rebuilt) and new tokens run
+ * the clean pass again. */
+static void test_clean_kept_transformer(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(small_model(small_config(), T_), &err);
+    assert_non_null(ws);
+    test_run(ws, "input 3 1 4 1 5; source 9 2 6 5 3");
+    long passes = ws->clean_passes;
+    test_run(ws, "ablate z1[head=1] zero; toggle 1; toggle 1");
+    assert_int_equal(ws->clean_passes, passes);
+    test_expect_clean_current(ws);
+    iv_workspace *fresh = iv_workspace_new(small_model(small_config(), T_), &err);
+    assert_non_null(fresh);
+    test_run(fresh, "input 3 1 4 1 5; source 9 2 6 5 3; ablate z1[head=1] zero");
+    const iv_model *m = ws->model;
+    for (int s = 0; s < m->n_sites; s++) {
+        size_t bytes = sizeof(float) * (size_t)m->sites[s].width;
+        assert_memory_equal(ws->clean->site[s], fresh->clean->site[s], bytes);
+        assert_memory_equal(ws->intervened->site[s], fresh->intervened->site[s], bytes);
+    }
+    iv_workspace_free(fresh);
+    /* fewer positions: the model is rebuilt, its inputs start again at zero */
+    test_run(ws, "clear; source none; positions 3");
+    assert_int_equal(ws->model->positions, 3);
+    test_expect_clean_current(ws);
+    test_run(ws, "input 3 1 4; source 9 2 6");
+    test_expect_clean_current(ws);
+    test_run(ws, "input 3 1 5");
+    test_expect_clean_current(ws);
+    iv_workspace_free(ws);
+}
+
+/* A sample with a tokenizer: a new prompt (text, the same length) and a prompt of another length
+ * (a model rebuilt) each run the clean pass again; an ablation toggled does not. */
+static void test_clean_follows_prompt(void **state)
+{
+    (void)state;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *line = iv_xasprintf("model %s/sample_models/tiny-max; prompt 3 5 =", srcdir);
+    iv_workspace *ws = test_ws_from_text("inputs x\nlayer out identity\n  weights\n    1\n");
+    test_run(ws, line);
+    free(line);
+    test_expect_clean_current(ws);
+    test_run(ws, "prompt 7 2 =");
+    test_expect_clean_current(ws);
+    long passes = ws->clean_passes;
+    test_run(ws, "ablate z1[head=0] zero; toggle 1; toggle 1");
+    assert_int_equal(ws->clean_passes, passes);
+    test_run(ws, "clear; prompt 4 =");
+    assert_int_equal(ws->model->positions, 2);
+    test_expect_clean_current(ws);
+    iv_workspace_free(ws);
+}
+
 static double loss_gap(iv_workspace *ws)
 {
     return test_number(ws, "effect", IV_RESULT_EFFECT, "loss_gap");
@@ -749,6 +807,39 @@ static void test_every_kind(void **state)
 
 /* ---- configs that cannot be built -------------------------------------------------------------- */
 
+/* An output too wide to list (a vocabulary of 5000 at 20 positions: 100,000 logits) is reported
+ * by its next tokens and its count of values: the top token is the argmax of the last position's
+ * logits, its probability their softmax there, computed here in double. */
+static void test_wide_output_reported_by_next_tokens(void **state)
+{
+    (void)state;
+    iv_gpt2_config c = small_config();
+    int T = 20;
+    c.d_vocab = 5000;
+    c.n_ctx = T;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(small_model(c, T), &err);
+    assert_non_null(ws);
+    assert_int_equal(iv_workspace_run(ws, &err), 0);
+    json_object *o = iv_report_output(ws);
+    assert_int_equal(json_object_get_int(json_object_object_get(o, "values")), T * c.d_vocab);
+    assert_true((long)T * c.d_vocab > IV_REPORT_OUTPUT_MAX);
+    assert_null(json_object_object_get(o, "clean"));
+    const float *last = ws->intervened->site[iv_model_output_site(ws->model)] +
+                        (long)(T - 1) * c.d_vocab;
+    int top = 0;
+    double sum = 0;
+    for (int k = 1; k < c.d_vocab; k++)
+        top = last[k] > last[top] ? k : top;
+    for (int k = 0; k < c.d_vocab; k++)
+        sum += exp((double)last[k] - last[top]);
+    json_object *next = json_object_object_get(o, "intervened_next");
+    assert_int_equal(json_object_get_int(json_object_object_get(next, "id")), top);
+    assert_true(fabs(json_object_get_double(json_object_object_get(next, "p")) - 1 / sum) < 1e-6);
+    json_object_put(o);
+    iv_workspace_free(ws);
+}
+
 static void test_bad_configs(void **state)
 {
     (void)state;
@@ -789,7 +880,10 @@ int main(void)
         cmocka_unit_test(test_untied_exact_gelu),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_interventions),
+        cmocka_unit_test(test_clean_kept_transformer),
+        cmocka_unit_test(test_clean_follows_prompt),
         cmocka_unit_test(test_every_kind),
+        cmocka_unit_test(test_wide_output_reported_by_next_tokens),
         cmocka_unit_test(test_bad_configs),
     };
     return cmocka_run_group_tests_name("gpt2", tests, NULL, NULL);

@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 40
+plan 48
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -188,6 +188,24 @@ wait_for q "intervene: max" >/dev/null
 keys q ':' 'model sample_models/tiny-max' Enter
 shows q "next token (probabilities)" "a transformer's output panel shows its next token"
 keys q ':' 'source 3 3 =; patch resid0[pos=1]' Enter
-wait_for q "results below" >/dev/null
-keys q x
 shows q 'top now "3" 0.991' "patching the second token's embedding changes tiny-max's answer to 3"
+
+# The induction model's sites as grids: keys step sites (J K) and heads (> <), select a head (a)
+# and ablate it (z); A and L put every head's pattern and the logit lens under the layers.
+keys q ':' 'model sample_models/induction' Enter
+shows q " tokens     < H A J K U I S ? H A J K U I S ?" "a transformer's strips run under its tokens"
+keys q J
+shows q "ln1_0[pos=16, 0] =" "J steps to the next site at the same position"
+keys q ':' 'cursor z1' Enter
+keys q '>'
+shows q "z1[pos=16, head=1, 0] =" "> steps to the next head"
+keys q K
+shows q "pattern1[pos=16, head=1, 16] =" "K steps back a site, keeping the position and head"
+keys q J a z
+shows q "> ablate blocks.1.attn.hook_z[head=1] zero" "a selects the head at every position, z ablates it"
+keys q A
+shows q "attention, block 1, every head (intervened)" "A shows every head of the cursor's block"
+keys q L
+shows q "logit lens (intervened)" "L shows the logit lens"
+keys q Up x p
+shows q "> patch blocks.1.attn.hook_z[pos=15]" "x selects the position under the cursor, p patches it"

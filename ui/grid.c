@@ -207,14 +207,21 @@ int tui_grid_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, i
 
 /* ---- the cursor ------------------------------------------------------------------------------ */
 
-/* The cursor onto another site at the same position, column and head, as near as it has them. */
+/* The cursor onto another site at the same position, column and head, as near as it has them.
+ * Into a pattern from another site it lands on the diagonal (the position's own token); out of
+ * one, on the first value of its head. */
 static void move_to_site(tui *t, int site, int pos, int col, int head)
 {
-    tui_grid_axes a;
+    tui_grid_axes from, a;
+    tui_grid_axes_of(t->ws->model, t->cur_site, &from);
     tui_grid_axes_of(t->ws->model, site, &a);
     pos = clamp(pos, 0, a.T - 1);
     head = clamp(head, 0, a.H - 1);
-    if (!a.pattern && a.H > 1 && col < a.K)
+    if (a.pattern && !from.pattern)
+        col = pos;
+    else if (!a.pattern && from.pattern)
+        col = a.H > 1 ? head * a.K : 0;
+    else if (!a.pattern && a.H > 1 && from.H == 1 && col < a.K)
         col += head * a.K; /* from a site without heads: the same value of the cursor's head */
     t->cur_site = site;
     t->cur_neuron = tui_grid_neuron(&a, pos, clamp(col, 0, a.cols - 1), head);

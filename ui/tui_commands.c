@@ -359,7 +359,7 @@ static void summarize_added(json_object *obj, char *buf, size_t n)
         iv_buf_printf(&b, " = %s", json_object_get_string(json_object_array_get_idx(vals, 0)));
     json_object *clean = json_object_object_get(out, "clean");
     json_object *iv = json_object_object_get(out, "intervened");
-    if (json_object_array_length(clean) == 1)
+    if (clean && json_object_array_length(clean) == 1)
         iv_buf_printf(&b, ": out %s -> %s%s",
                       json_object_get_string(json_object_array_get_idx(clean, 0)),
                       json_object_get_string(json_object_array_get_idx(iv, 0)),

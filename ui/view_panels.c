@@ -376,7 +376,7 @@ static void draw_values(const tui *t, const tui_rect *r, int line, const double 
  * probabilities clean and intervened, and the intervened run's top token when it is another. */
 static void draw_next_tokens(const tui *t, const tui_rect *r)
 {
-    json_object *o = iv_report_output(t->ws);
+    json_object *o = iv_report_next(t->ws);
     json_object *next = json_object_object_get(o, "next");
     put_line(r, 0, tui_attr(t->colour, TUI_ATTR_TITLE), " next token (probabilities)");
     bool change_fits = r->w >= 33; /* the change column, where the panel has room for it */
