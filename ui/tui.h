@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "effect.h"
+#include "logit_lens.h"
 
 typedef enum {
     TUI_VIEW_INTERVENED, /* values under the interventions (mean over samples when random) */
@@ -358,13 +359,18 @@ char *tui_grid_target(const tui *t, bool head);
 /* The panels of view_heads.c, in the effect map's place, and the logit lens's cache. */
 void tui_draw_heads(const tui *t, const tui_layout *lay);
 void tui_draw_lens(const tui *t, const tui_layout *lay);
+/* lens_cache.c: the lens of the last evaluation, clean and intervened; false without one. */
 struct tui_lens_cache *tui_lens_cache_new(void);
 void tui_lens_cache_free(struct tui_lens_cache *c);
+bool tui_lens_of(struct tui_lens_cache *c, const iv_workspace *ws, const iv_logit_lens **clean,
+                 const iv_logit_lens **intervened);
 /* One neuron's cell where tui_layout_cell places it, coloured on the scale given (view_layers.c). */
 void tui_draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
                    double source_scale, bool quiet_zeros);
-/* The layers panel of a transformer: the strips and the grid (after the title line). */
+/* The layers panel of a transformer: its title line (view_layers.c's), the strips and the grid. */
 void tui_draw_grid(const tui *t, const tui_layout *lay);
+/* The layers panel's title line: the view, the cursor, the sites out of sight, the scale. */
+void tui_draw_layers_title(const tui *t, const tui_layout *lay);
 
 /* ---- colour (colour.c) -------------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "draw.h"
@@ -97,14 +98,12 @@ static void draw_strip(const tui *t, const tui_layout *lay, int k, int cur_pos)
     tui_grid_axes a;
     tui_grid_axes_of(m, site, &a);
     bool input = m->sites[site].positions <= 0;
-    double norm[1024];
-    bool changed[1024];
-    double scale = 0;
-    int T = a.T < 1024 ? a.T : 1024;
+    int T = a.T;
+    double *norm = iv_xmalloc(sizeof(double) * (size_t)T), scale = 0;
+    bool *changed = iv_xcalloc((size_t)T, sizeof(bool));
     for (int pos = 0; pos < T; pos++) {
         norm[pos] = input ? tui_cell_value(t, site, pos) : position_norm(t, site, &a, pos,
                                                                          &changed[pos]);
-        changed[pos] = input ? false : changed[pos];
         scale = fabs(norm[pos]) > scale ? fabs(norm[pos]) : scale;
     }
     char label[130];
@@ -141,6 +140,8 @@ static void draw_strip(const tui *t, const tui_layout *lay, int k, int cur_pos)
         tui_draw_text(p, y, lay->label_w + lay->strip_shown * lay->strip_w, tail,
                       tui_attr(t->colour, TUI_ATTR_DIM));
     }
+    free(norm);
+    free(changed);
 }
 
 /* ---- the grid ---------------------------------------------------------------------------------- */
@@ -233,6 +234,7 @@ void tui_draw_grid(const tui *t, const tui_layout *lay)
     tui_grid_axes a;
     int pos, col, head;
     cursor_place(t, &a, &pos, &col, &head);
+    tui_draw_layers_title(t, lay);
     draw_tokens_line(t, lay, pos);
     for (int k = 0; k < lay->n_rows; k++) {
         if (lay->row[k].site == t->cur_site)

@@ -4,7 +4,8 @@
  *     across, each screen cell the largest weight of the queries and keys it stands for (so a
  *     thin diagonal survives being shrunk), the cursor's head marked;
  *   - the logit lens: each block's residual stream at each position read out as its top next
- *     token, coloured by that token's probability, '*' where the interventions changed it.
+ *     token, coloured by that token's probability, '*' where the interventions changed it
+ *     (lens_cache.c keeps it between redraws).
  * Both follow the view: clean, intervened, or the difference. */
 #include <curses.h>
 #include <math.h>
@@ -131,45 +132,6 @@ void tui_draw_heads(const tui *t, const tui_layout *lay)
 
 /* ---- the logit lens ------------------------------------------------------------------------------ */
 
-/* The lens of the clean run and of the intervened one, kept while the evaluation they were made
- * from is the last (a redraw after a cursor move costs nothing). */
-struct tui_lens_cache {
-    const iv_model *model;
-    long evaluation;
-    iv_logit_lens clean, intervened;
-};
-
-struct tui_lens_cache *tui_lens_cache_new(void)
-{
-    return iv_xcalloc(1, sizeof(struct tui_lens_cache));
-}
-
-void tui_lens_cache_free(struct tui_lens_cache *c)
-{
-    if (!c)
-        return;
-    iv_logit_lens_free(&c->clean);
-    iv_logit_lens_free(&c->intervened);
-    free(c);
-}
-
-static struct tui_lens_cache *lens_of(const tui *t)
-{
-    struct tui_lens_cache *c = t->lens;
-    const iv_workspace *ws = t->ws;
-    if (!c || !ws->clean || !ws->intervened)
-        return NULL;
-    if (c->model != ws->model || c->evaluation != ws->evaluations || !c->clean.top) {
-        iv_logit_lens_free(&c->clean);
-        iv_logit_lens_free(&c->intervened);
-        iv_logit_lens_run(ws->model, ws->clean, 0, &c->clean);
-        iv_logit_lens_run(ws->model, ws->intervened, 0, &c->intervened);
-        c->model = ws->model;
-        c->evaluation = ws->evaluations;
-    }
-    return c;
-}
-
 void tui_draw_lens(const tui *t, const tui_layout *lay)
 {
     const tui_rect *r = &lay->effect;
@@ -181,10 +143,10 @@ void tui_draw_lens(const tui *t, const tui_layout *lay)
     tui_draw_padded(r, 0, 0, r->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
     tui_draw_text(r, 0, tui_text_width(title),
                   "  each block's top next token  * changed  L: the map", dim);
-    struct tui_lens_cache *c = lens_of(t);
-    if (!c)
+    const iv_logit_lens *lens_clean, *lens_intervened;
+    if (!tui_lens_of(t->lens, t->ws, &lens_clean, &lens_intervened))
         return;
-    const iv_logit_lens *shown = clean ? &c->clean : &c->intervened;
+    const iv_logit_lens *shown = clean ? lens_clean : lens_intervened;
     int T = shown->cols, label_w = 8;
     int cw = clamp((r->w - label_w) / T, 5, 10), cols = clamp((r->w - label_w) / cw, 1, T);
     tui_grid_axes a;
@@ -210,7 +172,7 @@ void tui_draw_lens(const tui *t, const tui_layout *lay)
         for (int j = 0; j < cols; j++) {
             int p = first + j, i = L * T + p;
             int id = shown->top[i];
-            bool changed = c->clean.top[i] != c->intervened.top[i];
+            bool changed = lens_clean->top[i] != lens_intervened->top[i];
             const char *tok = m->tokenizer ? iv_tokenizer_token(m->tokenizer, id) : NULL;
             char text[64];
             if (tok)

@@ -451,15 +451,13 @@ static void draw_probe_mark(const tui *t, const tui_layout *lay, int k, int mid,
                            : tui_attr(t->colour, TUI_ATTR_DIM));
 }
 
+void tui_draw_layers_title(const tui *t, const tui_layout *lay) { draw_title(t, lay); }
+
 void tui_draw_layers(const tui *t, const tui_layout *lay)
 {
     const iv_model *m = t->ws->model;
     const tui_rect *p = &lay->layers;
     draw_title(t, lay);
-    if (lay->grid) {
-        tui_draw_grid(t, lay);
-        return;
-    }
     for (int k = 0; k < lay->n_rows; k++) {
         int site = lay->row[k].site;
         int mid = lay->row[k].y - p->y + (lay->cell_h - 1) / 2; /* the row's middle line, in p */

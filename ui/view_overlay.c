@@ -181,7 +181,10 @@ void tui_draw(const tui *t)
     }
     erase();
     tui_draw_header(t, &lay);
-    tui_draw_layers(t, &lay);
+    if (lay.grid)
+        tui_draw_grid(t, &lay);
+    else
+        tui_draw_layers(t, &lay);
     tui_draw_effect(t, &lay);
     tui_draw_output(t, &lay);
     tui_draw_list(t, &lay);
