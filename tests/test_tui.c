@@ -2667,8 +2667,25 @@ static void test_transformer_grid_screens(void **state)
         free(got);
 
         assert_int_equal(tui_run(&t, "source \"<bos> H A J K U I S ? B A J K U I S ?\"; "
-                                     "patch z1; cursor resid0[pos=16]; panel lens"), 0);
+                                     "patch z1; cursor resid0[pos=16]; panel lens; "
+                                     "metric logit-diff H B"), 0);
+        tui_popup_free(&t.popup); /* the metric's and the prompt's reports */
         tui_draw(&t);
+        /* the output panel's logit difference: logit H - logit B at the last position */
+        int diff_row = find_row(1, "\"H\"-\"B\" ");
+        assert_true(diff_row > 0);
+        char *diff_text = screen_row(diff_row);
+        double shown_clean, shown_iv;
+        assert_int_equal(sscanf(strstr(diff_text, "\"H\"-\"B\" ") + 8, "%lf -> %lf",
+                                &shown_clean, &shown_iv), 2);
+        free(diff_text);
+        int out = iv_model_output_site(m), offset, width;
+        int h = iv_tokenizer_find(m->tokenizer, "H"), bb = iv_tokenizer_find(m->tokenizer, "B");
+        iv_model_prediction(m, &offset, &width);
+        const float *lc = t.ws->clean->site[out] + offset, *li = t.ws->intervened->site[out] + offset;
+        assert_true(fabs(shown_clean - (lc[h] - lc[bb])) < 0.001);
+        assert_true(fabs(shown_iv - (li[h] - li[bb])) < 0.001);
+        assert_true(shown_clean > 0 && shown_iv < 0); /* the patch turns H's lead into B's */
         int title = find_row(1, "logit lens (intervened)");
         assert_true(title > 0);
         int r1 = find_row(title, " resid1"), r2 = find_row(title, " resid2");

@@ -372,6 +372,34 @@ static void draw_values(const tui *t, const tui_rect *r, int line, const double 
     }
 }
 
+/* With `metric logit-diff A B`: logit A - logit B at the last position, clean -> intervened (the
+ * first sample), the metric of IOI-style experiments. */
+static void draw_logit_diff(const tui *t, const tui_rect *r, int line)
+{
+    const iv_workspace *ws = t->ws;
+    const iv_model *m = ws->model;
+    int out = iv_model_output_site(m), offset, width, a = ws->logit_diff[0], b = ws->logit_diff[1];
+    iv_model_prediction(m, &offset, &width);
+    const float *c = ws->clean->site[out] + offset, *v = ws->intervened->site[out] + offset;
+    const char *ta = m->tokenizer ? iv_tokenizer_token(m->tokenizer, a) : NULL;
+    const char *tb = m->tokenizer ? iv_tokenizer_token(m->tokenizer, b) : NULL;
+    char na[24], nb[24];
+    if (ta)
+        snprintf(na, sizeof na, "\"%.8s\"", ta);
+    else
+        snprintf(na, sizeof na, "id:%d", a);
+    if (tb)
+        snprintf(nb, sizeof nb, "\"%.8s\"", tb);
+    else
+        snprintf(nb, sizeof nb, "id:%d", b);
+    double dc = (double)c[a] - c[b], dv = (double)v[a] - v[b];
+    int attr = fabs(dv - dc) >= 0.005 ? tui_attr(t->colour, TUI_ATTR_CHANGED) : (int)A_NORMAL;
+    if (line + 1 < r->h) { /* named on a line of its own when there is one */
+        put_line(r, line++, tui_attr(t->colour, TUI_ATTR_DIM), " logit diff clean -> interv");
+    }
+    put_line(r, line, attr, " %s-%s %.3f -> %.3f", na, nb, dc, dv);
+}
+
 /* A transformer's output: its most likely next tokens after the last position, their
  * probabilities clean and intervened, and the intervened run's top token when it is another. */
 static void draw_next_tokens(const tui *t, const tui_rect *r)
@@ -405,6 +433,8 @@ static void draw_next_tokens(const tui *t, const tui_rect *r)
                  json_object_get_string(json_object_object_get(top, "token")),
                  json_object_get_double(json_object_object_get(top, "p")));
     json_object_put(o);
+    if (t->ws->logit_diff[0] >= 0 && line < r->h)
+        draw_logit_diff(t, r, line);
 }
 
 void tui_draw_output(const tui *t, const tui_layout *lay)
