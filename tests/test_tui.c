@@ -2703,6 +2703,73 @@ static void test_transformer_grid_screens(void **state)
     }
 }
 
+/* A transformer's cursor: Up and Down over positions and on into the next site, J K over sites
+ * at the same position, > < over heads keeping the value within the head, a pattern's key on the
+ * diagonal when the cursor comes in from another site; a click on a grid cell is that value, on
+ * a strip that site at the position clicked; a and x select a head and a position. */
+static void test_transformer_cursor_and_mouse(void **state)
+{
+    (void)state;
+    tui t;
+    open_from_srcdir(&t, 30, 100, false, "model sample_models/induction");
+    const iv_model *m = t.ws->model;
+    int resid0 = iv_model_site_find(m, "resid0"), z1 = iv_model_site_find(m, "z1");
+    int d = m->sites[resid0].inner, T = m->positions, K = m->sites[z1].inner;
+    assert_int_equal(t.cur_site, resid0); /* it opens at the last position */
+    assert_int_equal(t.cur_neuron, (T - 1) * d);
+    tui_key_press(&t, KEY_UP);
+    assert_int_equal(t.cur_neuron, (T - 2) * d);
+    tui_key_press(&t, KEY_DOWN);
+    tui_key_press(&t, KEY_DOWN); /* past the last position: the next site's first */
+    assert_int_equal(t.cur_site, resid0 + 1);
+    assert_int_equal(t.cur_neuron, 0);
+    assert_int_equal(tui_run(&t, "cursor z1[pos=4, head=1, 3]"), 0);
+    tui_key_press(&t, '>');
+    assert_int_equal(t.cur_neuron, 4 * 4 * K + 2 * K + 3); /* head 2, value 3 */
+    tui_key_press(&t, 'K'); /* the pattern before: head 2, query 4 on its own key */
+    int pattern1 = iv_model_site_find(m, "pattern1");
+    assert_int_equal(t.cur_site, pattern1);
+    assert_int_equal(t.cur_neuron, (2 * T + 4) * T + 4);
+    tui_key_press(&t, 'J');
+    assert_int_equal(t.cur_site, z1);
+    assert_int_equal(t.cur_neuron, 4 * 4 * K + 2 * K); /* out of a pattern: the head's first */
+
+    tui_layout lay;
+    tui_screen_layout(&t, &lay);
+    tui_rect r;
+    int want = 4 * 4 * K + 2 * K + 1, site, neuron;
+    assert_int_equal(tui_layout_cell(&t, &lay, z1, want, &r), 0);
+    assert_int_equal(tui_layout_hit(&t, &lay, r.y, r.x + 2, &site, &neuron), 0);
+    assert_int_equal(site, z1);
+    assert_int_equal(neuron, want);
+    int strip = -1; /* the strip just above the grid */
+    for (int k = 1; k < lay.n_rows; k++)
+        if (lay.row[k].site == z1)
+            strip = k - 1;
+    assert_true(strip >= 0);
+    int x = lay.layers.x + lay.label_w + (7 - lay.strip_first) * lay.strip_w;
+    assert_int_equal(tui_layout_hit(&t, &lay, lay.row[strip].y, x, &site, &neuron), 0);
+    assert_int_equal(site, lay.row[strip].site);
+    tui_grid_axes a;
+    int pos, col, head;
+    tui_grid_axes_of(m, site, &a);
+    tui_grid_coords(&a, neuron, &pos, &col, &head);
+    assert_int_equal(pos, 7);
+
+    tui_key_press(&t, 'a');
+    assert_int_equal(tui_selection_count(&t, z1), T * K);
+    char *addr = tui_target_address(&t);
+    assert_string_equal(addr, "blocks.1.attn.hook_z[head=2]");
+    free(addr);
+    tui_key_press(&t, 27);
+    tui_key_press(&t, 'x');
+    addr = tui_target_address(&t);
+    assert_string_equal(addr, "blocks.1.attn.hook_z[pos=4]");
+    free(addr);
+    tui_draw(&t);
+    finish(&t);
+}
+
 /* A patching scan draws under its figures as a heatmap of shares of the way from the base's
  * metric to the source's: on the induction sample, with the second copy's first token changed,
  * the changed position carries all of it (100) at both blocks' inputs, the others nothing. */
@@ -4414,6 +4481,7 @@ int main(void)
         cmocka_unit_test(test_transformer_output_screens),
         cmocka_unit_test(test_attention_screens),
         cmocka_unit_test(test_transformer_grid_screens),
+        cmocka_unit_test(test_transformer_cursor_and_mouse),
         cmocka_unit_test(test_patch_scan_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),

@@ -164,9 +164,12 @@ static void draw_error_rest(const tui *t, const tui_layout *lay, size_t shown)
 /* The demo's caption takes the message line's place above it when a step is shown. */
 static void draw_hint(const tui *t, const tui_layout *lay)
 {
-    const char *hint = t->demo ? " ] next step  [ back   : command   ? help   q quit"
-                               : " : command   ? help   z m n r p ablate   v view   s swap   "
-                                 "+ - step input   q quit";
+    /* a transformer's own keys instead of stepping an input (a token id) */
+    const char *hint = t->demo         ? " ] next step  [ back   : command   ? help   q quit"
+                       : lay->grid ? " : command  ? help  z m r p ablate  J K sites  < > heads  "
+                                     "a x head/pos  A L panels  v view  q quit"
+                                   : " : command   ? help   z m n r p ablate   v view   s swap   "
+                                     "+ - step input   q quit";
     tui_draw_padded(&lay->cmdline, 0, 0, lay->cmdline.w, hint, tui_attr(t->colour, TUI_ATTR_DIM));
 }
 
