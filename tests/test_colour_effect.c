@@ -627,6 +627,38 @@ static void test_histogram(void **state)
     fixture_free(&f);
 }
 
+/* Changes that are all nearly the same (12.0001 to 12.0009) get bin labels with the digits that
+ * tell them apart: every label differs from the next, none reads "12..12". */
+static void test_histogram_narrow_range(void **state)
+{
+    (void)state;
+    tui f;
+    fixture_init(&f, "data sample 200 x=0:10 y=0:10 seed=5; ablate h1[1] zero", TUI_COLOUR_NONE);
+    for (long k = 0; k < f.effect.n; k++)
+        f.effect.change[k] = 12.0001 + 0.0008 * (double)k / (double)(f.effect.n - 1);
+    tui_rect r = {0, 0, 18, 60};
+    draw(&f, r);
+    char last[SCREEN_COLS * MB_LEN_MAX + 1] = "";
+    int bins = 0;
+    for (int i = 0; i < r.h; i++) {
+        char line[SCREEN_COLS * MB_LEN_MAX + 1];
+        line_at(r.y + i, r.x, r.w, line, sizeof line);
+        char *dots = strstr(line, "..");
+        if (!dots || strstr(line, "change from"))
+            continue;
+        char label[64];
+        assert_int_equal(sscanf(line, " %63s", label), 1);
+        assert_true(strcmp(label, last) != 0);
+        double a, b;
+        assert_int_equal(sscanf(label, "%lf..%lf", &a, &b), 2);
+        assert_true(b > a); /* the edges read apart */
+        snprintf(last, sizeof last, "%s", label);
+        bins++;
+    }
+    assert_int_equal(bins, 10);
+    fixture_free(&f);
+}
+
 /* ---- main -------------------------------------------------------------------------------------- */
 
 static int screen_up(void **state)
@@ -701,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_map_no_intervention),
         cmocka_unit_test(test_effect_invalid),
         cmocka_unit_test(test_histogram),
+        cmocka_unit_test(test_histogram_narrow_range),
     };
     return cmocka_run_group_tests(tests, screen_up, screen_down);
 }

@@ -704,9 +704,27 @@ static void draw_heatmap(const tui *t, const tui_rect *r, heatmap *hm)
 /* ---- the histogram --------------------------------------------------------------------------- */
 
 /* Bin edges: "lo..hi" with the precision a glance needs. */
-static void bin_label(double lo, double hi, char *buf, size_t n)
+static void bin_label(double lo, double hi, int digits, char *buf, size_t n)
 {
-    snprintf(buf, n, "%.3g..%.3g", lo == 0 ? 0 : lo, hi == 0 ? 0 : hi);
+    snprintf(buf, n, "%.*g..%.*g", digits, lo == 0 ? 0 : lo, digits, hi == 0 ? 0 : hi);
+}
+
+/* The significant digits the bins' edges need to read apart, 3 or more: when every change is
+ * nearly the same, "12..12" says nothing where "12.0003..12.0004" does. */
+static int edge_digits(double lo, double hi, int nb)
+{
+    for (int digits = 3; digits < 15; digits++) {
+        bool apart = true;
+        for (int b = 0; b < nb && apart; b++) {
+            char x[40], y[40];
+            snprintf(x, sizeof x, "%.*g", digits, lo + (hi - lo) * b / nb);
+            snprintf(y, sizeof y, "%.*g", digits, lo + (hi - lo) * (b + 1) / nb);
+            apart = strcmp(x, y) != 0;
+        }
+        if (apart)
+            return digits;
+    }
+    return 15;
 }
 
 static void draw_bins(const tui *t, const tui_rect *r, int row, double lo, double hi)
@@ -724,16 +742,17 @@ static void draw_bins(const tui *t, const tui_rect *r, int row, double lo, doubl
         if (++count[b] > most)
             most = count[b];
     }
-    char lab[64], num[32];
-    int lab_w = 0, num_w = snprintf(num, sizeof num, "%ld", most);
+    char lab[96], num[32];
+    int lab_w = 0, num_w = snprintf(num, sizeof num, "%ld", most), digits = edge_digits(lo, hi, nb);
     for (int b = 0; b < nb; b++) {
-        bin_label(lo + (hi - lo) * b / nb, lo + (hi - lo) * (b + 1) / nb, lab, sizeof lab);
+        bin_label(lo + (hi - lo) * b / nb, lo + (hi - lo) * (b + 1) / nb, digits, lab,
+                  sizeof lab);
         lab_w = tui_text_width(lab) > lab_w ? tui_text_width(lab) : lab_w;
     }
     int bar_w = r->w - lab_w - num_w - 2;
     for (int b = 0; b < nb; b++) {
         double a = lo + (hi - lo) * b / nb, z = lo + (hi - lo) * (b + 1) / nb;
-        bin_label(a, z, lab, sizeof lab);
+        bin_label(a, z, digits, lab, sizeof lab);
         tui_draw_text(r, row + b, lab_w - tui_text_width(lab), lab, A_NORMAL);
         int len = count[b] == 0 || bar_w < 1 ? 0 : (int)lround((double)count[b] * bar_w / most);
         len = count[b] > 0 && bar_w >= 1 && len < 1 ? 1 : len;
