@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build.sh - builds the libFuzzer targets with clang: one program per parser, fuzz_NAME.c linked
-# with the engine (and, for the demo target, the explorer's code) compiled again with clang under
+# with the engine (and, for the demo and keys targets, the explorer's code) compiled again with clang under
 # AddressSanitizer and UndefinedBehaviorSanitizer, since the automake build uses gcc.
 #
 #   build.sh SRCDIR BUILDDIR [NAME...]   builds BUILDDIR/fuzz/fuzz_NAME (every target without NAMEs)
@@ -16,7 +16,7 @@ set -uo pipefail
 
 cc=${FUZZ_CC:-clang}
 sanitize=${FUZZ_SANITIZE:-"-fsanitize=address,undefined -fno-sanitize-recover=all"}
-targets_all=(model onnx safetensors npy npz csv command session demo tokenizer gpt2_hf llmc)
+targets_all=(model onnx safetensors npy npz csv command session demo tokenizer gpt2_hf llmc keys)
 
 probe() {
     local dir rc
@@ -128,7 +128,7 @@ for t in "${targets[@]}"; do
         exit 2
     fi
     extra=
-    [[ $t == demo ]] && extra=$ui_cflags
+    [[ $t == demo || $t == keys ]] && extra=$ui_cflags
     compile "$src/tests/fuzz/fuzz_$t.c" "$obj/fuzz_$t.o" $warn $extra
 done
 while ((jobs_running > 0)); do
@@ -140,7 +140,7 @@ done
 for t in "${targets[@]}"; do
     objs=("$obj/fuzz_$t.o" "$obj/fuzz_util.o" "${engine_objs[@]}")
     libs=$engine_libs
-    if [[ $t == demo ]]; then
+    if [[ $t == demo || $t == keys ]]; then
         objs+=("${ui_objs[@]}")
         libs="$ui_libs $engine_libs"
     fi

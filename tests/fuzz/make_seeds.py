@@ -264,7 +264,19 @@ def safetensor_files():
         ("0.weight", "I64", [1, 1], struct.pack("<q", 1))]))
 
 
+def key_sequences():
+    """The explorer's keys on a small transformer (fuzz_keys.c): the first byte the prompt's
+    length, then key-table entries by index, 0xFF R C a resize, 0xFE Y X a click."""
+    put("keys", "hand_walk", bytes([4]) + bytes(range(0, 60)))
+    put("keys", "hand_one_position", bytes([0]) + bytes(range(0, 64, 3)))
+    put("keys", "hand_resize", bytes([7, 0xFF, 0, 0]) + bytes(range(59, 0, -2)) +
+        bytes([0xFF, 40, 140]) + bytes(range(1, 40, 2)))
+    put("keys", "hand_clicks", bytes([2, 0xFE, 5, 16, 0xFE, 7, 30, 0xFE, 3, 12]) +
+        bytes(range(10, 40)) + bytes([0xFE, 12, 20]))
+
+
 if __name__ == "__main__":
+    key_sequences()
     models()
     scripts()
     npys()
