@@ -1,8 +1,10 @@
 /* view_transformer.c - a transformer's tables as heatmaps.
  *
- * A head's attention pattern (`attention BLOCK HEAD`): a row per query, a column per key, each cell the weight in hundredths on the colour scale ("1" for all
- * of it, "." for none; shade glyphs without colour), the queries named by their tokens down the left and the keys numbered across
- * the top; the causal triangle leaves the cells above the diagonal blank. */
+ * A head's attention pattern (`attention BLOCK HEAD`): a row per query, a column per key, each
+ * cell the weight in hundredths on the colour scale ("1" for all of it, "." for none; shade glyphs
+ * without colour), the queries named by their tokens down the left, the keys numbered across the
+ * top with their tokens under the numbers; the causal triangle leaves the cells above the diagonal
+ * blank. */
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +34,22 @@ void tui_draw_attention(tui_canvas *cv, json_object *result)
         snprintf(num, sizeof num, "%*d", CELL_W, k);
         tui_canvas_put(cv, 2, LABEL_W + k * CELL_W, num, A_DIM);
     }
+    /* under them the keys' tokens, from the columns' names ("2 \"A\""), as many characters as a
+     * cell has */
+    int k = 0;
+    json_object_object_foreach(json_object_array_get_idx(rows, 0), column, unused) {
+        (void)unused;
+        const char *quote = strchr(column, '"');
+        if (strcmp(column, "query") == 0 || !quote)
+            continue;
+        char token[16];
+        snprintf(token, sizeof token, "%.*s", CELL_W - 1, quote + 1);
+        char *end = strchr(token, '"');
+        if (end)
+            *end = '\0';
+        snprintf(num, sizeof num, "%*s", CELL_W, token);
+        tui_canvas_put(cv, 3, LABEL_W + k++ * CELL_W, num, A_DIM);
+    }
     bool difference = strstr(json_object_get_string(json_object_object_get(result, "shown")),
                              "minus") != NULL;
     for (int q = 0; q < T; q++) {
@@ -39,8 +57,8 @@ void tui_draw_attention(tui_canvas *cv, json_object *result)
         char label[LABEL_W + 1];
         snprintf(label, sizeof label, "%-*.*s", LABEL_W - 1, LABEL_W - 1,
                  json_object_get_string(json_object_object_get(row, "query")));
-        tui_canvas_put(cv, 3 + q, 0, label, A_NORMAL);
-        int k = 0;
+        tui_canvas_put(cv, 4 + q, 0, label, A_NORMAL);
+        k = 0;
         json_object_object_foreach(row, key, val) {
             if (strcmp(key, "query") == 0)
                 continue;
@@ -60,7 +78,7 @@ void tui_draw_attention(tui_canvas *cv, json_object *result)
                                                    : tui_colour_shade(v, 1);
                     snprintf(num, sizeof num, " %s%s", shade, shade);
                 }
-                tui_canvas_put(cv, 3 + q, LABEL_W + k * CELL_W, num, attr);
+                tui_canvas_put(cv, 4 + q, LABEL_W + k * CELL_W, num, attr);
             }
             k++;
         }
