@@ -1,5 +1,6 @@
 /* fuzz_gpt2.h - what the GPT-2 checkpoint targets (fuzz_gpt2_hf.c, fuzz_llmc.c) share: every
- * tensor of gpt2.h asked for from a reader's source, as the builder asks, and checked finite. */
+ * tensor of gpt2.h asked for from a reader's source, as the builder asks, and checked finite; the
+ * checks an opened checkpoint's config and its whole load must pass. */
 #ifndef IV_FUZZ_GPT2_H
 #define IV_FUZZ_GPT2_H
 
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 
 #include "gpt2.h"
+#include "model.h"
 
 /* Asks for one tensor; returns its count when handed over (all finite), -1 when refused. */
 static inline long fuzz_gpt2_ask(const iv_gpt2_source *src, const char *name, long count)
@@ -59,6 +61,32 @@ static inline long fuzz_gpt2_ask_all(const iv_gpt2_source *src, const iv_gpt2_co
         ASK((long)c->d_vocab * d, "lm_head.weight");
 #undef ASK
     return total;
+}
+
+/* What both readers must hold to: an opened checkpoint's config passes the check ... */
+static inline void fuzz_gpt2_config_passes(const iv_gpt2_config *c)
+{
+    char why[256];
+    if (iv_gpt2_config_check(c, why, sizeof why)) {
+        fprintf(stderr, "fuzz: an opened checkpoint's config fails the check: %s\n", why);
+        abort();
+    }
+}
+
+/* ... and the whole load agrees with the tensors asked for one by one (params, or -1 when one
+ * was refused): a model exactly when every tensor was handed over, with as many parameters. The
+ * builder may still refuse for the memory limit, so no model is no finding. */
+static inline void fuzz_gpt2_load_agrees(const iv_model *m, long params)
+{
+    if (m && params < 0) {
+        fprintf(stderr, "fuzz: a model built from a checkpoint whose tensors were refused\n");
+        abort();
+    }
+    if (m && m->n_params != params) {
+        fprintf(stderr, "fuzz: the model has %ld parameters, its tensors %ld\n", m->n_params,
+                params);
+        abort();
+    }
 }
 
 #endif
