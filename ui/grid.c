@@ -53,8 +53,7 @@ int tui_grid_neuron(const tui_grid_axes *a, int pos, int col, int head)
     return pos * a->cols + col;
 }
 
-/* The cursor's place in its site. */
-static void cursor_coords(const tui *t, tui_grid_axes *a, int *pos, int *col, int *head)
+void tui_grid_cursor_place(const tui *t, tui_grid_axes *a, int *pos, int *col, int *head)
 {
     tui_grid_axes_of(t->ws->model, t->cur_site, a);
     tui_grid_coords(a, t->cur_neuron, pos, col, head);
@@ -107,7 +106,7 @@ void tui_layout_grid(const tui *t, tui_layout *lay, const int *sites, int n, int
                              lay->label_w, 12);
     tui_grid_axes a;
     int pos, col, head;
-    cursor_coords(t, &a, &pos, &col, &head);
+    tui_grid_cursor_place(t, &a, &pos, &col, &head);
     size_strips(t, lay, pos);
     /* The panel takes all but 8 lines (the effect map's least): its title, the tokens, then the
      * grid's header and its positions, leaving at least a few strips above and below it. */
@@ -161,7 +160,7 @@ int tui_grid_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui
         return -1;
     tui_grid_axes a;
     int pos, col, head, cur_pos, cur_col, cur_head;
-    cursor_coords(t, &a, &cur_pos, &cur_col, &cur_head);
+    tui_grid_cursor_place(t, &a, &cur_pos, &cur_col, &cur_head);
     tui_grid_coords(&a, neuron, &pos, &col, &head);
     if ((a.pattern && head != cur_head) || pos < lay->grid_first_pos ||
         pos >= lay->grid_first_pos + lay->grid_rows || col < lay->grid_first_col ||
@@ -181,7 +180,7 @@ int tui_grid_hit(const tui *t, const tui_layout *lay, int y, int x, int *site, i
         return -1;
     tui_grid_axes cur;
     int pos, col, head;
-    cursor_coords(t, &cur, &pos, &col, &head);
+    tui_grid_cursor_place(t, &cur, &pos, &col, &head);
     for (int i = 0; i < lay->n_rows; i++) {
         if (y < lay->row[i].y || y >= lay->row[i].y + lay->row[i].height)
             continue;
@@ -231,7 +230,7 @@ int tui_grid_cursor_site(tui *t, int site)
 {
     tui_grid_axes a;
     int pos, col, head;
-    cursor_coords(t, &a, &pos, &col, &head);
+    tui_grid_cursor_place(t, &a, &pos, &col, &head);
     move_to_site(t, site, pos, col, head);
     return 0;
 }
@@ -240,7 +239,7 @@ int tui_grid_cursor(tui *t, const char *dir, const int *sites, int n)
 {
     tui_grid_axes a;
     int pos, col, head;
-    cursor_coords(t, &a, &pos, &col, &head);
+    tui_grid_cursor_place(t, &a, &pos, &col, &head);
     int row = 0;
     while (row < n && sites[row] != t->cur_site)
         row++;
@@ -278,7 +277,7 @@ char *tui_grid_target(const tui *t, bool head)
     const iv_model *m = t->ws->model;
     tui_grid_axes a;
     int pos, col, h;
-    cursor_coords(t, &a, &pos, &col, &h);
+    tui_grid_cursor_place(t, &a, &pos, &col, &h);
     if (head ? a.H < 2 : m->sites[t->cur_site].positions <= 0)
         return NULL;
     char name[128];

@@ -344,6 +344,8 @@ bool tui_grid_mode(const tui *t); /* a transformer: its sites are drawn as grids
 void tui_grid_axes_of(const iv_model *m, int site, tui_grid_axes *a);
 void tui_grid_coords(const tui_grid_axes *a, int neuron, int *pos, int *col, int *head);
 int tui_grid_neuron(const tui_grid_axes *a, int pos, int col, int head);
+/* The cursor's site's axes and the cursor's place in it. */
+void tui_grid_cursor_place(const tui *t, tui_grid_axes *a, int *pos, int *col, int *head);
 /* The layers panel's rows for a transformer; tui_layout_compute calls it. */
 void tui_layout_grid(const tui *t, tui_layout *lay, const int *sites, int n, int height);
 int tui_grid_cell(const tui *t, const tui_layout *lay, int site, int neuron, tui_rect *r);

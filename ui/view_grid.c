@@ -39,12 +39,6 @@ static void vocab_label(const tui *t, int id, char *buf, size_t n)
         snprintf(buf, n, "%d", id);
 }
 
-static void cursor_place(const tui *t, tui_grid_axes *a, int *pos, int *col, int *head)
-{
-    tui_grid_axes_of(t->ws->model, t->cur_site, a);
-    tui_grid_coords(a, t->cur_neuron, pos, col, head);
-}
-
 /* ---- strips ------------------------------------------------------------------------------------ */
 
 /* The norm of a site's values at one position in the current view (every head of a pattern's
@@ -199,7 +193,7 @@ static void draw_grid(const tui *t, const tui_layout *lay, int k)
     int site = lay->row[k].site;
     tui_grid_axes a;
     int cur_pos, cur_col, head;
-    cursor_place(t, &a, &cur_pos, &cur_col, &head);
+    tui_grid_cursor_place(t, &a, &cur_pos, &cur_col, &head);
     draw_grid_header(t, lay, k, &a, cur_col, head);
     double scale = tui_site_scale(t, site, false), source_scale = tui_site_scale(t, site, true);
     int hi = tui_attr(t->colour, TUI_ATTR_HEADER), dim = tui_attr(t->colour, TUI_ATTR_DIM);
@@ -233,7 +227,7 @@ void tui_draw_grid(const tui *t, const tui_layout *lay)
 {
     tui_grid_axes a;
     int pos, col, head;
-    cursor_place(t, &a, &pos, &col, &head);
+    tui_grid_cursor_place(t, &a, &pos, &col, &head);
     tui_draw_layers_title(t, lay);
     draw_tokens_line(t, lay, pos);
     for (int k = 0; k < lay->n_rows; k++) {

@@ -98,13 +98,14 @@ void tui_draw_heads(const tui *t, const tui_layout *lay)
     int cur_head = -1;
     tui_grid_axes a;
     int pos, col;
-    tui_grid_axes_of(m, t->cur_site, &a);
-    tui_grid_coords(&a, t->cur_neuron, &pos, &col, &cur_head);
-    bool on_block = a.H > 1 && strncmp(m->sites[t->cur_site].name, name, 9) == 0;
+    tui_grid_cursor_place(t, &a, &pos, &col, &cur_head);
+    int cur_block;
+    bool on_block = a.H > 1 && sscanf(m->sites[t->cur_site].name, "blocks.%d.", &cur_block) == 1 &&
+                    cur_block == block; /* the cursor is on one of these heads */
     for (int h = 0; h < H; h++) {
         int band = h / per_band, x = 1 + (h % per_band) * (box_w + 1);
         int y = 1 + band * (box_h + 1);
-        if (y + box_h >= r->h + 1)
+        if (y + box_h > r->h - 1) /* its last line would be past the panel's */
             break;
         char label[32];
         snprintf(label, sizeof label, on_block && h == cur_head ? "[h%d]" : "h%d", h);
@@ -151,8 +152,7 @@ void tui_draw_lens(const tui *t, const tui_layout *lay)
     int cw = clamp((r->w - label_w) / T, 5, 10), cols = clamp((r->w - label_w) / cw, 1, T);
     tui_grid_axes a;
     int pos, col, head;
-    tui_grid_axes_of(m, t->cur_site, &a);
-    tui_grid_coords(&a, t->cur_neuron, &pos, &col, &head);
+    tui_grid_cursor_place(t, &a, &pos, &col, &head);
     int first = cols >= T ? 0 : clamp(pos / cols * cols, 0, T - cols);
     /* the positions' tokens across, then a row per block, the final one last */
     for (int j = 0; j < cols; j++) {

@@ -338,8 +338,7 @@ static void cursor_text(const tui *t, bool brief, char *buf, size_t n)
     if (tui_grid_mode(t)) { /* resid1[pos=2, 5] = 0.12, z1[pos=2, head=1, 3] = -0.5 */
         tui_grid_axes a;
         int pos, col, head;
-        tui_grid_axes_of(m, t->cur_site, &a);
-        tui_grid_coords(&a, t->cur_neuron, &pos, &col, &head);
+        tui_grid_cursor_place(t, &a, &pos, &col, &head);
         tui_fit_number(num, 8, tui_cell_value(t, t->cur_site, t->cur_neuron));
         const char *site = iv_model_site_short_name(m, t->cur_site);
         if (m->sites[t->cur_site].positions <= 0)
