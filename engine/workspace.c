@@ -290,7 +290,7 @@ void iv_workspace_forget_effect(iv_workspace *ws)
 
 void iv_workspace_save_state(const iv_workspace *ws, iv_workspace_state *st)
 {
-    st->model = ws->model;
+    st->model_serial = ws->model->serial;
     st->data = ws->data;
     st->count = ws->count;
     st->next_id = ws->next_id;
@@ -323,7 +323,7 @@ void iv_workspace_state_free(iv_workspace_state *st)
 void iv_workspace_restore_state(iv_workspace *ws, iv_workspace_state *st)
 {
     /* A command that replaced the model or the dataset did so whole, and is not undone here. */
-    if (ws->model != st->model || ws->data != st->data) {
+    if (ws->model->serial != st->model_serial || ws->data != st->data) {
         iv_workspace_state_free(st);
         return;
     }

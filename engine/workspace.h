@@ -100,7 +100,7 @@ typedef struct iv_workspace {
  * intervention list, the inputs and the settings. The model and the dataset are not copied: the
  * commands that replace them build the new ones aside and swap them in only on success. */
 typedef struct iv_workspace_state {
-    const iv_model *model;
+    unsigned long model_serial; /* the model, by serial: a new one may sit where the old one was */
     const iv_dataset *data;
     iv_intervention *list;
     int count, next_id;

@@ -2770,6 +2770,33 @@ static void test_transformer_cursor_and_mouse(void **state)
     finish(&t);
 }
 
+/* A prompt of another length rebuilds the model, which may land where the old one was: the
+ * explorer still sees another model (by its serial) and sizes its selection and cursor for it. */
+static void test_prompt_length_rebuilds_the_explorer(void **state)
+{
+    (void)state;
+    tui t;
+    open_from_srcdir(&t, 30, 100, false, "model sample_models/tiny-max");
+    static const char *const prompts[] = {"prompt 3 =", "prompt 3 5 =", "prompt 3", "prompt 4 5 ="};
+    for (int k = 0; k < 8; k++) {
+        assert_int_equal(tui_run(&t, prompts[k % 4]), 0);
+        tui_popup_free(&t.popup);
+        const iv_model *m = t.ws->model;
+        int total = 0;
+        for (int s = 0; s < m->n_sites; s++)
+            total += m->sites[s].width;
+        assert_int_equal(t.site_offset[m->n_sites], total);
+        assert_true(t.cur_site < m->n_sites && t.cur_neuron < m->sites[t.cur_site].width);
+        assert_int_equal(t.cur_neuron, (m->positions - 1) * m->sites[t.cur_site].inner);
+        tui_key_press(&t, 'a'); /* keys and a redraw on the new model */
+        tui_key_press(&t, 'x');
+        tui_key_press(&t, 'J');
+        tui_draw(&t);
+        tui_run(&t, "select none; cursor resid0[pos=-1]");
+    }
+    finish(&t);
+}
+
 /* A patching scan draws under its figures as a heatmap of shares of the way from the base's
  * metric to the source's: on the induction sample, with the second copy's first token changed,
  * the changed position carries all of it (100) at both blocks' inputs, the others nothing. */
@@ -4482,6 +4509,7 @@ int main(void)
         cmocka_unit_test(test_attention_screens),
         cmocka_unit_test(test_transformer_grid_screens),
         cmocka_unit_test(test_transformer_cursor_and_mouse),
+        cmocka_unit_test(test_prompt_length_rebuilds_the_explorer),
         cmocka_unit_test(test_patch_scan_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),

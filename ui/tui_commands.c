@@ -714,7 +714,9 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
     t->message_is_error = false;
     if (strcmp(text, "quit") && strcmp(text, "q"))
         t->confirm_quit = false;
-    const iv_model *model_before = t->ws->model;
+    /* Models are told apart by serial: a model rebuilt for a prompt of another length may be
+     * allocated where the one it replaced was. */
+    unsigned long model_before = t->ws->model->serial;
     collected c = {.t = t};
     iv_sink sink = {collect, &c};
     iv_script_command *cmds;
@@ -729,7 +731,7 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
     double map_share = may_change || (!t->effect_valid && !t->effect_cancelled) ? 1 : 0;
     total += map_share;
     bool changed = false;
-    const iv_model *iia_model = model_before; /* the model the kept iia results measured */
+    unsigned long iia_model = model_before; /* the model the kept iia results measured */
     for (int i = 0; i < n && rc == 0; i++) {
         bool unused;
         double share = share_of(cmds[i].text, &unused);
@@ -745,14 +747,15 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
         iv_job_restore(job, whole);
         if (rc < 0)
             set_message(t, true, err.msg);
-        if (t->ws->model != iia_model) { /* another model: its measurements go, at once, so that
-                                            an iia later in the line is kept */
+        if (t->ws->model->serial != iia_model) { /* another model: its measurements go, at
+                                                    once, so that an iia later in the line is
+                                                    kept */
             tui_iia_forget(t);
-            iia_model = t->ws->model;
+            iia_model = t->ws->model->serial;
         }
     }
     iv_script_free(cmds, n);
-    if (t->ws->model != model_before) {
+    if (t->ws->model->serial != model_before) {
         tui_model_changed(t);
         tui_scans_clear(t); /* another model's sites */
     }
@@ -827,7 +830,7 @@ int tui_run_job(tui *t, const char *text, iv_job *job)
     cancelled_what(t, text, rc, what, sizeof what);
     /* The undo cannot bring back a model or a dataset that a command of the line replaced (the
      * engine frees the old one): the new one stays, without a map. */
-    bool undone = ws->model == before.model && ws->data == before.data;
+    bool undone = ws->model->serial == before.model_serial && ws->data == before.data;
     if (undone) {
         iv_workspace_restore_state(ws, &before);
         snprintf(t->message, sizeof t->message, "%.400s - nothing changed", what);
@@ -836,7 +839,7 @@ int tui_run_job(tui *t, const char *text, iv_job *job)
         iv_effect_free(&t->effect);
         t->effect_valid = false;
         snprintf(t->message, sizeof t->message, "%.400s - the new %s stays; its map was not "
-                 "computed", what, ws->model != before.model ? "model" : "dataset");
+                 "computed", what, ws->model->serial != before.model_serial ? "model" : "dataset");
     }
     /* The map of before, which recompute_effect kept, is right again; without one (the first map
      * was cancelled) it waits for a change. */
