@@ -341,7 +341,7 @@ typedef struct collected {
     json_object *iia; /* the last iia result of the command being run, for the state to keep */
     json_object *probes; /* the probe results of the line, in order */
     json_object *scans; /* the scan results, to show under their sites once the line has run */
-    const iv_model *scans_model; /* the model they scanned */
+    unsigned long scans_model; /* the model they scanned, by serial */
     uint64_t *scan_states;       /* (scans) tui_scan_fingerprint as each was made */
 } collected;
 
@@ -443,13 +443,14 @@ static void collect(iv_result_type type, json_object *obj, void *user)
         ui_render_text(type, obj, &c->text);
     }
     if (type == IV_RESULT_SCAN && json_object_object_get(obj, "scan")) {
-        if (c->scans && c->scans_model != c->t->ws->model) { /* the line opened another model */
+        if (c->scans && c->scans_model != c->t->ws->model->serial) { /* the line opened another
+                                                                        model */
             json_object_put(c->scans);
             c->scans = NULL;
         }
         if (!c->scans)
             c->scans = json_object_new_array();
-        c->scans_model = c->t->ws->model;
+        c->scans_model = c->t->ws->model->serial;
         size_t k = json_object_array_length(c->scans);
         c->scan_states = iv_xrealloc(c->scan_states, sizeof *c->scan_states * (k + 1));
         c->scan_states[k] = tui_scan_fingerprint(c->t);
@@ -759,7 +760,7 @@ static int run_line(tui *t, const char *text, bool *map_cancelled)
         tui_model_changed(t);
         tui_scans_clear(t); /* another model's sites */
     }
-    if (rc == 0 && c.scans_model == t->ws->model)
+    if (rc == 0 && c.scans_model == t->ws->model->serial)
         for (size_t i = 0; c.scans && i < json_object_array_length(c.scans); i++)
             tui_scans_take(t, json_object_array_get_idx(c.scans, i), c.scan_states[i]);
     json_object_put(c.scans);
