@@ -263,6 +263,56 @@ int gpt2_files_write_config(const char *path, const iv_gpt2_config *c, const cha
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* One safetensors file of the tensors l holds. */
+static int write_safetensors(const char *path, const spec_list *l, unsigned seed)
+{
+    iv_buf h = {0};
+    st_header(&h, l);
+    FILE *f = fopen(path, "wb");
+    unsigned char len8[8];
+    for (int j = 0; j < 8; j++)
+        len8[j] = (unsigned char)((uint64_t)h.len >> (8 * j));
+    int rc = f && fwrite(len8, 1, 8, f) == 8 && fwrite(h.data, 1, h.len, f) == h.len ? 0 : -1;
+    for (int i = 0; i < l->n && rc == 0; i++)
+        rc = write_spec(f, &l->s[i], seed);
+    if (f && fclose(f) != 0)
+        rc = -1;
+    iv_buf_free(&h);
+    return rc;
+}
+
+/* The tensors in o->shards files of consecutive tensors, as HuggingFace names them, and the index
+ * that maps each tensor to its file. */
+static int write_shards(const char *dir, const spec_list *l, unsigned seed, int shards)
+{
+    iv_buf index = {0};
+    iv_buf_printf(&index, "{\n  \"metadata\": {\"total_size\": 0},\n  \"weight_map\": {");
+    int rc = 0;
+    for (int k = 0, first = 0; k < shards && rc == 0; k++) {
+        int last = (int)((long)l->n * (k + 1) / shards);
+        spec_list part = {l->s + first, last - first, last - first};
+        char name[64];
+        snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", k + 1, shards);
+        char *path = iv_xasprintf("%s/%s", dir, name);
+        rc = write_safetensors(path, &part, seed);
+        free(path);
+        for (int i = first; i < last; i++)
+            iv_buf_printf(&index, "%s\n    \"%s\": \"%s\"", i ? "," : "", l->s[i].file_name,
+                          name);
+        first = last;
+    }
+    iv_buf_printf(&index, "\n  }\n}\n");
+    char *path = iv_xasprintf("%s/model.safetensors.index.json", dir);
+    FILE *f = rc == 0 ? fopen(path, "w") : NULL;
+    if (!f || fwrite(index.data, 1, index.len, f) != index.len)
+        rc = -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    free(path);
+    iv_buf_free(&index);
+    return rc;
+}
+
 int gpt2_files_write_hf(const char *dir, const iv_gpt2_config *c, unsigned seed,
                         const gpt2_files_hf *o)
 {
@@ -273,20 +323,13 @@ int gpt2_files_write_hf(const char *dir, const iv_gpt2_config *c, unsigned seed,
         return -1;
     spec_list l = {0};
     hf_specs(&l, c, o);
-    iv_buf h = {0};
-    st_header(&h, &l);
-    char *path = iv_xasprintf("%s/model.safetensors", dir);
-    FILE *f = fopen(path, "wb");
-    free(path);
-    unsigned char len8[8];
-    for (int j = 0; j < 8; j++)
-        len8[j] = (unsigned char)((uint64_t)h.len >> (8 * j));
-    rc = f && fwrite(len8, 1, 8, f) == 8 && fwrite(h.data, 1, h.len, f) == h.len ? 0 : -1;
-    for (int i = 0; i < l.n && rc == 0; i++)
-        rc = write_spec(f, &l.s[i], seed);
-    if (f && fclose(f) != 0)
-        rc = -1;
-    iv_buf_free(&h);
+    if (o->shards > 1) {
+        rc = write_shards(dir, &l, seed, o->shards);
+    } else {
+        char *path = iv_xasprintf("%s/model.safetensors", dir);
+        rc = write_safetensors(path, &l, seed);
+        free(path);
+    }
     free(l.s);
     return rc;
 }

@@ -28,10 +28,13 @@ typedef struct gpt2_files_hf {
     bool bool_mask;         /* ... with attn.bias as BOOL rather than F32 */
     bool lm_head;           /* lm_head.weight written even when tied (untied always has it) */
     const char *config_extra; /* more config.json entries, e.g. "\"intervene_prompt\": \"a b\"" */
+    int shards;             /* 2 or more: model-0000K-of-0000N.safetensors files of consecutive
+                               tensors and model.safetensors.index.json, as HuggingFace saves a
+                               large checkpoint, instead of model.safetensors */
 } gpt2_files_hf;
 
-/* Writes DIR/config.json and DIR/model.safetensors for config c (d_mlp 0 is written as
- * "n_inner": null, meaning 4 d_model). Returns 0, or -1 on an I/O error. */
+/* Writes DIR/config.json and DIR/model.safetensors (or its shards and their index) for config c
+ * (d_mlp 0 is written as "n_inner": null, meaning 4 d_model). Returns 0, or -1 on an I/O error. */
 int gpt2_files_write_hf(const char *dir, const iv_gpt2_config *c, unsigned seed,
                         const gpt2_files_hf *o);
 /* Just config.json, at `path`. */

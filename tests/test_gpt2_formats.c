@@ -250,6 +250,115 @@ static void test_hf_variants(void **state)
         }
 }
 
+/* A checkpoint saved in shards reads through its index as the same checkpoint in one file does:
+ * every tensor exactly as written, opened by the directory, the index or config.json; and the
+ * models built from the two are the same, parameter for parameter. */
+static void test_hf_shards(void **state)
+{
+    unsigned s = 20261202;
+    for (int shards = 2; shards <= 5; shards += 3) {
+        iv_gpt2_config c = random_config(&s);
+        c.d_mlp = 0;
+        iv_gpt2_config want = c;
+        want.d_mlp = 4 * c.d_model;
+        char *one = subdir(state, "one"), *split = subdir(state, "split");
+        gpt2_files_hf single = {.dtype = GPT2_FILES_BF16, .prefix = true, .buffers = true};
+        gpt2_files_hf sharded = single;
+        sharded.shards = shards;
+        assert_int_equal(gpt2_files_write_hf(one, &c, s, &single), 0);
+        assert_int_equal(gpt2_files_write_hf(split, &c, s, &sharded), 0);
+        char *index = iv_xasprintf("%s/model.safetensors.index.json", split);
+        char *alone = iv_xasprintf("%s/model.safetensors", split);
+        assert_true(access(alone, F_OK) != 0); /* only the shards and their index */
+        char *paths[3] = {iv_xstrdup(split), iv_xstrdup(index), iv_xasprintf("%s/config.json",
+                                                                             split)};
+        for (int p = 0; p < 3; p++) {
+            assert_true(iv_gpt2_hf_is_checkpoint(paths[p]));
+            iv_gpt2_config got;
+            iv_error err = {{0}};
+            iv_gpt2_hf_file *f = iv_gpt2_hf_open(paths[p], &got, &err);
+            if (!f)
+                fail_msg("%d shards, %s: %s", shards, paths[p], err.msg);
+            assert_config(&got, &want);
+            iv_gpt2_source src = iv_gpt2_hf_source(f);
+            check_tensors(&src, &want, s, GPT2_FILES_BF16);
+            iv_gpt2_hf_close(f);
+            free(paths[p]);
+        }
+        iv_error err = {{0}};
+        iv_model *a = iv_model_load_gpt2_hf(one, &err), *b = iv_model_load_gpt2_hf(split, &err);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(a->n_params, b->n_params);
+        assert_memory_equal(a->params, b->params, sizeof(float) * (size_t)a->n_params);
+        iv_model_free(a);
+        iv_model_free(b);
+        free(index);
+        free(alone);
+        free(one);
+        free(split);
+    }
+}
+
+/* A broken index: each fails with a one-line message naming the index or the shard, and the tensor
+ * or the file. */
+static void test_hf_shards_refused(void **state)
+{
+    iv_gpt2_config c = small_config(1, 2, 4, 7, 5);
+    static const struct {
+        const char *from, *to; /* in the index's text; NULL: a shard's file is removed */
+        const char *want;
+    } cases[] = {
+        {"\"model-00001-of-00002.safetensors\"", "\"../model-00001-of-00002.safetensors\"",
+         "a shard is named by a file beside the index"},
+        {"\"model-00001-of-00002.safetensors\"", "\"/etc/passwd\"",
+         "a shard is named by a file beside the index"},
+        {"\"model-00001-of-00002.safetensors\"", "7", "a shard is named by a file beside"},
+        {"\"weight_map\"", "\"weights\"", "no \"weight_map\" object"},
+        {"\"transformer.wte.weight\": \"model-00001-of-00002.safetensors\"",
+         "\"transformer.wte.weight\": \"model-00002-of-00002.safetensors\"",
+         "'transformer.wte.weight' is listed in"},
+        {"\"transformer.wte.weight\": \"model-00001-of-00002.safetensors\",", "",
+         "tensor 'transformer.wte.weight' is not in the index"},
+        {"{", "{{", "not valid JSON"},
+        {NULL, NULL, "model-00002-of-00002.safetensors"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *dir = subdir(state, "bad");
+        gpt2_files_hf o = {.dtype = GPT2_FILES_F32, .prefix = true, .shards = 2};
+        assert_int_equal(gpt2_files_write_hf(dir, &c, 3, &o), 0);
+        char *index = iv_xasprintf("%s/model.safetensors.index.json", dir);
+        if (cases[k].from) {
+            size_t len;
+            iv_error err;
+            char *text = iv_read_file(index, 1 << 20, &len, &err);
+            assert_non_null(text);
+            char *at = strstr(text, cases[k].from);
+            assert_non_null(at);
+            char *edited = iv_xasprintf("%.*s%s%s", (int)(at - text), text, cases[k].to,
+                                        at + strlen(cases[k].from));
+            write_text(index, edited);
+            free(edited);
+            free(text);
+        } else {
+            char *shard = iv_xasprintf("%s/model-00002-of-00002.safetensors", dir);
+            assert_int_equal(remove(shard), 0);
+            free(shard);
+        }
+        iv_gpt2_config got;
+        iv_error err = {{0}};
+        iv_gpt2_hf_file *f = iv_gpt2_hf_open(dir, &got, &err);
+        if (f)
+            fail_msg("case %zu opened", k);
+        if (!strstr(err.msg, cases[k].want) || strchr(err.msg, '\n') ||
+            !strstr(err.msg, dir))
+            fail_msg("case %zu: '%s' does not say '%s' naming a file of %s", k, err.msg,
+                     cases[k].want, dir);
+        free(index);
+        free(dir);
+    }
+}
+
 /* What the source refuses: a name gpt2.h does not have, or another count than the config's. */
 static void test_hf_source_refuses(void **state)
 {
@@ -743,6 +852,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hf_variants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hf_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hf_shards_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hf_source_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hf_config_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_llmc_versions, setup, teardown),

@@ -1,6 +1,6 @@
 /* gpt2_hf.c - HuggingFace GPT-2 checkpoints (gpt2_hf.h): config.json into an iv_gpt2_config, and
- * model.safetensors's tensors matched against what that config calls for, then handed to the
- * builder one at a time. Also the last step both GPT-2 readers share: the tokenizer and the prompt
+ * model.safetensors's tensors (or its shards', shards.h) matched against what that config calls
+ * for, then handed to the builder one at a time. Also the last step both GPT-2 readers share: the tokenizer and the prompt
  * beside the checkpoint, and the build.
  *
  * Everything that can be checked without the data is checked at open - the config's keys, every
@@ -18,10 +18,11 @@
 
 #include "budget.h"
 #include "files.h"
-#include "safetensors.h"
+#include "shards.h"
 #include "tokenizer.h"
 
 #define MAX_CONFIG_FILE (1L << 20) /* config.json is a kilobyte; this stops a hostile one */
+#define INDEX_NAME "model.safetensors.index.json" /* a checkpoint saved in shards */
 #define PREFIX "transformer."
 #define PREFIX_LEN (sizeof PREFIX - 1)
 
@@ -73,7 +74,7 @@ bool iv_gpt2_hf_is_checkpoint(const char *path)
     const char *base = base_name(path);
     if (strcmp(base, "config.json") == 0)
         return true;
-    if (strcmp(base, "model.safetensors") != 0)
+    if (strcmp(base, "model.safetensors") != 0 && strcmp(base, INDEX_NAME) != 0)
         return false;
     char *dir = dir_of(path), *config = join(dir, "config.json");
     bool yes = is_file(config);
@@ -99,7 +100,7 @@ struct iv_gpt2_hf_file {
     char *prompt;        /* "intervene_prompt", or NULL */
     char *dataset;       /* "intervene_dataset", or NULL */
     iv_gpt2_config cfg;
-    iv_safetensors *st;
+    iv_shards *st;        /* model.safetensors, or the shards its index names */
     bool prefixed;       /* the names start with "transformer." */
     want *wants;
     int n_wants;
@@ -111,7 +112,7 @@ void iv_gpt2_hf_close(iv_gpt2_hf_file *f)
 {
     if (!f)
         return;
-    iv_safetensors_close(f->st);
+    iv_shards_close(f->st);
     free(f->dir);
     free(f->config_path);
     free(f->weights_path);
@@ -383,8 +384,8 @@ static void shape_text(char *buf, size_t n, int ndim, const int64_t *shape)
 static int find_prefix(iv_gpt2_hf_file *f, iv_error *err)
 {
     const char *with = NULL, *without = NULL;
-    for (int i = 0; i < iv_safetensors_count(f->st); i++) {
-        const char *name = iv_safetensors_entry_at(f->st, i)->name;
+    for (int i = 0; i < iv_shards_count(f->st); i++) {
+        const char *name = iv_shards_entry_at(f->st, i)->name;
         if (strcmp(name, "lm_head.weight") == 0)
             continue;
         const char **first = strncmp(name, PREFIX, PREFIX_LEN) == 0 ? &with : &without;
@@ -420,21 +421,21 @@ static int match_tensors(iv_gpt2_hf_file *f, iv_error *err)
     if (find_prefix(f, err) < 0)
         return -1;
     list_wants(f);
-    int n = iv_safetensors_count(f->st);
+    int n = iv_shards_count(f->st);
     bool *used = iv_xcalloc((size_t)n, sizeof *used);
     int rc = 0;
     for (int k = 0; k < f->n_wants && rc == 0; k++) {
         want *w = &f->wants[k];
-        w->index = iv_safetensors_find(f->st, w->file_name);
+        w->index = iv_shards_find(f->st, w->file_name);
         if (w->index < 0) {
             rc = iv_error_set(err, "%s: missing tensor '%s'", f->weights_path, w->file_name);
             break;
         }
         used[w->index] = true;
-        const iv_safetensors_entry *e = iv_safetensors_entry_at(f->st, w->index);
+        const iv_safetensors_entry *e = iv_shards_entry_at(f->st, w->index);
         if (!e->is_float) {
             rc = iv_error_set(err, "%s: tensor '%s' has dtype %s; expected F32, F16, BF16 or "
-                              "F64", f->weights_path, w->file_name, e->dtype);
+                              "F64", iv_shards_file_of(f->st, w->index), w->file_name, e->dtype);
             break;
         }
         bool same = e->ndim == w->ndim;
@@ -445,15 +446,15 @@ static int match_tensors(iv_gpt2_hf_file *f, iv_error *err)
             int64_t ws[2] = {w->shape[0], w->shape[1]};
             shape_text(got, sizeof got, e->ndim, e->shape);
             shape_text(expected, sizeof expected, w->ndim, ws);
-            rc = iv_error_set(err, "%s: tensor '%s' has shape %s, expected %s", f->weights_path,
-                              w->file_name, got, expected);
+            rc = iv_error_set(err, "%s: tensor '%s' has shape %s, expected %s",
+                              iv_shards_file_of(f->st, w->index), w->file_name, got, expected);
         }
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        const char *name = iv_safetensors_entry_at(f->st, i)->name;
+        const char *name = iv_shards_entry_at(f->st, i)->name;
         if (!used[i] && !ignored(f, name))
             rc = iv_error_set(err, "%s: tensor '%.80s' is not part of GPT-2 as %s describes it",
-                              f->weights_path, name, f->config_path);
+                              iv_shards_file_of(f->st, i), name, f->config_path);
     }
     free(used);
     return rc;
@@ -462,18 +463,34 @@ static int match_tensors(iv_gpt2_hf_file *f, iv_error *err)
 /* ---- opening, and the tensors handed over ------------------------------------------------------ */
 
 /* The directory and the two files, whichever of the three the path names. */
+/* The weights in a directory: model.safetensors, else the index of the shards it was saved in
+ * (the file named in a message when neither is there is model.safetensors). */
+static char *weights_in(const char *dir)
+{
+    char *one = join(dir, "model.safetensors");
+    if (is_file(one))
+        return one;
+    char *index = join(dir, INDEX_NAME);
+    if (is_file(index)) {
+        free(one);
+        return index;
+    }
+    free(index);
+    return one;
+}
+
 static void find_paths(iv_gpt2_hf_file *f, const char *path)
 {
     if (is_dir(path)) {
         f->dir = iv_xstrdup(path);
         f->config_path = join(path, "config.json");
-        f->weights_path = join(path, "model.safetensors");
+        f->weights_path = weights_in(path);
         return;
     }
     f->dir = dir_of(path);
     if (strcmp(base_name(path), "config.json") == 0) {
         f->config_path = iv_xstrdup(path);
-        f->weights_path = join(f->dir, "model.safetensors");
+        f->weights_path = weights_in(f->dir);
     } else {
         f->config_path = join(f->dir, "config.json");
         f->weights_path = iv_xstrdup(path);
@@ -484,7 +501,7 @@ iv_gpt2_hf_file *iv_gpt2_hf_open(const char *path, iv_gpt2_config *cfg, iv_error
 {
     iv_gpt2_hf_file *f = iv_xcalloc(1, sizeof *f);
     find_paths(f, path);
-    if (read_config(f, err) < 0 || !(f->st = iv_safetensors_open(f->weights_path, err)) ||
+    if (read_config(f, err) < 0 || !(f->st = iv_shards_open(f->weights_path, err)) ||
         match_tensors(f, err) < 0) {
         iv_gpt2_hf_close(f);
         return NULL;
@@ -520,7 +537,7 @@ static const float *hf_tensor(void *user, const char *name, long count, iv_error
             return NULL;
         f->buf_len = (size_t)elems;
     }
-    return iv_safetensors_read(f->st, w->index, f->buf, w->transpose, err) < 0 ? NULL : f->buf;
+    return iv_shards_read(f->st, w->index, f->buf, w->transpose, err) < 0 ? NULL : f->buf;
 }
 
 iv_gpt2_source iv_gpt2_hf_source(iv_gpt2_hf_file *f)

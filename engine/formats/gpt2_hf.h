@@ -8,6 +8,9 @@
  * defaults. "intervene_prompt" and "intervene_dataset", keys of this tool's own, are the prompt the
  * model opens on and its reference dataset (a `data` spec, e.g. "grid t0=0:9:1 t1=0:9:1").
  *
+ * A checkpoint saved in shards (model-0000K-of-0000N.safetensors beside
+ * model.safetensors.index.json) is read through its index, when there is no model.safetensors.
+ *
  * The tensors may be named with or without the "transformer." prefix (all of them the same way),
  * in F32, F16, BF16 or F64. The attention-mask buffers older versions saved (h.L.attn.bias,
  * h.L.attn.masked_bias) are skipped, as is lm_head.weight when the embeddings are tied; any other
@@ -38,7 +41,8 @@ void iv_gpt2_hf_close(iv_gpt2_hf_file *f);
 iv_model *iv_model_load_gpt2_hf(const char *path, iv_error *err);
 
 /* Whether the path is read as a HuggingFace GPT-2 checkpoint: a directory holding config.json,
- * a file named config.json, or a file named model.safetensors with config.json beside it. */
+ * a file named config.json, or a file named model.safetensors (or model.safetensors.index.json)
+ * with config.json beside it. */
 bool iv_gpt2_hf_is_checkpoint(const char *path);
 
 /* ---- what the GPT-2 readers share (llmc.c uses it too) ----------------------------------------- */
