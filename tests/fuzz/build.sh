@@ -16,7 +16,7 @@ set -uo pipefail
 
 cc=${FUZZ_CC:-clang}
 sanitize=${FUZZ_SANITIZE:-"-fsanitize=address,undefined -fno-sanitize-recover=all"}
-targets_all=(model onnx safetensors npy npz csv command session demo tokenizer gpt2_hf llmc keys)
+targets_all=(model onnx safetensors npy npz csv command session demo tokenizer gpt2_hf llmc keys shards)
 
 probe() {
     local dir rc

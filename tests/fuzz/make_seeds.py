@@ -275,8 +275,24 @@ def key_sequences():
         bytes(range(10, 40)) + bytes([0xFE, 12, 20]))
 
 
+def shard_sets():
+    """Checkpoints in shards (fuzz_shards.c): the index, a NUL, shard a, a NUL, shard b."""
+    a = safetensors([("wte.weight", "F32", [2, 2], f32(1, 2, 3, 4)), ("ln_f.bias", "F32", [2], f32(0, 1))])
+    b = safetensors([("wpe.weight", "BF16", [1, 2], struct.pack("<2H", 0x3f80, 0xbf80))])
+    index = json.dumps({"metadata": {"total_size": 0}, "weight_map": {
+        "wte.weight": "a.safetensors", "ln_f.bias": "a.safetensors", "wpe.weight": "b.safetensors"}})
+    put("shards", "hand_two", index.encode() + b"\0" + a + b"\0" + b)
+    put("shards", "hand_one", json.dumps({"weight_map": {"wte.weight": "a.safetensors",
+        "ln_f.bias": "a.safetensors"}}).encode() + b"\0" + a + b"\0")
+    put("shards", "hand_wrong_shard", index.replace('"wpe.weight": "b', '"wpe.weight": "a').encode() +
+        b"\0" + a + b"\0" + b)
+    put("shards", "hand_outside", index.replace('"b.safetensors"', '"../b.safetensors"').encode() +
+        b"\0" + a + b"\0" + b)
+
+
 if __name__ == "__main__":
     key_sequences()
+    shard_sets()
     models()
     scripts()
     npys()
