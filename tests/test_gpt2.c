@@ -19,6 +19,7 @@
 #include "backward.h"
 #include "gpt2.h"
 #include "commands.h"
+#include "logit_lens.h"
 #include "report.h"
 #include "support.h"
 
@@ -840,6 +841,36 @@ static void test_wide_output_reported_by_next_tokens(void **state)
     iv_workspace_free(ws);
 }
 
+/* The lens of an intervened run taken "like" the clean one equals the lens computed whole, block
+ * for block, whichever blocks it copies (here the intervention in the last block leaves the others'
+ * residual streams as they were, and those rows are copied, not unembedded). */
+static void test_logit_lens_like(void **state)
+{
+    (void)state;
+    iv_error err;
+    iv_workspace *ws = iv_workspace_new(small_model(small_config(), T_), &err);
+    assert_non_null(ws);
+    char line[96];
+    snprintf(line, sizeof line, "ablate blocks.%d.attn.hook_z[head=0] zero", L_ - 1);
+    assert_int_equal(iv_script_run(ws, line, "test", &iv_sink_discard, false, NULL, NULL, &err), 0);
+    iv_logit_lens clean, whole, like;
+    assert_int_equal(iv_logit_lens_run(ws->model, ws->clean, 0, &clean), 0);
+    assert_int_equal(iv_logit_lens_run(ws->model, ws->intervened, 0, &whole), 0);
+    assert_int_equal(iv_logit_lens_like(ws->model, ws->intervened, 0, &clean, ws->clean, &like), 0);
+    assert_int_equal(like.rows, L_ + 1);
+    assert_memory_equal(like.top, whole.top, sizeof(int) * (size_t)(like.rows * like.cols));
+    assert_memory_equal(like.prob, whole.prob, sizeof(double) * (size_t)(like.rows * like.cols));
+    /* the last row differs from the clean lens somewhere: the ablation reached it */
+    bool differs = false;
+    for (int p = 0; p < like.cols; p++)
+        differs |= like.prob[L_ * like.cols + p] != clean.prob[L_ * like.cols + p];
+    assert_true(differs);
+    iv_logit_lens_free(&clean);
+    iv_logit_lens_free(&whole);
+    iv_logit_lens_free(&like);
+    iv_workspace_free(ws);
+}
+
 static void test_bad_configs(void **state)
 {
     (void)state;
@@ -884,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_clean_follows_prompt),
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_wide_output_reported_by_next_tokens),
+        cmocka_unit_test(test_logit_lens_like),
         cmocka_unit_test(test_bad_configs),
     };
     return cmocka_run_group_tests_name("gpt2", tests, NULL, NULL);

@@ -2770,6 +2770,40 @@ static void test_transformer_cursor_and_mouse(void **state)
     finish(&t);
 }
 
+/* As the event loop draws the logit lens: a stale one at once, marked as updating, and the cache
+ * pending; tui_lens_update brings it to what the lens computed whole says. */
+static void test_lens_drawn_later(void **state)
+{
+    (void)state;
+    tui t;
+    open_from_srcdir(&t, 30, 100, false, "model sample_models/induction");
+    tui_lens_later(t.lens, true);
+    assert_int_equal(tui_run(&t, "panel lens"), 0);
+    tui_draw(&t);
+    screen_says("logit lens (intervened) updating...");
+    assert_true(tui_lens_pending(t.lens));
+    tui_lens_update(t.lens, t.ws);
+    assert_false(tui_lens_pending(t.lens));
+    tui_draw(&t);
+    char *shown = dump(false);
+    assert_null(strstr(shown, "updating..."));
+    free(shown);
+    assert_int_equal(tui_run(&t, "ablate z1 zero"), 0);
+    tui_draw(&t);
+    screen_says("updating...");
+    assert_true(tui_lens_pending(t.lens));
+    tui_lens_update(t.lens, t.ws);
+    const iv_logit_lens *c, *iv;
+    bool updating;
+    assert_true(tui_lens_of(t.lens, t.ws, &c, &iv, &updating));
+    assert_false(updating);
+    iv_logit_lens whole;
+    assert_int_equal(iv_logit_lens_run(t.ws->model, t.ws->intervened, 0, &whole), 0);
+    assert_memory_equal(iv->top, whole.top, sizeof(int) * (size_t)(whole.rows * whole.cols));
+    iv_logit_lens_free(&whole);
+    finish(&t);
+}
+
 /* A prompt of another length rebuilds the model, which may land where the old one was: the
  * explorer still sees another model (by its serial) and sizes its selection and cursor for it. */
 static void test_prompt_length_rebuilds_the_explorer(void **state)
@@ -4510,6 +4544,7 @@ int main(void)
         cmocka_unit_test(test_transformer_grid_screens),
         cmocka_unit_test(test_transformer_cursor_and_mouse),
         cmocka_unit_test(test_prompt_length_rebuilds_the_explorer),
+        cmocka_unit_test(test_lens_drawn_later),
         cmocka_unit_test(test_patch_scan_screens),
         cmocka_unit_test_setup_teardown(test_lecture_names_files_from_its_directory, remember_dir, back_to_dir),
         cmocka_unit_test_setup_teardown(test_lecture_missing_file_names_its_line, remember_dir, back_to_dir),

@@ -380,10 +380,24 @@ static void handle_key(tui *t, int key)
 static void event_loop(tui *t)
 {
     bool dirty = true;
+    tui_lens_later(t->lens, true);
     while (!t->quit && !caught_signal) {
         getmaxyx(stdscr, t->rows, t->cols);
         if (dirty)
             tui_draw(t);
+        /* The logit lens drawn stale comes up to date once no key is waiting: a key on GPT-2
+         * small redraws at once, and the lens follows about 100 ms later. */
+        if (tui_lens_pending(t->lens)) {
+            set_key_wait(0);
+            int waiting = getch();
+            set_key_wait(200);
+            if (waiting == ERR) {
+                tui_lens_update(t->lens, t->ws);
+                dirty = true;
+                continue;
+            }
+            ungetch(waiting);
+        }
         int key = getch();
         dirty = key != ERR;
         if (key == ERR)

@@ -361,11 +361,16 @@ char *tui_grid_target(const tui *t, bool head);
 /* The panels of view_heads.c, in the effect map's place, and the logit lens's cache. */
 void tui_draw_heads(const tui *t, const tui_layout *lay);
 void tui_draw_lens(const tui *t, const tui_layout *lay);
-/* lens_cache.c: the lens of the last evaluation, clean and intervened; false without one. */
+/* lens_cache.c: the lens of the last evaluation, clean and intervened; false without one. With
+ * tui_lens_later on (the event loop's), a stale lens is not computed here: the last one is given
+ * with *updating set (none for another model), and the cache is pending until tui_lens_update. */
 struct tui_lens_cache *tui_lens_cache_new(void);
 void tui_lens_cache_free(struct tui_lens_cache *c);
 bool tui_lens_of(struct tui_lens_cache *c, const iv_workspace *ws, const iv_logit_lens **clean,
-                 const iv_logit_lens **intervened);
+                 const iv_logit_lens **intervened, bool *updating);
+void tui_lens_later(struct tui_lens_cache *c, bool later);
+bool tui_lens_pending(const struct tui_lens_cache *c);
+void tui_lens_update(struct tui_lens_cache *c, const iv_workspace *ws);
 /* One neuron's cell where tui_layout_cell places it, coloured on the scale given (view_layers.c). */
 void tui_draw_cell(const tui *t, const tui_layout *lay, int site, int i, double scale,
                    double source_scale, bool quiet_zeros);

@@ -140,12 +140,15 @@ void tui_draw_lens(const tui *t, const tui_layout *lay)
     int dim = tui_attr(t->colour, TUI_ATTR_DIM), hi = tui_attr(t->colour, TUI_ATTR_HEADER);
     bool clean = t->view == TUI_VIEW_CLEAN;
     char title[160];
-    snprintf(title, sizeof title, " logit lens (%s)", clean ? "clean" : "intervened");
+    const iv_logit_lens *lens_clean, *lens_intervened;
+    bool updating, have = tui_lens_of(t->lens, t->ws, &lens_clean, &lens_intervened, &updating);
+    /* a lens being brought up to date shows the last one meanwhile, and says so */
+    snprintf(title, sizeof title, " logit lens (%s)%s", clean ? "clean" : "intervened",
+             updating ? " updating..." : "");
     tui_draw_padded(r, 0, 0, r->w, title, tui_attr(t->colour, TUI_ATTR_TITLE));
     tui_draw_text(r, 0, tui_text_width(title),
                   "  each block's top next token  * changed  L: the map", dim);
-    const iv_logit_lens *lens_clean, *lens_intervened;
-    if (!tui_lens_of(t->lens, t->ws, &lens_clean, &lens_intervened))
+    if (!have)
         return;
     const iv_logit_lens *shown = clean ? lens_clean : lens_intervened;
     int T = shown->cols, label_w = 8;
