@@ -36,7 +36,8 @@ enum {
 _Static_assert((int)PAIR_LAST < (int)TUI_PAIRS_BIG && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_CHARTS &&
                    TUI_PAIRS_CHARTS + 16 <= TUI_PAIRS_IMAGE && TUI_PAIRS_BIG + 2 <= TUI_PAIRS_IIA &&
                    TUI_PAIRS_IIA + 2 <= TUI_PAIRS_CHARTS &&
-                   TUI_PAIRS_IMAGE + 146 <= TUI_PAIRS_SCATTER && TUI_PAIRS_SCATTER + 8 <= 256,
+                   TUI_PAIRS_IMAGE + 146 <= TUI_PAIRS_SCATTER &&
+                   TUI_PAIRS_SCATTER + 8 <= TUI_PAIRS_HALVES && TUI_PAIRS_HALVES + 49 <= 256,
                "the ranges of colour pairs in tui.h do not overlap");
 
 #define LEVELS 6
@@ -87,6 +88,11 @@ static void init_scale_256(short def_bg)
     init_pair(PAIR_ERROR, 231, 160);
     init_pair(PAIR_DIM, 245, def_bg);
     init_pair(PAIR_OFF, 242, def_bg);
+    /* the halves: level 0 (zero) and the six positive ones, upper as the glyph, lower behind it */
+    for (int up = 0; up <= LEVELS; up++)
+        for (int low = 0; low <= LEVELS; low++)
+            init_pair((short)(TUI_PAIRS_HALVES + up * (LEVELS + 1) + low),
+                      up ? red256[up - 1] : ZERO256, low ? red256[low - 1] : ZERO256);
 }
 
 /* On 8 colours there is only one blue and one red: small magnitudes colour the glyph (foreground),
@@ -163,6 +169,26 @@ int tui_colour_attr(tui_colour_mode mode, double value, double scale)
         extra = A_BOLD; /* the brighter red / blue marks the top of each half */
     return (int)COLOR_PAIR(pair) | extra;
 }
+
+/* A positive value's level: 0 for zero, else 1 .. 6 as tui_colour_attr splits (0, 1]. */
+static int positive_level(double value, double scale)
+{
+    if (value == 0)
+        return 0;
+    int level = (int)ceil(magnitude(value, scale) * LEVELS);
+    return level < 1 ? 1 : level;
+}
+
+int tui_colour_halves(tui_colour_mode mode, double upper, double lower, double scale)
+{
+    if (mode != TUI_COLOUR_256 || glyphs != glyph_utf8 || !(upper >= 0) || !(lower >= 0))
+        return -1;
+    int pair = TUI_PAIRS_HALVES + positive_level(upper, scale) * (LEVELS + 1) +
+               positive_level(lower, scale);
+    return pair < COLOR_PAIRS ? (int)COLOR_PAIR(pair) : -1;
+}
+
+const char *tui_colour_halves_glyph(void) { return "▀"; }
 
 const char *tui_glyph(tui_glyph_name g)
 {

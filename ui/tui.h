@@ -390,6 +390,7 @@ enum {
     TUI_PAIRS_IMAGE = 48,  /* view_image.c: 146 pairs of front and back shades, to 193 */
     TUI_PAIRS_IIA = 30,    /* view_iia.c: the matrix's agree, disagree */
     TUI_PAIRS_SCATTER = 194, /* view_scatter.c: 8 class colours of the PCA scatter plot, to 201 */
+    TUI_PAIRS_HALVES = 202,  /* colour.c: 7 x 7 pairs of positive levels, upper on lower, to 250 */
 };
 /* Chooses the mode from the terminal and NO_COLOR, and sets up colour pairs; chooses the glyphs
  * from the locale (UTF-8, or ASCII stand-ins). Call after initscr and setlocale. */
@@ -406,6 +407,11 @@ const char *tui_glyph(tui_glyph_name g);
 bool tui_glyphs_ascii(void); /* whether the locale is not UTF-8 */
 /* Attributes for a value on the diverging scale (-scale .. +scale, centred at zero). */
 int tui_colour_attr(tui_colour_mode mode, double value, double scale);
+/* Two values of the positive scale (0 .. scale) in one cell, as tui_colour_halves_glyph over its
+ * attribute: the upper value's colour over the lower's, a heatmap at twice the lines. -1 where the
+ * terminal cannot (fewer than 256 colours, or not UTF-8) or a value is negative. */
+int tui_colour_halves(tui_colour_mode mode, double upper, double lower, double scale);
+const char *tui_colour_halves_glyph(void); /* "▀" */
 /* Without colour: a shade glyph for the magnitude (" ", "░", "▒", "▓", "█", or ASCII). */
 const char *tui_colour_shade(double value, double scale);
 /* As tui_colour_shade, with negative values in a family of their own (dashes that thicken: "╌",

@@ -73,6 +73,57 @@ static double pooled(const tui *t, int site, int T, int head, int q0, int q1, in
     return best;
 }
 
+/* The queries [q0, q1) of `rows` rows standing for T, and the keys likewise: at least one each. */
+static void span(int i, int rows, int T, int *lo, int *hi)
+{
+    *lo = i * T / rows;
+    *hi = (i + 1) * T / rows;
+    if (*hi <= *lo)
+        *hi = *lo + 1;
+}
+
+/* One head's pattern in a box of h lines by w columns at screen (y, x): a query row per line, or
+ * with halves two, the upper one the glyph's colour and the lower one behind it. A cell wholly in
+ * the future a query cannot see is left blank. */
+static void draw_head(const tui *t, int site, int T, int head, int y, int x, int h, int w,
+                      double scale, bool halves)
+{
+    int rows = halves ? (2 * h < T ? 2 * h : T) : h;
+    for (int line = 0; line < h; line++)
+        for (int c = 0; c < w; c++) {
+            int k0, k1, q0, q1;
+            span(c, w, T, &k0, &k1);
+            if (!halves) {
+                span(line, rows, T, &q0, &q1);
+                if (k0 >= q1) { /* only the future: masked */
+                    attrset(A_NORMAL);
+                    mvaddch(y + line, x + c, ' ');
+                } else {
+                    put_shade(t, y + line, x + c, 1, pooled(t, site, T, head, q0, q1, k0, k1),
+                              scale);
+                }
+                continue;
+            }
+            double v[2] = {0, 0};
+            bool seen = false; /* some of the cell is a query's past */
+            for (int half = 0; half < 2 && 2 * line + half < rows; half++) {
+                span(2 * line + half, rows, T, &q0, &q1);
+                if (k0 < q1) {
+                    v[half] = pooled(t, site, T, head, q0, q1, k0, k1);
+                    seen = true;
+                }
+            }
+            if (!seen || 2 * line >= rows) {
+                attrset(A_NORMAL);
+                mvaddch(y + line, x + c, ' ');
+                continue;
+            }
+            attrset(tui_colour_halves(t->colour, v[0], v[1], scale));
+            mvaddstr(y + line, x + c, tui_colour_halves_glyph());
+            attrset(A_NORMAL);
+        }
+}
+
 void tui_draw_heads(const tui *t, const tui_layout *lay)
 {
     const tui_rect *r = &lay->effect;
@@ -94,7 +145,9 @@ void tui_draw_heads(const tui *t, const tui_layout *lay)
     /* Heads side by side, in as many bands as the width needs, each at least 6 columns. */
     int per_band = clamp((r->w - 1) / 7, 1, H), bands = (H + per_band - 1) / per_band;
     int box_w = clamp((r->w - 1) / per_band - 1, 1, 2 * T), box_h = (r->h - 1) / bands - 1;
-    box_h = clamp(box_h, 1, T);
+    /* on 256 colours, two queries' rows a line: the pattern at twice the resolution */
+    bool halves = t->view != TUI_VIEW_DIFF && tui_colour_halves(t->colour, 0, 0, 1) >= 0;
+    box_h = clamp(box_h, 1, halves ? (T + 1) / 2 : T);
     int cur_head = -1;
     tui_grid_axes a;
     int pos, col;
@@ -111,23 +164,7 @@ void tui_draw_heads(const tui *t, const tui_layout *lay)
         snprintf(label, sizeof label, on_block && h == cur_head ? "[h%d]" : "h%d", h);
         tui_draw_clipped(r, y, x, box_w, label, on_block && h == cur_head ? (int)(hi | A_BOLD)
                                                                             : dim);
-        for (int line = 0; line < box_h; line++) {
-            int q0 = line * T / box_h, q1 = (line + 1) * T / box_h;
-            for (int c = 0; c < box_w; c++) {
-                int k0 = c * T / box_w, k1 = (c + 1) * T / box_w;
-                if (k1 <= k0)
-                    k1 = k0 + 1;
-                if (q1 <= q0)
-                    q1 = q0 + 1;
-                if (k0 >= q1) { /* only the future: masked */
-                    attrset(dim);
-                    mvaddch(r->y + y + 1 + line, r->x + x + c, ' ');
-                    continue;
-                }
-                put_shade(t, r->y + y + 1 + line, r->x + x + c, 1,
-                          pooled(t, site, T, h, q0, q1, k0, k1), scale);
-            }
-        }
+        draw_head(t, site, T, h, r->y + y + 1, r->x + x, box_h, box_w, scale, halves);
     }
 }
 
