@@ -447,7 +447,10 @@ int tui_main(iv_workspace *ws, const char *model_arg, const char *demo_path)
     if (t.demo)
         tui_demo_step(&t, 1);
     else
-        snprintf(t.message, sizeof t.message, "arrows move, Space selects, z zero-ablates, ? help");
+        snprintf(t.message, sizeof t.message, "%s",
+                 tui_grid_mode(&t) ? "arrows move over positions and values, J K over sites, a "
+                                     "selects a head, z zero-ablates, ? help"
+                                   : "arrows move, Space selects, z zero-ablates, ? help");
     event_loop(&t);
     tui_cmdline_end();
     restore_terminal();
