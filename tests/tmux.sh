@@ -8,7 +8,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..0 # SKIP tmux is not installed"
     exit 0
 fi
-plan 48
+plan 50
 sock="intervene-test-$$"
 tmp=$(mktemp -d)
 T() { tmux -L "$sock" -f /dev/null "$@"; }
@@ -194,6 +194,17 @@ shows q 'top now "3" 0.991' "patching the second token's embedding changes tiny-
 # and ablate it (z); A and L put every head's pattern and the logit lens under the layers.
 keys q ':' 'model sample_models/induction' Enter
 shows q " tokens     < H A J K U I S ? H A J K U I S ?" "a transformer's strips run under its tokens"
+# ':' over a popup closes it and opens the command line: the command after it runs whole, its
+# letters are not taken for keys (s would swap base and source)
+keys q ':' 'source "<bos> H A J K U I S ? B A J K U I S ?"' Enter
+wait_for q "results below" >/dev/null
+keys q ':' 'source none' Enter
+shows q "> source none" "':' over a popup opens the command line, and its command runs"
+if screen q | grep -q 'base \["<bos>"\] "H" "A" "J" "K" "U" "I" "S" "?" "H"'; then
+    ok "the base prompt is as it was: no key was taken from the command's text"
+else
+    not_ok "the base prompt is as it was: no key was taken from the command's text" "$(screen q)"
+fi
 keys q J
 shows q "ln1_0[pos=16, 0] =" "J steps to the next site at the same position"
 keys q ':' 'cursor z1' Enter

@@ -153,8 +153,10 @@ void tui_key_press(tui *t, int key)
         }
         free(t->popup.text);
         t->popup.text = NULL;
-        /* In a lecture, ] and [ also step on: the popup was that step's result. */
-        if (!(t->demo && (key == ']' || key == '[')))
+        /* In a lecture, ] and [ also step on: the popup was that step's result. ':' opens the
+         * command line too: swallowed, the command typed after it would run as keys (s swaps,
+         * c clears). */
+        if (!(t->demo && (key == ']' || key == '[')) && key != ':')
             return;
     }
     if (key == ':') {
