@@ -80,6 +80,24 @@ void *iv_read_binary(const char *path, size_t max_bytes, size_t *len, iv_error *
     return read_whole(path, max_bytes, false, len, err);
 }
 
+/* ---- paths ------------------------------------------------------------------------------------- */
+
+char *iv_path_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return iv_xstrdup(".");
+    if (slash == path)
+        return iv_xstrdup("/");
+    return iv_xasprintf("%.*s", (int)(slash - path), path);
+}
+
+char *iv_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    return iv_xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
 /* ---- writing a file all at once -------------------------------------------------------------- */
 
 FILE *iv_atomic_open(iv_atomic_file *a, const char *path, iv_error *err)
@@ -128,9 +146,7 @@ void iv_atomic_abort(iv_atomic_file *a)
 /* Syncs the folder that holds path, so that the rename itself survives a power cut. */
 static void sync_folder(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? iv_xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path)
-                      : iv_xstrdup(".");
+    char *dir = iv_path_dir(path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {
         fsync(fd);

@@ -14,6 +14,13 @@ char *iv_read_file(const char *path, size_t max_bytes, size_t *len, iv_error *er
 /* The same for binary files (NUL bytes allowed); the buffer still ends with an extra NUL. */
 void *iv_read_binary(const char *path, size_t max_bytes, size_t *len, iv_error *err);
 
+/* ---- paths ------------------------------------------------------------------------------------- */
+
+/* The directory part of a path: "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/". Caller frees. */
+char *iv_path_dir(const char *path);
+/* dir/name, with no second '/' when dir ends in one. Caller frees. */
+char *iv_path_join(const char *dir, const char *name);
+
 /* ---- writing a file all at once -------------------------------------------------------------- */
 
 /* A file written so that a crash, a kill or a full disk never leaves it empty or half written: the

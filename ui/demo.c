@@ -48,17 +48,6 @@ typedef struct lecture_files {
  * command line, files the user types at ':', and files a lecture writes (save, export) are where
  * the user expects them, and no chdir races a step running in the background. */
 
-/* The directory part of a path: "." for a bare name, "/" for a file at the root. */
-static char *directory_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return iv_xstrdup(".");
-    if (slash == path)
-        return iv_xstrdup("/");
-    return iv_xasprintf("%.*s", (int)(slash - path), path);
-}
-
 /* path without "." components, empty ones and "NAME/.." pairs: the name as one would write it. */
 static char *lexically_clean(const char *path)
 {
@@ -259,7 +248,7 @@ tui_demo *tui_demo_load(const char *path, iv_error *err)
     tui_demo *d = iv_xcalloc(1, sizeof *d);
     d->path = iv_xstrdup(path);
     d->current = -1;
-    lecture_files files = {.dir = directory_of(path)};
+    lecture_files files = {.dir = iv_path_dir(path)};
     iv_buf caption = {0}, commands = {0};
     int line_no = 0;
     for (char *line = text, *next; line; line = next) {

@@ -46,27 +46,10 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* The directory a file is in: "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/". */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return iv_xstrdup(".");
-    if (slash == path)
-        return iv_xstrdup("/");
-    return iv_xasprintf("%.*s", (int)(slash - path), path);
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir);
-    return iv_xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
-}
-
 bool iv_gpt2_hf_is_checkpoint(const char *path)
 {
     if (is_dir(path)) {
-        char *config = join(path, "config.json");
+        char *config = iv_path_join(path, "config.json");
         bool yes = is_file(config);
         free(config);
         return yes;
@@ -76,7 +59,7 @@ bool iv_gpt2_hf_is_checkpoint(const char *path)
         return true;
     if (strcmp(base, "model.safetensors") != 0 && strcmp(base, INDEX_NAME) != 0)
         return false;
-    char *dir = dir_of(path), *config = join(dir, "config.json");
+    char *dir = iv_path_dir(path), *config = iv_path_join(dir, "config.json");
     bool yes = is_file(config);
     free(config);
     free(dir);
@@ -467,10 +450,10 @@ static int match_tensors(iv_gpt2_hf_file *f, iv_error *err)
  * (the file named in a message when neither is there is model.safetensors). */
 static char *weights_in(const char *dir)
 {
-    char *one = join(dir, "model.safetensors");
+    char *one = iv_path_join(dir, "model.safetensors");
     if (is_file(one))
         return one;
-    char *index = join(dir, INDEX_NAME);
+    char *index = iv_path_join(dir, INDEX_NAME);
     if (is_file(index)) {
         free(one);
         return index;
@@ -483,16 +466,16 @@ static void find_paths(iv_gpt2_hf_file *f, const char *path)
 {
     if (is_dir(path)) {
         f->dir = iv_xstrdup(path);
-        f->config_path = join(path, "config.json");
+        f->config_path = iv_path_join(path, "config.json");
         f->weights_path = weights_in(path);
         return;
     }
-    f->dir = dir_of(path);
+    f->dir = iv_path_dir(path);
     if (strcmp(base_name(path), "config.json") == 0) {
         f->config_path = iv_xstrdup(path);
         f->weights_path = weights_in(f->dir);
     } else {
-        f->config_path = join(f->dir, "config.json");
+        f->config_path = iv_path_join(f->dir, "config.json");
         f->weights_path = iv_xstrdup(path);
     }
 }
@@ -573,7 +556,7 @@ iv_model *iv_gpt2_load_finish(const char *path, const char *where, const char *d
         /* Its ids would run past the token embedding. */
         const char *file = strcmp(iv_tokenizer_kind(tok), "bpe") == 0 ? "vocab.json"
                                                                         : "tokens.txt";
-        char *where_tok = join(dir, file);
+        char *where_tok = iv_path_join(dir, file);
         iv_error_set(err, "%s: the tokenizer has %d tokens, more than the model's %d", where_tok,
                      iv_tokenizer_vocab_size(tok), c->d_vocab);
         free(where_tok);

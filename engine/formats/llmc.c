@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "budget.h"
+#include "files.h"
 #include "gpt2_hf.h"
 
 enum { WTE, WPE, LN1W, LN1B, QKVW, QKVB, ATTPROJW, ATTPROJB, LN2W, LN2B, FCW, FCB, FCPROJW,
@@ -216,10 +217,7 @@ iv_gpt2_llmc_file *iv_gpt2_llmc_open(const char *path, iv_gpt2_config *cfg, iv_e
 {
     iv_gpt2_llmc_file *f = iv_xcalloc(1, sizeof *f);
     f->path = iv_xstrdup(path);
-    const char *slash = strrchr(path, '/'); /* the tokenizer is looked for beside the file */
-    f->dir = !slash          ? iv_xstrdup(".")
-             : slash == path ? iv_xstrdup("/")
-                             : iv_xasprintf("%.*s", (int)(slash - path), path);
+    f->dir = iv_path_dir(path); /* the tokenizer is looked for beside the file */
     if (read_header(f, err) < 0 || check_size(f, err) < 0) {
         iv_gpt2_llmc_close(f);
         return NULL;

@@ -117,7 +117,7 @@ static int open_shards(iv_shards *s, const char *index, const char *dir, json_ob
             continue;
         if (s->n == MAX_SHARDS)
             return iv_error_set(err, "%s: more than %d shards", index, MAX_SHARDS);
-        char *path = iv_xasprintf("%s/%s", dir, name);
+        char *path = iv_path_join(dir, name);
         int rc = add_shard(s, name, path, err);
         free(path);
         if (rc < 0)
@@ -161,12 +161,7 @@ iv_shards *iv_shards_open(const char *path, iv_error *err)
         }
         return s;
     }
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? iv_xasprintf("%.*s", (int)(slash - path), path) : iv_xstrdup(".");
-    if (slash == path) {
-        free(dir);
-        dir = iv_xstrdup("");
-    }
+    char *dir = iv_path_dir(path);
     json_object *root = NULL;
     json_object *map = read_map(path, &root, err);
     int rc = map ? open_shards(s, path, dir, map, err) : -1;
