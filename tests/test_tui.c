@@ -2365,18 +2365,34 @@ static void open_from_srcdir(tui *t, int rows, int cols, bool colour, const char
     tui_popup_free(&t->popup);
 }
 
+/* The two sizes every view's screen is kept at: 80 x 24 in colour, 160 x 48 without. */
+typedef struct view_size {
+    int rows, cols;
+    bool colour;
+    const char *size; /* in the saved screen's name, tests/screens/VIEW-SIZE.txt */
+} view_size;
+static const view_size view_sizes[] = {{24, 80, true, "80x24-colour"},
+                                       {48, 160, false, "160x48-nocolour"}};
+#define N_VIEW_SIZES (sizeof view_sizes / sizeof view_sizes[0])
+
+/* The screen against tests/screens/VIEW-SIZE.txt. */
+static void compare_view(const char *view, const view_size *z)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s-%s", view, z->size);
+    char *got = dump(z->colour);
+    compare_with(name, got);
+    free(got);
+}
+
 /* The concept views at the two sizes every view is kept at, each against its saved dump: the marks
  * `probe all` leaves beside the site rows (whole even where a wide site's cells reach the output
  * panel), the INLP accuracy chart, and the class probabilities a steering sweep charts. */
 static void test_concept_screens(void **state)
 {
     (void)state;
-    static const struct {
-        int rows, cols;
-        bool colour;
-        const char *size;
-    } cases[] = {{24, 80, true, "80x24-colour"}, {48, 160, false, "160x48-nocolour"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const view_size *cases = view_sizes;
+    for (size_t c = 0; c < N_VIEW_SIZES; c++) {
         tui t;
         open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
                          "model sample_models/pronoun/pronoun.nn; data load "
@@ -2392,29 +2408,20 @@ static void test_concept_screens(void **state)
         assert_true(mark >= hidden && mark <= hidden + 1);
         assert_true(find_row(hidden, cases[c].cols >= 160 ? "probe gender 1.00 (chance 0.53)"
                                                           : "gender 1.00") > hidden);
-        char name[64], *got = dump(cases[c].colour);
-        snprintf(name, sizeof name, "probe-marks-%s", cases[c].size);
-        compare_with(name, got);
-        free(got);
+        compare_view("probe-marks", &cases[c]);
 
         assert_int_equal(tui_run(&t, "inlp input gender"), 0);
         tui_draw(&t);
         assert_true(find_row(0, "per iteration, 1 to 7:") > 0);
         assert_true(find_row(0, "held-out accuracy") > 0);
-        got = dump(cases[c].colour);
-        snprintf(name, sizeof name, "inlp-chart-%s", cases[c].size);
-        compare_with(name, got);
-        free(got);
+        compare_view("inlp-chart", &cases[c]);
         tui_popup_free(&t.popup);
 
         assert_int_equal(tui_run(&t, "clear; steer hidden gender alpha=0.5; sweep alpha -1 1 21"), 0);
         tui_draw(&t);
         assert_true(find_row(0, "probabilities as alpha of #1 (add at hidden) runs from -1 to 1") >
                     0);
-        got = dump(cases[c].colour);
-        snprintf(name, sizeof name, "steer-sweep-%s", cases[c].size);
-        compare_with(name, got);
-        free(got);
+        compare_view("steer-sweep", &cases[c]);
         finish(&t);
     }
 }
@@ -2425,13 +2432,8 @@ static void test_concept_screens(void **state)
 static void test_transformer_output_screens(void **state)
 {
     (void)state;
-    static const struct {
-        int rows, cols;
-        bool colour;
-        const char *golden;
-    } cases[] = {{24, 80, true, "tiny-max-next-80x24-colour"},
-                 {48, 160, false, "tiny-max-next-160x48-nocolour"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const view_size *cases = view_sizes;
+    for (size_t c = 0; c < N_VIEW_SIZES; c++) {
         tui t;
         open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
                          "model sample_models/tiny-max; source 3 3 =; patch resid0[pos=1]");
@@ -2444,9 +2446,7 @@ static void test_transformer_output_screens(void **state)
         assert_non_null(strstr(row, cases[c].cols >= 160 ? "0.993  0.001  -0.992" : "0.993  0.001"));
         free(row);
         assert_true(find_row(five, "top now \"3\" 0.991") > five);
-        char *got = dump(cases[c].colour);
-        compare_with(cases[c].golden, got);
-        free(got);
+        compare_view("tiny-max-next", &cases[c]);
         finish(&t);
     }
 }
@@ -2559,13 +2559,8 @@ static void test_transformer_demo(void **state)
 static void test_attention_screens(void **state)
 {
     (void)state;
-    static const struct {
-        int rows, cols;
-        bool colour;
-        const char *golden;
-    } cases[] = {{24, 80, true, "attention-80x24-colour"},
-                 {48, 160, false, "attention-160x48-nocolour"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const view_size *cases = view_sizes;
+    for (size_t c = 0; c < N_VIEW_SIZES; c++) {
         tui t;
         open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
                          "model sample_models/induction");
@@ -2585,9 +2580,7 @@ static void test_attention_screens(void **state)
             free(header);
             free(row);
         }
-        char *got = dump(cases[c].colour);
-        compare_with(cases[c].golden, got);
-        free(got);
+        compare_view("attention", &cases[c]);
         finish(&t);
     }
 }
@@ -2612,14 +2605,9 @@ static int column_of(int y, int from, const char *label)
 static void test_transformer_grid_screens(void **state)
 {
     (void)state;
-    static const struct {
-        int rows, cols;
-        bool colour;
-        const char *size;
-    } cases[] = {{24, 80, true, "80x24-colour"}, {48, 160, false, "160x48-nocolour"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const view_size *cases = view_sizes;
+    for (size_t c = 0; c < N_VIEW_SIZES; c++) {
         tui t;
-        char golden[96];
         open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
                          "model sample_models/induction");
         const iv_model *m = t.ws->model;
@@ -2645,10 +2633,7 @@ static void test_transformer_grid_screens(void **state)
         assert_true(lay.strip_shown <= m->positions && lay.strip_shown >= 10);
         assert_int_equal(stars, lay.strip_shown); /* every position shown changed after it */
         free(row);
-        snprintf(golden, sizeof golden, "grid-z-%s", cases[c].size);
-        char *got = dump(cases[c].colour);
-        compare_with(golden, got);
-        free(got);
+        compare_view("grid-z", &cases[c]);
 
         assert_int_equal(tui_run(&t, "clear; cursor pattern1[head=0, pos=9]; panel heads"), 0);
         tui_draw(&t);
@@ -2664,10 +2649,7 @@ static void test_transformer_grid_screens(void **state)
         assert_true(heads > q9);
         if (cases[c].colour) /* on 256 colours two queries' rows a line, in half blocks */
             assert_true(find_row(heads, "\u2580") > heads);
-        snprintf(golden, sizeof golden, "grid-pattern-%s", cases[c].size);
-        got = dump(cases[c].colour);
-        compare_with(golden, got);
-        free(got);
+        compare_view("grid-pattern", &cases[c]);
 
         assert_int_equal(tui_run(&t, "source \"<bos> H A J K U I S ? B A J K U I S ?\"; "
                                      "patch z1; cursor resid0[pos=16]; panel lens; "
@@ -2698,10 +2680,7 @@ static void test_transformer_grid_screens(void **state)
             x = (pos16 = column_of(title + 1, x, "?")) + 1;
         assert_true(pos16 > 0);
         assert_true(cell_at(r2, pos16, NULL) == L'B' && cell_at(r1, pos16, NULL) != L'B');
-        snprintf(golden, sizeof golden, "grid-lens-%s", cases[c].size);
-        got = dump(cases[c].colour);
-        compare_with(golden, got);
-        free(got);
+        compare_view("grid-lens", &cases[c]);
         finish(&t);
     }
 }
@@ -2840,13 +2819,8 @@ static void test_prompt_length_rebuilds_the_explorer(void **state)
 static void test_patch_scan_screens(void **state)
 {
     (void)state;
-    static const struct {
-        int rows, cols;
-        bool colour;
-        const char *golden;
-    } cases[] = {{24, 80, true, "patch-scan-80x24-colour"},
-                 {48, 160, false, "patch-scan-160x48-nocolour"}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const view_size *cases = view_sizes;
+    for (size_t c = 0; c < N_VIEW_SIZES; c++) {
         tui t;
         open_from_srcdir(&t, cases[c].rows, cases[c].cols, cases[c].colour,
                          "model sample_models/induction");
@@ -2865,9 +2839,7 @@ static void test_patch_scan_screens(void **state)
                 free(row);
             }
         }
-        char *got = dump(cases[c].colour);
-        compare_with(cases[c].golden, got);
-        free(got);
+        compare_view("patch-scan", &cases[c]);
         finish(&t);
     }
 }
