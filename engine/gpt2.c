@@ -148,6 +148,22 @@ static float *copy_tensor(build_ctx *B, const char *fmt, int layer, long count)
     return c;
 }
 
+/* A linear map at every position from the source's tensors PART.weight (n_out, n_in) and
+ * PART.bias of block L: the weight copied out while the bias is asked for, as the source keeps
+ * one tensor at a time. */
+static int linear_of(build_ctx *B, int in, int out, const char *part, int L, long n_out,
+                     long n_in)
+{
+    char name[64];
+    snprintf(name, sizeof name, "h.%%d.%s.weight", part);
+    float *w = copy_tensor(B, name, L, n_out * n_in);
+    snprintf(name, sizeof name, "h.%%d.%s.bias", part);
+    const float *b = w ? tensor(B, name, L, n_out) : NULL;
+    int rc = b ? linear(B, in, out, w, n_out, n_in, b) : -1;
+    free(w);
+    return rc;
+}
+
 static int attention(build_ctx *B, int L, int resid_pre, int *resid_mid)
 {
     int d = B->c->d_model, H = B->c->n_head, dh = d / H;
@@ -182,11 +198,7 @@ static int attention(build_ctx *B, int L, int resid_pre, int *resid_mid)
         return -1;
     snprintf(name, sizeof name, "blocks.%d.hook_attn_out", L);
     int attn_out = alias(B, site(B, name, IV_SITE_RESID, 0, d), "attn_out%d", L);
-    w = copy_tensor(B, "h.%d.attn.c_proj.weight", L, (long)d * d);
-    const float *b = w ? tensor(B, "h.%d.attn.c_proj.bias", L, d) : NULL;
-    rc = b ? linear(B, z, attn_out, w, d, d, b) : -1;
-    free(w);
-    if (rc < 0)
+    if (linear_of(B, z, attn_out, "attn.c_proj", L, d, d) < 0)
         return -1;
     snprintf(name, sizeof name, "blocks.%d.hook_resid_mid", L);
     *resid_mid = alias(B, site(B, name, IV_SITE_RESID, 0, d), "resid_mid%d", L);
@@ -204,11 +216,7 @@ static int mlp(build_ctx *B, int L, int resid_mid, int *resid_post)
     alias(B, ln2, "ln2_%d", L);
     snprintf(name, sizeof name, "blocks.%d.mlp.hook_pre", L);
     int pre = alias(B, site(B, name, IV_SITE_RESID, 0, dm), "mlp_pre%d", L);
-    float *w = copy_tensor(B, "h.%d.mlp.c_fc.weight", L, (long)dm * d);
-    const float *b = w ? tensor(B, "h.%d.mlp.c_fc.bias", L, dm) : NULL;
-    int rc = b ? linear(B, ln2, pre, w, dm, d, b) : -1;
-    free(w);
-    if (rc < 0)
+    if (linear_of(B, ln2, pre, "mlp.c_fc", L, dm, d) < 0)
         return -1;
     snprintf(name, sizeof name, "blocks.%d.mlp.hook_post", L);
     int post = alias(B, site(B, name, IV_SITE_RESID, 0, dm), "mlp_post%d", L);
@@ -218,11 +226,7 @@ static int mlp(build_ctx *B, int L, int resid_mid, int *resid_post)
         return -1;
     snprintf(name, sizeof name, "blocks.%d.hook_mlp_out", L);
     int out = alias(B, site(B, name, IV_SITE_RESID, 0, d), "mlp_out%d", L);
-    w = copy_tensor(B, "h.%d.mlp.c_proj.weight", L, (long)d * dm);
-    b = w ? tensor(B, "h.%d.mlp.c_proj.bias", L, d) : NULL;
-    rc = b ? linear(B, post, out, w, d, dm, b) : -1;
-    free(w);
-    if (rc < 0)
+    if (linear_of(B, post, out, "mlp.c_proj", L, d, dm) < 0)
         return -1;
     snprintf(name, sizeof name, "blocks.%d.hook_resid_post", L);
     *resid_post = site(B, name, IV_SITE_RESID, 0, d);
